@@ -1,0 +1,130 @@
+//! Keep-alive: a comment after an idle interval, restarted by every frame.
+
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use pin_project_lite::pin_project;
+use tokio::time::{Instant, Sleep};
+
+use crate::Text;
+use crate::encode::{FrameBuf, put_multiline};
+
+/// How often an idle stream sends a comment, so that proxies and load
+/// balancers do not close it and clients notice a dead connection.
+///
+/// The comment is only ever written between events. The default interval is
+/// 15 seconds and the default comment is empty (`:\n\n` on the wire).
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_core::KeepAlive;
+///
+/// let keep_alive = KeepAlive::new()
+///     .interval(Duration::from_secs(20))
+///     .text("keep-alive");
+/// # let _ = keep_alive;
+/// ```
+#[derive(Debug, Clone)]
+pub struct KeepAlive {
+    interval: Duration,
+    comment: Bytes,
+}
+
+impl KeepAlive {
+    /// A keep-alive every 15 seconds, with an empty comment.
+    pub fn new() -> Self {
+        Self {
+            interval: Duration::from_secs(15),
+            comment: Bytes::from_static(b":\n\n"),
+        }
+    }
+
+    /// Sets the idle time after which a comment is sent. A zero interval is
+    /// raised to one millisecond, so an idle stream cannot spin.
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Sets the comment's text; each of its lines becomes a `:` line.
+    pub fn text(mut self, text: impl Into<Text>) -> Self {
+        let mut out = FrameBuf::default();
+        put_multiline(&mut out, b"", &text.into());
+        out.put(b"\n");
+        self.comment = out.take_all();
+        self
+    }
+
+    /// The idle interval.
+    pub fn get_interval(&self) -> Duration {
+        self.interval
+    }
+}
+
+impl Default for KeepAlive {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pin_project! {
+    /// The timer of one stream. Sending a frame only records the time; the
+    /// sleep is moved when it fires early, so a busy stream costs no timer
+    /// operations per frame.
+    #[derive(Debug)]
+    pub(crate) struct KeepAliveTimer {
+        config: Option<KeepAlive>,
+        last_activity: Option<Instant>,
+        #[pin]
+        sleep: Option<Sleep>,
+    }
+}
+
+impl KeepAliveTimer {
+    pub(crate) fn new(config: Option<KeepAlive>) -> Self {
+        Self {
+            config,
+            last_activity: None,
+            sleep: None,
+        }
+    }
+
+    pub(crate) fn set_config(&mut self, config: Option<KeepAlive>) {
+        self.config = config;
+    }
+
+    /// Notes that a frame was sent now.
+    pub(crate) fn record_activity(self: Pin<&mut Self>) {
+        let this = self.project();
+        if this.config.is_some() {
+            *this.last_activity = Some(Instant::now());
+        }
+    }
+
+    /// Ready with the comment once the stream has been idle for the interval.
+    pub(crate) fn poll_idle(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Bytes> {
+        let mut this = self.project();
+        let Some(config) = this.config.as_ref() else {
+            return Poll::Pending;
+        };
+        loop {
+            let due = this.last_activity.unwrap_or_else(Instant::now) + config.interval;
+            match this.sleep.as_mut().as_pin_mut() {
+                None => {
+                    *this.last_activity = Some(due - config.interval);
+                    this.sleep.set(Some(tokio::time::sleep_until(due)));
+                }
+                Some(mut sleep) => {
+                    if sleep.deadline() != due {
+                        sleep.as_mut().reset(due);
+                    }
+                    ready!(sleep.poll(cx));
+                    *this.last_activity = Some(Instant::now());
+                    return Poll::Ready(config.comment.clone());
+                }
+            }
+        }
+    }
+}

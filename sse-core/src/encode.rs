@@ -1,0 +1,219 @@
+//! The wire encoding: fields into lines, events into frames.
+//!
+//! Everything is appended to one [`FrameBuf`]. Small pieces are copied into its
+//! buffer so that many events leave as one frame; a long data line that is
+//! already held in shared bytes is queued as a frame of its own instead of
+//! being copied.
+
+use std::collections::VecDeque;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::field::push_decimal;
+use crate::{EventId, Text};
+
+/// Data lines at least this long are sent as a slice of the caller's bytes
+/// instead of being copied into the frame buffer. Below it, a copy is cheaper
+/// than one more frame for the server to write.
+pub(crate) const ZERO_COPY_MIN: usize = 4 * 1024;
+
+/// The first allocation of a frame buffer; later ones are at least as large.
+const INITIAL_CAPACITY: usize = 8 * 1024;
+
+/// Output of the encoder: frames ready to send, in order.
+#[derive(Debug, Default)]
+pub(crate) struct FrameBuf {
+    /// Frames completed before the bytes in `open` (zero-copy slices, and the
+    /// buffer content that preceded them).
+    ready: VecDeque<Bytes>,
+    ready_len: usize,
+    /// The frame being filled.
+    open: BytesMut,
+}
+
+impl FrameBuf {
+    /// Bytes waiting to be sent.
+    pub(crate) fn len(&self) -> usize {
+        self.ready_len + self.open.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Makes room for `additional` bytes to be copied, in one allocation.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        if self.open.capacity() == 0 {
+            self.open.reserve(additional.max(INITIAL_CAPACITY));
+        } else {
+            self.open.reserve(additional);
+        }
+    }
+
+    pub(crate) fn put(&mut self, bytes: &[u8]) {
+        self.open.extend_from_slice(bytes);
+    }
+
+    pub(crate) fn put_decimal(&mut self, number: u64) {
+        push_decimal(&mut self.open, number);
+    }
+
+    pub(crate) fn put_id(&mut self, id: &EventId) {
+        id.write_to(&mut self.open);
+    }
+
+    /// Appends shared bytes, without copying them when they are long.
+    pub(crate) fn put_shared(&mut self, bytes: Bytes) {
+        if bytes.len() < ZERO_COPY_MIN {
+            self.put(&bytes);
+            return;
+        }
+        if !self.open.is_empty() {
+            let head = self.open.split().freeze();
+            self.push_ready(head);
+        }
+        self.push_ready(bytes);
+    }
+
+    fn push_ready(&mut self, frame: Bytes) {
+        self.ready_len += frame.len();
+        self.ready.push_back(frame);
+    }
+
+    /// The next frame to send, if any.
+    pub(crate) fn pop(&mut self) -> Option<Bytes> {
+        if let Some(frame) = self.ready.pop_front() {
+            self.ready_len -= frame.len();
+            return Some(frame);
+        }
+        if self.open.is_empty() {
+            return None;
+        }
+        Some(self.open.split().freeze())
+    }
+
+    /// Everything buffered as one contiguous `Bytes` (copies only when
+    /// zero-copy frames were queued).
+    pub(crate) fn take_all(&mut self) -> Bytes {
+        if self.ready.is_empty() {
+            return self.open.split().freeze();
+        }
+        let mut all = BytesMut::with_capacity(self.len());
+        while let Some(frame) = self.pop() {
+            all.extend_from_slice(&frame);
+        }
+        all.freeze()
+    }
+}
+
+/// Writes `name: value\n`, or `name:\n` for an empty value (the client removes
+/// one space after the colon, so a value that starts with a space survives).
+pub(crate) fn put_field(out: &mut FrameBuf, name: &[u8], value: &[u8]) {
+    out.put(name);
+    if value.is_empty() {
+        out.put(b":\n");
+    } else {
+        out.put(b": ");
+        out.put(value);
+        out.put(b"\n");
+    }
+}
+
+/// Writes one `name: line` per line of `text`, splitting on LF, CR and CRLF
+/// (CRLF is one break). Empty text still writes one line. Long lines are sent
+/// without being copied.
+pub(crate) fn put_multiline(out: &mut FrameBuf, name: &[u8], text: &Text) {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    loop {
+        let rest = &bytes[start..];
+        let (end, next) = match memchr::memchr2(b'\n', b'\r', rest) {
+            None => (bytes.len(), None),
+            Some(offset) => {
+                let at = start + offset;
+                let crlf = bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n');
+                (at, Some(at + if crlf { 2 } else { 1 }))
+            }
+        };
+        let line = &bytes[start..end];
+        if line.len() >= ZERO_COPY_MIN {
+            out.put(name);
+            out.put(b": ");
+            out.put_shared(bytes.slice(start..end));
+            out.put(b"\n");
+        } else {
+            put_field(out, name, line);
+        }
+        match next {
+            Some(next) => start = next,
+            None => return,
+        }
+    }
+}
+
+/// Upper estimate of the bytes a multi-line field copies, for pre-sizing.
+pub(crate) fn multiline_copy_len(name: &[u8], text: &Text) -> usize {
+    let overhead = name.len() + 3;
+    if text.len() >= ZERO_COPY_MIN {
+        // Long text: its long lines are not copied; leave growth to the rare
+        // text made of many short lines.
+        return overhead + ZERO_COPY_MIN;
+    }
+    overhead + text.len() + overhead * memchr::memchr2_iter(b'\n', b'\r', text.as_bytes()).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &'static str) -> Bytes {
+        let mut out = FrameBuf::default();
+        put_multiline(&mut out, b"data", &Text::from(text));
+        out.take_all()
+    }
+
+    #[test]
+    fn splits_on_every_kind_of_line_break() {
+        assert_eq!(lines("a\nb"), "data: a\ndata: b\n");
+        assert_eq!(lines("a\rb"), "data: a\ndata: b\n");
+        assert_eq!(lines("a\r\nb"), "data: a\ndata: b\n");
+        assert_eq!(lines("a\n\rb"), "data: a\ndata:\ndata: b\n");
+        assert_eq!(lines("a\r\rb"), "data: a\ndata:\ndata: b\n");
+        assert_eq!(lines("a\n"), "data: a\ndata:\n");
+        assert_eq!(lines("\r\n"), "data:\ndata:\n");
+    }
+
+    #[test]
+    fn empty_text_still_writes_a_line() {
+        assert_eq!(lines(""), "data:\n");
+    }
+
+    #[test]
+    fn leading_space_survives() {
+        assert_eq!(lines(" x"), "data:  x\n");
+    }
+
+    #[test]
+    fn long_lines_are_queued_without_copy() {
+        let payload = Bytes::from(vec![b'x'; ZERO_COPY_MIN]);
+        let text = Text::from_utf8(payload.clone()).unwrap();
+        let mut out = FrameBuf::default();
+        put_multiline(&mut out, b"data", &text);
+        assert_eq!(out.pop().unwrap(), "data: ");
+        let middle = out.pop().unwrap();
+        assert_eq!(middle.as_ptr(), payload.as_ptr());
+        assert_eq!(out.pop().unwrap(), "\n");
+        assert!(out.pop().is_none());
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn copy_estimate_covers_short_text() {
+        for text in ["", "a", "a\nb\r\nc\rd", "\n\n\n"] {
+            let text = Text::from(text);
+            let mut out = FrameBuf::default();
+            put_multiline(&mut out, b"data", &text);
+            assert!(out.len() <= multiline_copy_len(b"data", &text), "{text:?}");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! [`EncodedEvent`]: an event encoded once, to be sent many times.
+
+use bytes::Bytes;
+
+use crate::EventId;
+
+/// An event already in its wire form, shared by reference count.
+///
+/// Made by [`Event::encode`](crate::Event::encode). Cloning it, or sending it
+/// to ten thousand clients, never encodes or copies the event again.
+///
+/// ```
+/// use sse_core::Event;
+///
+/// let encoded = Event::new().id(1u64).data("tick").encode();
+/// let for_another_client = encoded.clone();
+/// assert_eq!(for_another_client.as_bytes(), "id: 1\ndata: tick\n\n");
+/// assert_eq!(encoded.id().map(ToString::to_string).as_deref(), Some("1"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedEvent {
+    bytes: Bytes,
+    id: Option<EventId>,
+}
+
+impl EncodedEvent {
+    pub(crate) fn from_parts(bytes: Bytes, id: Option<EventId>) -> Self {
+        Self { bytes, id }
+    }
+
+    pub(crate) fn into_parts(self) -> (Bytes, Option<EventId>) {
+        (self.bytes, self.id)
+    }
+
+    /// The wire form, ending with the blank line that ends the event.
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// The wire form.
+    pub fn into_bytes(self) -> Bytes {
+        self.bytes
+    }
+
+    /// The event's id, if it has one.
+    pub fn id(&self) -> Option<&EventId> {
+        self.id.as_ref()
+    }
+
+    /// Length of the wire form in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Always false: even an event with no fields is one blank line.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}

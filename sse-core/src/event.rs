@@ -1,0 +1,356 @@
+//! [`Event`]: the builder for one server-sent event, and its encoding.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::encode::{FrameBuf, multiline_copy_len, put_field, put_multiline};
+use crate::field::{FieldName, check_single_line, decimal_len};
+use crate::{EncodedEvent, EventId, InvalidField, Text};
+
+/// One server-sent event, built field by field and checked while it is built.
+///
+/// Bad input is caught here, never while the body is streaming: the `event`
+/// name and the `id` must be single-line, which [`Event::try_event`] and
+/// [`Event::try_id`] check and report as an [`InvalidField`]. Data and
+/// comments may hold any text; every line break in them (LF, CR or CRLF)
+/// starts a new `data:` (or `:`) line on the wire.
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_core::Event;
+///
+/// let event = Event::new()
+///     .event("delta")
+///     .id(7u64)
+///     .retry(Duration::from_secs(3))
+///     .data("first line\nsecond line");
+/// assert_eq!(
+///     event.encode().as_bytes(),
+///     "event: delta\nid: 7\nretry: 3000\ndata: first line\ndata: second line\n\n"
+/// );
+///
+/// // A value from a request is checked, not trusted:
+/// let from_request = String::from("update\ndata: forged");
+/// assert!(Event::new().try_event(from_request).is_err());
+/// ```
+///
+/// An event without data is not dispatched by clients (its `id` and `retry`
+/// still take effect); `data("")` dispatches an event with empty data.
+#[must_use]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Event {
+    comments: Vec<Text>,
+    event: Option<Text>,
+    id: Option<EventId>,
+    retry: Option<Duration>,
+    data: Option<Text>,
+}
+
+impl Event {
+    /// An event with no fields.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the data, replacing any set before. Any text is allowed: line breaks
+    /// become separate `data:` lines, and clients join them back with LF.
+    pub fn data(mut self, data: impl Into<Text>) -> Self {
+        self.data = Some(data.into());
+        self
+    }
+
+    /// Sets the data to `value` serialized as JSON.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), serde_json::Error> {
+    /// use sse_core::Event;
+    ///
+    /// let event = Event::new().json_data(&serde_json::json!({"token": "hi"}))?;
+    /// assert_eq!(event.encode().as_bytes(), "data: {\"token\":\"hi\"}\n\n");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When serde_json cannot serialize the value.
+    #[cfg(feature = "json")]
+    pub fn json_data<T>(self, value: &T) -> Result<Self, serde_json::Error>
+    where
+        T: serde::Serialize + ?Sized,
+    {
+        let json = serde_json::to_string(value)?;
+        Ok(self.data(json))
+    }
+
+    /// Sets the event type, which clients dispatch on (`addEventListener(name)`).
+    ///
+    /// # Panics
+    ///
+    /// When `name` contains a CR or LF. For names that come from outside the
+    /// program, use [`Event::try_event`].
+    pub fn event(self, name: impl Into<Text>) -> Self {
+        match self.try_event(name) {
+            Ok(event) => event,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// Sets the event type, or reports why the name cannot be one.
+    ///
+    /// # Errors
+    ///
+    /// When `name` contains a CR or LF.
+    pub fn try_event(mut self, name: impl Into<Text>) -> Result<Self, InvalidField> {
+        let name = name.into();
+        check_single_line(FieldName::Event, &name)?;
+        self.event = Some(name);
+        Ok(self)
+    }
+
+    /// Sets the id from a checked [`EventId`], or a number.
+    pub fn id(mut self, id: impl Into<EventId>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Sets the id from text, or reports why the text cannot be an id.
+    ///
+    /// # Errors
+    ///
+    /// When `id` contains a CR, LF or NUL.
+    pub fn try_id(self, id: impl Into<Text>) -> Result<Self, InvalidField> {
+        Ok(self.id(EventId::new(id)?))
+    }
+
+    /// Tells the client how long to wait before reconnecting, written in whole
+    /// milliseconds.
+    pub fn retry(mut self, delay: Duration) -> Self {
+        self.retry = Some(delay);
+        self
+    }
+
+    /// Adds a comment, which clients ignore; every line of it becomes a `:` line.
+    pub fn comment(mut self, comment: impl Into<Text>) -> Self {
+        self.comments.push(comment.into());
+        self
+    }
+
+    /// The id, if one was set.
+    pub fn get_id(&self) -> Option<&EventId> {
+        self.id.as_ref()
+    }
+
+    /// The data, if it was set.
+    pub fn get_data(&self) -> Option<&Text> {
+        self.data.as_ref()
+    }
+
+    /// The event type, if it was set.
+    pub fn get_event(&self) -> Option<&Text> {
+        self.event.as_ref()
+    }
+
+    /// Encodes the event once into shared bytes, to send the same event to many
+    /// clients without encoding it again for each.
+    pub fn encode(self) -> EncodedEvent {
+        let id = self.id.clone();
+        let mut out = FrameBuf::default();
+        self.encode_into(None, &mut out);
+        EncodedEvent::from_parts(out.take_all(), id)
+    }
+
+    /// Appends the wire form. `fallback_id` is written when the event has no id.
+    pub(crate) fn encode_into(self, fallback_id: Option<&EventId>, out: &mut FrameBuf) {
+        let id = self.id.as_ref().or(fallback_id);
+        out.reserve(self.copy_len(id));
+        for comment in &self.comments {
+            put_multiline(out, b"", comment);
+        }
+        if let Some(event) = &self.event {
+            put_field(out, b"event", event.as_bytes());
+        }
+        if let Some(id) = id {
+            out.put(b"id");
+            if id.wire_len() == 0 {
+                out.put(b":\n");
+            } else {
+                out.put(b": ");
+                out.put_id(id);
+                out.put(b"\n");
+            }
+        }
+        if let Some(retry) = self.retry {
+            out.put(b"retry: ");
+            out.put_decimal(millis(retry));
+            out.put(b"\n");
+        }
+        if let Some(data) = &self.data {
+            put_multiline(out, b"data", data);
+        }
+        out.put(b"\n");
+    }
+
+    /// Bytes `encode_into` copies into the frame buffer, or a little more.
+    fn copy_len(&self, id: Option<&EventId>) -> usize {
+        let comments: usize = self
+            .comments
+            .iter()
+            .map(|comment| multiline_copy_len(b"", comment))
+            .sum();
+        let event = self.event.as_ref().map_or(0, |event| event.len() + 8);
+        let id = id.map_or(0, |id| id.wire_len() + 5);
+        let retry = self.retry.map_or(0, |retry| decimal_len(millis(retry)) + 8);
+        let data = self
+            .data
+            .as_ref()
+            .map_or(0, |data| multiline_copy_len(b"data", data));
+        comments + event + id + retry + data + 1
+    }
+}
+
+fn millis(delay: Duration) -> u64 {
+    u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Writes an already encoded event, with `fallback_id` when it has no id of
+/// its own. The id line goes first: field order within an event is free.
+pub(crate) fn encode_encoded(
+    event: EncodedEvent,
+    fallback_id: Option<&EventId>,
+    out: &mut FrameBuf,
+) {
+    let (bytes, id): (Bytes, _) = event.into_parts();
+    if id.is_none() {
+        if let Some(id) = fallback_id {
+            out.reserve(id.wire_len() + 5);
+            out.put(b"id: ");
+            out.put_id(id);
+            out.put(b"\n");
+        }
+    }
+    out.put_shared(bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(event: Event) -> Bytes {
+        event.encode().into_bytes()
+    }
+
+    #[test]
+    fn data_only() {
+        assert_eq!(wire(Event::new().data("hello")), "data: hello\n\n");
+    }
+
+    #[test]
+    fn empty_data_is_one_line() {
+        assert_eq!(wire(Event::new().data("")), "data:\n\n");
+    }
+
+    #[test]
+    fn no_data_no_data_line() {
+        assert_eq!(wire(Event::new().id(1u64)), "id: 1\n\n");
+        assert_eq!(wire(Event::new()), "\n");
+    }
+
+    #[test]
+    fn crlf_in_data_is_one_break() {
+        assert_eq!(
+            wire(Event::new().data("a\r\nb\rc\nd")),
+            "data: a\ndata: b\ndata: c\ndata: d\n\n"
+        );
+    }
+
+    #[test]
+    fn leading_spaces_survive_in_every_field() {
+        assert_eq!(
+            wire(Event::new().event(" e").try_id(" i").unwrap().data("  d")),
+            "event:  e\nid:  i\ndata:   d\n\n"
+        );
+    }
+
+    #[test]
+    fn comments_are_per_line() {
+        assert_eq!(
+            wire(Event::new().comment("one\ntwo").comment("").data("x")),
+            ": one\n: two\n:\ndata: x\n\n"
+        );
+    }
+
+    #[test]
+    fn retry_is_whole_milliseconds() {
+        assert_eq!(
+            wire(Event::new().retry(Duration::from_micros(1_500_999))),
+            "retry: 1500\n\n"
+        );
+        assert_eq!(
+            wire(Event::new().retry(Duration::MAX)),
+            format!("retry: {}\n\n", u64::MAX)
+        );
+    }
+
+    #[test]
+    fn empty_id_resets() {
+        assert_eq!(
+            wire(Event::new().try_id("").unwrap().data("x")),
+            "id:\ndata: x\n\n"
+        );
+    }
+
+    #[test]
+    fn event_and_id_reject_injection() {
+        for bad in ["a\nb", "a\rb", "a\r\nb", "\n"] {
+            assert!(Event::new().try_event(Text::copy_from(bad)).is_err());
+            assert!(Event::new().try_id(Text::copy_from(bad)).is_err());
+        }
+        assert!(Event::new().try_id("a\0b").is_err());
+        assert!(Event::new().try_event("nul\0ok").is_ok());
+    }
+
+    #[test]
+    #[should_panic(expected = "the SSE `event` field must not contain a line break")]
+    fn event_panics_on_line_break() {
+        let _ = Event::new().event("a\nb");
+    }
+
+    #[test]
+    fn fallback_id_only_when_missing() {
+        let fallback = EventId::from(9u64);
+        let mut out = FrameBuf::default();
+        Event::new()
+            .data("a")
+            .encode_into(Some(&fallback), &mut out);
+        Event::new()
+            .id(3u64)
+            .data("b")
+            .encode_into(Some(&fallback), &mut out);
+        encode_encoded(Event::new().data("c").encode(), Some(&fallback), &mut out);
+        encode_encoded(
+            Event::new().id(4u64).data("d").encode(),
+            Some(&fallback),
+            &mut out,
+        );
+        assert_eq!(
+            out.take_all(),
+            "id: 9\ndata: a\n\nid: 3\ndata: b\n\nid: 9\ndata: c\n\nid: 4\ndata: d\n\n"
+        );
+    }
+
+    #[cfg(feature = "json")]
+    #[test]
+    fn pretty_json_is_split_into_lines() {
+        let value = serde_json::json!({"a": [1, 2]});
+        let pretty = serde_json::to_string_pretty(&value).unwrap();
+        let event = Event::new().data(pretty);
+        assert_eq!(
+            wire(event),
+            "data: {\ndata:   \"a\": [\ndata:     1,\ndata:     2\ndata:   ]\ndata: }\n\n"
+        );
+        let compact = Event::new().json_data(&value).unwrap();
+        assert_eq!(wire(compact), "data: {\"a\":[1,2]}\n\n");
+    }
+}

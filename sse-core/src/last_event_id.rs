@@ -1,0 +1,214 @@
+//! [`LastEventId`]: the cursor a reconnecting client sends, parsed and checked.
+
+use std::error::Error;
+use std::fmt;
+
+use http::HeaderMap;
+use http::header::HeaderName;
+
+use crate::{EventId, Text};
+
+/// The `Last-Event-ID` request header.
+pub const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+
+/// The id of the last event a client received, as it sent it back when it
+/// reconnected: at most [`LastEventId::MAX_LEN`] bytes of UTF-8 without CR, LF
+/// or NUL.
+///
+/// A value that breaks these rules is not a cursor: the parsers report why,
+/// so the application can treat the request as a first connection (and log
+/// it) instead of failing it.
+///
+/// ```
+/// use http::HeaderMap;
+/// use sse_core::{LastEventId, LastEventIdError};
+///
+/// let mut headers = HeaderMap::new();
+/// assert_eq!(LastEventId::from_headers(&headers), Ok(None));
+///
+/// headers.insert("last-event-id", "42".parse().unwrap());
+/// let cursor = LastEventId::from_headers(&headers).unwrap().unwrap();
+/// assert_eq!(cursor.as_str(), "42");
+///
+/// headers.insert("last-event-id", "x".repeat(2000).parse().unwrap());
+/// assert_eq!(
+///     LastEventId::from_headers(&headers),
+///     Err(LastEventIdError::TooLong { len: 2000 })
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LastEventId(Text);
+
+impl LastEventId {
+    /// The longest value accepted, in bytes. Ids the workspace assigns are far
+    /// shorter; the cap bounds what a client can make the server look up.
+    pub const MAX_LEN: usize = 1024;
+
+    /// Reads the `Last-Event-ID` header. `Ok(None)` when it is absent or empty
+    /// (browsers send no header before the first id; an empty id means "no
+    /// cursor").
+    ///
+    /// # Errors
+    ///
+    /// When the header is repeated, or its value is not a usable id.
+    pub fn from_headers(headers: &HeaderMap) -> Result<Option<Self>, LastEventIdError> {
+        let mut values = headers.get_all(LAST_EVENT_ID).iter();
+        let Some(value) = values.next() else {
+            return Ok(None);
+        };
+        if values.next().is_some() {
+            return Err(LastEventIdError::Repeated);
+        }
+        Self::parse(value.as_bytes())
+    }
+
+    /// Checks raw bytes (a header value, a decoded query parameter). `Ok(None)`
+    /// when empty.
+    ///
+    /// # Errors
+    ///
+    /// When the value is too long, not UTF-8, or holds CR, LF or NUL.
+    pub fn parse(value: &[u8]) -> Result<Option<Self>, LastEventIdError> {
+        if value.len() > Self::MAX_LEN {
+            return Err(LastEventIdError::TooLong { len: value.len() });
+        }
+        if value.is_empty() {
+            return Ok(None);
+        }
+        if memchr::memchr3(b'\r', b'\n', 0, value).is_some() {
+            return Err(LastEventIdError::ForbiddenCharacter);
+        }
+        let text = std::str::from_utf8(value).map_err(|_| LastEventIdError::NotUtf8)?;
+        Ok(Some(Self(Text::copy_from(text))))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id as text, shared.
+    pub fn into_text(self) -> Text {
+        self.0
+    }
+}
+
+impl From<LastEventId> for EventId {
+    fn from(cursor: LastEventId) -> Self {
+        // The cursor's checks are a superset of EventId's.
+        match EventId::new(cursor.0) {
+            Ok(id) => id,
+            Err(error) => unreachable!("a checked Last-Event-ID is a valid id: {error}"),
+        }
+    }
+}
+
+impl fmt::Display for LastEventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why a `Last-Event-ID` value is not a usable cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LastEventIdError {
+    /// Longer than [`LastEventId::MAX_LEN`] bytes.
+    TooLong {
+        /// The length received.
+        len: usize,
+    },
+    /// Not valid UTF-8.
+    NotUtf8,
+    /// Holds CR, LF or NUL, which no event id can.
+    ForbiddenCharacter,
+    /// The header appeared more than once.
+    Repeated,
+}
+
+impl fmt::Display for LastEventIdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLong { len } => write!(
+                f,
+                "Last-Event-ID is {len} bytes long, more than the {} allowed",
+                LastEventId::MAX_LEN
+            ),
+            Self::NotUtf8 => f.write_str("Last-Event-ID is not valid UTF-8"),
+            Self::ForbiddenCharacter => f.write_str("Last-Event-ID contains CR, LF or NUL"),
+            Self::Repeated => f.write_str("Last-Event-ID was sent more than once"),
+        }
+    }
+}
+
+impl Error for LastEventIdError {}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn limits() {
+        let longest = vec![b'a'; LastEventId::MAX_LEN];
+        assert!(LastEventId::parse(&longest).unwrap().is_some());
+        let too_long = vec![b'a'; LastEventId::MAX_LEN + 1];
+        assert_eq!(
+            LastEventId::parse(&too_long),
+            Err(LastEventIdError::TooLong { len: 1025 })
+        );
+    }
+
+    #[test]
+    fn rejects_what_no_id_can_hold() {
+        assert_eq!(
+            LastEventId::parse(b"\xff\xfe"),
+            Err(LastEventIdError::NotUtf8)
+        );
+        for bad in [&b"a\nb"[..], b"a\rb", b"a\0b"] {
+            assert_eq!(
+                LastEventId::parse(bad),
+                Err(LastEventIdError::ForbiddenCharacter)
+            );
+        }
+        assert_eq!(LastEventId::parse(b""), Ok(None));
+        assert_eq!(
+            LastEventId::parse("é-1".as_bytes())
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "é-1"
+        );
+    }
+
+    #[test]
+    fn header_value_with_obs_text_is_not_utf8() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            LAST_EVENT_ID,
+            HeaderValue::from_bytes(b"\xe9t\xe9").unwrap(),
+        );
+        assert_eq!(
+            LastEventId::from_headers(&headers),
+            Err(LastEventIdError::NotUtf8)
+        );
+    }
+
+    #[test]
+    fn repeated_header_is_rejected() {
+        let mut headers = HeaderMap::new();
+        headers.append(LAST_EVENT_ID, HeaderValue::from_static("1"));
+        headers.append(LAST_EVENT_ID, HeaderValue::from_static("2"));
+        assert_eq!(
+            LastEventId::from_headers(&headers),
+            Err(LastEventIdError::Repeated)
+        );
+    }
+
+    #[test]
+    fn converts_to_event_id() {
+        let cursor = LastEventId::parse(b"7-12").unwrap().unwrap();
+        assert_eq!(EventId::from(cursor).to_string(), "7-12");
+    }
+}
