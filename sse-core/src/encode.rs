@@ -50,6 +50,7 @@ impl FrameBuf {
         }
     }
 
+    #[inline]
     pub(crate) fn put(&mut self, bytes: &[u8]) {
         self.open.extend_from_slice(bytes);
     }
@@ -108,6 +109,8 @@ impl FrameBuf {
 
 /// Writes `name: value\n`, or `name:\n` for an empty value (the client removes
 /// one space after the colon, so a value that starts with a space survives).
+// Inlined so that the constant parts are copied without a call to memcpy.
+#[inline(always)]
 pub(crate) fn put_field(out: &mut FrameBuf, name: &[u8], value: &[u8]) {
     out.put(name);
     if value.is_empty() {
@@ -119,15 +122,26 @@ pub(crate) fn put_field(out: &mut FrameBuf, name: &[u8], value: &[u8]) {
     }
 }
 
+/// Writes one `data: line` per line of `text`.
+pub(crate) fn put_data_lines(out: &mut FrameBuf, text: &Text) {
+    put_multiline(out, b"data", text);
+}
+
+/// Writes one `: line` per line of `text`.
+pub(crate) fn put_comment_lines(out: &mut FrameBuf, text: &Text) {
+    put_multiline(out, b"", text);
+}
+
 /// Writes one `name: line` per line of `text`, splitting on LF, CR and CRLF
 /// (CRLF is one break). Empty text still writes one line. Long lines are sent
 /// without being copied.
-pub(crate) fn put_multiline(out: &mut FrameBuf, name: &[u8], text: &Text) {
+#[inline(always)]
+fn put_multiline(out: &mut FrameBuf, name: &[u8], text: &Text) {
     let bytes = text.as_bytes();
     let mut start = 0;
     loop {
         let rest = &bytes[start..];
-        let (end, next) = match memchr::memchr2(b'\n', b'\r', rest) {
+        let (end, next) = match find_line_break(rest) {
             None => (bytes.len(), None),
             Some(offset) => {
                 let at = start + offset;
@@ -151,15 +165,24 @@ pub(crate) fn put_multiline(out: &mut FrameBuf, name: &[u8], text: &Text) {
     }
 }
 
-/// Upper estimate of the bytes a multi-line field copies, for pre-sizing.
-pub(crate) fn multiline_copy_len(name: &[u8], text: &Text) -> usize {
-    let overhead = name.len() + 3;
-    if text.len() >= ZERO_COPY_MIN {
-        // Long text: its long lines are not copied; leave growth to the rare
-        // text made of many short lines.
-        return overhead + ZERO_COPY_MIN;
+/// The first CR or LF in `bytes`. Short values (event names, ids, a token's
+/// JSON) are scanned byte by byte: below 64 bytes that beats the set-up of
+/// memchr's vectorised search.
+#[inline]
+pub(crate) fn find_line_break(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < 64 {
+        bytes.iter().position(|&b| b == b'\n' || b == b'\r')
+    } else {
+        memchr::memchr2(b'\n', b'\r', bytes)
     }
-    overhead + text.len() + overhead * memchr::memchr2_iter(b'\n', b'\r', text.as_bytes()).count()
+}
+
+/// Bytes a multi-line field copies when it is one line, for pre-sizing; text
+/// of many lines grows the buffer as it goes (counting its lines first would
+/// cost one more pass over every event's data).
+pub(crate) fn multiline_copy_len(text: &Text) -> usize {
+    const OVERHEAD: usize = "data: \n".len();
+    OVERHEAD + text.len().min(ZERO_COPY_MIN)
 }
 
 #[cfg(test)]
@@ -168,7 +191,7 @@ mod tests {
 
     fn lines(text: &'static str) -> Bytes {
         let mut out = FrameBuf::default();
-        put_multiline(&mut out, b"data", &Text::from(text));
+        put_data_lines(&mut out, &Text::from(text));
         out.take_all()
     }
 
@@ -181,6 +204,20 @@ mod tests {
         assert_eq!(lines("a\r\rb"), "data: a\ndata:\ndata: b\n");
         assert_eq!(lines("a\n"), "data: a\ndata:\n");
         assert_eq!(lines("\r\n"), "data:\ndata:\n");
+    }
+
+    #[test]
+    fn line_breaks_are_found_in_short_and_long_values() {
+        for len in [0, 1, 63, 64, 65, 200] {
+            let mut value = vec![b'a'; len];
+            assert_eq!(find_line_break(&value), None);
+            if len > 0 {
+                value[len - 1] = b'\r';
+                assert_eq!(find_line_break(&value), Some(len - 1));
+                value[len / 2] = b'\n';
+                assert_eq!(find_line_break(&value), Some(len / 2));
+            }
+        }
     }
 
     #[test]
@@ -198,7 +235,7 @@ mod tests {
         let payload = Bytes::from(vec![b'x'; ZERO_COPY_MIN]);
         let text = Text::from_utf8(payload.clone()).unwrap();
         let mut out = FrameBuf::default();
-        put_multiline(&mut out, b"data", &text);
+        put_data_lines(&mut out, &text);
         assert_eq!(out.pop().unwrap(), "data: ");
         let middle = out.pop().unwrap();
         assert_eq!(middle.as_ptr(), payload.as_ptr());
@@ -208,12 +245,12 @@ mod tests {
     }
 
     #[test]
-    fn copy_estimate_covers_short_text() {
-        for text in ["", "a", "a\nb\r\nc\rd", "\n\n\n"] {
+    fn copy_estimate_covers_one_short_line() {
+        for text in ["", "a", "one line of text"] {
             let text = Text::from(text);
             let mut out = FrameBuf::default();
-            put_multiline(&mut out, b"data", &text);
-            assert!(out.len() <= multiline_copy_len(b"data", &text), "{text:?}");
+            put_data_lines(&mut out, &text);
+            assert!(out.len() <= multiline_copy_len(&text), "{text:?}");
         }
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::encode::{FrameBuf, multiline_copy_len, put_field, put_multiline};
+use crate::encode::{FrameBuf, multiline_copy_len, put_comment_lines, put_data_lines, put_field};
 use crate::field::{FieldName, check_single_line, decimal_len};
 use crate::{EncodedEvent, EventId, InvalidField, Text};
 
@@ -40,11 +40,18 @@ use crate::{EncodedEvent, EventId, InvalidField, Text};
 #[must_use]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Event {
-    comments: Vec<Text>,
     event: Option<Text>,
     id: Option<EventId>,
-    retry: Option<Duration>,
     data: Option<Text>,
+    // Fields most events never have, kept out of line: an event is moved
+    // through every stream adapter, and a smaller one moves faster.
+    rare: Option<Box<RareFields>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct RareFields {
+    comments: Vec<Text>,
+    retry: Option<Duration>,
 }
 
 impl Event {
@@ -127,13 +134,16 @@ impl Event {
     /// Tells the client how long to wait before reconnecting, written in whole
     /// milliseconds.
     pub fn retry(mut self, delay: Duration) -> Self {
-        self.retry = Some(delay);
+        self.rare.get_or_insert_default().retry = Some(delay);
         self
     }
 
     /// Adds a comment, which clients ignore; every line of it becomes a `:` line.
     pub fn comment(mut self, comment: impl Into<Text>) -> Self {
-        self.comments.push(comment.into());
+        self.rare
+            .get_or_insert_default()
+            .comments
+            .push(comment.into());
         self
     }
 
@@ -165,8 +175,12 @@ impl Event {
     pub(crate) fn encode_into(self, fallback_id: Option<&EventId>, out: &mut FrameBuf) {
         let id = self.id.as_ref().or(fallback_id);
         out.reserve(self.copy_len(id));
-        for comment in &self.comments {
-            put_multiline(out, b"", comment);
+        let (comments, retry) = match self.rare.as_deref() {
+            Some(rare) => (&rare.comments[..], rare.retry),
+            None => (&[][..], None),
+        };
+        for comment in comments {
+            put_comment_lines(out, comment);
         }
         if let Some(event) = &self.event {
             put_field(out, b"event", event.as_bytes());
@@ -181,31 +195,28 @@ impl Event {
                 out.put(b"\n");
             }
         }
-        if let Some(retry) = self.retry {
+        if let Some(retry) = retry {
             out.put(b"retry: ");
             out.put_decimal(millis(retry));
             out.put(b"\n");
         }
         if let Some(data) = &self.data {
-            put_multiline(out, b"data", data);
+            put_data_lines(out, data);
         }
         out.put(b"\n");
     }
 
     /// Bytes `encode_into` copies into the frame buffer, or a little more.
     fn copy_len(&self, id: Option<&EventId>) -> usize {
-        let comments: usize = self
-            .comments
-            .iter()
-            .map(|comment| multiline_copy_len(b"", comment))
-            .sum();
+        let (comments, retry) = match self.rare.as_deref() {
+            Some(rare) => (&rare.comments[..], rare.retry),
+            None => (&[][..], None),
+        };
+        let comments: usize = comments.iter().map(multiline_copy_len).sum();
         let event = self.event.as_ref().map_or(0, |event| event.len() + 8);
         let id = id.map_or(0, |id| id.wire_len() + 5);
-        let retry = self.retry.map_or(0, |retry| decimal_len(millis(retry)) + 8);
-        let data = self
-            .data
-            .as_ref()
-            .map_or(0, |data| multiline_copy_len(b"data", data));
+        let retry = retry.map_or(0, |retry| decimal_len(millis(retry)) + 8);
+        let data = self.data.as_ref().map_or(0, multiline_copy_len);
         comments + event + id + retry + data + 1
     }
 }

@@ -195,7 +195,7 @@ impl fmt::Display for InvalidField {
 impl Error for InvalidField {}
 
 pub(crate) fn check_single_line(field: FieldName, value: &str) -> Result<(), InvalidField> {
-    match memchr::memchr2(b'\r', b'\n', value.as_bytes()) {
+    match crate::encode::find_line_break(value.as_bytes()) {
         Some(_) => Err(InvalidField::new(field, InvalidFieldKind::LineBreak)),
         None => Ok(()),
     }

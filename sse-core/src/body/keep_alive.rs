@@ -9,7 +9,7 @@ use pin_project_lite::pin_project;
 use tokio::time::{Instant, Sleep};
 
 use crate::Text;
-use crate::encode::{FrameBuf, put_multiline};
+use crate::encode::{FrameBuf, put_comment_lines};
 
 /// How often an idle stream sends a comment, so that proxies and load
 /// balancers do not close it and clients notice a dead connection.
@@ -51,7 +51,7 @@ impl KeepAlive {
     /// Sets the comment's text; each of its lines becomes a `:` line.
     pub fn text(mut self, text: impl Into<Text>) -> Self {
         let mut out = FrameBuf::default();
-        put_multiline(&mut out, b"", &text.into());
+        put_comment_lines(&mut out, &text.into());
         out.put(b"\n");
         self.comment = out.take_all();
         self

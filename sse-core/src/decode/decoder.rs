@@ -217,25 +217,21 @@ impl Decoder {
                 push_lossy(&mut self.event_type, value);
                 self.check_event_size()?;
             }
-            b"id" => {
-                if memchr::memchr(0, value).is_none() {
-                    self.last_event_id.clear();
-                    push_lossy(&mut self.last_event_id, value);
-                    self.id_seen = true;
-                }
+            b"id" if memchr::memchr(0, value).is_none() => {
+                self.last_event_id.clear();
+                push_lossy(&mut self.last_event_id, value);
+                self.id_seen = true;
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    // Digits only, so the one failure left is a number too
-                    // large for u64, which no client could wait for anyway.
-                    if let Some(millis) = std::str::from_utf8(value)
-                        .ok()
-                        .and_then(|digits| digits.parse::<u64>().ok())
-                    {
-                        let delay = Duration::from_millis(millis);
-                        self.retry = Some(delay);
-                        self.reconnection_time = Some(delay);
-                    }
+            // Digits only, so the one failure left is a number too large for
+            // u64, which no client could wait for anyway.
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                if let Some(millis) = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|digits| digits.parse::<u64>().ok())
+                {
+                    let delay = Duration::from_millis(millis);
+                    self.retry = Some(delay);
+                    self.reconnection_time = Some(delay);
                 }
             }
             _ => {}
