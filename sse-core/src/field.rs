@@ -28,6 +28,8 @@ pub struct EventId(IdRepr);
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum IdRepr {
     Number(u64),
+    /// Only below zero: zero and up are `Number`, so that equal ids compare equal.
+    Negative(i64),
     Text(Text),
 }
 
@@ -51,7 +53,7 @@ impl EventId {
     pub fn as_u64(&self) -> Option<u64> {
         match &self.0 {
             IdRepr::Number(number) => Some(*number),
-            IdRepr::Text(_) => None,
+            IdRepr::Negative(_) | IdRepr::Text(_) => None,
         }
     }
 
@@ -59,6 +61,10 @@ impl EventId {
     pub(crate) fn write_to(&self, out: &mut BytesMut) {
         match &self.0 {
             IdRepr::Number(number) => push_decimal(out, *number),
+            IdRepr::Negative(number) => {
+                out.extend_from_slice(b"-");
+                push_decimal(out, number.unsigned_abs());
+            }
             IdRepr::Text(text) => out.extend_from_slice(text.as_bytes()),
         }
     }
@@ -67,6 +73,7 @@ impl EventId {
     pub(crate) fn wire_len(&self) -> usize {
         match &self.0 {
             IdRepr::Number(number) => decimal_len(*number),
+            IdRepr::Negative(number) => 1 + decimal_len(number.unsigned_abs()),
             IdRepr::Text(text) => text.len(),
         }
     }
@@ -78,11 +85,33 @@ impl From<u64> for EventId {
     }
 }
 
-impl From<u32> for EventId {
-    fn from(number: u32) -> Self {
-        Self(IdRepr::Number(number.into()))
-    }
+macro_rules! id_from_unsigned {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for EventId {
+            fn from(number: $ty) -> Self {
+                Self(IdRepr::Number(number as u64))
+            }
+        }
+    )*};
 }
+
+macro_rules! id_from_signed {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for EventId {
+            fn from(number: $ty) -> Self {
+                let number = number as i64;
+                match u64::try_from(number) {
+                    Ok(unsigned) => Self(IdRepr::Number(unsigned)),
+                    Err(_) => Self(IdRepr::Negative(number)),
+                }
+            }
+        }
+    )*};
+}
+
+// Every integer a counter is usually kept in; `as` only widens here.
+id_from_unsigned!(u8, u16, u32, usize);
+id_from_signed!(i8, i16, i32, i64, isize);
 
 impl TryFrom<String> for EventId {
     type Error = InvalidField;
@@ -104,6 +133,7 @@ impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             IdRepr::Number(number) => fmt::Display::fmt(number, f),
+            IdRepr::Negative(number) => fmt::Display::fmt(number, f),
             IdRepr::Text(text) => f.write_str(text),
         }
     }
@@ -113,6 +143,7 @@ impl fmt::Debug for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             IdRepr::Number(number) => f.debug_tuple("EventId").field(number).finish(),
+            IdRepr::Negative(number) => f.debug_tuple("EventId").field(number).finish(),
             IdRepr::Text(text) => f.debug_tuple("EventId").field(text).finish(),
         }
     }
@@ -250,6 +281,30 @@ mod tests {
         );
         assert!(EventId::new("").is_ok());
         assert!(EventId::new(" spaced \t id ").is_ok());
+    }
+
+    #[test]
+    fn integers_of_every_width_are_ids() {
+        let mut out = BytesMut::new();
+        for id in [
+            EventId::from(7),
+            EventId::from(7usize),
+            EventId::from(7u8),
+            EventId::from(7i64),
+        ] {
+            assert_eq!(id, EventId::from(7u64));
+            assert_eq!(id.wire_len(), 1);
+        }
+        let negative = EventId::from(-120i32);
+        negative.write_to(&mut out);
+        assert_eq!(&out[..], b"-120");
+        assert_eq!(negative.wire_len(), 4);
+        assert_eq!(negative.to_string(), "-120");
+        assert_eq!(EventId::from(i64::MIN).to_string(), i64::MIN.to_string());
+        assert_eq!(
+            EventId::from(i64::MIN).wire_len(),
+            i64::MIN.to_string().len()
+        );
     }
 
     #[test]

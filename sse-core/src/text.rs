@@ -12,7 +12,9 @@ use bytestring::ByteString;
 /// line out of it for the wire, never copies the text.
 ///
 /// Event fields take `impl Into<Text>`. A `&'static str` and a `String` convert
-/// without copying; a borrowed `&str` has to be copied, with [`Text::copy_from`].
+/// without copying; a `&String` is copied. A borrowed `&str` that is not
+/// `'static` gives a "does not live long enough" error: copy it with
+/// [`Text::copy_from`] (or `to_owned()`).
 ///
 /// ```
 /// use bytes::Bytes;
@@ -103,6 +105,12 @@ impl From<&'static str> for Text {
 impl From<String> for Text {
     fn from(text: String) -> Self {
         Self(ByteString::from(text))
+    }
+}
+
+impl From<&String> for Text {
+    fn from(text: &String) -> Self {
+        Self::copy_from(text)
     }
 }
 

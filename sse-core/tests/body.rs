@@ -247,6 +247,28 @@ async fn dropping_the_body_drops_the_stream() {
 }
 
 #[tokio::test]
+async fn plain_integers_and_borrowed_strings_are_accepted() {
+    let name = String::from("update");
+    let counter: usize = 3;
+    let events = stream::iter([
+        Event::new().id(7).data(&name),
+        Event::new()
+            .id(counter)
+            .event(&name)
+            .data(Text::copy_from(name.as_str())),
+    ]);
+    let bytes = SseBody::from_infallible_stream(events)
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes();
+    assert_eq!(
+        bytes,
+        "id: 7\ndata: update\n\nevent: update\nid: 3\ndata: update\n\n"
+    );
+}
+
+#[tokio::test]
 async fn size_hint_is_unknown_while_streaming() {
     let body = SseBody::from_infallible_stream(stream::iter([Event::new().data("x")]));
     assert_eq!(body.size_hint().exact(), None);
@@ -331,6 +353,17 @@ mod keep_alive {
             let is_event = block.starts_with("id: ") && !block.contains(": ka");
             assert!(is_comment || is_event, "mixed block: {block:?}");
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_interval_of_duration_max_means_never_and_does_not_overflow() {
+        let (_tx, rx) = mpsc::unbounded_channel::<Event>();
+        let mut body = std::pin::pin!(
+            SseBody::from_infallible_stream(ReceiverStream(rx))
+                .keep_alive(KeepAlive::new().interval(Duration::MAX))
+        );
+        let waited = tokio::time::timeout(Duration::from_secs(30 * 24 * 3600), body.frame()).await;
+        assert!(waited.is_err(), "no comment within a month");
     }
 
     #[tokio::test(start_paused = true)]

@@ -117,8 +117,9 @@ fn wpt_format_data_before_final_empty_line() {
         b"retry:1000\ndata:test1\n\nid:test\ndata:test2",
         &[("message", "test1", "")],
     );
-    // The unfinished event is dropped, but its id line was read.
-    assert_eq!(decoder.last_event_id(), "test");
+    // The unfinished event is dropped, and with it its id: a client that
+    // reconnects must not skip the event it never received.
+    assert_eq!(decoder.last_event_id(), "");
 }
 
 #[test]
@@ -260,4 +261,54 @@ fn retry_is_reported_on_the_next_event() {
     let (events, _) = decode_in(&[b"retry: 10\n\ndata: x\n\ndata: y\n\n"]);
     assert_eq!(events[0].retry(), Some(Duration::from_millis(10)));
     assert_eq!(events[1].retry(), None);
+}
+
+#[test]
+fn default_decoder_skips_the_bom_too() {
+    let mut decoder = Decoder::default();
+    decoder.push(b"\xEF\xBB\xBFdata: x\n\n").unwrap();
+    assert_eq!(decoder.next_event().unwrap().data(), "x");
+}
+
+#[test]
+fn an_empty_chunk_between_cr_and_lf_changes_nothing() {
+    let mut decoder = Decoder::new();
+    decoder.push(b"data: x\r").unwrap();
+    decoder.push(b"").unwrap();
+    decoder.push(b"\n").unwrap();
+    assert!(decoder.next_event().is_none(), "CRLF is one line break");
+    decoder.push(b"\n").unwrap();
+    assert_eq!(decoder.next_event().unwrap().data(), "x");
+}
+
+#[test]
+fn last_event_id_changes_only_when_an_event_ends() {
+    let mut decoder = Decoder::new();
+    decoder.push(b"id: 1\ndata: a\n\nid: 2\ndata: b\n").unwrap();
+    assert_eq!(decoder.last_event_id(), "1");
+    decoder.finish();
+    assert_eq!(decoder.last_event_id(), "1");
+    // An id-only block (no data) still moves the id, as the standard says.
+    decoder.push(b"id: 3\n\n").unwrap();
+    assert_eq!(decoder.last_event_id(), "3");
+}
+
+#[test]
+fn a_long_id_is_shared_not_copied_into_every_event() {
+    let mut decoder = Decoder::new();
+    let mut id_line = b"id: ".to_vec();
+    id_line.extend(std::iter::repeat_n(b'a', 512 * 1024));
+    id_line.push(b'\n');
+    decoder.push(&id_line).unwrap();
+    decoder.push(&b"data:\n\n".repeat(2048)).unwrap();
+    let first = decoder.next_event().unwrap();
+    let mut events = 1;
+    while let Some(event) = decoder.next_event() {
+        assert_eq!(
+            event.last_event_id().as_ptr(),
+            first.last_event_id().as_ptr()
+        );
+        events += 1;
+    }
+    assert_eq!(events, 2048);
 }

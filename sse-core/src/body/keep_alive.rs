@@ -11,6 +11,8 @@ use tokio::time::{Instant, Sleep};
 use crate::Text;
 use crate::encode::{FrameBuf, put_comment_lines};
 
+const MAX_INTERVAL: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 /// How often an idle stream sends a comment, so that proxies and load
 /// balancers do not close it and clients notice a dead connection.
 ///
@@ -41,10 +43,11 @@ impl KeepAlive {
         }
     }
 
-    /// Sets the idle time after which a comment is sent. A zero interval is
-    /// raised to one millisecond, so an idle stream cannot spin.
+    /// Sets the idle time after which a comment is sent. It is kept between
+    /// one millisecond (so an idle stream cannot spin) and one year (so that
+    /// `Duration::MAX`, meaning "never", cannot overflow the timer).
     pub fn interval(mut self, interval: Duration) -> Self {
-        self.interval = interval.max(Duration::from_millis(1));
+        self.interval = interval.clamp(Duration::from_millis(1), MAX_INTERVAL);
         self
     }
 
@@ -110,10 +113,13 @@ impl KeepAliveTimer {
             return Poll::Pending;
         };
         loop {
-            let due = this.last_activity.unwrap_or_else(Instant::now) + config.interval;
+            let since = this.last_activity.unwrap_or_else(Instant::now);
+            let due = since
+                .checked_add(config.interval)
+                .unwrap_or(since + MAX_INTERVAL);
             match this.sleep.as_mut().as_pin_mut() {
                 None => {
-                    *this.last_activity = Some(due - config.interval);
+                    *this.last_activity = Some(since);
                     this.sleep.set(Some(tokio::time::sleep_until(due)));
                 }
                 Some(mut sleep) => {

@@ -130,6 +130,11 @@ where
 impl<S: TryStream> SseBody<S> {
     /// Sends a comment whenever the stream has been idle for the interval.
     /// Off unless set.
+    ///
+    /// # Panics
+    ///
+    /// Polling a body with keep-alive panics outside a tokio runtime with the
+    /// time driver enabled (every axum, hyper and actix-web server has one).
     pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
         self.keep_alive.set_config(Some(keep_alive));
         self

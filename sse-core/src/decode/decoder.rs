@@ -5,6 +5,7 @@ use std::mem;
 use std::time::Duration;
 
 use super::{DecodeError, DecodedEvent};
+use crate::Text;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -64,7 +65,11 @@ impl Default for Limits {
 }
 
 /// An incremental event-stream parser; see the [module docs](super).
-#[derive(Debug, Clone, Default)]
+///
+/// Events wait in the decoder until [`Decoder::next_event`] takes them. One
+/// chunk can complete many events; they share the stream's last event id, so
+/// what waits is bounded by a small multiple of the chunk's size.
+#[derive(Debug, Clone)]
 pub struct Decoder {
     limits: Limits,
     /// The start of a line whose end has not arrived yet.
@@ -75,7 +80,13 @@ pub struct Decoder {
     first_line: bool,
     data: String,
     event_type: String,
-    last_event_id: String,
+    /// The parser's last event id buffer, changed by every `id` field.
+    id_buffer: String,
+    /// `id_buffer` changed since the last dispatch.
+    id_changed: bool,
+    /// The stream's last event id: `id_buffer` as of the last dispatch, shared
+    /// by every event dispatched with it.
+    last_event_id: Text,
     id_seen: bool,
     retry: Option<Duration>,
     reconnection_time: Option<Duration>,
@@ -93,8 +104,19 @@ impl Decoder {
     pub fn with_limits(limits: Limits) -> Self {
         Self {
             limits,
+            partial_line: Vec::new(),
+            after_cr: false,
             first_line: true,
-            ..Self::default()
+            data: String::new(),
+            event_type: String::new(),
+            id_buffer: String::new(),
+            id_changed: false,
+            last_event_id: Text::default(),
+            id_seen: false,
+            retry: None,
+            reconnection_time: None,
+            ready: VecDeque::new(),
+            failed: None,
         }
     }
 
@@ -108,6 +130,9 @@ impl Decoder {
     pub fn push(&mut self, mut chunk: &[u8]) -> Result<(), DecodeError> {
         if let Some(error) = self.failed {
             return Err(error);
+        }
+        if chunk.is_empty() {
+            return Ok(());
         }
         if mem::take(&mut self.after_cr) {
             if let Some(rest) = chunk.strip_prefix(b"\n") {
@@ -151,15 +176,21 @@ impl Decoder {
     }
 
     /// Ends the stream: an event still incomplete is discarded, as the
-    /// standard says. Events already complete stay available.
+    /// standard says, and so is an `id` field in it. Events already complete
+    /// stay available.
     pub fn finish(&mut self) {
         self.partial_line.clear();
         self.after_cr = false;
         self.data.clear();
         self.event_type.clear();
+        self.id_buffer.clear();
+        self.id_buffer.push_str(&self.last_event_id);
+        self.id_changed = false;
     }
 
-    /// The stream's last event id so far (sticky, empty if none was set).
+    /// The stream's last event id: what a client sends as `Last-Event-ID` when
+    /// it reconnects. Set when an event ends (blank line), from the newest
+    /// `id` field; an `id` in an unfinished event does not count.
     pub fn last_event_id(&self) -> &str {
         &self.last_event_id
     }
@@ -218,9 +249,9 @@ impl Decoder {
                 self.check_event_size()?;
             }
             b"id" if memchr::memchr(0, value).is_none() => {
-                self.last_event_id.clear();
-                push_lossy(&mut self.last_event_id, value);
-                self.id_seen = true;
+                self.id_buffer.clear();
+                push_lossy(&mut self.id_buffer, value);
+                self.id_changed = true;
             }
             // Digits only, so the one failure left is a number too large for
             // u64, which no client could wait for anyway.
@@ -249,6 +280,10 @@ impl Decoder {
     }
 
     fn dispatch(&mut self) {
+        if mem::take(&mut self.id_changed) {
+            self.last_event_id = Text::from(self.id_buffer.clone());
+            self.id_seen = true;
+        }
         if self.data.is_empty() {
             self.event_type.clear();
             return;
@@ -269,5 +304,11 @@ fn push_lossy(out: &mut String, bytes: &[u8]) {
     match std::str::from_utf8(bytes) {
         Ok(text) => out.push_str(text),
         Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
+    }
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self::new()
     }
 }

@@ -10,7 +10,7 @@ use crate::{Event, EventId, Text};
 pub struct DecodedEvent {
     pub(super) event_type: Option<String>,
     pub(super) data: String,
-    pub(super) last_event_id: String,
+    pub(super) last_event_id: Text,
     pub(super) id_seen: bool,
     pub(super) retry: Option<Duration>,
 }
