@@ -63,9 +63,12 @@ impl FrameBuf {
         id.write_to(&mut self.open);
     }
 
-    /// Appends shared bytes, without copying them when they are long.
+    /// Appends shared bytes without copying them when they are long, or when
+    /// they start a frame (one pre-encoded event, the usual case when a hub
+    /// wakes a subscriber, leaves as it is, with no buffer allocated).
     pub(crate) fn put_shared(&mut self, bytes: Bytes) {
-        if bytes.len() < ZERO_COPY_MIN {
+        let starts_frame = self.open.is_empty() && self.ready.is_empty();
+        if bytes.len() < ZERO_COPY_MIN && !starts_frame {
             self.put(&bytes);
             return;
         }
@@ -91,6 +94,15 @@ impl FrameBuf {
             return None;
         }
         Some(self.open.split().freeze())
+    }
+
+    /// Frees the frame buffer of an idle stream once the frames cut from it
+    /// are sent, so that an idle connection holds no buffer. The next event
+    /// allocates a new one.
+    pub(crate) fn release_idle(&mut self) {
+        if self.is_empty() && self.open.capacity() > 0 {
+            self.open = BytesMut::new();
+        }
     }
 
     /// Everything buffered as one contiguous `Bytes` (copies only when
@@ -242,6 +254,19 @@ mod tests {
         assert_eq!(out.pop().unwrap(), "\n");
         assert!(out.pop().is_none());
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_shared_piece_that_starts_a_frame_is_not_copied() {
+        let first = Bytes::from_static(b"data: a\n\n");
+        let mut out = FrameBuf::default();
+        out.put_shared(first.clone());
+        out.put_shared(Bytes::from_static(b"data: b\n\n"));
+        out.put_shared(Bytes::from_static(b"data: c\n\n"));
+        let head = out.pop().unwrap();
+        assert_eq!(head.as_ptr(), first.as_ptr());
+        assert_eq!(out.pop().unwrap(), "data: b\n\ndata: c\n\n");
+        assert!(out.pop().is_none());
     }
 
     #[test]

@@ -39,6 +39,7 @@ mod encode;
 mod encoded;
 mod event;
 mod field;
+pub mod hub;
 mod last_event_id;
 mod response;
 mod text;

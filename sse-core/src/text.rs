@@ -1,6 +1,6 @@
 //! [`Text`]: the string type every event field is held in.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::fmt;
 use std::ops::Deref;
 use std::str::Utf8Error;
@@ -80,6 +80,14 @@ impl Deref for Text {
     type Target = str;
 
     fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+// Text hashes and compares as its str does, so maps keyed by Text can be
+// looked up with a &str.
+impl Borrow<str> for Text {
+    fn borrow(&self) -> &str {
         &self.0
     }
 }

@@ -258,9 +258,13 @@ where
             State::Streaming => *this.state = State::Streaming,
         }
 
-        this.keep_alive
-            .poll_idle(cx)
-            .map(|comment| Some(Ok(Frame::data(comment))))
+        match this.keep_alive.poll_idle(cx) {
+            Poll::Ready(comment) => Poll::Ready(Some(Ok(Frame::data(comment)))),
+            Poll::Pending => {
+                this.frames.release_idle();
+                Poll::Pending
+            }
+        }
     }
 
     fn is_end_stream(&self) -> bool {

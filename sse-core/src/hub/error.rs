@@ -1,0 +1,115 @@
+//! Errors of publishing and subscribing.
+
+use std::error::Error;
+use std::fmt;
+
+/// Why an event was not published. Nothing was stored, and no subscriber sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PublishError {
+    /// The encoded event is larger than [`LogLimits::max_event_bytes`](super::LogLimits::max_event_bytes).
+    TooLarge {
+        /// The encoded size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A topic name is empty or longer than the limit.
+    InvalidTopic(TopicError),
+    /// The hub or one of the topics is closed.
+    Closed,
+}
+
+/// Why a subscription was not made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SubscribeError {
+    /// A topic name is empty or longer than the limit, or a topic does not
+    /// exist and the hub does not create topics on subscribe.
+    InvalidTopic(TopicError),
+    /// The hub is closed.
+    Closed,
+}
+
+/// What is wrong with a topic name or list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TopicError {
+    /// No topic was named.
+    NoTopic,
+    /// An empty name.
+    Empty,
+    /// A name longer than [`MAX_TOPIC_NAME_BYTES`](super::MAX_TOPIC_NAME_BYTES).
+    TooLong {
+        /// The name's length in bytes.
+        len: usize,
+    },
+    /// The topic does not exist, and the hub was built not to create topics
+    /// when they are first used.
+    Unknown(String),
+    /// Creating the topic would pass the hub's limit on the number of topics.
+    TooMany {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+impl fmt::Display for TopicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoTopic => f.write_str("no topic named"),
+            Self::Empty => f.write_str("topic name is empty"),
+            Self::TooLong { len } => write!(
+                f,
+                "topic name is {len} bytes, more than the {} allowed",
+                super::MAX_TOPIC_NAME_BYTES
+            ),
+            Self::Unknown(name) => write!(f, "no topic named {name:?}"),
+            Self::TooMany { limit } => write!(f, "the hub already has its limit of {limit} topics"),
+        }
+    }
+}
+
+impl Error for TopicError {}
+
+impl fmt::Display for PublishError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { size, limit } => {
+                write!(
+                    f,
+                    "event is {size} bytes encoded, more than the {limit} allowed"
+                )
+            }
+            Self::InvalidTopic(error) => write!(f, "cannot publish: {error}"),
+            Self::Closed => f.write_str("cannot publish: the hub or topic is closed"),
+        }
+    }
+}
+
+impl Error for PublishError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            Self::InvalidTopic(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SubscribeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidTopic(error) => write!(f, "cannot subscribe: {error}"),
+            Self::Closed => f.write_str("cannot subscribe: the hub is closed"),
+        }
+    }
+}
+
+impl Error for SubscribeError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            Self::InvalidTopic(error) => Some(error),
+            Self::Closed => None,
+        }
+    }
+}

@@ -1,0 +1,447 @@
+//! [`Hub`]: a cloneable handle to named topics; publishing, subscribing, closing.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::stats::Counters;
+use super::topic::{Entry, Topic, TopicState};
+use super::{
+    Epoch, HubStats, LagPolicy, LogLimits, Position, PublishError, SubscribeError, Subscription,
+    TopicError,
+};
+use crate::{EncodedEvent, Event, InvalidField, LastEventId, Text};
+
+/// The longest topic name accepted, in bytes.
+pub const MAX_TOPIC_NAME_BYTES: usize = 256;
+
+/// Publish once, deliver to every subscriber, resume from `Last-Event-ID`.
+///
+/// A hub holds named topics. Each topic is a bounded log of encoded events;
+/// a subscriber is a cursor into the logs of its topics, so replaying what a
+/// reconnecting client missed and delivering live events are the same read,
+/// with no window in between. A subscriber that reads slowly costs nothing but
+/// its cursor, and never slows the publisher. See the [module docs](super).
+///
+/// Cloning a hub is cheap: clones share the topics.
+#[derive(Clone)]
+pub struct Hub {
+    pub(crate) inner: Arc<HubInner>,
+}
+
+pub(crate) struct HubInner {
+    pub(crate) epoch: Epoch,
+    pub(crate) limits: LogLimits,
+    pub(crate) lag_policy: LagPolicy,
+    pub(crate) gap_event: Text,
+    create_topics: bool,
+    max_topics: usize,
+    topics: Mutex<HashMap<Text, Arc<Topic>>>,
+    /// Held while an event is appended to its topics, so events enter every
+    /// log in the order of their sequence numbers.
+    publish: Mutex<u64>,
+    /// Every event up to this sequence number is in all of its topics' logs.
+    /// Readers read no further, so a subscriber to several topics can never
+    /// pass an event that is still being appended.
+    pub(crate) published_through: AtomicU64,
+    pub(crate) closed: AtomicBool,
+    pub(crate) final_event: Mutex<Option<EncodedEvent>>,
+    pub(crate) counters: Counters,
+    /// Notified when the last subscriber leaves.
+    pub(crate) idle: Notify,
+}
+
+/// Configures a [`Hub`].
+///
+/// ```
+/// use sse_core::hub::{Hub, LagPolicy, LogLimits};
+///
+/// let hub = Hub::builder()
+///     .log_limits(LogLimits::new().max_events(500))
+///     .lag_policy(LagPolicy::Close)
+///     .create_topics(false)
+///     .topic("news")
+///     .build();
+/// assert!(hub.topic_names().contains(&"news".to_owned()));
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct HubBuilder {
+    limits: LogLimits,
+    lag_policy: LagPolicy,
+    gap_event: Text,
+    create_topics: bool,
+    max_topics: usize,
+    epoch: Option<Epoch>,
+    topics: Vec<Text>,
+}
+
+impl HubBuilder {
+    /// Bounds of every topic's log.
+    pub fn log_limits(mut self, limits: LogLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// What happens to subscribers the log overtakes.
+    pub fn lag_policy(mut self, policy: LagPolicy) -> Self {
+        self.lag_policy = policy;
+        self
+    }
+
+    /// The event name of the gap signal (`gap` unless set).
+    ///
+    /// # Errors
+    ///
+    /// When the name holds a line break.
+    pub fn gap_event_name(mut self, name: impl Into<Text>) -> Result<Self, InvalidField> {
+        let name = name.into();
+        crate::field::check_single_line(crate::FieldName::Event, &name)?;
+        self.gap_event = name;
+        Ok(self)
+    }
+
+    /// Whether publishing or subscribing to a topic that does not exist
+    /// creates it (yes unless set). When not, only topics made with
+    /// [`HubBuilder::topic`] exist, and naming another one is an error.
+    pub fn create_topics(mut self, create: bool) -> Self {
+        self.create_topics = create;
+        self
+    }
+
+    /// The most topics the hub holds (10,000 unless set), so that clients
+    /// naming topics cannot grow it without bound.
+    pub fn max_topics(mut self, max: usize) -> Self {
+        self.max_topics = max;
+        self
+    }
+
+    /// Creates a topic now. Names that are empty or too long are ignored.
+    pub fn topic(mut self, name: impl Into<Text>) -> Self {
+        self.topics.push(name.into());
+        self
+    }
+
+    /// Uses a given epoch instead of a random one: for a hub whose log
+    /// outlives the process (a shared store), or for tests.
+    pub fn epoch(mut self, epoch: Epoch) -> Self {
+        self.epoch = Some(epoch);
+        self
+    }
+
+    /// The hub.
+    pub fn build(self) -> Hub {
+        let topics = self
+            .topics
+            .into_iter()
+            .filter(|name| check_name(name).is_ok())
+            .map(|name| (name.clone(), Arc::new(Topic::new(name))))
+            .collect();
+        Hub {
+            inner: Arc::new(HubInner {
+                epoch: self.epoch.unwrap_or_else(Epoch::random),
+                limits: self.limits,
+                lag_policy: self.lag_policy,
+                gap_event: self.gap_event,
+                create_topics: self.create_topics,
+                max_topics: self.max_topics,
+                topics: Mutex::new(topics),
+                publish: Mutex::new(0),
+                published_through: AtomicU64::new(0),
+                closed: AtomicBool::new(false),
+                final_event: Mutex::new(None),
+                counters: Counters::default(),
+                idle: Notify::new(),
+            }),
+        }
+    }
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hub {
+    /// A hub with default limits that creates topics when they are first used.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// Configures a hub.
+    pub fn builder() -> HubBuilder {
+        HubBuilder {
+            limits: LogLimits::new(),
+            lag_policy: LagPolicy::default(),
+            gap_event: Text::from_static("gap"),
+            create_topics: true,
+            max_topics: 10_000,
+            epoch: None,
+            topics: Vec::new(),
+        }
+    }
+
+    /// This hub's epoch: the first part of every id it gives.
+    pub fn epoch(&self) -> Epoch {
+        self.inner.epoch
+    }
+
+    /// Publishes `event` to one topic; see [`Hub::publish_to`].
+    ///
+    /// # Errors
+    ///
+    /// See [`Hub::publish_to`].
+    pub async fn publish(&self, topic: &str, event: Event) -> Result<Position, PublishError> {
+        self.publish_to(&[topic], event).await
+    }
+
+    /// Publishes `event` to several topics at once, under one id: a subscriber
+    /// of more than one of them receives it once. The event is encoded once,
+    /// with the id the hub gives it (an id set on the event is replaced), and
+    /// the same bytes go to every subscriber. Publishing never waits for a
+    /// subscriber.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use sse_core::Event;
+    /// use sse_core::hub::Hub;
+    ///
+    /// let hub = Hub::new();
+    /// let position = hub
+    ///     .publish_to(&["orders", "audit"], Event::new().data("order 17 paid"))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(position.seq(), 1);
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When the event is too large, a topic name is invalid (or unknown, for a
+    /// hub that does not create topics), or the hub or a topic is closed. On
+    /// error nothing is published.
+    pub async fn publish_to(
+        &self,
+        topics: &[&str],
+        event: Event,
+    ) -> Result<Position, PublishError> {
+        self.publish_now(topics, event)
+    }
+
+    fn publish_now(&self, names: &[&str], event: Event) -> Result<Position, PublishError> {
+        let inner = &*self.inner;
+        if inner.closed.load(Ordering::Acquire) {
+            return Err(PublishError::Closed);
+        }
+        let topics = self.resolve(names).map_err(PublishError::InvalidTopic)?;
+        let event_type = event.get_event().cloned();
+        let data = event.get_data().cloned();
+
+        let mut wake = Vec::new();
+        let position = {
+            let mut last_seq = lock(&inner.publish);
+            let mut states: Vec<MutexGuard<'_, TopicState>> =
+                topics.iter().map(|topic| topic.lock()).collect();
+            if states.iter().any(|state| state.closed) {
+                return Err(PublishError::Closed);
+            }
+            let seq = *last_seq + 1;
+            let position = Position::new(inner.epoch, seq);
+            let id = position.to_event_id();
+            let bytes = event.id(id.clone()).encode().into_bytes();
+            if bytes.len() > inner.limits.max_event_bytes {
+                return Err(PublishError::TooLarge {
+                    size: bytes.len(),
+                    limit: inner.limits.max_event_bytes,
+                });
+            }
+            let entry = Entry {
+                seq,
+                id,
+                bytes,
+                event_type,
+                data,
+                published_at: Instant::now(),
+            };
+            for state in &mut states {
+                state.append(entry.clone(), &inner.limits, &mut wake);
+            }
+            drop(states);
+            *last_seq = seq;
+            inner.published_through.store(seq, Ordering::Release);
+            position
+        };
+        Counters::add(&inner.counters.published, 1);
+        tracing::trace!(id = %position, topics = ?names, subscribers_woken = wake.len(), "published");
+        for waker in wake {
+            waker.wake();
+        }
+        Ok(position)
+    }
+
+    /// Subscribes to `topics`, resuming strictly after `last_event_id` when
+    /// the client sent one; see [`Subscription`].
+    ///
+    /// - No cursor: the subscription starts with the next event published.
+    /// - A cursor of this hub still covered by the log: every event after it,
+    ///   then live events, with nothing lost or repeated in between.
+    /// - A cursor whose events were evicted, from another epoch, or never
+    ///   issued: a [`Gap`](super::Gap) signal first, then live events (never
+    ///   the whole log).
+    ///
+    /// # Errors
+    ///
+    /// When no topic is named, a name is invalid (or unknown, for a hub that
+    /// does not create topics), or the hub is closed.
+    pub fn subscribe(
+        &self,
+        topics: &[&str],
+        last_event_id: Option<LastEventId>,
+    ) -> Result<Subscription, SubscribeError> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(SubscribeError::Closed);
+        }
+        let topics = self.resolve(topics).map_err(SubscribeError::InvalidTopic)?;
+        Ok(Subscription::new(self.inner.clone(), topics, last_event_id))
+    }
+
+    /// Counters and gauges of the hub.
+    pub fn stats(&self) -> HubStats {
+        let topics = lock(&self.inner.topics).len();
+        self.inner.counters.snapshot(topics)
+    }
+
+    /// The names of the topics that exist now.
+    pub fn topic_names(&self) -> Vec<String> {
+        lock(&self.inner.topics)
+            .keys()
+            .map(|name| name.to_string())
+            .collect()
+    }
+
+    /// Events and encoded bytes in a topic's log, and its subscribers.
+    pub fn topic_len(&self, name: &str) -> Option<(usize, usize, usize)> {
+        let topic = lock(&self.inner.topics).get(name).cloned()?;
+        let state = topic.lock();
+        Some((state.len(), state.bytes(), state.subscribers))
+    }
+
+    /// Closes one topic: its subscribers receive what they have not read yet,
+    /// then the stream ends. The name can be used again, for a new topic.
+    pub fn close_topic(&self, name: &str) {
+        let Some(topic) = lock(&self.inner.topics).remove(name) else {
+            return;
+        };
+        let mut wake = Vec::new();
+        {
+            let mut state = topic.lock();
+            state.closed = true;
+            state.wakers.take_all(&mut wake);
+        }
+        tracing::debug!(topic = name, subscribers = wake.len(), "topic closed");
+        wake.into_iter().for_each(std::task::Waker::wake);
+    }
+
+    /// Closes the hub: nothing more is published, every subscriber receives
+    /// what it has not read yet, then `final_event` if there is one, then its
+    /// stream ends.
+    pub fn close(&self, final_event: Option<Event>) {
+        *lock(&self.inner.final_event) = final_event.map(Event::encode);
+        self.inner.closed.store(true, Ordering::Release);
+        let topics: Vec<_> = lock(&self.inner.topics).values().cloned().collect();
+        let mut wake = Vec::new();
+        for topic in topics {
+            let mut state = topic.lock();
+            state.closed = true;
+            state.wakers.take_all(&mut wake);
+        }
+        tracing::info!(subscribers = wake.len(), "hub closed");
+        wake.into_iter().for_each(std::task::Waker::wake);
+    }
+
+    /// Closes the hub, then waits until every subscription is gone (their
+    /// clients have received the end of the stream) or `grace` has passed.
+    /// Returns the subscriptions still open after the grace period.
+    pub async fn shutdown(&self, final_event: Option<Event>, grace: Duration) -> usize {
+        self.close(final_event);
+        let deadline = Instant::now() + grace;
+        loop {
+            let idle = self.inner.idle.notified();
+            let open = self.inner.counters.subscribers.load(Ordering::Acquire);
+            if open == 0 {
+                return 0;
+            }
+            if tokio::time::timeout_at(deadline, idle).await.is_err() {
+                let open = self.inner.counters.subscribers.load(Ordering::Acquire);
+                tracing::warn!(
+                    open,
+                    "hub shutdown: grace period over with subscriptions open"
+                );
+                return open;
+            }
+        }
+    }
+
+    /// The topics named, created when the hub does that, without duplicates.
+    fn resolve(&self, names: &[&str]) -> Result<Vec<Arc<Topic>>, TopicError> {
+        if names.is_empty() {
+            return Err(TopicError::NoTopic);
+        }
+        let mut sorted: Vec<&str> = names.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut topics = lock(&self.inner.topics);
+        let mut resolved = Vec::with_capacity(sorted.len());
+        for name in sorted {
+            check_name(name)?;
+            if let Some(topic) = topics.get(name) {
+                resolved.push(topic.clone());
+                continue;
+            }
+            if !self.inner.create_topics {
+                return Err(TopicError::Unknown(name.to_owned()));
+            }
+            if topics.len() >= self.inner.max_topics {
+                return Err(TopicError::TooMany {
+                    limit: self.inner.max_topics,
+                });
+            }
+            let name = Text::copy_from(name);
+            let topic = Arc::new(Topic::new(name.clone()));
+            topics.insert(name, topic.clone());
+            resolved.push(topic);
+        }
+        Ok(resolved)
+    }
+}
+
+fn check_name(name: &str) -> Result<(), TopicError> {
+    if name.is_empty() {
+        return Err(TopicError::Empty);
+    }
+    if name.len() > MAX_TOPIC_NAME_BYTES {
+        return Err(TopicError::TooLong { len: name.len() });
+    }
+    Ok(())
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl fmt::Debug for Hub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hub")
+            .field("epoch", &self.inner.epoch)
+            .field("limits", &self.inner.limits)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}

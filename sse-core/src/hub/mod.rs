@@ -1,0 +1,72 @@
+//! Publish once, deliver to every subscriber, resume exactly from
+//! `Last-Event-ID`.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use futures_util::StreamExt;
+//! use sse_core::hub::Hub;
+//! use sse_core::{Event, LastEventId};
+//!
+//! let hub = Hub::new();
+//! let first = hub.publish("chat", Event::new().data("hello")).await.unwrap();
+//! hub.publish("chat", Event::new().data("missed while away")).await.unwrap();
+//!
+//! // A client that reconnects with the id of the first event...
+//! let cursor = LastEventId::parse(first.to_string().as_bytes()).unwrap();
+//! let mut events = hub.subscribe(&["chat"], cursor).unwrap();
+//! // ...gets what came after it, then live events.
+//! let replayed = events.next().await.unwrap();
+//! assert!(replayed.as_bytes().ends_with(b"data: missed while away\n\n"));
+//! # }
+//! ```
+//!
+//! # The log is the channel
+//!
+//! Each topic keeps a bounded log ([`LogLimits`]: count, bytes, age) of
+//! events encoded once at publish and shared by every subscriber. A
+//! [`Subscription`] is a cursor into the logs of its topics: replay and live
+//! delivery are the same read, so nothing is lost or sent twice between them,
+//! and a slow subscriber holds nothing but its position.
+//!
+//! # Ids
+//!
+//! The hub gives every event an id `<epoch>-<seq>` ([`Position`]): the
+//! sequence number grows across all topics, so one id resumes a subscription
+//! to several topics, and an event published to several of them reaches a
+//! subscriber once. The epoch is random per hub, so ids from an earlier run
+//! are recognised.
+//!
+//! # Gaps
+//!
+//! When a cursor cannot be honoured (its events were evicted, it is from
+//! another epoch, it was never issued) or the log overtakes a slow
+//! subscriber, the subscriber is told with a [`Gap`] event, or what the
+//! application's gap handler returns (a snapshot); never a silent skip, and
+//! never the whole log by accident.
+//!
+//! # Topics
+//!
+//! Topics are created when first published or subscribed to, up to a limit
+//! on their number ([`HubBuilder::max_topics`]), or, with
+//! [`HubBuilder::create_topics(false)`](HubBuilder::create_topics), only
+//! when the hub is built; naming another one is then an error.
+
+mod config;
+mod error;
+mod gap;
+mod handle;
+mod jitter;
+mod position;
+mod stats;
+mod subscription;
+mod topic;
+mod wakers;
+
+pub use self::config::{LagPolicy, LogLimits};
+pub use self::error::{PublishError, SubscribeError, TopicError};
+pub use self::gap::{Gap, GapReason};
+pub use self::handle::{Hub, HubBuilder, MAX_TOPIC_NAME_BYTES};
+pub use self::position::{Epoch, Position};
+pub use self::stats::HubStats;
+pub use self::subscription::{PublishedEvent, Subscription};

@@ -1,0 +1,474 @@
+//! [`Subscription`]: a cursor into the logs of one or more topics.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_core::Stream;
+use tokio::time::{Instant, Sleep};
+
+use super::handle::{HubInner, lock};
+use super::jitter::spread;
+use super::stats::Counters;
+use super::topic::{Entry, Topic};
+use super::{Gap, GapReason, LagPolicy, Position};
+use crate::{EncodedEvent, Event, InfallibleStream, KeepAlive, LastEventId, SseBody};
+
+/// An event as a subscription's filter sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct PublishedEvent<'a> {
+    topic: &'a str,
+    position: Position,
+    event_type: Option<&'a str>,
+    data: Option<&'a str>,
+}
+
+impl<'a> PublishedEvent<'a> {
+    /// The topic it was read from.
+    pub fn topic(&self) -> &'a str {
+        self.topic
+    }
+
+    /// Its id.
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// Its event type, if it has one.
+    pub fn event_type(&self) -> Option<&'a str> {
+        self.event_type
+    }
+
+    /// Its data, if it has any.
+    pub fn data(&self) -> Option<&'a str> {
+        self.data
+    }
+}
+
+type Filter = Arc<dyn Fn(&PublishedEvent<'_>) -> bool + Send + Sync>;
+type GapHandler = Arc<dyn Fn(&Gap) -> Vec<Event> + Send + Sync>;
+
+/// A subscriber: a cursor into the logs of its topics, read as a `Stream` of
+/// encoded events. Made by [`Hub::subscribe`](super::Hub::subscribe).
+///
+/// It holds no queue of its own: a subscriber that reads slowly is only an
+/// old cursor, and when the log evicts events it has not read, it is told
+/// with a [`Gap`] (or closed, by the hub's [`LagPolicy`]). Dropping it
+/// releases it at once.
+#[must_use = "streams do nothing unless polled"]
+pub struct Subscription {
+    hub: Arc<HubInner>,
+    topics: Vec<Subscribed>,
+    /// The last position delivered or skipped: reading resumes strictly after it.
+    cursor: u64,
+    /// Events up to here were in the log before the subscription was made.
+    replay_through: u64,
+    requested: Option<LastEventId>,
+    start_gap: Option<GapReason>,
+    first_read: bool,
+    queued: VecDeque<EncodedEvent>,
+    filter: Option<Filter>,
+    on_gap: Option<GapHandler>,
+    lifetime: Option<Duration>,
+    deadline: Option<Pin<Box<Sleep>>>,
+    retry: Option<Duration>,
+    finished: bool,
+}
+
+struct Subscribed {
+    topic: Arc<Topic>,
+    slot: usize,
+}
+
+enum Read {
+    Event(Candidate),
+    Gap { through: u64 },
+    InFlight,
+    Closed,
+    Pending,
+}
+
+struct Candidate {
+    entry: Entry,
+    topic: usize,
+}
+
+impl Subscription {
+    pub(crate) fn new(
+        hub: Arc<HubInner>,
+        topics: Vec<Arc<Topic>>,
+        requested: Option<LastEventId>,
+    ) -> Self {
+        let head = hub.published_through.load(Ordering::Acquire);
+        let (cursor, start_gap) = match requested.as_ref().map(|id| Position::parse(id.as_str())) {
+            None => (head, None),
+            Some(None) => (head, Some(GapReason::Unknown)),
+            Some(Some(position)) if position.epoch() != hub.epoch => {
+                (head, Some(GapReason::Foreign))
+            }
+            Some(Some(position)) if position.seq() > head => (head, Some(GapReason::Unknown)),
+            Some(Some(position)) => (position.seq(), None),
+        };
+        let topics = topics
+            .into_iter()
+            .map(|topic| {
+                let slot = {
+                    let mut state = topic.lock();
+                    state.subscribers += 1;
+                    state.wakers.insert()
+                };
+                Subscribed { topic, slot }
+            })
+            .collect();
+        hub.counters.subscribers.fetch_add(1, Ordering::AcqRel);
+        tracing::debug!(
+            cursor = requested.as_ref().map(LastEventId::as_str),
+            gap = start_gap.map(GapReason::as_str),
+            "subscribed"
+        );
+        Self {
+            hub,
+            topics,
+            cursor,
+            replay_through: head,
+            requested,
+            start_gap,
+            first_read: true,
+            queued: VecDeque::new(),
+            filter: None,
+            on_gap: None,
+            lifetime: None,
+            deadline: None,
+            retry: None,
+            finished: false,
+        }
+    }
+
+    /// Delivers only the events `filter` accepts, replayed and live alike: for
+    /// authorization, or a per-client selection. A filter that panics is taken
+    /// to refuse the event (and the panic is logged); the hub goes on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use futures_util::StreamExt;
+    /// use sse_core::Event;
+    /// use sse_core::hub::Hub;
+    ///
+    /// let hub = Hub::new();
+    /// let mut mine = hub
+    ///     .subscribe(&["orders"], None)
+    ///     .unwrap()
+    ///     .filter(|event| event.event_type() == Some("order-7"));
+    /// hub.publish("orders", Event::new().event("order-6").data("not yours")).await.unwrap();
+    /// hub.publish("orders", Event::new().event("order-7").data("yours")).await.unwrap();
+    /// let delivered = mine.next().await.unwrap();
+    /// assert!(delivered.as_bytes().ends_with(b"data: yours\n\n"));
+    /// # }
+    /// ```
+    pub fn filter<F>(mut self, filter: F) -> Self
+    where
+        F: Fn(&PublishedEvent<'_>) -> bool + Send + Sync + 'static,
+    {
+        self.filter = Some(Arc::new(filter));
+        self
+    }
+
+    /// Sends what `handler` returns instead of the default gap event: a
+    /// snapshot of the state the client missed, for example. When none of the
+    /// returned events has an id, the last one gets the gap's
+    /// [`resume_after`](Gap::resume_after), so that the client's
+    /// `Last-Event-ID` moves past the gap. A handler that panics is replaced by
+    /// the default gap event (and the panic is logged).
+    pub fn on_gap<F>(mut self, handler: F) -> Self
+    where
+        F: Fn(&Gap) -> Vec<Event> + Send + Sync + 'static,
+    {
+        self.on_gap = Some(Arc::new(handler));
+        self
+    }
+
+    /// Ends the stream after about `lifetime`, shortened at random by up to a
+    /// tenth so that clients connected together do not reconnect together.
+    /// The client reconnects with its last id and loses nothing.
+    pub fn max_lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = Some(lifetime);
+        self
+    }
+
+    /// The reconnection delay [`Subscription::into_body`] sends first,
+    /// lengthened at random by up to a half so that clients that lose the
+    /// server together do not come back together.
+    pub fn retry(mut self, base: Duration) -> Self {
+        self.retry = Some(base);
+        self
+    }
+
+    /// The position after which reading resumes.
+    pub fn cursor(&self) -> Position {
+        Position::new(self.hub.epoch, self.cursor)
+    }
+
+    /// The subscription as a response body, with a 15 s keep-alive and the
+    /// [`retry`](Subscription::retry) delay if one was set.
+    pub fn into_body(self) -> SseBody<InfallibleStream<Self>> {
+        let retry = self.retry.map(|base| spread(base, 0.5));
+        let body = SseBody::from_infallible_stream(self).keep_alive(KeepAlive::new());
+        match retry {
+            Some(retry) => body.retry(retry),
+            None => body,
+        }
+    }
+
+    fn read(&mut self, cx: &mut Context<'_>) -> Read {
+        let head = self.hub.published_through.load(Ordering::Acquire);
+        let limits = &self.hub.limits;
+        let now = limits.max_age.map(|_| Instant::now());
+        let mut best: Option<Candidate> = None;
+        let mut gap_through = 0;
+        let mut in_flight = false;
+        let mut closed = false;
+        for (index, subscribed) in self.topics.iter().enumerate() {
+            let mut state = subscribed.topic.lock();
+            if let Some(now) = now {
+                state.evict(limits, now);
+            }
+            if self.cursor < state.evicted_through {
+                gap_through = gap_through.max(state.evicted_through);
+                continue;
+            }
+            match state.first_after(self.cursor) {
+                Some(entry) if entry.seq <= head => {
+                    if best.as_ref().is_none_or(|best| entry.seq < best.entry.seq) {
+                        best = Some(Candidate {
+                            entry: entry.clone(),
+                            topic: index,
+                        });
+                    }
+                }
+                Some(_) => in_flight = true,
+                None if state.closed => closed = true,
+                None => state.wakers.register(subscribed.slot, cx.waker()),
+            }
+        }
+        if gap_through > 0 {
+            Read::Gap {
+                through: gap_through,
+            }
+        } else if let Some(best) = best {
+            Read::Event(best)
+        } else if in_flight {
+            Read::InFlight
+        } else if closed {
+            Read::Closed
+        } else {
+            Read::Pending
+        }
+    }
+
+    fn allows(&self, candidate: &Candidate) -> bool {
+        let Some(filter) = &self.filter else {
+            return true;
+        };
+        let entry = &candidate.entry;
+        let event = PublishedEvent {
+            topic: &self.topics[candidate.topic].topic.name,
+            position: Position::new(self.hub.epoch, entry.seq),
+            event_type: entry.event_type.as_deref(),
+            data: entry.data.as_deref(),
+        };
+        match catch_unwind(AssertUnwindSafe(|| filter(&event))) {
+            Ok(allowed) => allowed,
+            Err(_) => {
+                tracing::error!(id = %event.position, "subscription filter panicked; event not delivered");
+                false
+            }
+        }
+    }
+
+    fn signal_gap(&mut self, gap: &Gap) {
+        let counters = &self.hub.counters;
+        Counters::add(&counters.gaps, 1);
+        if gap.reason == GapReason::Lagged {
+            Counters::add(&counters.lagged, 1);
+        }
+        tracing::debug!(reason = %gap.reason, resume_after = %gap.resume_after, "gap");
+        let default = || gap.to_event(&self.hub.gap_event);
+        let mut events = match &self.on_gap {
+            None => vec![default()],
+            Some(handler) => catch_unwind(AssertUnwindSafe(|| handler(gap))).unwrap_or_else(|_| {
+                tracing::error!("gap handler panicked; sending the default gap event");
+                vec![default()]
+            }),
+        };
+        if events.iter().all(|event| event.get_id().is_none()) {
+            if let Some(last) = events.pop() {
+                events.push(last.id(gap.resume_after.to_event_id()));
+            }
+        }
+        self.queued.extend(events.into_iter().map(Event::encode));
+    }
+
+    fn gap(&self, reason: GapReason, through: u64, requested: Option<LastEventId>) -> Gap {
+        Gap {
+            reason,
+            requested,
+            resume_after: Position::new(self.hub.epoch, through),
+        }
+    }
+}
+
+impl Stream for Subscription {
+    type Item = EncodedEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EncodedEvent>> {
+        let this = &mut *self;
+        loop {
+            if let Some(event) = this.queued.pop_front() {
+                return Poll::Ready(Some(event));
+            }
+            if this.finished {
+                return Poll::Ready(None);
+            }
+            if let Some(lifetime) = this.lifetime.take() {
+                let shortened = lifetime.saturating_sub(spread(lifetime, 0.1) - lifetime);
+                this.deadline = Some(Box::pin(tokio::time::sleep(shortened)));
+            }
+            if let Some(deadline) = this.deadline.as_mut() {
+                if deadline.as_mut().poll(cx).is_ready() {
+                    tracing::debug!("subscription reached its maximum lifetime");
+                    this.finished = true;
+                    continue;
+                }
+            }
+            if let Some(reason) = this.start_gap.take() {
+                this.first_read = false;
+                let requested = this.requested.take();
+                let gap = this.gap(reason, this.cursor, requested);
+                this.signal_gap(&gap);
+                continue;
+            }
+            let read = this.read(cx);
+            let first_read = std::mem::replace(&mut this.first_read, false);
+            match read {
+                Read::Event(candidate) => {
+                    let seq = candidate.entry.seq;
+                    this.cursor = seq;
+                    if !this.allows(&candidate) {
+                        continue;
+                    }
+                    let counters = &this.hub.counters;
+                    Counters::add(&counters.delivered, 1);
+                    if seq <= this.replay_through {
+                        Counters::add(&counters.replayed, 1);
+                    }
+                    let Entry { bytes, id, .. } = candidate.entry;
+                    return Poll::Ready(Some(EncodedEvent::from_parts(bytes, Some(id))));
+                }
+                Read::Gap { through } => {
+                    let reason = if first_read && this.requested.is_some() {
+                        GapReason::Evicted
+                    } else {
+                        GapReason::Lagged
+                    };
+                    let requested = this.requested.take();
+                    this.cursor = through;
+                    if reason == GapReason::Lagged && this.hub.lag_policy == LagPolicy::Close {
+                        Counters::add(&this.hub.counters.gaps, 1);
+                        Counters::add(&this.hub.counters.lagged, 1);
+                        tracing::debug!("subscriber lagged; closing its stream");
+                        this.finished = true;
+                        continue;
+                    }
+                    let gap = this.gap(reason, through, requested);
+                    this.signal_gap(&gap);
+                }
+                Read::InFlight => {
+                    // An event is being appended to the logs right now; it is
+                    // readable in a moment.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Read::Closed => {
+                    this.finished = true;
+                    if let Some(last) = lock(&this.hub.final_event).clone() {
+                        this.queued.push_back(last);
+                    }
+                }
+                Read::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        for subscribed in &self.topics {
+            let mut state = subscribed.topic.lock();
+            state.wakers.remove(subscribed.slot);
+            state.subscribers -= 1;
+        }
+        if self.hub.counters.subscribers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.hub.idle.notify_waiters();
+        }
+    }
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field(
+                "topics",
+                &self
+                    .topics
+                    .iter()
+                    .map(|t| t.topic.name.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field("cursor", &self.cursor())
+            .field("queued", &self.queued.len())
+            .field("filter", &self.filter.is_some())
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+    use std::sync::atomic::Ordering;
+    use std::task::{Context, Poll};
+
+    use futures_core::Stream;
+    use futures_util::task::noop_waker_ref;
+
+    use crate::Event;
+    use crate::hub::{Hub, Position};
+
+    #[tokio::test]
+    async fn a_reader_never_passes_an_event_still_being_appended() {
+        let hub = Hub::new();
+        let zero = Position::new(hub.epoch(), 0).to_string();
+        let cursor = crate::LastEventId::parse(zero.as_bytes()).unwrap();
+        let subscription = hub.subscribe(&["a", "b"], cursor).unwrap();
+        let mut subscription = pin!(subscription);
+        hub.publish("a", Event::new().data("1")).await.unwrap();
+        hub.publish("b", Event::new().data("2")).await.unwrap();
+        // As if event 2 were in its log but its publish not finished, and
+        // event 1 not yet visible: the reader must wait, not deliver 2 and
+        // move its cursor past 1.
+        hub.inner.published_through.store(0, Ordering::Release);
+        let mut cx = Context::from_waker(noop_waker_ref());
+        assert!(subscription.as_mut().poll_next(&mut cx).is_pending());
+        hub.inner.published_through.store(2, Ordering::Release);
+        let Poll::Ready(Some(first)) = subscription.as_mut().poll_next(&mut cx) else {
+            panic!("event 1 is readable once published");
+        };
+        assert!(first.as_bytes().ends_with(b"data: 1\n\n"));
+    }
+}

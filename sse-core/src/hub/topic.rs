@@ -1,0 +1,98 @@
+//! A topic: its bounded log of encoded events and the subscribers waiting on it.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::Waker;
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use super::LogLimits;
+use super::wakers::Wakers;
+use crate::{EventId, Text};
+
+/// One published event, as every subscriber of the topic reads it.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) seq: u64,
+    pub(crate) id: EventId,
+    /// The whole encoded event, id included, shared by every reader.
+    pub(crate) bytes: Bytes,
+    pub(crate) event_type: Option<Text>,
+    pub(crate) data: Option<Text>,
+    pub(crate) published_at: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct Topic {
+    pub(crate) name: Text,
+    state: Mutex<TopicState>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct TopicState {
+    log: VecDeque<Entry>,
+    bytes: usize,
+    /// The highest sequence number evicted from this topic (0: none yet). A
+    /// cursor below it has missed events.
+    pub(crate) evicted_through: u64,
+    pub(crate) wakers: Wakers,
+    pub(crate) subscribers: usize,
+    pub(crate) closed: bool,
+}
+
+impl Topic {
+    pub(crate) fn new(name: Text) -> Self {
+        Self {
+            name,
+            state: Mutex::default(),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, TopicState> {
+        // Nothing that can panic runs under this lock, but a poisoned lock
+        // must not take every later subscriber down with it.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl TopicState {
+    pub(crate) fn append(&mut self, entry: Entry, limits: &LogLimits, wake: &mut Vec<Waker>) {
+        self.bytes += entry.bytes.len();
+        let now = entry.published_at;
+        self.log.push_back(entry);
+        self.evict(limits, now);
+        self.wakers.take_all(wake);
+    }
+
+    /// Drops events past the count, byte and age bounds, oldest first.
+    pub(crate) fn evict(&mut self, limits: &LogLimits, now: Instant) {
+        while let Some(oldest) = self.log.front() {
+            let too_many = self.log.len() > limits.max_events;
+            let too_big = self.bytes > limits.max_bytes;
+            let too_old = limits
+                .max_age
+                .is_some_and(|age| now.saturating_duration_since(oldest.published_at) > age);
+            if !(too_many || too_big || too_old) {
+                break;
+            }
+            self.bytes -= oldest.bytes.len();
+            self.evicted_through = oldest.seq;
+            self.log.pop_front();
+        }
+    }
+
+    /// The oldest event strictly after `cursor`.
+    pub(crate) fn first_after(&self, cursor: u64) -> Option<&Entry> {
+        let index = self.log.partition_point(|entry| entry.seq <= cursor);
+        self.log.get(index)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.log.len()
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
