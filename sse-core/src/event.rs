@@ -147,6 +147,11 @@ impl Event {
         self
     }
 
+    /// Removes the id (the hub gives its own).
+    pub(crate) fn clear_id(&mut self) {
+        self.id = None;
+    }
+
     /// The id, if one was set.
     pub fn get_id(&self) -> Option<&EventId> {
         self.id.as_ref()

@@ -3,8 +3,8 @@
 use std::error::Error;
 use std::fmt;
 
-use http::HeaderMap;
 use http::header::HeaderName;
+use http::{HeaderMap, Uri};
 
 use crate::{EventId, Text};
 
@@ -20,7 +20,7 @@ pub const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 /// it) instead of failing it.
 ///
 /// ```
-/// use http::HeaderMap;
+/// use http::{HeaderMap, Uri};
 /// use sse_core::{LastEventId, LastEventIdError};
 ///
 /// let mut headers = HeaderMap::new();
@@ -62,6 +62,53 @@ impl LastEventId {
         Self::parse(value.as_bytes())
     }
 
+    /// The cursor of a request: the `Last-Event-ID` header, or when there is
+    /// none, the `lastEventId` (or `last_event_id`) query parameter, which
+    /// lets a page pass a cursor on its first connection (an `EventSource`
+    /// cannot set headers). The header wins when both are present.
+    ///
+    /// ```
+    /// use http::{HeaderMap, Uri};
+    /// use sse_core::LastEventId;
+    ///
+    /// let uri: Uri = "/events?topic=chat&lastEventId=a1b2%2D7".parse().unwrap();
+    /// let cursor = LastEventId::from_request(&HeaderMap::new(), &uri).unwrap().unwrap();
+    /// assert_eq!(cursor.as_str(), "a1b2-7");
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("last-event-id", "a1b2-9".parse().unwrap());
+    /// let cursor = LastEventId::from_request(&headers, &uri).unwrap().unwrap();
+    /// assert_eq!(cursor.as_str(), "a1b2-9");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When the header (or, without it, the parameter) is present but not a
+    /// usable id, or is given more than once.
+    pub fn from_request(headers: &HeaderMap, uri: &Uri) -> Result<Option<Self>, LastEventIdError> {
+        if headers.contains_key(LAST_EVENT_ID) {
+            return Self::from_headers(headers);
+        }
+        let Some(query) = uri.query() else {
+            return Ok(None);
+        };
+        let mut found = None;
+        for pair in query.split('&') {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            if key != "lastEventId" && key != "last_event_id" {
+                continue;
+            }
+            if found.is_some() {
+                return Err(LastEventIdError::Repeated);
+            }
+            found = Some(value);
+        }
+        match found {
+            None => Ok(None),
+            Some(value) => Self::parse(&percent_decode(value)?),
+        }
+    }
+
     /// Checks raw bytes (a header value, a decoded query parameter). `Ok(None)`
     /// when empty.
     ///
@@ -91,6 +138,37 @@ impl LastEventId {
     pub fn into_text(self) -> Text {
         self.0
     }
+}
+
+/// Decodes `%XX` and `+` (a space, in form encoding). A `%` not followed by two
+/// hex digits stays as it is, as URL parsers leave it.
+fn percent_decode(value: &str) -> Result<Vec<u8>, LastEventIdError> {
+    // Every decoded byte takes at least one input byte and at most three.
+    if value.len() > 3 * LastEventId::MAX_LEN {
+        return Err(LastEventIdError::TooLong { len: value.len() });
+    }
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
+        match (byte, hex(index + 1), hex(index + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                index += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                index += 1;
+            }
+            _ => {
+                out.push(byte);
+                index += 1;
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl From<LastEventId> for EventId {
@@ -203,6 +281,66 @@ mod tests {
         assert_eq!(
             LastEventId::from_headers(&headers),
             Err(LastEventIdError::Repeated)
+        );
+    }
+
+    fn from_uri(uri: &str) -> Result<Option<LastEventId>, LastEventIdError> {
+        LastEventId::from_request(&HeaderMap::new(), &uri.parse().unwrap())
+    }
+
+    #[test]
+    fn query_parameter_is_decoded_and_checked() {
+        assert_eq!(from_uri("/e").unwrap(), None);
+        assert_eq!(from_uri("/e?topic=x").unwrap(), None);
+        assert_eq!(
+            from_uri("/e?last_event_id=x+y%21")
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "x y!"
+        );
+        assert_eq!(
+            from_uri("/e?lastEventId=%zz%4").unwrap().unwrap().as_str(),
+            "%zz%4"
+        );
+        assert_eq!(from_uri("/e?lastEventId=").unwrap(), None);
+        assert_eq!(from_uri("/e?lastEventId").unwrap(), None);
+        assert_eq!(
+            from_uri("/e?lastEventId=%0A"),
+            Err(LastEventIdError::ForbiddenCharacter)
+        );
+        assert_eq!(
+            from_uri("/e?lastEventId=%00"),
+            Err(LastEventIdError::ForbiddenCharacter)
+        );
+        assert_eq!(
+            from_uri("/e?lastEventId=%FF"),
+            Err(LastEventIdError::NotUtf8)
+        );
+        assert_eq!(
+            from_uri("/e?lastEventId=1&last_event_id=2"),
+            Err(LastEventIdError::Repeated)
+        );
+        let long = format!("/e?lastEventId={}", "%41".repeat(1025));
+        assert!(matches!(
+            from_uri(&long),
+            Err(LastEventIdError::TooLong { .. })
+        ));
+        let very_long = format!("/e?lastEventId={}", "a".repeat(4000));
+        assert!(matches!(
+            from_uri(&very_long),
+            Err(LastEventIdError::TooLong { len: 4000 })
+        ));
+    }
+
+    #[test]
+    fn the_header_wins_even_when_it_is_bad() {
+        let mut headers = HeaderMap::new();
+        headers.insert(LAST_EVENT_ID, HeaderValue::from_bytes(b"\xff").unwrap());
+        let uri: Uri = "/e?lastEventId=ok".parse().unwrap();
+        assert_eq!(
+            LastEventId::from_request(&headers, &uri),
+            Err(LastEventIdError::NotUtf8)
         );
     }
 

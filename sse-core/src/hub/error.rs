@@ -3,8 +3,10 @@
 use std::error::Error;
 use std::fmt;
 
+use super::StoreError;
+
 /// Why an event was not published. Nothing was stored, and no subscriber sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum PublishError {
     /// The encoded event is larger than [`LogLimits::max_event_bytes`](super::LogLimits::max_event_bytes).
@@ -18,6 +20,8 @@ pub enum PublishError {
     InvalidTopic(TopicError),
     /// The hub or one of the topics is closed.
     Closed,
+    /// The store failed to store the event.
+    Store(StoreError),
 }
 
 /// Why a subscription was not made.
@@ -83,6 +87,7 @@ impl fmt::Display for PublishError {
             }
             Self::InvalidTopic(error) => write!(f, "cannot publish: {error}"),
             Self::Closed => f.write_str("cannot publish: the hub or topic is closed"),
+            Self::Store(error) => write!(f, "cannot publish: {error}"),
         }
     }
 }
@@ -91,7 +96,8 @@ impl Error for PublishError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             Self::InvalidTopic(error) => Some(error),
-            _ => None,
+            Self::Store(error) => Some(error),
+            Self::TooLarge { .. } | Self::Closed => None,
         }
     }
 }

@@ -10,10 +10,10 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::stats::Counters;
-use super::topic::{Entry, Topic, TopicState};
+use super::topic::{Entry, Topic, TopicState, id_line_len};
 use super::{
-    Epoch, HubStats, LagPolicy, LogLimits, Position, PublishError, SubscribeError, Subscription,
-    TopicError,
+    Epoch, HubStats, LagPolicy, LogLimits, MemoryStore, Position, PublishError, Store, StoreError,
+    SubscribeError, Subscription, TopicError,
 };
 use crate::{EncodedEvent, Event, InvalidField, LastEventId, Text};
 
@@ -36,6 +36,10 @@ pub struct Hub {
 
 pub(crate) struct HubInner {
     pub(crate) epoch: Epoch,
+    pub(crate) store: Arc<dyn Store>,
+    /// Held across the store's append, so that ids are given, and events
+    /// enter the logs, in one order.
+    publish_order: tokio::sync::Mutex<()>,
     pub(crate) limits: LogLimits,
     pub(crate) lag_policy: LagPolicy,
     pub(crate) gap_event: Text,
@@ -69,7 +73,6 @@ pub(crate) struct HubInner {
 ///     .build();
 /// assert!(hub.topic_names().contains(&"news".to_owned()));
 /// ```
-#[derive(Debug)]
 #[must_use]
 pub struct HubBuilder {
     limits: LogLimits,
@@ -77,8 +80,20 @@ pub struct HubBuilder {
     gap_event: Text,
     create_topics: bool,
     max_topics: usize,
-    epoch: Option<Epoch>,
+    store: Option<Arc<dyn Store>>,
     topics: Vec<Text>,
+}
+
+impl fmt::Debug for HubBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HubBuilder")
+            .field("limits", &self.limits)
+            .field("lag_policy", &self.lag_policy)
+            .field("create_topics", &self.create_topics)
+            .field("max_topics", &self.max_topics)
+            .field("epoch", &self.store.as_ref().map(|store| store.epoch()))
+            .finish_non_exhaustive()
+    }
 }
 
 impl HubBuilder {
@@ -127,10 +142,17 @@ impl HubBuilder {
         self
     }
 
-    /// Uses a given epoch instead of a random one: for a hub whose log
-    /// outlives the process (a shared store), or for tests.
+    /// Uses a [`MemoryStore`] with a given epoch instead of a random one
+    /// (for tests, mostly). Replaces a store set before.
     pub fn epoch(mut self, epoch: Epoch) -> Self {
-        self.epoch = Some(epoch);
+        self.store = Some(Arc::new(MemoryStore::with_epoch(epoch)));
+        self
+    }
+
+    /// Where ids come from and old events are replayed from (a
+    /// [`MemoryStore`] unless set). The hub's epoch is the store's.
+    pub fn store(mut self, store: impl Store) -> Self {
+        self.store = Some(Arc::new(store));
         self
     }
 
@@ -142,9 +164,12 @@ impl HubBuilder {
             .filter(|name| check_name(name).is_ok())
             .map(|name| (name.clone(), Arc::new(Topic::new(name))))
             .collect();
+        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
         Hub {
             inner: Arc::new(HubInner {
-                epoch: self.epoch.unwrap_or_else(Epoch::random),
+                epoch: store.epoch(),
+                store,
+                publish_order: tokio::sync::Mutex::new(()),
                 limits: self.limits,
                 lag_policy: self.lag_policy,
                 gap_event: self.gap_event,
@@ -182,7 +207,7 @@ impl Hub {
             gap_event: Text::from_static("gap"),
             create_topics: true,
             max_topics: 10_000,
-            epoch: None,
+            store: None,
             topics: Vec::new(),
         }
     }
@@ -229,13 +254,9 @@ impl Hub {
     /// error nothing is published.
     pub async fn publish_to(
         &self,
-        topics: &[&str],
-        event: Event,
+        names: &[&str],
+        mut event: Event,
     ) -> Result<Position, PublishError> {
-        self.publish_now(topics, event)
-    }
-
-    fn publish_now(&self, names: &[&str], event: Event) -> Result<Position, PublishError> {
         let inner = &*self.inner;
         if inner.closed.load(Ordering::Acquire) {
             return Err(PublishError::Closed);
@@ -243,33 +264,44 @@ impl Hub {
         let topics = self.resolve(names).map_err(PublishError::InvalidTopic)?;
         let event_type = event.get_event().cloned();
         let data = event.get_data().cloned();
+        event.clear_id();
+        let body = event.encode().into_bytes();
+        let topic_names: Vec<Text> = topics.iter().map(|topic| topic.name.clone()).collect();
+
+        let _order = inner.publish_order.lock().await;
+        let next = Position::new(
+            inner.epoch,
+            inner.published_through.load(Ordering::Acquire) + 1,
+        );
+        let size = id_line_len(next) + body.len();
+        if size > inner.limits.max_event_bytes {
+            return Err(PublishError::TooLarge {
+                size,
+                limit: inner.limits.max_event_bytes,
+            });
+        }
+        if topics.iter().any(|topic| topic.lock().closed) {
+            return Err(PublishError::Closed);
+        }
+        let seq = inner
+            .store
+            .append(&topic_names, &body)
+            .await
+            .map_err(PublishError::Store)?;
 
         let mut wake = Vec::new();
         let position = {
             let mut last_seq = lock(&inner.publish);
+            if seq <= *last_seq {
+                return Err(PublishError::Store(StoreError::new(format!(
+                    "the store gave sequence number {seq}, not above {last}",
+                    last = *last_seq
+                ))));
+            }
+            let position = Position::new(inner.epoch, seq);
+            let entry = Entry::new(position, &body, event_type, data);
             let mut states: Vec<MutexGuard<'_, TopicState>> =
                 topics.iter().map(|topic| topic.lock()).collect();
-            if states.iter().any(|state| state.closed) {
-                return Err(PublishError::Closed);
-            }
-            let seq = *last_seq + 1;
-            let position = Position::new(inner.epoch, seq);
-            let id = position.to_event_id();
-            let bytes = event.id(id.clone()).encode().into_bytes();
-            if bytes.len() > inner.limits.max_event_bytes {
-                return Err(PublishError::TooLarge {
-                    size: bytes.len(),
-                    limit: inner.limits.max_event_bytes,
-                });
-            }
-            let entry = Entry {
-                seq,
-                id,
-                bytes,
-                event_type,
-                data,
-                published_at: Instant::now(),
-            };
             for state in &mut states {
                 state.append(entry.clone(), &inner.limits, &mut wake);
             }

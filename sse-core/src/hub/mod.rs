@@ -45,6 +45,13 @@
 //! application's gap handler returns (a snapshot); never a silent skip, and
 //! never the whole log by accident.
 //!
+//! # Storage
+//!
+//! Recent events of each topic are always in memory. Ids come from a
+//! [`Store`], which can also replay events older than the in-memory log: with
+//! a store shared by several server processes, a client can reconnect to any
+//! of them. The default [`MemoryStore`] keeps nothing more than the log.
+//!
 //! # Topics
 //!
 //! Topics are created when first published or subscribed to, up to a limit
@@ -59,6 +66,7 @@ mod handle;
 mod jitter;
 mod position;
 mod stats;
+mod store;
 mod subscription;
 mod topic;
 mod wakers;
@@ -69,4 +77,5 @@ pub use self::gap::{Gap, GapReason};
 pub use self::handle::{Hub, HubBuilder, MAX_TOPIC_NAME_BYTES};
 pub use self::position::{Epoch, Position};
 pub use self::stats::HubStats;
+pub use self::store::{MemoryStore, Store, StoreError, StoreFuture};
 pub use self::subscription::{PublishedEvent, Subscription};

@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_core::Stream;
 use tokio::time::{Instant, Sleep};
 
@@ -16,8 +18,9 @@ use super::handle::{HubInner, lock};
 use super::jitter::spread;
 use super::stats::Counters;
 use super::topic::{Entry, Topic};
-use super::{Gap, GapReason, LagPolicy, Position};
-use crate::{EncodedEvent, Event, InfallibleStream, KeepAlive, LastEventId, SseBody};
+use super::{Gap, GapReason, LagPolicy, Position, StoreError};
+use crate::decode::Decoder;
+use crate::{EncodedEvent, Event, InfallibleStream, KeepAlive, LastEventId, SseBody, Text};
 
 /// An event as a subscription's filter sees it.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +54,15 @@ impl<'a> PublishedEvent<'a> {
 }
 
 type Filter = Arc<dyn Fn(&PublishedEvent<'_>) -> bool + Send + Sync>;
+type Restored = Result<Option<Vec<(u64, Bytes)>>, StoreError>;
+
+/// A replay from the store under way, for a gap in the in-memory log.
+struct Replay {
+    future: Pin<Box<dyn Future<Output = Restored> + Send>>,
+    reason: GapReason,
+    through: u64,
+    requested: Option<LastEventId>,
+}
 type GapHandler = Arc<dyn Fn(&Gap) -> Vec<Event> + Send + Sync>;
 
 /// A subscriber: a cursor into the logs of its topics, read as a `Stream` of
@@ -72,6 +84,9 @@ pub struct Subscription {
     start_gap: Option<GapReason>,
     first_read: bool,
     queued: VecDeque<EncodedEvent>,
+    replay: Option<Replay>,
+    /// Events the store replayed, delivered before the log is read again.
+    restored: VecDeque<Entry>,
     filter: Option<Filter>,
     on_gap: Option<GapHandler>,
     lifetime: Option<Duration>,
@@ -87,7 +102,7 @@ struct Subscribed {
 
 enum Read {
     Event(Candidate),
-    Gap { through: u64 },
+    Gap { through: u64, topics: Vec<usize> },
     InFlight,
     Closed,
     Pending,
@@ -140,6 +155,8 @@ impl Subscription {
             start_gap,
             first_read: true,
             queued: VecDeque::new(),
+            replay: None,
+            restored: VecDeque::new(),
             filter: None,
             on_gap: None,
             lifetime: None,
@@ -231,6 +248,7 @@ impl Subscription {
         let now = limits.max_age.map(|_| Instant::now());
         let mut best: Option<Candidate> = None;
         let mut gap_through = 0;
+        let mut gapped = Vec::new();
         let mut in_flight = false;
         let mut closed = false;
         for (index, subscribed) in self.topics.iter().enumerate() {
@@ -240,6 +258,7 @@ impl Subscription {
             }
             if self.cursor < state.evicted_through {
                 gap_through = gap_through.max(state.evicted_through);
+                gapped.push(index);
                 continue;
             }
             match state.first_after(self.cursor) {
@@ -259,6 +278,7 @@ impl Subscription {
         if gap_through > 0 {
             Read::Gap {
                 through: gap_through,
+                topics: gapped,
             }
         } else if let Some(best) = best {
             Read::Event(best)
@@ -271,13 +291,92 @@ impl Subscription {
         }
     }
 
-    fn allows(&self, candidate: &Candidate) -> bool {
+    /// Asks the store for the events of `topics` after the cursor, up to and
+    /// including `through`.
+    fn start_replay(&mut self, topics: &[usize], reason: GapReason, through: u64) {
+        let store = self.hub.store.clone();
+        let names: Vec<Text> = topics
+            .iter()
+            .map(|&i| self.topics[i].topic.name.clone())
+            .collect();
+        let after = self.cursor;
+        let future = async move {
+            let mut events = Vec::new();
+            for name in &names {
+                match store.replay(name, after, through + 1).await? {
+                    Some(found) => events.extend(found),
+                    None => return Ok(None),
+                }
+            }
+            // An event in several topics comes back once per topic.
+            events.retain(|(seq, _)| *seq > after && *seq <= through);
+            events.sort_by_key(|(seq, _)| *seq);
+            events.dedup_by_key(|(seq, _)| *seq);
+            Ok(Some(events))
+        };
+        self.replay = Some(Replay {
+            future: Box::pin(future),
+            reason,
+            through,
+            requested: self.requested.take(),
+        });
+    }
+
+    fn finish_replay(&mut self, replay: Replay, restored: Restored) {
+        match restored {
+            Ok(Some(events)) => {
+                tracing::debug!(
+                    count = events.len(),
+                    through = replay.through,
+                    "replayed from the store"
+                );
+                let with_meta = self.filter.is_some();
+                for (seq, body) in events {
+                    let position = Position::new(self.hub.epoch, seq);
+                    let (event_type, data) = if with_meta {
+                        describe(&body)
+                    } else {
+                        (None, None)
+                    };
+                    self.restored
+                        .push_back(Entry::new(position, &body, event_type, data));
+                }
+                self.cursor = replay.through;
+            }
+            Ok(None) => self.gap_at(replay.reason, replay.through, replay.requested),
+            Err(error) => {
+                tracing::warn!(%error, "replay from the store failed; signalling a gap");
+                self.gap_at(replay.reason, replay.through, replay.requested);
+            }
+        }
+    }
+
+    /// Moves the cursor past a gap and signals it.
+    fn gap_at(&mut self, reason: GapReason, through: u64, requested: Option<LastEventId>) {
+        self.cursor = through;
+        let gap = self.gap(reason, through, requested);
+        self.signal_gap(&gap);
+    }
+
+    /// Delivers `entry` if the filter allows it.
+    fn deliver(&self, entry: Entry, topic: usize) -> Option<EncodedEvent> {
+        if !self.allows(&entry, topic) {
+            return None;
+        }
+        let counters = &self.hub.counters;
+        Counters::add(&counters.delivered, 1);
+        if entry.seq <= self.replay_through {
+            Counters::add(&counters.replayed, 1);
+        }
+        Some(EncodedEvent::from_parts(entry.bytes, Some(entry.id)))
+    }
+
+    fn allows(&self, entry: &Entry, topic: usize) -> bool {
         let Some(filter) = &self.filter else {
             return true;
         };
-        let entry = &candidate.entry;
         let event = PublishedEvent {
-            topic: &self.topics[candidate.topic].topic.name,
+            topic: &self.topics[topic].topic.name,
             position: Position::new(self.hub.epoch, entry.seq),
             event_type: entry.event_type.as_deref(),
             data: entry.data.as_deref(),
@@ -323,6 +422,22 @@ impl Subscription {
     }
 }
 
+/// The event type and data of an encoded event, for a filter.
+fn describe(body: &[u8]) -> (Option<Text>, Option<Text>) {
+    let mut decoder = Decoder::new();
+    if decoder.push(body).is_err() {
+        return (None, None);
+    }
+    match decoder.next_event() {
+        Some(event) => {
+            let event_type =
+                (event.event_type() != "message").then(|| Text::copy_from(event.event_type()));
+            (event_type, Some(Text::from(event.into_data())))
+        }
+        None => (None, None),
+    }
+}
+
 impl Stream for Subscription {
     type Item = EncodedEvent;
 
@@ -346,6 +461,26 @@ impl Stream for Subscription {
                     continue;
                 }
             }
+            if let Some(mut replay) = this.replay.take() {
+                match replay.future.as_mut().poll(cx) {
+                    Poll::Pending => {
+                        this.replay = Some(replay);
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(restored) => {
+                        this.finish_replay(replay, restored);
+                        continue;
+                    }
+                }
+            }
+            if let Some(entry) = this.restored.pop_front() {
+                // Replayed events are checked against the first topic: the
+                // store does not say which of the subscribed topics it came from.
+                if let Some(event) = this.deliver(entry, 0) {
+                    return Poll::Ready(Some(event));
+                }
+                continue;
+            }
             if let Some(reason) = this.start_gap.take() {
                 this.first_read = false;
                 let requested = this.requested.take();
@@ -357,36 +492,26 @@ impl Stream for Subscription {
             let first_read = std::mem::replace(&mut this.first_read, false);
             match read {
                 Read::Event(candidate) => {
-                    let seq = candidate.entry.seq;
-                    this.cursor = seq;
-                    if !this.allows(&candidate) {
-                        continue;
+                    this.cursor = candidate.entry.seq;
+                    if let Some(event) = this.deliver(candidate.entry, candidate.topic) {
+                        return Poll::Ready(Some(event));
                     }
-                    let counters = &this.hub.counters;
-                    Counters::add(&counters.delivered, 1);
-                    if seq <= this.replay_through {
-                        Counters::add(&counters.replayed, 1);
-                    }
-                    let Entry { bytes, id, .. } = candidate.entry;
-                    return Poll::Ready(Some(EncodedEvent::from_parts(bytes, Some(id))));
                 }
-                Read::Gap { through } => {
+                Read::Gap { through, topics } => {
                     let reason = if first_read && this.requested.is_some() {
                         GapReason::Evicted
                     } else {
                         GapReason::Lagged
                     };
-                    let requested = this.requested.take();
-                    this.cursor = through;
                     if reason == GapReason::Lagged && this.hub.lag_policy == LagPolicy::Close {
                         Counters::add(&this.hub.counters.gaps, 1);
                         Counters::add(&this.hub.counters.lagged, 1);
                         tracing::debug!("subscriber lagged; closing its stream");
+                        this.cursor = through;
                         this.finished = true;
                         continue;
                     }
-                    let gap = this.gap(reason, through, requested);
-                    this.signal_gap(&gap);
+                    this.start_replay(&topics, reason, through);
                 }
                 Read::InFlight => {
                     // An event is being appended to the logs right now; it is

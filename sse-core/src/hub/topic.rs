@@ -4,11 +4,11 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::time::Instant;
 
-use super::LogLimits;
 use super::wakers::Wakers;
+use super::{LogLimits, Position};
 use crate::{EventId, Text};
 
 /// One published event, as every subscriber of the topic reads it.
@@ -21,6 +21,37 @@ pub(crate) struct Entry {
     pub(crate) event_type: Option<Text>,
     pub(crate) data: Option<Text>,
     pub(crate) published_at: Instant,
+}
+
+impl Entry {
+    /// The entry for the event `body` (encoded without an id) at `position`:
+    /// its id line is written in front of the body, once, for every reader.
+    pub(crate) fn new(
+        position: Position,
+        body: &[u8],
+        event_type: Option<Text>,
+        data: Option<Text>,
+    ) -> Self {
+        let id = position.to_event_id();
+        let mut bytes = BytesMut::with_capacity(id_line_len(position) + body.len());
+        bytes.extend_from_slice(b"id: ");
+        bytes.extend_from_slice(position.to_string().as_bytes());
+        bytes.extend_from_slice(b"\n");
+        bytes.extend_from_slice(body);
+        Self {
+            seq: position.seq(),
+            id,
+            bytes: bytes.freeze(),
+            event_type,
+            data,
+            published_at: Instant::now(),
+        }
+    }
+}
+
+/// Length of `id: <position>\n`.
+pub(crate) fn id_line_len(position: Position) -> usize {
+    "id: ".len() + 12 + 1 + crate::field::decimal_len(position.seq()) + 1
 }
 
 #[derive(Debug)]

@@ -1,0 +1,195 @@
+//! A hub over a store that keeps more than the in-memory log: ids come from
+//! the store, old cursors are replayed from it, and its failures are reported.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::task::noop_waker_ref;
+use sse_core::decode::Decoder;
+use sse_core::hub::{
+    Epoch, Hub, LogLimits, Position, PublishError, Store, StoreError, StoreFuture,
+};
+use sse_core::{EncodedEvent, Event, LastEventId, Text};
+
+/// Keeps every event forever, like a durable log would; can be told to fail.
+#[derive(Default)]
+struct ArchiveStore {
+    events: Mutex<Vec<(Vec<Text>, u64, Bytes)>>,
+    fail_append: AtomicBool,
+    fail_replay: AtomicBool,
+    /// Gives back an already used sequence number, as a broken store would.
+    repeat_seq: AtomicBool,
+}
+
+impl Store for ArchiveStore {
+    fn epoch(&self) -> Epoch {
+        Epoch::from_bits(0xa5c)
+    }
+
+    fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
+        Box::pin(async move {
+            if self.fail_append.load(Ordering::SeqCst) {
+                return Err(StoreError::new("disk full"));
+            }
+            let mut events = self.events.lock().unwrap();
+            let last = events.last().map_or(0, |(_, seq, _)| *seq);
+            let seq = if self.repeat_seq.load(Ordering::SeqCst) {
+                last
+            } else {
+                last + 1
+            };
+            events.push((topics.to_vec(), seq, event.clone()));
+            Ok(seq)
+        })
+    }
+
+    fn replay<'a>(
+        &'a self,
+        topic: &'a Text,
+        after: u64,
+        before: u64,
+    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+        Box::pin(async move {
+            tokio::task::yield_now().await; // a real store answers later
+            if self.fail_replay.load(Ordering::SeqCst) {
+                return Err(StoreError::new("connection reset"));
+            }
+            let events = self.events.lock().unwrap();
+            Ok(Some(
+                events
+                    .iter()
+                    .filter(|(topics, seq, _)| {
+                        topics.contains(topic) && *seq > after && *seq < before
+                    })
+                    .map(|(_, seq, body)| (*seq, body.clone()))
+                    .collect(),
+            ))
+        })
+    }
+}
+
+fn decoded(events: &[EncodedEvent]) -> Vec<(String, String)> {
+    let mut decoder = Decoder::new();
+    for event in events {
+        decoder.push(event.as_bytes()).unwrap();
+    }
+    std::iter::from_fn(|| decoder.next_event())
+        .map(|e| (e.event_type().to_owned(), e.data().to_owned()))
+        .collect()
+}
+
+fn ready(subscription: &mut sse_core::hub::Subscription) -> Vec<EncodedEvent> {
+    let mut cx = std::task::Context::from_waker(noop_waker_ref());
+    let mut out = Vec::new();
+    while let std::task::Poll::Ready(Some(event)) = subscription.poll_next_unpin(&mut cx) {
+        out.push(event);
+    }
+    out
+}
+
+async fn hub_with_archive(store: ArchiveStore) -> (Hub, Vec<Position>) {
+    let hub = Hub::builder()
+        .store(store)
+        .log_limits(LogLimits::new().max_events(3))
+        .build();
+    let mut positions = Vec::new();
+    for n in 1..=10 {
+        let topic = if n % 2 == 0 { "even" } else { "odd" };
+        positions.push(
+            hub.publish_to(
+                &[topic, "all"],
+                Event::new().event(topic).data(format!("{n}")),
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    (hub, positions)
+}
+
+#[tokio::test]
+async fn ids_come_from_the_store() {
+    let (hub, positions) = hub_with_archive(ArchiveStore::default()).await;
+    assert_eq!(hub.epoch(), Epoch::from_bits(0xa5c));
+    assert_eq!(positions[9].to_string(), "000000000a5c-10");
+}
+
+#[tokio::test]
+async fn a_cursor_older_than_the_log_is_replayed_from_the_store_without_a_gap() {
+    let (hub, positions) = hub_with_archive(ArchiveStore::default()).await;
+    let cursor = LastEventId::parse(positions[1].to_string().as_bytes()).unwrap();
+    let mut subscription = hub.subscribe(&["all"], cursor).unwrap();
+    let events: Vec<_> = subscription.by_ref().take(8).collect().await;
+    let data: Vec<_> = decoded(&events).into_iter().map(|(_, data)| data).collect();
+    assert_eq!(data, ["3", "4", "5", "6", "7", "8", "9", "10"]);
+    assert_eq!(hub.stats().gaps, 0);
+    assert!(ready(&mut subscription).is_empty());
+    hub.publish("all", Event::new().data("11")).await.unwrap();
+    assert_eq!(decoded(&ready(&mut subscription))[0].1, "11");
+}
+
+#[tokio::test]
+async fn replayed_events_go_through_the_filter() {
+    let (hub, positions) = hub_with_archive(ArchiveStore::default()).await;
+    let cursor = LastEventId::parse(positions[0].to_string().as_bytes()).unwrap();
+    let subscription = hub
+        .subscribe(&["all"], cursor)
+        .unwrap()
+        .filter(|event| event.event_type() == Some("even"));
+    let events: Vec<_> = subscription.take(5).collect().await;
+    let data: Vec<_> = decoded(&events).into_iter().map(|(_, data)| data).collect();
+    assert_eq!(data, ["2", "4", "6", "8", "10"]);
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_replay_leads_to_a_gap_signal() {
+    let store = ArchiveStore::default();
+    store.fail_replay.store(true, Ordering::SeqCst);
+    let (hub, positions) = hub_with_archive(store).await;
+    let cursor = LastEventId::parse(positions[1].to_string().as_bytes()).unwrap();
+    let events: Vec<_> = hub
+        .subscribe(&["all"], cursor)
+        .unwrap()
+        .take(4)
+        .collect()
+        .await;
+    let events = decoded(&events);
+    assert_eq!(events[0].0, "gap");
+    let data: Vec<_> = events[1..].iter().map(|(_, data)| data.as_str()).collect();
+    assert_eq!(data, ["8", "9", "10"]);
+}
+
+#[tokio::test]
+async fn a_failed_append_publishes_nothing() {
+    let store = ArchiveStore::default();
+    store.fail_append.store(true, Ordering::SeqCst);
+    let hub = Hub::builder().store(store).build();
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    let error = hub
+        .publish("t", Event::new().data("lost?"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, PublishError::Store(_)));
+    assert_eq!(
+        error.to_string(),
+        "cannot publish: event store failed: disk full"
+    );
+    assert!(ready(&mut subscription).is_empty());
+    assert_eq!(hub.stats().published, 0);
+}
+
+#[tokio::test]
+async fn a_store_that_repeats_a_sequence_number_is_refused() {
+    let store = ArchiveStore::default();
+    store.repeat_seq.store(true, Ordering::SeqCst);
+    let hub = Hub::builder().store(store).build();
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    // The first append of this store gives 0, which is not above 0.
+    assert!(matches!(
+        hub.publish("t", Event::new().data("x")).await,
+        Err(PublishError::Store(_))
+    ));
+    assert!(ready(&mut subscription).is_empty());
+}
