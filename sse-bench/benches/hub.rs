@@ -56,7 +56,13 @@ impl Ours {
     fn new(subscribers: usize) -> Self {
         let hub = Hub::new();
         let mut bodies: Vec<OurBody> = (0..subscribers)
-            .map(|_| Box::pin(hub.subscribe(&["prices"], None).expect("subscribe").into_body()) as OurBody)
+            .map(|_| {
+                Box::pin(
+                    hub.subscribe(&["prices"], None)
+                        .expect("subscribe")
+                        .into_body(),
+                ) as OurBody
+            })
             .collect();
         for body in &mut bodies {
             poll_once(body.as_mut());
@@ -65,9 +71,15 @@ impl Ours {
     }
 
     fn fan_out(&mut self, rt: &tokio::runtime::Runtime, data: &str) -> usize {
-        rt.block_on(self.hub.publish("prices", Event::new().data(data.to_owned())))
-            .expect("publish");
-        self.bodies.iter_mut().map(|body| poll_once(body.as_mut())).sum()
+        rt.block_on(
+            self.hub
+                .publish("prices", Event::new().data(data.to_owned())),
+        )
+        .expect("publish");
+        self.bodies
+            .iter_mut()
+            .map(|body| poll_once(body.as_mut()))
+            .sum()
     }
 }
 
@@ -87,7 +99,10 @@ impl AxumBroadcast {
                 let receiver = sender.subscribe();
                 let events = stream::unfold(receiver, |mut receiver| async move {
                     let message = receiver.recv().await.ok()?;
-                    Some((Ok::<_, Infallible>(Event::default().data(message)), receiver))
+                    Some((
+                        Ok::<_, Infallible>(Event::default().data(message)),
+                        receiver,
+                    ))
                 });
                 Box::pin(
                     Sse::new(events)
@@ -105,7 +120,10 @@ impl AxumBroadcast {
 
     fn fan_out(&mut self, data: &str) -> usize {
         self.sender.send(data.to_owned()).expect("receivers");
-        self.bodies.iter_mut().map(|body| poll_once(body.as_mut())).sum()
+        self.bodies
+            .iter_mut()
+            .map(|body| poll_once(body.as_mut()))
+            .sum()
     }
 }
 
@@ -125,7 +143,13 @@ fn memory_report(full: bool) {
     let hub = Hub::new();
     let region = Region::new(GLOBAL);
     let mut bodies: Vec<OurBody> = (0..n)
-        .map(|_| Box::pin(hub.subscribe(&["idle"], None).expect("subscribe").into_body()) as OurBody)
+        .map(|_| {
+            Box::pin(
+                hub.subscribe(&["idle"], None)
+                    .expect("subscribe")
+                    .into_body(),
+            ) as OurBody
+        })
         .collect();
     for body in &mut bodies {
         poll_once(body.as_mut());

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::encode::{FrameBuf, multiline_copy_len, put_comment_lines, put_data_lines, put_field};
+use crate::encode::{
+    EVENT, FrameBuf, ID, multiline_copy_len, put_comment_lines, put_data_lines, put_field,
+};
 use crate::field::{FieldName, check_single_line, decimal_len};
 use crate::{EncodedEvent, EventId, InvalidField, Text};
 
@@ -188,17 +190,10 @@ impl Event {
             put_comment_lines(out, comment);
         }
         if let Some(event) = &self.event {
-            put_field(out, b"event", event.as_bytes());
+            put_field(out, &EVENT, event.as_bytes());
         }
         if let Some(id) = id {
-            out.put(b"id");
-            if id.wire_len() == 0 {
-                out.put(b":\n");
-            } else {
-                out.put(b": ");
-                out.put_id(id);
-                out.put(b"\n");
-            }
+            put_id_line(out, id);
         }
         if let Some(retry) = retry {
             out.put(b"retry: ");
@@ -219,10 +214,20 @@ impl Event {
         };
         let comments: usize = comments.iter().map(multiline_copy_len).sum();
         let event = self.event.as_ref().map_or(0, |event| event.len() + 8);
-        let id = id.map_or(0, |id| id.wire_len() + 5);
+        let id = id.map_or(0, |id| id.max_wire_len() + 5);
         let retry = retry.map_or(0, |retry| decimal_len(millis(retry)) + 8);
         let data = self.data.as_ref().map_or(0, multiline_copy_len);
         comments + event + id + retry + data + 1
+    }
+}
+
+fn put_id_line(out: &mut FrameBuf, id: &EventId) {
+    if id.is_empty() {
+        out.put(ID.empty_line());
+    } else {
+        out.put(ID.prefix());
+        out.put_id(id);
+        out.put(b"\n");
     }
 }
 
@@ -240,10 +245,8 @@ pub(crate) fn encode_encoded(
     let (bytes, id): (Bytes, _) = event.into_parts();
     if id.is_none() {
         if let Some(id) = fallback_id {
-            out.reserve(id.wire_len() + 5);
-            out.put(b"id: ");
-            out.put_id(id);
-            out.put(b"\n");
+            out.reserve(id.max_wire_len() + 5);
+            put_id_line(out, id);
         }
     }
     out.put_shared(bytes);

@@ -69,7 +69,21 @@ impl EventId {
         }
     }
 
+    /// Whether the wire form is empty (an id that resets the client's).
+    pub(crate) fn is_empty(&self) -> bool {
+        matches!(&self.0, IdRepr::Text(text) if text.is_empty())
+    }
+
+    /// An upper bound of the wire form's length that needs no arithmetic.
+    pub(crate) fn max_wire_len(&self) -> usize {
+        match &self.0 {
+            IdRepr::Number(_) | IdRepr::Negative(_) => 20,
+            IdRepr::Text(text) => text.len(),
+        }
+    }
+
     /// Length of the wire form, in bytes.
+    #[cfg(test)]
     pub(crate) fn wire_len(&self) -> usize {
         match &self.0 {
             IdRepr::Number(number) => decimal_len(*number),

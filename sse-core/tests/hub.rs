@@ -519,3 +519,63 @@ async fn ten_thousand_subscribers_on_one_topic() {
     drop(subscriptions);
     assert_eq!(hub.stats().subscribers, 0);
 }
+
+#[tokio::test]
+async fn an_unusable_cursor_in_a_request_gets_a_gap_not_a_silent_fresh_start() {
+    use http::{HeaderMap, HeaderValue, Uri};
+    let hub = Hub::new();
+    publish_n(&hub, "t", 1..=3).await;
+    let plain: Uri = "/events".parse().unwrap();
+    let cases: Vec<(HeaderMap, Uri, bool)> = vec![
+        (HeaderMap::new(), plain.clone(), false),
+        (
+            HeaderMap::new(),
+            "/events?lastEventId=".parse().unwrap(),
+            false,
+        ),
+        (
+            {
+                let mut h = HeaderMap::new();
+                h.insert(
+                    "last-event-id",
+                    HeaderValue::from_bytes(&[b'9'; 2048]).unwrap(),
+                );
+                h
+            },
+            plain.clone(),
+            true,
+        ),
+        (
+            {
+                let mut h = HeaderMap::new();
+                h.insert(
+                    "last-event-id",
+                    HeaderValue::from_bytes(b"\xfe\xff").unwrap(),
+                );
+                h
+            },
+            plain.clone(),
+            true,
+        ),
+        (
+            HeaderMap::new(),
+            "/events?lastEventId=%0A".parse().unwrap(),
+            true,
+        ),
+        (
+            HeaderMap::new(),
+            "/events?lastEventId=forged".parse().unwrap(),
+            true,
+        ),
+    ];
+    for (headers, uri, gap) in cases {
+        let mut subscription = hub.subscribe_request(&["t"], &headers, &uri).unwrap();
+        let events = decode(&ready(&mut subscription));
+        if gap {
+            assert_eq!(events.len(), 1, "{uri}");
+            assert!(events[0].data().starts_with(r#"{"reason":"unknown""#));
+        } else {
+            assert!(events.is_empty(), "{uri}: live only, nothing to signal");
+        }
+    }
+}

@@ -344,6 +344,47 @@ impl Hub {
         Ok(Subscription::new(self.inner.clone(), topics, last_event_id))
     }
 
+    /// Subscribes to `topics` for a request: its cursor is read with
+    /// [`LastEventId::from_request`] (header, or else query parameter). A
+    /// cursor that is present but unusable (too long, not UTF-8, repeated)
+    /// is treated like an unknown one: the client gets a gap signal, not a
+    /// silent fresh start.
+    ///
+    /// ```
+    /// use http::{HeaderMap, Uri};
+    /// use sse_core::hub::Hub;
+    ///
+    /// let hub = Hub::new();
+    /// let uri: Uri = "/events?lastEventId=abc".parse().unwrap();
+    /// let subscription = hub.subscribe_request(&["chat"], &HeaderMap::new(), &uri).unwrap();
+    /// # drop(subscription);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Hub::subscribe`].
+    pub fn subscribe_request(
+        &self,
+        topics: &[&str],
+        headers: &http::HeaderMap,
+        uri: &http::Uri,
+    ) -> Result<Subscription, SubscribeError> {
+        match LastEventId::from_request(headers, uri) {
+            Ok(cursor) => self.subscribe(topics, cursor),
+            Err(error) => {
+                tracing::debug!(%error, "unusable Last-Event-ID; the client is told of a gap");
+                if self.inner.closed.load(Ordering::Acquire) {
+                    return Err(SubscribeError::Closed);
+                }
+                let topics = self.resolve(topics).map_err(SubscribeError::InvalidTopic)?;
+                Ok(Subscription::new_unusable_cursor(
+                    self.inner.clone(),
+                    topics,
+                ))
+            }
+        }
+    }
+
     /// Counters and gauges of the hub.
     pub fn stats(&self) -> HubStats {
         let topics = lock(&self.inner.topics).len();

@@ -21,6 +21,29 @@
 //! # }
 //! ```
 //!
+//! # In a server
+//!
+//! ```
+//! use sse_core::Event;
+//! use sse_core::hub::{Hub, PublishError, SubscribeError};
+//!
+//! /// `GET /events`: resumes from the request's `Last-Event-ID` (or `?lastEventId=`).
+//! fn events(
+//!     hub: &Hub,
+//!     request: &http::request::Parts,
+//! ) -> Result<http::Response<impl http_body::Body>, SubscribeError> {
+//!     let subscription = hub.subscribe_request(&["chat"], &request.headers, &request.uri)?;
+//!     Ok(subscription.into_body().into_response())
+//! }
+//!
+//! /// Anywhere else: publish once, to every subscriber; the id is the hub's.
+//! async fn say_hello(hub: &Hub) -> Result<String, PublishError> {
+//!     let id = hub.publish("chat", Event::new().data("hello")).await?;
+//!     Ok(id.to_string())
+//! }
+//! # fn main() {}
+//! ```
+//!
 //! # The log is the channel
 //!
 //! Each topic keeps a bounded log ([`LogLimits`]: count, bytes, age) of

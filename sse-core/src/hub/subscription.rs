@@ -114,6 +114,14 @@ struct Candidate {
 }
 
 impl Subscription {
+    /// A subscription for a client whose cursor could not be read: it starts
+    /// with an `unknown` gap.
+    pub(crate) fn new_unusable_cursor(hub: Arc<HubInner>, topics: Vec<Arc<Topic>>) -> Self {
+        let mut subscription = Self::new(hub, topics, None);
+        subscription.start_gap = Some(GapReason::Unknown);
+        subscription
+    }
+
     pub(crate) fn new(
         hub: Arc<HubInner>,
         topics: Vec<Arc<Topic>>,
