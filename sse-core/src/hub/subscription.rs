@@ -254,6 +254,7 @@ impl Subscription {
         let head = self.hub.published_through.load(Ordering::Acquire);
         let limits = &self.hub.limits;
         let now = limits.max_age.map(|_| Instant::now());
+        let with_meta = self.filter.is_some();
         let mut best: Option<Candidate> = None;
         let mut gap_through = 0;
         let mut gapped = Vec::new();
@@ -273,7 +274,7 @@ impl Subscription {
                 Some(entry) if entry.seq <= head => {
                     if best.as_ref().is_none_or(|best| entry.seq < best.entry.seq) {
                         best = Some(Candidate {
-                            entry: entry.clone(),
+                            entry: entry.clone_for(with_meta),
                             topic: index,
                         });
                     }

@@ -49,6 +49,26 @@ impl Entry {
     }
 }
 
+impl Entry {
+    /// A copy for one reader: its type and data (shared by reference count,
+    /// but each clone is an atomic operation) only when a filter will look
+    /// at them.
+    pub(crate) fn clone_for(&self, with_meta: bool) -> Self {
+        Self {
+            seq: self.seq,
+            id: self.id.clone(),
+            bytes: self.bytes.clone(),
+            event_type: if with_meta {
+                self.event_type.clone()
+            } else {
+                None
+            },
+            data: if with_meta { self.data.clone() } else { None },
+            published_at: self.published_at,
+        }
+    }
+}
+
 /// Length of `id: <position>\n`.
 pub(crate) fn id_line_len(position: Position) -> usize {
     "id: ".len() + 12 + 1 + crate::field::decimal_len(position.seq()) + 1
@@ -115,6 +135,16 @@ impl TopicState {
 
     /// The oldest event strictly after `cursor`.
     pub(crate) fn first_after(&self, cursor: u64) -> Option<&Entry> {
+        // A live subscriber is caught up: nothing is newer, or only the
+        // newest event is. Both are answered without a search.
+        let newest = self.log.back()?;
+        if newest.seq <= cursor {
+            return None;
+        }
+        let len = self.log.len();
+        if len == 1 || self.log[len - 2].seq <= cursor {
+            return Some(newest);
+        }
         let index = self.log.partition_point(|entry| entry.seq <= cursor);
         self.log.get(index)
     }
@@ -125,5 +155,38 @@ impl TopicState {
 
     pub(crate) fn bytes(&self) -> usize {
         self.bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::Epoch;
+
+    #[test]
+    fn first_after_matches_a_plain_search() {
+        let limits = LogLimits::new();
+        let mut state = TopicState::default();
+        let mut wake = Vec::new();
+        // Sequence numbers with holes, as a topic of a multi-topic hub has.
+        let seqs = [2, 3, 7, 8, 20, 21, 22, 40];
+        for seq in seqs {
+            let entry = Entry::new(
+                Position::new(Epoch::from_bits(1), seq),
+                b"data: x\n\n",
+                None,
+                None,
+            );
+            state.append(entry, &limits, &mut wake);
+        }
+        for cursor in 0..45 {
+            let expected = seqs.iter().copied().find(|&seq| seq > cursor);
+            assert_eq!(
+                state.first_after(cursor).map(|e| e.seq),
+                expected,
+                "after {cursor}"
+            );
+        }
+        assert!(TopicState::default().first_after(0).is_none());
     }
 }
