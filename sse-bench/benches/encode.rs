@@ -111,7 +111,7 @@ fn axum_sse(work: &Workload) -> axum::body::Body {
             built = built.event(name);
         }
         if work.with_id {
-            built = built.id(itoa(n).as_str());
+            built = built.id(itoa::Buffer::new().format(n));
         }
         Ok::<_, Infallible>(built)
     });
@@ -132,36 +132,11 @@ fn actix_sse(work: &Workload) -> impl MessageBody<Error = Box<dyn std::error::Er
             built = built.event(name);
         }
         if with_id {
-            built = built.id(itoa(n).as_str());
+            built = built.id(itoa::Buffer::new().format(n));
         }
         Ok::<_, Infallible>(Event::Data(built))
     });
     Sse::from_stream(events).with_keep_alive(KEEP_ALIVE)
-}
-
-/// A decimal id without a heap allocation, for the peers whose id takes `&str`.
-struct Digits {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl Digits {
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[self.start..]).expect("ASCII digits")
-    }
-}
-
-fn itoa(mut n: u64) -> Digits {
-    let mut buf = [0u8; 20];
-    let mut start = buf.len();
-    loop {
-        start -= 1;
-        buf[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break Digits { buf, start };
-        }
-    }
 }
 
 /// Polls an http-body body to the end; returns the bytes it produced.

@@ -140,24 +140,12 @@ fn memory_report(full: bool) {
     let _guard = rt.enter();
     let n = if full { 10_000 } else { 100 };
     println!("\nheap held per idle subscriber (hub and body), {n} subscribers:");
-    let hub = Hub::new();
     let region = Region::new(GLOBAL);
-    let mut bodies: Vec<OurBody> = (0..n)
-        .map(|_| {
-            Box::pin(
-                hub.subscribe(&["idle"], None)
-                    .expect("subscribe")
-                    .into_body(),
-            ) as OurBody
-        })
-        .collect();
-    for body in &mut bodies {
-        poll_once(body.as_mut());
-    }
+    let ours = Ours::new(n);
     let stats = region.change();
     let held = stats.bytes_allocated as f64 - stats.bytes_deallocated as f64;
     println!("  sse-core hub:      {:>7.0} bytes", held / n as f64);
-    drop(bodies);
+    drop(ours);
 
     let region = Region::new(GLOBAL);
     let peer = AxumBroadcast::new(n);
