@@ -140,6 +140,47 @@ impl LastEventId {
     }
 }
 
+/// The cursor a request carried, parsed once: by the `sse-tower` layer, which
+/// stores it in the request's extensions, or by an adapter's extractor. Every
+/// reader of a request sees the same answer.
+///
+/// ```
+/// use http::{HeaderMap, Uri};
+/// use sse_core::RequestCursor;
+///
+/// let uri: Uri = "/events?lastEventId=42".parse().unwrap();
+/// let cursor = RequestCursor::from_request(&HeaderMap::new(), &uri);
+/// assert_eq!(cursor.last_event_id().map(|id| id.as_str()), Some("42"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestCursor {
+    /// The client sent no cursor: a first connection.
+    Absent,
+    /// The client asked to resume after this id.
+    Valid(LastEventId),
+    /// The client sent a cursor that cannot be used; it should be told of a gap.
+    Invalid(LastEventIdError),
+}
+
+impl RequestCursor {
+    /// Reads the cursor with [`LastEventId::from_request`].
+    pub fn from_request(headers: &HeaderMap, uri: &Uri) -> Self {
+        match LastEventId::from_request(headers, uri) {
+            Ok(None) => Self::Absent,
+            Ok(Some(id)) => Self::Valid(id),
+            Err(error) => Self::Invalid(error),
+        }
+    }
+
+    /// The id to resume after, when there is a usable one.
+    pub fn last_event_id(&self) -> Option<&LastEventId> {
+        match self {
+            Self::Valid(id) => Some(id),
+            Self::Absent | Self::Invalid(_) => None,
+        }
+    }
+}
+
 /// Decodes `%XX` and `+` (a space, in form encoding). A `%` not followed by two
 /// hex digits stays as it is, as URL parsers leave it.
 fn percent_decode(value: &str) -> Result<Vec<u8>, LastEventIdError> {

@@ -40,14 +40,15 @@ mod encoded;
 mod event;
 mod field;
 pub mod hub;
+pub mod jitter;
 mod last_event_id;
 mod response;
 mod text;
 
-pub use body::{Encodable, InfallibleStream, KeepAlive, LastSentId, SseBody};
+pub use body::{Encodable, InfallibleStream, KeepAlive, KeepAliveTimer, LastSentId, SseBody};
 pub use encoded::EncodedEvent;
 pub use event::Event;
 pub use field::{EventId, FieldName, InvalidField, InvalidFieldKind};
-pub use last_event_id::{LAST_EVENT_ID, LastEventId, LastEventIdError};
+pub use last_event_id::{LAST_EVENT_ID, LastEventId, LastEventIdError, RequestCursor};
 pub use response::{SSE_HEADERS, X_ACCEL_BUFFERING, response_builder, sse_response};
 pub use text::Text;

@@ -73,11 +73,34 @@ impl Default for KeepAlive {
 }
 
 pin_project! {
-    /// The timer of one stream. Sending a frame only records the time; the
-    /// sleep is moved when it fires early, so a busy stream costs no timer
-    /// operations per frame.
+    /// The idle timer of one stream: ready with the keep-alive comment once
+    /// no frame has been sent for the interval. [`SseBody`](crate::SseBody)
+    /// uses it; so can any body that writes event streams of its own (a
+    /// middleware, another framework's adapter).
+    ///
+    /// Sending a frame only records the time; the sleep is moved when it
+    /// fires early, so a busy stream costs no timer operations per frame.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// use std::future::poll_fn;
+    /// use std::pin::pin;
+    /// use std::time::Duration;
+    /// use sse_core::{KeepAlive, KeepAliveTimer};
+    ///
+    /// let mut timer = pin!(KeepAliveTimer::new(Some(KeepAlive::new().interval(Duration::from_secs(5)))));
+    /// let comment = poll_fn(|cx| timer.as_mut().poll_idle(cx)).await;
+    /// assert_eq!(comment, ":\n\n");
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Polling it with keep-alive set panics outside a tokio runtime with the
+    /// time driver enabled.
     #[derive(Debug)]
-    pub(crate) struct KeepAliveTimer {
+    pub struct KeepAliveTimer {
         config: Option<KeepAlive>,
         last_activity: Option<Instant>,
         #[pin]
@@ -86,7 +109,8 @@ pin_project! {
 }
 
 impl KeepAliveTimer {
-    pub(crate) fn new(config: Option<KeepAlive>) -> Self {
+    /// A timer for `config`; `None` never fires.
+    pub fn new(config: Option<KeepAlive>) -> Self {
         Self {
             config,
             last_activity: None,
@@ -98,16 +122,18 @@ impl KeepAliveTimer {
         self.config = config;
     }
 
-    /// Notes that a frame was sent now.
-    pub(crate) fn record_activity(self: Pin<&mut Self>) {
+    /// Notes that a frame was sent now: the idle interval starts again.
+    pub fn record_activity(self: Pin<&mut Self>) {
         let this = self.project();
         if this.config.is_some() {
             *this.last_activity = Some(Instant::now());
         }
     }
 
-    /// Ready with the comment once the stream has been idle for the interval.
-    pub(crate) fn poll_idle(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Bytes> {
+    /// Ready with the comment (its whole wire form, blank line included)
+    /// once the stream has been idle for the interval; the interval then
+    /// starts again.
+    pub fn poll_idle(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Bytes> {
         let mut this = self.project();
         let Some(config) = this.config.as_ref() else {
             return Poll::Pending;

@@ -51,11 +51,10 @@ use pin_project_lite::pin_project;
 
 pub use self::encodable::Encodable;
 pub use self::infallible::InfallibleStream;
-pub use self::keep_alive::KeepAlive;
+pub use self::keep_alive::{KeepAlive, KeepAliveTimer};
 pub use self::last_sent::LastSentId;
 
 use self::encodable::sealed::Sealed as _;
-use self::keep_alive::KeepAliveTimer;
 use crate::encode::FrameBuf;
 use crate::{Event, EventId, Text};
 

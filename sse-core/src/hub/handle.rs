@@ -15,7 +15,7 @@ use super::{
     Epoch, HubStats, LagPolicy, LogLimits, MemoryStore, Position, PublishError, Store, StoreError,
     SubscribeError, Subscription, TopicError,
 };
-use crate::{EncodedEvent, Event, InvalidField, LastEventId, Text};
+use crate::{EncodedEvent, Event, InvalidField, LastEventId, RequestCursor, Text};
 
 /// The longest topic name accepted, in bytes.
 pub const MAX_TOPIC_NAME_BYTES: usize = 256;
@@ -369,9 +369,25 @@ impl Hub {
         headers: &http::HeaderMap,
         uri: &http::Uri,
     ) -> Result<Subscription, SubscribeError> {
-        match LastEventId::from_request(headers, uri) {
-            Ok(cursor) => self.subscribe(topics, cursor),
-            Err(error) => {
+        self.subscribe_with(topics, RequestCursor::from_request(headers, uri))
+    }
+
+    /// Subscribes to `topics` for a cursor already read from a request (by
+    /// the `sse-tower` layer, or an extractor). An [`Invalid`](RequestCursor::Invalid)
+    /// cursor gets a gap signal, as in [`Hub::subscribe_request`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Hub::subscribe`].
+    pub fn subscribe_with(
+        &self,
+        topics: &[&str],
+        cursor: RequestCursor,
+    ) -> Result<Subscription, SubscribeError> {
+        match cursor {
+            RequestCursor::Absent => self.subscribe(topics, None),
+            RequestCursor::Valid(id) => self.subscribe(topics, Some(id)),
+            RequestCursor::Invalid(error) => {
                 tracing::debug!(%error, "unusable Last-Event-ID; the client is told of a gap");
                 if self.inner.closed.load(Ordering::Acquire) {
                     return Err(SubscribeError::Closed);

@@ -86,7 +86,6 @@ mod config;
 mod error;
 mod gap;
 mod handle;
-mod jitter;
 mod position;
 mod recorded;
 mod stats;

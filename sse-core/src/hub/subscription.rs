@@ -15,11 +15,11 @@ use futures_core::Stream;
 use tokio::time::{Instant, Sleep};
 
 use super::handle::{HubInner, lock};
-use super::jitter::spread;
 use super::stats::Counters;
 use super::topic::{Entry, Topic};
 use super::{Gap, GapReason, LagPolicy, Position, StoreError};
 use crate::decode::Decoder;
+use crate::jitter::{shorten, spread};
 use crate::{EncodedEvent, Event, InfallibleStream, KeepAlive, LastEventId, SseBody, Text};
 
 /// An event as a subscription's filter sees it.
@@ -460,8 +460,7 @@ impl Stream for Subscription {
                 return Poll::Ready(None);
             }
             if let Some(lifetime) = this.lifetime.take() {
-                let shortened = lifetime.saturating_sub(spread(lifetime, 0.1) - lifetime);
-                this.deadline = Some(Box::pin(tokio::time::sleep(shortened)));
+                this.deadline = Some(Box::pin(tokio::time::sleep(shorten(lifetime, 0.1))));
             }
             if let Some(deadline) = this.deadline.as_mut() {
                 if deadline.as_mut().poll(cx).is_ready() {

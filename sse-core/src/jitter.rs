@@ -1,0 +1,53 @@
+//! Random spread for reconnect delays and connection lifetimes, so that
+//! clients told the same thing at the same moment do not all act in the same
+//! second.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+/// A duration between `base` and `base * (1 + spread)`, chosen at random.
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_core::jitter::spread;
+///
+/// let delay = spread(Duration::from_secs(10), 0.5);
+/// assert!(delay >= Duration::from_secs(10) && delay <= Duration::from_secs(15));
+/// ```
+pub fn spread(base: Duration, spread: f64) -> Duration {
+    // A fresh RandomState is differently keyed each time: random enough to
+    // spread reconnects, with no dependency.
+    let bits = RandomState::new().build_hasher().finish();
+    let unit = (bits >> 11) as f64 / (1u64 << 53) as f64;
+    base.mul_f64(1.0 + spread.max(0.0) * unit)
+}
+
+/// A duration between `base * (1 - spread)` and `base`, chosen at random: a
+/// lifetime or deadline that must not be exceeded.
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_core::jitter::shorten;
+///
+/// let lifetime = shorten(Duration::from_secs(100), 0.1);
+/// assert!(lifetime >= Duration::from_secs(90) && lifetime <= Duration::from_secs(100));
+/// ```
+pub fn shorten(base: Duration, spread: f64) -> Duration {
+    let extra = self::spread(base, spread.clamp(0.0, 1.0)) - base;
+    base.saturating_sub(extra)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stays_in_range_and_varies() {
+        let base = Duration::from_secs(10);
+        let picks: Vec<_> = (0..200).map(|_| spread(base, 0.5)).collect();
+        assert!(picks.iter().all(|d| *d >= base && *d <= base.mul_f64(1.5)));
+        let distinct: std::collections::HashSet<_> = picks.iter().collect();
+        assert!(distinct.len() > 150, "{} distinct of 200", distinct.len());
+    }
+}
