@@ -1,0 +1,206 @@
+//! [`HubService`]: a hub's topics served as an SSE endpoint.
+
+use std::convert::Infallible;
+use std::future::{Ready, ready};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use http::{Request, Response, StatusCode};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::Full;
+use pin_project_lite::pin_project;
+use sse_core::hub::{Hub, SubscribeError, Subscription, TopicError};
+use sse_core::{InfallibleStream, RequestCursor, SseBody, Text};
+use tower_service::Service;
+
+/// Serves topics of a [`Hub`] as an event stream, resuming from each
+/// request's cursor (the `Last-Event-ID` header, or the `lastEventId` query
+/// parameter; read from the [`RequestCursor`] extension when
+/// [`ParseLastEventIdLayer`](crate::last_event_id::ParseLastEventIdLayer) ran
+/// first). A cursor that cannot be honoured gets the hub's gap signal.
+///
+/// ```
+/// use sse_core::hub::Hub;
+/// use sse_tower::HubService;
+///
+/// let hub = Hub::new();
+/// let events = HubService::new(hub.clone(), ["chat"]);
+/// // axum:  Router::new().route_service("/events", events)
+/// // hyper: serve it with hyper_util's TowerToHyperService
+/// # drop(events);
+/// ```
+///
+/// When the hub is closed it answers `503 Service Unavailable` with
+/// `Retry-After`; for a topic the hub does not have (and does not create) it
+/// answers `404 Not Found`.
+#[derive(Clone)]
+pub struct HubService {
+    hub: Hub,
+    topics: Arc<[Text]>,
+    retry: Option<Duration>,
+    max_lifetime: Option<Duration>,
+}
+
+impl HubService {
+    /// Serves `topics` of `hub`.
+    pub fn new<T: Into<Text>>(hub: Hub, topics: impl IntoIterator<Item = T>) -> Self {
+        Self {
+            hub,
+            topics: topics.into_iter().map(Into::into).collect(),
+            retry: None,
+            max_lifetime: None,
+        }
+    }
+
+    /// Sends `retry:` first, lengthened at random by up to a half so that
+    /// clients that lose the server together come back spread out.
+    #[must_use]
+    pub fn retry(mut self, base: Duration) -> Self {
+        self.retry = Some(base);
+        self
+    }
+
+    /// Ends each stream after about `lifetime` (shortened at random by up to a
+    /// tenth); clients reconnect with their last id and lose nothing.
+    #[must_use]
+    pub fn max_lifetime(mut self, lifetime: Duration) -> Self {
+        self.max_lifetime = Some(lifetime);
+        self
+    }
+
+    fn respond(&self, cursor: RequestCursor) -> Response<HubBody> {
+        let topics: Vec<&str> = self.topics.iter().map(Text::as_str).collect();
+        let subscription = match self.hub.subscribe_with(&topics, cursor) {
+            Ok(subscription) => subscription,
+            Err(error) => return error_response(&error),
+        };
+        let subscription = match self.retry {
+            Some(retry) => subscription.retry(retry),
+            None => subscription,
+        };
+        let subscription = match self.max_lifetime {
+            Some(lifetime) => subscription.max_lifetime(lifetime),
+            None => subscription,
+        };
+        sse_core::sse_response(HubBody {
+            kind: Kind::Events {
+                body: subscription.into_body(),
+            },
+        })
+    }
+}
+
+fn error_response(error: &SubscribeError) -> Response<HubBody> {
+    let status = match error {
+        SubscribeError::Closed => StatusCode::SERVICE_UNAVAILABLE,
+        SubscribeError::InvalidTopic(TopicError::Unknown(_)) => StatusCode::NOT_FOUND,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut response = Response::new(HubBody {
+        kind: Kind::Error {
+            body: Full::new(Bytes::from(error.to_string())),
+        },
+    });
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    response
+}
+
+impl<B> Service<Request<B>> for HubService {
+    type Response = Response<HubBody>;
+    type Error = Infallible;
+    type Future = Ready<Result<Response<HubBody>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let cursor = match request.extensions().get::<RequestCursor>() {
+            Some(cursor) => cursor.clone(),
+            None => RequestCursor::from_request(request.headers(), request.uri()),
+        };
+        ready(Ok(self.respond(cursor)))
+    }
+}
+
+impl std::fmt::Debug for HubService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubService")
+            .field("topics", &self.topics)
+            .field("retry", &self.retry)
+            .field("max_lifetime", &self.max_lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// Response body of [`HubService`]: the event stream, or an error message.
+    pub struct HubBody {
+        #[pin]
+        kind: Kind,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind {
+        Events {
+            #[pin]
+            body: SseBody<InfallibleStream<Subscription>>,
+        },
+        Error {
+            #[pin]
+            body: Full<Bytes>,
+        },
+    }
+}
+
+impl Body for HubBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match self.project().kind.project() {
+            KindProj::Events { body } => body.poll_frame(cx),
+            KindProj::Error { body } => body.poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Events { body } => body.is_end_stream(),
+            Kind::Error { body } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Events { body } => body.size_hint(),
+            Kind::Error { body } => body.size_hint(),
+        }
+    }
+}
+
+impl std::fmt::Debug for HubBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            Kind::Events { body } => f.debug_tuple("HubBody").field(body).finish(),
+            Kind::Error { .. } => f.debug_tuple("HubBody").field(&"error").finish(),
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! [`ResponseFuture`]: the inner response, with its head fixed and its body
+//! wrapped when it is an event stream.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use http::header::{
+    CACHE_CONTROL, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue,
+};
+use http::{HeaderMap, Response};
+use pin_project_lite::pin_project;
+use sse_core::X_ACCEL_BUFFERING;
+
+use super::SseResponseBody;
+use super::layer::Config;
+
+pin_project! {
+    /// Response future of [`SseResponse`](super::SseResponse).
+    #[must_use = "futures do nothing unless polled"]
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        config: Option<Config>,
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    pub(crate) fn new(inner: F, config: Config) -> Self {
+        Self {
+            inner,
+            config: Some(config),
+        }
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<SseResponseBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = ready!(this.inner.poll(cx))?;
+        let config = this.config.take();
+        let (mut parts, body) = response.into_parts();
+        let body = match config {
+            Some(config) if is_event_stream(&parts.headers) => {
+                fix_headers(&mut parts.headers);
+                SseResponseBody::stream(body, config)
+            }
+            _ => SseResponseBody::passthrough(body),
+        };
+        Poll::Ready(Ok(Response::from_parts(parts, body)))
+    }
+}
+
+impl<F> std::fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("inner", &std::any::type_name::<F>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `Content-Type: text/event-stream`, in any case, with or without parameters.
+pub(crate) fn is_event_stream(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("text/event-stream")
+}
+
+/// Headers that only make sense for one HTTP/1.1 connection; HTTP/2 forbids them.
+const CONNECTION_SPECIFIC: [HeaderName; 3] = [
+    CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+];
+
+/// The head every event stream needs, keeping what the handler chose where
+/// it may choose: its `Cache-Control` (for example `no-store`) and its
+/// `X-Accel-Buffering` stay. A length cannot be right for an open-ended
+/// stream, and connection headers break HTTP/2: those go.
+pub(crate) fn fix_headers(headers: &mut HeaderMap) {
+    headers.remove(CONTENT_LENGTH);
+    for name in CONNECTION_SPECIFIC {
+        headers.remove(name);
+    }
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    if !headers.contains_key(X_ACCEL_BUFFERING) {
+        headers.insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_type(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn recognises_event_streams() {
+        assert!(is_event_stream(&with_type("text/event-stream")));
+        assert!(is_event_stream(&with_type(
+            "Text/Event-Stream; charset=utf-8"
+        )));
+        assert!(is_event_stream(&with_type(" text/event-stream ;x=y")));
+        assert!(!is_event_stream(&with_type("text/plain")));
+        assert!(!is_event_stream(&with_type("text/event-streams")));
+        assert!(!is_event_stream(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn fixes_what_must_be_fixed_and_keeps_what_the_handler_chose() {
+        let mut headers = with_type("text/event-stream");
+        headers.insert(CONTENT_LENGTH, HeaderValue::from_static("42"));
+        headers.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
+        headers.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        fix_headers(&mut headers);
+        assert!(headers.get(CONTENT_LENGTH).is_none());
+        assert!(headers.get(CONNECTION).is_none());
+        assert!(headers.get("keep-alive").is_none());
+        assert_eq!(headers[CACHE_CONTROL], "no-store");
+        assert_eq!(headers[X_ACCEL_BUFFERING], "no");
+    }
+}

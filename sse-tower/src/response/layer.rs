@@ -1,0 +1,82 @@
+//! [`SseResponseLayer`]: configuration of the SSE response middleware.
+
+use std::time::Duration;
+
+use sse_core::KeepAlive;
+use tokio_util::sync::CancellationToken;
+use tower_layer::Layer;
+
+use super::SseResponse;
+
+/// Applies [`SseResponse`] to a service; see the [module docs](super).
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct SseResponseLayer {
+    pub(crate) config: Config,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) keep_alive: Option<KeepAlive>,
+    pub(crate) max_lifetime: Option<Duration>,
+    pub(crate) shutdown: Option<CancellationToken>,
+}
+
+impl SseResponseLayer {
+    /// SSE headers, and a keep-alive comment after 15 idle seconds.
+    pub fn new() -> Self {
+        Self {
+            config: Config {
+                keep_alive: Some(KeepAlive::new()),
+                max_lifetime: None,
+                shutdown: None,
+            },
+        }
+    }
+
+    /// Sets the keep-alive interval and comment.
+    pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
+        self.config.keep_alive = Some(keep_alive);
+        self
+    }
+
+    /// Sends no keep-alive comments (the handler sends its own).
+    pub fn no_keep_alive(mut self) -> Self {
+        self.config.keep_alive = None;
+        self
+    }
+
+    /// Ends every stream at the first event boundary after about `lifetime`
+    /// (shortened at random by up to a tenth, so that clients connected
+    /// together do not reconnect together). Clients reconnect with their
+    /// `Last-Event-ID`; a load balancer gets to spread them again.
+    pub fn max_lifetime(mut self, lifetime: Duration) -> Self {
+        self.config.max_lifetime = Some(lifetime);
+        self
+    }
+
+    /// Ends every stream at its next event boundary once `token` is
+    /// cancelled, so that a server's graceful shutdown is not held up by
+    /// open event streams. Cancel it when the server starts shutting down.
+    pub fn shutdown_on(mut self, token: CancellationToken) -> Self {
+        self.config.shutdown = Some(token);
+        self
+    }
+}
+
+impl Default for SseResponseLayer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S> Layer<S> for SseResponseLayer {
+    type Service = SseResponse<S>;
+
+    fn layer(&self, inner: S) -> SseResponse<S> {
+        SseResponse {
+            inner,
+            config: self.config.clone(),
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! [`SseResponse`]: the service that applies the middleware.
+
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use tower_service::Service;
+
+use super::ResponseFuture;
+use super::layer::Config;
+
+/// Makes the event-stream responses of the inner service production-grade;
+/// see the [module docs](super).
+#[derive(Debug, Clone)]
+pub struct SseResponse<S> {
+    pub(crate) inner: S,
+    pub(crate) config: Config,
+}
+
+impl<S> SseResponse<S> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SseResponse<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<super::SseResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        ResponseFuture::new(self.inner.call(request), self.config.clone())
+    }
+}

@@ -1,0 +1,151 @@
+//! HubService behind a real hyper server on 127.0.0.1: resume over HTTP/1.1 and
+//! HTTP/2, gaps for unusable cursors, errors, and release on disconnect.
+
+mod support;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Request;
+use http_body_util::{BodyExt, Empty};
+use sse_core::Event;
+use sse_core::decode::{DecodedEvent, Decoder};
+use sse_core::hub::Hub;
+use sse_tower::HubService;
+use sse_tower::last_event_id::ParseLastEventIdLayer;
+use support::{http1, http2, next_data, serve};
+use tower::ServiceBuilder;
+
+const WAIT: Duration = Duration::from_secs(5);
+
+/// Reads frames until `count` events have been decoded.
+async fn read_events(body: &mut hyper::body::Incoming, count: usize) -> Vec<DecodedEvent> {
+    let mut decoder = Decoder::new();
+    let mut events = Vec::new();
+    while events.len() < count {
+        let chunk = next_data(body, WAIT).await.expect("more events");
+        decoder.push(&chunk).unwrap();
+        events.extend(std::iter::from_fn(|| decoder.next_event()));
+    }
+    events
+}
+
+fn request(url: String, last_event_id: Option<&[u8]>) -> Request<Empty<Bytes>> {
+    let mut request = Request::get(url);
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id);
+    }
+    request.body(Empty::new()).unwrap()
+}
+
+#[tokio::test]
+async fn resumes_from_last_event_id_then_streams_live_over_http1_and_http2() {
+    for client in [http1(), http2()] {
+        let hub = Hub::new();
+        let server = serve(HubService::new(hub.clone(), ["chat"]), WAIT).await;
+        let first = hub.publish("chat", Event::new().data("1")).await.unwrap();
+        hub.publish("chat", Event::new().data("2")).await.unwrap();
+        hub.publish("chat", Event::new().data("3")).await.unwrap();
+        let cursor = first.to_string();
+        let response = client
+            .request(request(server.url("/events"), Some(cursor.as_bytes())))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        let mut body = response.into_body();
+        let replayed = read_events(&mut body, 2).await;
+        assert_eq!(
+            replayed.iter().map(DecodedEvent::data).collect::<Vec<_>>(),
+            ["2", "3"]
+        );
+        let live = hub
+            .publish("chat", Event::new().data("live"))
+            .await
+            .unwrap();
+        let events = read_events(&mut body, 1).await;
+        assert_eq!(events[0].data(), "live");
+        assert_eq!(events[0].last_event_id(), live.to_string());
+        drop(body);
+        assert!(server.stop().await);
+    }
+}
+
+#[tokio::test]
+async fn an_unusable_cursor_through_the_parse_layer_gets_a_gap_event() {
+    let hub = Hub::new();
+    hub.publish("chat", Event::new().data("old")).await.unwrap();
+    let service = ServiceBuilder::new()
+        .layer(ParseLastEventIdLayer::new())
+        .service(HubService::new(hub.clone(), ["chat"]));
+    let server = serve(service, WAIT).await;
+    let huge = vec![b'7'; 4096];
+    let response = http1()
+        .request(request(server.url("/events"), Some(&huge)))
+        .await
+        .unwrap();
+    let mut body = response.into_body();
+    let events = read_events(&mut body, 1).await;
+    assert_eq!(events[0].event_type(), "gap");
+    assert!(events[0].data().contains(r#""reason":"unknown""#));
+    drop(body);
+    assert!(server.stop().await);
+}
+
+#[tokio::test]
+async fn a_closed_hub_answers_503_and_an_unknown_topic_404() {
+    let closed = Hub::new();
+    closed.close(None);
+    let server = serve(HubService::new(closed, ["chat"]), WAIT).await;
+    let response = http1()
+        .request(request(server.url("/events"), None))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "5");
+    assert!(server.stop().await);
+
+    let strict = Hub::builder().create_topics(false).build();
+    let server = serve(HubService::new(strict, ["missing"]), WAIT).await;
+    let response = http1()
+        .request(request(server.url("/events"), None))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let message = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(message, "cannot subscribe: no topic named \"missing\"");
+    assert!(server.stop().await);
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_releases_its_subscription() {
+    let hub = Hub::new();
+    let server = serve(
+        HubService::new(hub.clone(), ["chat"]).retry(Duration::from_secs(1)),
+        WAIT,
+    )
+    .await;
+    let mut bodies = Vec::new();
+    for _ in 0..20 {
+        let response = http1()
+            .request(request(server.url("/events"), None))
+            .await
+            .unwrap();
+        let mut body = response.into_body();
+        // The first frame is the retry line: the subscription exists.
+        let retry = next_data(&mut body, WAIT).await.unwrap();
+        assert!(retry.starts_with(b"retry: "));
+        bodies.push(body);
+    }
+    assert_eq!(hub.stats().subscribers, 20);
+    drop(bodies);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while hub.stats().subscribers > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "subscriptions still open"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(server.stop().await);
+}
