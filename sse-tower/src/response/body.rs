@@ -36,10 +36,10 @@ pin_project! {
             #[pin]
             inner: B,
             boundary: EventBoundary,
-            #[pin]
-            keep_alive: KeepAliveTimer,
-            // Boxed: most streams have neither, and an idle connection should
-            // not carry their size.
+            // Boxed, like the two below: every response through the layer
+            // is moved in this body, most of them are not event streams, and
+            // a timer inline would make all of them larger.
+            keep_alive: Pin<Box<KeepAliveTimer>>,
             lifetime: Option<Pin<Box<Sleep>>>,
             shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
             // The lifetime or shutdown asked the stream to end: it ends at the
@@ -57,18 +57,19 @@ impl<B> SseResponseBody<B> {
         }
     }
 
-    pub(crate) fn stream(inner: B, config: Config) -> Self {
+    pub(crate) fn stream(inner: B, config: &Config) -> Self {
         Self {
             kind: Kind::Stream {
                 inner,
                 boundary: EventBoundary::default(),
-                keep_alive: KeepAliveTimer::new(config.keep_alive),
+                keep_alive: Box::pin(KeepAliveTimer::new(config.keep_alive.clone())),
                 lifetime: config
                     .max_lifetime
                     .map(|lifetime| Box::pin(tokio::time::sleep(shorten(lifetime, 0.1)))),
                 shutdown: config
                     .shutdown
-                    .map(|token| Box::pin(token.cancelled_owned())),
+                    .as_ref()
+                    .map(|token| Box::pin(token.clone().cancelled_owned())),
                 ending: false,
                 done: false,
             },
@@ -103,7 +104,7 @@ where
             KindProj::Stream {
                 inner,
                 boundary,
-                mut keep_alive,
+                keep_alive,
                 lifetime,
                 shutdown,
                 ending,
@@ -154,7 +155,7 @@ where
                 // The handler has nothing to send. A comment may only go
                 // between events: in the middle of one, keep-alive waits.
                 if boundary.at_boundary() {
-                    if let Poll::Ready(comment) = keep_alive.poll_idle(cx) {
+                    if let Poll::Ready(comment) = keep_alive.as_mut().poll_idle(cx) {
                         return Poll::Ready(Some(Ok(Frame::data(comment))));
                     }
                 }

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use http::header::{
@@ -21,12 +22,12 @@ pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        config: Option<Config>,
+        config: Option<Arc<Config>>,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, config: Config) -> Self {
+    pub(crate) fn new(inner: F, config: Arc<Config>) -> Self {
         Self {
             inner,
             config: Some(config),
@@ -44,15 +45,15 @@ where
         let this = self.project();
         let response = ready!(this.inner.poll(cx))?;
         let config = this.config.take();
-        let (mut parts, body) = response.into_parts();
-        let body = match config {
-            Some(config) if is_event_stream(&parts.headers) => {
-                fix_headers(&mut parts.headers);
-                SseResponseBody::stream(body, config)
+        let response = match config {
+            Some(config) if is_event_stream(response.headers()) => {
+                let mut response = response.map(|body| SseResponseBody::stream(body, &config));
+                fix_headers(response.headers_mut());
+                response
             }
-            _ => SseResponseBody::passthrough(body),
+            _ => response.map(SseResponseBody::passthrough),
         };
-        Poll::Ready(Ok(Response::from_parts(parts, body)))
+        Poll::Ready(Ok(response))
     }
 }
 

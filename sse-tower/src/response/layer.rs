@@ -1,5 +1,6 @@
 //! [`SseResponseLayer`]: configuration of the SSE response middleware.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sse_core::KeepAlive;
@@ -76,7 +77,7 @@ impl<S> Layer<S> for SseResponseLayer {
     fn layer(&self, inner: S) -> SseResponse<S> {
         SseResponse {
             inner,
-            config: self.config.clone(),
+            config: Arc::new(self.config.clone()),
         }
     }
 }

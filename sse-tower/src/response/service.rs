@@ -1,5 +1,6 @@
 //! [`SseResponse`]: the service that applies the middleware.
 
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
@@ -13,7 +14,8 @@ use super::layer::Config;
 #[derive(Debug, Clone)]
 pub struct SseResponse<S> {
     pub(crate) inner: S,
-    pub(crate) config: Config,
+    // Shared: every request takes a handle, not a copy.
+    pub(crate) config: Arc<Config>,
 }
 
 impl<S> SseResponse<S> {
