@@ -364,3 +364,32 @@ async fn a_request_timeout_does_not_cut_a_healthy_stream() {
     drop(tx);
     assert!(server.stop().await);
 }
+
+#[tokio::test]
+async fn a_trace_layer_in_front_lets_a_long_lived_stream_flow_event_by_event() {
+    use tower_http::trace::TraceLayer;
+    let (tx, service) = raw_stream_service();
+    let stack = ServiceBuilder::new()
+        .layer(TraceLayer::new_for_http())
+        .layer(keep_alive(10_000))
+        .service(service);
+    let server = serve(stack, GRACE).await;
+    let response = http2()
+        .get(server.url("/events").parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["cache-control"], "no-cache");
+    let mut body = response.into_body();
+    for n in 0..5 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let event = Bytes::from(format!("id: {n}\ndata: {n}\n\n"));
+        tx.send(event.clone()).unwrap();
+        assert_eq!(next_data(&mut body, GRACE).await.unwrap(), event);
+    }
+    drop(tx);
+    assert!(
+        tokio::time::timeout(GRACE, body.collect()).await.is_ok(),
+        "the stream ends with the handler's body"
+    );
+    assert!(server.stop().await);
+}
