@@ -28,7 +28,7 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::stream::{self, StreamExt};
 use http_body::Body;
-use http_body_util::BodyExt;
+use sse_bench::drain;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
@@ -139,21 +139,6 @@ fn actix_sse(work: &Workload) -> impl MessageBody<Error = Box<dyn std::error::Er
     Sse::from_stream(events).with_keep_alive(KEEP_ALIVE)
 }
 
-/// Polls an http-body body to the end; returns the bytes it produced.
-async fn drain_body<B: Body<Data = Bytes>>(body: B) -> usize
-where
-    B::Error: std::fmt::Debug,
-{
-    let mut body = pin!(body);
-    let mut total = 0;
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame.expect("body error").into_data() {
-            total += data.len();
-        }
-    }
-    total
-}
-
 /// Polls an actix-web body to the end; returns the bytes it produced.
 async fn drain_actix<B: MessageBody>(body: B) -> usize
 where
@@ -174,9 +159,9 @@ type Library = (
 
 fn libraries() -> [Library; 3] {
     [
-        ("sse-core", |work, rt| rt.block_on(drain_body(ours(work)))),
+        ("sse-core", |work, rt| rt.block_on(drain(ours(work)))),
         ("axum", |work, rt| {
-            rt.block_on(async { drain_body(axum_sse(work)).await })
+            rt.block_on(async { drain(axum_sse(work)).await })
         }),
         ("actix-web-lab", |work, rt| {
             rt.block_on(async { drain_actix(actix_sse(work)).await })

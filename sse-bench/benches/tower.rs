@@ -8,7 +8,6 @@
 #![allow(missing_docs)]
 
 use std::convert::Infallible;
-use std::pin::pin;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,26 +16,13 @@ use futures_util::StreamExt;
 use futures_util::stream;
 use http::{Request, Response};
 use http_body::Body;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
+use sse_bench::drain;
 use sse_core::{Event, SseBody};
 use sse_tower::response::SseResponseLayer;
 use tower::{Layer, Service, ServiceExt, service_fn};
 
 const EVENTS: u64 = 100_000;
-
-async fn drain<B: Body>(body: B) -> usize
-where
-    B::Error: std::fmt::Debug,
-{
-    let mut body = pin!(body);
-    let mut total = 0;
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame.expect("body error").into_data() {
-            total += bytes::Buf::remaining(&data);
-        }
-    }
-    total
-}
 
 fn json_handler()
 -> impl Service<Request<()>, Response = Response<Full<Bytes>>, Error = Infallible> + Clone {
@@ -65,87 +51,68 @@ fn sse_handler() -> impl Service<
     })
 }
 
+/// One benchmark group: `handler` called bare, then behind the layer.
+fn compare<S, B>(
+    c: &mut Criterion,
+    name: &str,
+    elements: u64,
+    handler: &S,
+    rt: &tokio::runtime::Runtime,
+) where
+    S: Service<Request<()>, Response = Response<B>, Error = Infallible> + Clone,
+    B: Body<Data = Bytes, Error = Infallible>,
+{
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Elements(elements));
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(4));
+    group.bench_function("without layer", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                drain(
+                    handler
+                        .clone()
+                        .oneshot(Request::new(()))
+                        .await
+                        .expect("ok")
+                        .into_body(),
+                )
+                .await
+            })
+        });
+    });
+    let layered = SseResponseLayer::new().layer(handler.clone());
+    group.bench_function("with SseResponseLayer", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                drain(
+                    layered
+                        .clone()
+                        .oneshot(Request::new(()))
+                        .await
+                        .expect("ok")
+                        .into_body(),
+                )
+                .await
+            })
+        });
+    });
+    group.finish();
+}
+
 fn overhead(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let layer = SseResponseLayer::new();
-
-    let mut group = c.benchmark_group("non-SSE response, 1 KiB");
-    group.throughput(Throughput::Elements(1));
-    group.measurement_time(Duration::from_secs(3));
-    group.bench_function("without layer", |b| {
-        let service = json_handler();
-        b.iter(|| {
-            rt.block_on(async {
-                drain(
-                    service
-                        .clone()
-                        .oneshot(Request::new(()))
-                        .await
-                        .expect("ok")
-                        .into_body(),
-                )
-                .await
-            })
-        });
-    });
-    group.bench_function("with SseResponseLayer", |b| {
-        let service = layer.layer(json_handler());
-        b.iter(|| {
-            rt.block_on(async {
-                drain(
-                    service
-                        .clone()
-                        .oneshot(Request::new(()))
-                        .await
-                        .expect("ok")
-                        .into_body(),
-                )
-                .await
-            })
-        });
-    });
-    group.finish();
-
-    let mut group = c.benchmark_group("SSE stream, 100k token events");
-    group.throughput(Throughput::Elements(EVENTS));
-    group.sample_size(20);
-    group.measurement_time(Duration::from_secs(4));
-    group.bench_function("without layer", |b| {
-        let service = sse_handler();
-        b.iter(|| {
-            rt.block_on(async {
-                drain(
-                    service
-                        .clone()
-                        .oneshot(Request::new(()))
-                        .await
-                        .expect("ok")
-                        .into_body(),
-                )
-                .await
-            })
-        });
-    });
-    group.bench_function("with SseResponseLayer", |b| {
-        let service = layer.layer(sse_handler());
-        b.iter(|| {
-            rt.block_on(async {
-                drain(
-                    service
-                        .clone()
-                        .oneshot(Request::new(()))
-                        .await
-                        .expect("ok")
-                        .into_body(),
-                )
-                .await
-            })
-        });
-    });
-    group.finish();
+    compare(c, "non-SSE response, 1 KiB", 1, &json_handler(), &rt);
+    compare(
+        c,
+        "SSE stream, 100k token events",
+        EVENTS,
+        &sse_handler(),
+        &rt,
+    );
 }
 
 criterion_group!(benches, overhead);

@@ -1,4 +1,31 @@
 //! Benchmarks of the sse workspace, side by side with axum's and
 //! actix-web-lab's SSE. Nothing here is published: see `benches/` and the
 //! workspace's `BENCHMARKS.md` for what is measured and the results.
+//!
+//! The library holds what several benchmarks share.
 #![forbid(unsafe_code)]
+
+use std::pin::pin;
+
+use bytes::Buf;
+use http_body::Body;
+use http_body_util::BodyExt;
+
+/// Polls an HTTP body to the end; the number of data bytes it produced.
+///
+/// # Panics
+///
+/// When the body fails: a benchmark's body never should.
+pub async fn drain<B: Body>(body: B) -> usize
+where
+    B::Error: std::fmt::Debug,
+{
+    let mut body = pin!(body);
+    let mut total = 0;
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.expect("body error").into_data() {
+            total += data.remaining();
+        }
+    }
+    total
+}
