@@ -52,14 +52,8 @@ impl LastEventId {
     ///
     /// When the header is repeated, or its value is not a usable id.
     pub fn from_headers(headers: &HeaderMap) -> Result<Option<Self>, LastEventIdError> {
-        let mut values = headers.get_all(LAST_EVENT_ID).iter();
-        let Some(value) = values.next() else {
-            return Ok(None);
-        };
-        if values.next().is_some() {
-            return Err(LastEventIdError::Repeated);
-        }
-        Self::parse(value.as_bytes())
+        let values = headers.get_all(LAST_EVENT_ID).iter().map(|value| value.as_bytes());
+        Self::from_parts(values, None)
     }
 
     /// The cursor of a request: the `Last-Event-ID` header, or when there is
@@ -86,10 +80,38 @@ impl LastEventId {
     /// When the header (or, without it, the parameter) is present but not a
     /// usable id, or is given more than once.
     pub fn from_request(headers: &HeaderMap, uri: &Uri) -> Result<Option<Self>, LastEventIdError> {
-        if headers.contains_key(LAST_EVENT_ID) {
-            return Self::from_headers(headers);
+        let values = headers.get_all(LAST_EVENT_ID).iter().map(|value| value.as_bytes());
+        Self::from_parts(values, uri.query())
+    }
+
+    /// [`LastEventId::from_request`] for any framework: the raw values of the
+    /// `Last-Event-ID` header, and the query string (without `?`). For
+    /// servers built on other versions of the `http` crate (actix-web 4).
+    ///
+    /// ```
+    /// use sse_core::LastEventId;
+    ///
+    /// let from_query = LastEventId::from_parts([], Some("lastEventId=7")).unwrap();
+    /// assert_eq!(from_query.unwrap().as_str(), "7");
+    /// let from_header = LastEventId::from_parts([&b"9"[..]], Some("lastEventId=7")).unwrap();
+    /// assert_eq!(from_header.unwrap().as_str(), "9");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`LastEventId::from_request`].
+    pub fn from_parts<'a>(
+        header_values: impl IntoIterator<Item = &'a [u8]>,
+        query: Option<&str>,
+    ) -> Result<Option<Self>, LastEventIdError> {
+        let mut values = header_values.into_iter();
+        if let Some(value) = values.next() {
+            if values.next().is_some() {
+                return Err(LastEventIdError::Repeated);
+            }
+            return Self::parse(value);
         }
-        let Some(query) = uri.query() else {
+        let Some(query) = query else {
             return Ok(None);
         };
         let mut found = None;
@@ -165,11 +187,15 @@ pub enum RequestCursor {
 impl RequestCursor {
     /// Reads the cursor with [`LastEventId::from_request`].
     pub fn from_request(headers: &HeaderMap, uri: &Uri) -> Self {
-        match LastEventId::from_request(headers, uri) {
-            Ok(None) => Self::Absent,
-            Ok(Some(id)) => Self::Valid(id),
-            Err(error) => Self::Invalid(error),
-        }
+        Self::from(LastEventId::from_request(headers, uri))
+    }
+
+    /// Reads the cursor with [`LastEventId::from_parts`], for any framework.
+    pub fn from_parts<'a>(
+        header_values: impl IntoIterator<Item = &'a [u8]>,
+        query: Option<&str>,
+    ) -> Self {
+        Self::from(LastEventId::from_parts(header_values, query))
     }
 
     /// The id to resume after, when there is a usable one.
@@ -177,6 +203,16 @@ impl RequestCursor {
         match self {
             Self::Valid(id) => Some(id),
             Self::Absent | Self::Invalid(_) => None,
+        }
+    }
+}
+
+impl From<Result<Option<LastEventId>, LastEventIdError>> for RequestCursor {
+    fn from(parsed: Result<Option<LastEventId>, LastEventIdError>) -> Self {
+        match parsed {
+            Ok(None) => Self::Absent,
+            Ok(Some(id)) => Self::Valid(id),
+            Err(error) => Self::Invalid(error),
         }
     }
 }

@@ -13,7 +13,7 @@ use http::{Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use pin_project_lite::pin_project;
-use sse_core::hub::{Hub, SubscribeError, Subscription, TopicError};
+use sse_core::hub::{Hub, SubscribeError, Subscription};
 use sse_core::{InfallibleStream, RequestCursor, SseBody, Text};
 use tower_service::Service;
 
@@ -95,11 +95,7 @@ impl HubService {
 }
 
 fn error_response(error: &SubscribeError) -> Response<HubBody> {
-    let status = match error {
-        SubscribeError::Closed => StatusCode::SERVICE_UNAVAILABLE,
-        SubscribeError::InvalidTopic(TopicError::Unknown(_)) => StatusCode::NOT_FOUND,
-        _ => StatusCode::BAD_REQUEST,
-    };
+    let status = error.status();
     let mut response = Response::new(HubBody {
         kind: Kind::Error {
             body: Full::new(Bytes::from(error.to_string())),

@@ -76,6 +76,20 @@ impl fmt::Display for TopicError {
 
 impl Error for TopicError {}
 
+impl SubscribeError {
+    /// The status an HTTP endpoint answers with: `503 Service Unavailable`
+    /// when the hub is closed (the client should come back), `404 Not Found`
+    /// for a topic the hub does not have, `400 Bad Request` for a topic name
+    /// that cannot be one. Every adapter answers the same.
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            Self::Closed => http::StatusCode::SERVICE_UNAVAILABLE,
+            Self::InvalidTopic(TopicError::Unknown(_)) => http::StatusCode::NOT_FOUND,
+            Self::InvalidTopic(_) => http::StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
 impl fmt::Display for PublishError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
