@@ -52,7 +52,10 @@ impl LastEventId {
     ///
     /// When the header is repeated, or its value is not a usable id.
     pub fn from_headers(headers: &HeaderMap) -> Result<Option<Self>, LastEventIdError> {
-        let values = headers.get_all(LAST_EVENT_ID).iter().map(|value| value.as_bytes());
+        let values = headers
+            .get_all(LAST_EVENT_ID)
+            .iter()
+            .map(|value| value.as_bytes());
         Self::from_parts(values, None)
     }
 
@@ -80,7 +83,10 @@ impl LastEventId {
     /// When the header (or, without it, the parameter) is present but not a
     /// usable id, or is given more than once.
     pub fn from_request(headers: &HeaderMap, uri: &Uri) -> Result<Option<Self>, LastEventIdError> {
-        let values = headers.get_all(LAST_EVENT_ID).iter().map(|value| value.as_bytes());
+        let values = headers
+            .get_all(LAST_EVENT_ID)
+            .iter()
+            .map(|value| value.as_bytes());
         Self::from_parts(values, uri.query())
     }
 
