@@ -1,0 +1,53 @@
+//! The chat's routes, as a library so that tests can serve them on any port.
+//! Run the server with `cargo run -p example-axum-chat`.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE, TOPIC, parse_message, published};
+use sse_core::hub::Hub;
+use sse_tower::HubService;
+
+/// `GET /`, `GET /events` and `POST /messages` over `hub`.
+pub fn app(hub: Hub) -> Router {
+    let events = HubService::new(hub.clone(), [TOPIC]).retry(example_chat_common::RETRY);
+    Router::new()
+        .route("/", get(|| async { Html(PAGE) }))
+        .route_service("/events", events)
+        .route("/messages", post(post_message))
+        // One byte more than a message may have, so that an oversized one is
+        // read and refused with our own 413 and JSON body.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_MESSAGE_BYTES + 1))
+        .with_state(hub)
+}
+
+async fn post_message(State(hub): State<Hub>, body: Result<Bytes, BytesRejection>) -> Response {
+    let result = match body {
+        Ok(body) => match parse_message(&body) {
+            Ok(event) => hub
+                .publish(TOPIC, event)
+                .await
+                .map_err(|error| ChatError::from_publish(&error)),
+            Err(error) => Err(error),
+        },
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(ChatError::too_large())
+        }
+        Err(rejection) => Err(ChatError::unreadable(rejection.body_text())),
+    };
+    match result {
+        Ok(id) => json(StatusCode::OK, published(&id)),
+        Err(error) => json(
+            StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),
+            error.body(),
+        ),
+    }
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}

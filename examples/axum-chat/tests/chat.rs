@@ -1,0 +1,43 @@
+//! The chat's HTTP interface, served on 127.0.0.1 and checked by the suite
+//! both chat servers share.
+
+use example_chat_common::suite;
+
+/// Serves the app on a free port; its base URL.
+async fn start() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = example_axum_chat::app(example_chat_common::hub());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn the_page_is_served() {
+    suite::the_page_is_served(&start().await).await;
+}
+
+#[tokio::test]
+async fn posted_messages_arrive_as_posted() {
+    suite::posted_messages_arrive_as_posted(&start().await).await;
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_and_publish_nothing() {
+    suite::bad_requests_are_refused_and_publish_nothing(&start().await).await;
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_gets_exactly_what_it_missed() {
+    suite::a_reconnecting_client_gets_exactly_what_it_missed(&start().await).await;
+}
+
+#[tokio::test]
+async fn an_unknown_cursor_gets_a_gap_signal() {
+    suite::an_unknown_cursor_gets_a_gap_signal(&start().await).await;
+}
+
+#[tokio::test]
+async fn many_concurrent_subscribers_all_receive() {
+    suite::many_concurrent_subscribers_all_receive(&start().await, 200).await;
+}

@@ -1,0 +1,190 @@
+//! What the chat examples (`example-axum-chat`, `example-actix-chat`) share,
+//! so that both answer the same HTTP interface byte for byte:
+//!
+//! - `GET /`: [`PAGE`], a page that connects with `EventSource`.
+//! - `GET /events`: the hub topic [`TOPIC`], with resume.
+//! - `POST /messages`: `{"data": "<any string>", "event": "<optional name>"}`,
+//!   checked by [`parse_message`], answered with `{"id": "<assigned id>"}`, or
+//!   an error as `{"error": "<reason>"}` with its status.
+
+#[cfg(feature = "suite")]
+pub mod suite;
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use sse_core::Event;
+use sse_core::hub::{Hub, LogLimits, PublishError};
+
+/// The page served at `/`.
+pub const PAGE: &str = include_str!("page.html");
+
+/// The hub topic the chat publishes to and streams.
+pub const TOPIC: &str = "chat";
+
+/// The largest `POST /messages` body accepted, in bytes; larger ones get
+/// `413 Payload Too Large`.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// The hub of a chat server: the last 1,000 messages are kept for clients
+/// that reconnect.
+pub fn hub() -> Hub {
+    Hub::builder()
+        .log_limits(
+            LogLimits::new()
+                .max_events(1_000)
+                .max_event_bytes(2 * MAX_MESSAGE_BYTES),
+        )
+        .build()
+}
+
+/// How long clients wait before reconnecting (spread at random above it).
+pub const RETRY: Duration = Duration::from_secs(2);
+
+/// The port from the `PORT` environment variable, or `default`.
+///
+/// # Errors
+///
+/// When `PORT` is set but is not a port number.
+pub fn port(default: u16) -> Result<u16, String> {
+    match std::env::var("PORT") {
+        Ok(value) => value
+            .parse()
+            .map_err(|_| format!("PORT must be a port number, not {value:?}")),
+        Err(_) => Ok(default),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Message {
+    data: String,
+    #[serde(default)]
+    event: Option<String>,
+}
+
+/// A refused request: its status and its JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatError {
+    /// The HTTP status.
+    pub status: u16,
+    /// Why, for the client.
+    pub reason: String,
+}
+
+impl ChatError {
+    fn new(status: u16, reason: impl Into<String>) -> Self {
+        Self {
+            status,
+            reason: reason.into(),
+        }
+    }
+
+    /// `{"error": "<reason>"}`.
+    pub fn body(&self) -> String {
+        serde_json::json!({ "error": self.reason }).to_string()
+    }
+
+    /// A body larger than [`MAX_MESSAGE_BYTES`].
+    pub fn too_large() -> Self {
+        Self::new(
+            413,
+            format!("the message is larger than {MAX_MESSAGE_BYTES} bytes"),
+        )
+    }
+
+    /// A body that could not be read.
+    pub fn unreadable(reason: impl std::fmt::Display) -> Self {
+        Self::new(400, format!("the request body could not be read: {reason}"))
+    }
+
+    /// What a failed publish tells the client.
+    pub fn from_publish(error: &PublishError) -> Self {
+        match error {
+            PublishError::TooLarge { .. } => Self::too_large(),
+            PublishError::Closed => Self::new(503, "the chat is shutting down"),
+            other => Self::new(500, other.to_string()),
+        }
+    }
+}
+
+/// Checks a `POST /messages` body and makes its event. Any string is allowed
+/// in `data` (several lines, CR, CRLF, empty, leading spaces, any Unicode); the
+/// event name may not hold a line break.
+///
+/// ```
+/// use example_chat_common::parse_message;
+///
+/// assert!(parse_message(br#"{"data": "hi\r\nthere", "event": "note"}"#).is_ok());
+/// assert_eq!(parse_message(br#"{"data": "x", "event": "a\nb"}"#).unwrap_err().status, 400);
+/// assert_eq!(parse_message(b"not json").unwrap_err().status, 400);
+/// ```
+///
+/// # Errors
+///
+/// `413` for a body over [`MAX_MESSAGE_BYTES`]; `400` for anything else that
+/// is not a message.
+pub fn parse_message(body: &[u8]) -> Result<Event, ChatError> {
+    if body.len() > MAX_MESSAGE_BYTES {
+        return Err(ChatError::too_large());
+    }
+    let message: Message = serde_json::from_slice(body)
+        .map_err(|error| ChatError::new(400, format!("the body is not a message: {error}")))?;
+    let event = Event::new().data(message.data);
+    match message.event {
+        None => Ok(event),
+        Some(name) => event
+            .try_event(name)
+            .map_err(|error| ChatError::new(400, format!("bad event name: {error}"))),
+    }
+}
+
+/// `{"id": "<id>"}`: the answer to a published message.
+pub fn published(id: &impl std::fmt::Display) -> String {
+    serde_json::json!({ "id": id.to_string() }).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data_of(event: &Event) -> &str {
+        event.get_data().map_or("", |d| d.as_str())
+    }
+
+    #[test]
+    fn any_data_is_accepted() {
+        for data in [
+            "",
+            "  leading",
+            "a\nb",
+            "a\rb",
+            "a\r\nb",
+            "€😀",
+            "data: x\n\nid: 9",
+        ] {
+            let body = serde_json::json!({ "data": data }).to_string();
+            let event = parse_message(body.as_bytes()).unwrap();
+            assert_eq!(data_of(&event), data);
+        }
+    }
+
+    #[test]
+    fn refusals_have_a_status_and_a_json_reason() {
+        let cases: [(&[u8], u16); 7] = [
+            (b"{", 400),
+            (b"[]", 400),
+            (br#"{"event": "x"}"#, 400),
+            (br#"{"data": 5}"#, 400),
+            (br#"{"data": "x", "event": "a\r\nb"}"#, 400),
+            (br#"{"data": "x", "extra": 1}"#, 400),
+            (&[b' '; MAX_MESSAGE_BYTES + 1], 413),
+        ];
+        for (body, status) in cases {
+            let error = parse_message(body).unwrap_err();
+            assert_eq!(error.status, status);
+            let json: serde_json::Value = serde_json::from_str(&error.body()).unwrap();
+            assert!(json["error"].is_string());
+        }
+    }
+}

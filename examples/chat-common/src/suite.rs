@@ -1,0 +1,267 @@
+//! The HTTP interface every chat server must serve, checked as a client sees
+//! it: a real HTTP/1.1 client on loopback, and the workspace's decoder.
+//! `example-axum-chat` and `example-actix-chat` run the same checks.
+#![allow(clippy::missing_panics_doc)]
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use sse_core::decode::{DecodedEvent, Decoder};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+fn client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// The status and body of a request.
+async fn send(request: Request<Full<Bytes>>) -> (u16, String, Option<String>) {
+    let response = client().request(request).await.expect("the server answers");
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    (
+        status,
+        String::from_utf8_lossy(&body).into_owned(),
+        content_type,
+    )
+}
+
+/// Posts a message; its status and answer.
+pub async fn post(base: &str, body: impl Into<Bytes>) -> (u16, String) {
+    let request = Request::post(format!("{base}/messages"))
+        .header("content-type", "application/json")
+        .body(Full::new(body.into()))
+        .expect("request");
+    let (status, body, content_type) = send(request).await;
+    assert_eq!(content_type.as_deref(), Some("application/json"), "{body}");
+    (status, body)
+}
+
+/// Posts `data` (and an event name) and returns the id the server gave.
+pub async fn post_ok(base: &str, data: &str, event: Option<&str>) -> String {
+    let message = match event {
+        Some(event) => format!(
+            r#"{{"data":{},"event":{}}}"#,
+            json_string(data),
+            json_string(event)
+        ),
+        None => format!(r#"{{"data":{}}}"#, json_string(data)),
+    };
+    let (status, answer) = post(base, message).await;
+    assert_eq!(status, 200, "{answer}");
+    let id = answer
+        .strip_prefix(r#"{"id":""#)
+        .and_then(|rest| rest.strip_suffix(r#""}"#))
+        .unwrap_or_else(|| panic!("not an id answer: {answer}"));
+    id.to_owned()
+}
+
+fn json_string(text: &str) -> String {
+    let mut out = String::from('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// An open event stream.
+#[derive(Debug)]
+pub struct Stream {
+    body: Incoming,
+    decoder: Decoder,
+}
+
+impl Stream {
+    /// Connects to `/events{query}`, with a `Last-Event-ID` header if given.
+    pub async fn open(base: &str, query: &str, last_event_id: Option<&str>) -> Self {
+        let mut request = Request::get(format!("{base}/events{query}"));
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = client()
+            .request(request.body(Full::new(Bytes::new())).expect("request"))
+            .await
+            .expect("the server answers");
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        assert_eq!(response.headers()["cache-control"], "no-cache");
+        assert!(response.headers().get("content-length").is_none());
+        Self {
+            body: response.into_body(),
+            decoder: Decoder::new(),
+        }
+    }
+
+    /// The next `count` events (keep-alive comments are skipped by the decoder).
+    pub async fn next(&mut self, count: usize) -> Vec<DecodedEvent> {
+        let mut events = Vec::new();
+        while events.len() < count {
+            if let Some(event) = self.decoder.next_event() {
+                events.push(event);
+                continue;
+            }
+            let frame = tokio::time::timeout(WAIT, self.body.frame())
+                .await
+                .expect("an event in time")
+                .expect("the stream is open")
+                .expect("no transport error");
+            if let Ok(data) = frame.into_data() {
+                self.decoder.push(&data).expect("a well-formed stream");
+            }
+        }
+        events
+    }
+
+    /// Waits until the stream is open on the server: its first frame (the
+    /// `retry` line) has arrived.
+    pub async fn ready(&mut self) {
+        let frame = tokio::time::timeout(WAIT, self.body.frame())
+            .await
+            .expect("the first frame in time")
+            .expect("the stream is open")
+            .expect("no transport error");
+        if let Ok(data) = frame.into_data() {
+            self.decoder.push(&data).expect("a well-formed stream");
+        }
+    }
+}
+
+/// `GET /` serves the page.
+pub async fn the_page_is_served(base: &str) {
+    let request = Request::get(format!("{base}/"))
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let (status, body, content_type) = send(request).await;
+    assert_eq!(status, 200);
+    assert!(content_type.is_some_and(|t| t.starts_with("text/html")));
+    assert!(body.contains("new EventSource(\"/events\")"));
+}
+
+/// Every kind of data arrives as it was posted, with its event name and id.
+pub async fn posted_messages_arrive_as_posted(base: &str) {
+    let mut stream = Stream::open(base, "", None).await;
+    stream.ready().await;
+    let messages = [
+        ("plain", None),
+        ("two\nlines", Some("note")),
+        ("cr\rcrlf\r\nend", None),
+        ("", None),
+        ("  leading spaces", Some("spaced")),
+        ("Unicode: é € 😀", None),
+        ("data: forged\n\nid: 1", None),
+    ];
+    let mut ids = Vec::new();
+    for (data, event) in messages {
+        ids.push(post_ok(base, data, event).await);
+    }
+    let events = stream.next(messages.len()).await;
+    for (((data, event), id), got) in messages.iter().zip(&ids).zip(&events) {
+        assert_eq!(got.data(), data.replace("\r\n", "\n").replace('\r', "\n"));
+        assert_eq!(got.event_type(), event.unwrap_or("message"));
+        assert_eq!(got.last_event_id(), id);
+    }
+}
+
+/// Bad requests are refused with a JSON error, and nothing is published.
+pub async fn bad_requests_are_refused_and_publish_nothing(base: &str) {
+    let mut stream = Stream::open(base, "", None).await;
+    stream.ready().await;
+    let oversized = format!(r#"{{"data":"{}"}}"#, "x".repeat(crate::MAX_MESSAGE_BYTES));
+    let cases: [(Bytes, u16); 6] = [
+        (Bytes::from_static(br#"{"data":"x","event":"a\nb"}"#), 400),
+        (Bytes::from_static(br#"{"data":"x","event":"a\rb"}"#), 400),
+        (Bytes::from_static(b"{not json"), 400),
+        (Bytes::from_static(br#"{"event":"no data"}"#), 400),
+        (Bytes::from_static(br#"{"data":42}"#), 400),
+        (Bytes::from(oversized), 413),
+    ];
+    for (body, status) in cases {
+        let (got, answer) = post(base, body).await;
+        assert_eq!(got, status, "{answer}");
+        assert!(answer.starts_with(r#"{"error":""#), "{answer}");
+    }
+    // The next event on the stream is the next good message: nothing else got in.
+    let id = post_ok(base, "after the bad ones", None).await;
+    let events = stream.next(1).await;
+    assert_eq!(events[0].data(), "after the bad ones");
+    assert_eq!(events[0].last_event_id(), id);
+}
+
+/// A client that reconnects with `Last-Event-ID` (header) or `?lastEventId=`
+/// (query) gets exactly what it missed, then live messages.
+pub async fn a_reconnecting_client_gets_exactly_what_it_missed(base: &str) {
+    let seen = post_ok(base, "seen", None).await;
+    let missed: Vec<String> = vec![
+        post_ok(base, "missed 1", None).await,
+        post_ok(base, "missed 2", None).await,
+    ];
+    for (query, header) in [
+        (String::new(), Some(seen.as_str())),
+        (format!("?lastEventId={seen}"), None),
+    ] {
+        let mut stream = Stream::open(base, &query, header).await;
+        let events = stream.next(2).await;
+        let ids: Vec<&str> = events.iter().map(DecodedEvent::last_event_id).collect();
+        assert_eq!(ids, missed);
+        assert_eq!(events[1].data(), "missed 2");
+    }
+}
+
+/// A cursor the server cannot honour gets the gap signal, never the whole log.
+pub async fn an_unknown_cursor_gets_a_gap_signal(base: &str) {
+    post_ok(base, "before", None).await;
+    let mut stream = Stream::open(base, "", Some("000000000000-1")).await;
+    let events = stream.next(1).await;
+    assert_eq!(events[0].event_type(), "gap");
+    assert!(events[0].data().contains(r#""reason":"foreign""#));
+    let id = post_ok(base, "after the gap", None).await;
+    let events = stream.next(1).await;
+    assert_eq!(events[0].data(), "after the gap");
+    assert_eq!(events[0].last_event_id(), id);
+}
+
+/// Many clients at once all get every message.
+pub async fn many_concurrent_subscribers_all_receive(base: &str, subscribers: usize) {
+    let mut streams = Vec::new();
+    for _ in 0..subscribers {
+        let mut stream = Stream::open(base, "", None).await;
+        stream.ready().await;
+        streams.push(stream);
+    }
+    let first = post_ok(base, "to everyone", None).await;
+    let second = post_ok(base, "and again", None).await;
+    let readers: Vec<_> = streams
+        .into_iter()
+        .map(|mut stream| tokio::spawn(async move { stream.next(2).await }))
+        .collect();
+    for reader in readers {
+        let events = reader.await.expect("reader");
+        assert_eq!(events[0].last_event_id(), first);
+        assert_eq!(events[1].last_event_id(), second);
+        assert_eq!(events[1].data(), "and again");
+    }
+}
