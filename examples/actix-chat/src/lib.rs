@@ -1,0 +1,70 @@
+//! The chat's routes, as a library so that tests can serve them on any port.
+//! Run the server with `cargo run -p example-actix-chat`.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes, BytesMut, ServiceConfig};
+use actix_web::{HttpResponse, Responder};
+use example_chat_common::{
+    ChatError, MAX_MESSAGE_BYTES, PAGE, RETRY, TOPIC, parse_message, published,
+};
+use futures_util::StreamExt;
+use sse_actix::HubEndpoint;
+use sse_core::hub::Hub;
+
+/// `GET /`, `GET /events` and `POST /messages` over `hub`.
+pub fn routes(hub: Hub) -> impl FnOnce(&mut ServiceConfig) {
+    move |config| {
+        let events = HubEndpoint::new(hub.clone(), [TOPIC]).retry(RETRY);
+        config
+            .app_data(web::Data::new(hub))
+            .route("/", web::get().to(page))
+            .service(web::resource("/events").route(events.route()))
+            .route("/messages", web::post().to(post_message));
+    }
+}
+
+async fn page() -> impl Responder {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(PAGE)
+}
+
+async fn post_message(hub: web::Data<Hub>, body: web::Payload) -> HttpResponse {
+    let result = match read_limited(body).await {
+        Ok(body) => match parse_message(&body) {
+            Ok(event) => hub
+                .publish(TOPIC, event)
+                .await
+                .map_err(|error| ChatError::from_publish(&error)),
+            Err(error) => Err(error),
+        },
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(id) => json(StatusCode::OK, published(&id)),
+        Err(error) => json(
+            StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),
+            error.body(),
+        ),
+    }
+}
+
+/// The body, read until one byte past the limit at most: an oversized body
+/// is refused with the chat's own JSON 413, like the other chat servers.
+async fn read_limited(mut payload: web::Payload) -> Result<Bytes, ChatError> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(ChatError::unreadable)?;
+        if body.len() + chunk.len() > MAX_MESSAGE_BYTES {
+            return Err(ChatError::too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn json(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(body)
+}

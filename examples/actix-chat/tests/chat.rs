@@ -1,0 +1,55 @@
+//! The chat's HTTP interface, served on 127.0.0.1 by actix-web in a thread of
+//! its own and checked by the suite both chat servers share.
+
+use actix_web::{App, HttpServer};
+use example_chat_common::suite;
+
+/// Serves the app on a free port; its base URL.
+fn start() -> String {
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let hub = example_chat_common::hub();
+            let server = HttpServer::new(move || {
+                App::new().configure(example_actix_chat::routes(hub.clone()))
+            })
+            .workers(1)
+            .disable_signals()
+            .bind(("127.0.0.1", 0))
+            .expect("bind");
+            address_tx.send(server.addrs()[0]).expect("address");
+            server.run().await
+        })
+    });
+    format!("http://{}", address_rx.recv().expect("the server starts"))
+}
+
+#[tokio::test]
+async fn the_page_is_served() {
+    suite::the_page_is_served(&start()).await;
+}
+
+#[tokio::test]
+async fn posted_messages_arrive_as_posted() {
+    suite::posted_messages_arrive_as_posted(&start()).await;
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_and_publish_nothing() {
+    suite::bad_requests_are_refused_and_publish_nothing(&start()).await;
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_gets_exactly_what_it_missed() {
+    suite::a_reconnecting_client_gets_exactly_what_it_missed(&start()).await;
+}
+
+#[tokio::test]
+async fn an_unknown_cursor_gets_a_gap_signal() {
+    suite::an_unknown_cursor_gets_a_gap_signal(&start()).await;
+}
+
+#[tokio::test]
+async fn many_concurrent_subscribers_all_receive() {
+    suite::many_concurrent_subscribers_all_receive(&start(), 200).await;
+}

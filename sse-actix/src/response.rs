@@ -1,0 +1,136 @@
+//! [`Sse`]: an event stream as an actix-web response body and responder.
+
+use std::error::Error as StdError;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_ENCODING, HeaderMap, HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, Responder};
+use bytes::Bytes;
+use futures_core::{Stream, TryStream};
+use http_body::Body;
+use pin_project_lite::pin_project;
+use sse_core::{Encodable, InfallibleStream, SSE_HEADERS, SseBody};
+
+pin_project! {
+    /// An event stream as an actix-web response: a [`Responder`] with the SSE
+    /// headers and `Content-Encoding: identity` (so that actix's `Compress`
+    /// middleware leaves it alone), and a [`MessageBody`] whose chunks are the
+    /// frames `sse-core` built, not copied again.
+    ///
+    /// ```
+    /// use actix_web::{App, web};
+    /// use futures_util::stream;
+    /// use sse_actix::Sse;
+    /// use sse_core::{Event, KeepAlive, SseBody};
+    ///
+    /// async fn ticks() -> Sse<impl futures_util::TryStream<Ok = Event, Error = std::convert::Infallible>> {
+    ///     let events = stream::iter((1..=3u64).map(|n| Ok(Event::new().id(n).data("tick"))));
+    ///     Sse::from(SseBody::new(events).keep_alive(KeepAlive::new()))
+    /// }
+    ///
+    /// let app = App::new().route("/ticks", web::get().to(ticks));
+    /// # drop(app);
+    /// ```
+    #[must_use]
+    pub struct Sse<S: TryStream> {
+        #[pin]
+        body: SseBody<S>,
+    }
+}
+
+impl<S> Sse<S>
+where
+    S: TryStream,
+    S::Ok: Encodable,
+{
+    /// A response over a stream of `Result<Event, E>`.
+    pub fn new(stream: S) -> Self {
+        Self::from(SseBody::new(stream))
+    }
+}
+
+impl<S> Sse<InfallibleStream<S>>
+where
+    S: Stream,
+    S::Item: Encodable,
+{
+    /// A response over a stream of events that never fails.
+    pub fn from_infallible_stream(stream: S) -> Self {
+        Self::from(SseBody::from_infallible_stream(stream))
+    }
+}
+
+impl<S: TryStream> From<SseBody<S>> for Sse<S> {
+    fn from(body: SseBody<S>) -> Self {
+        Self { body }
+    }
+}
+
+impl<S> MessageBody for Sse<S>
+where
+    S: TryStream,
+    S::Ok: Encodable,
+    S::Error: Into<Box<dyn StdError>>,
+{
+    type Error = Box<dyn StdError>;
+
+    fn size(&self) -> BodySize {
+        BodySize::Stream
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let mut body = self.project().body;
+        loop {
+            return match ready!(body.as_mut().poll_frame(cx)) {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => Poll::Ready(Some(Ok(data))),
+                    // An event stream has no trailers; skip anything else.
+                    Err(_) => continue,
+                },
+                Some(Err(error)) => Poll::Ready(Some(Err(error.into()))),
+                None => Poll::Ready(None),
+            };
+        }
+    }
+}
+
+impl<S> Responder for Sse<S>
+where
+    S: TryStream + 'static,
+    S::Ok: Encodable,
+    S::Error: Into<Box<dyn StdError>>,
+{
+    type Body = Self;
+
+    fn respond_to(self, _request: &HttpRequest) -> HttpResponse<Self> {
+        let mut response = HttpResponse::with_body(StatusCode::OK, self);
+        insert_sse_headers(response.headers_mut());
+        response
+    }
+}
+
+/// sse-core's SSE headers, in actix-web's header types, and `identity`
+/// encoding for actix's `Compress`.
+pub(crate) fn insert_sse_headers(headers: &mut HeaderMap) {
+    for (name, value) in SSE_HEADERS {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    headers.insert(CONTENT_ENCODING, HeaderValue::from_static("identity"));
+}
+
+impl<S: TryStream> std::fmt::Debug for Sse<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Sse").field(&self.body).finish()
+    }
+}

@@ -1,0 +1,143 @@
+//! sse-actix in an actix-web app: exact bytes, headers, the Compress
+//! middleware, the hub endpoint, and release on disconnect.
+
+use std::convert::Infallible;
+use std::future::poll_fn;
+use std::pin::pin;
+
+use actix_web::body::MessageBody;
+use actix_web::middleware::Compress;
+use actix_web::{App, test, web};
+use futures_util::stream;
+use sse_actix::{Cursor, Sse};
+use sse_core::hub::Hub;
+use sse_core::{Event, RequestCursor};
+
+async fn events() -> Sse<impl futures_util::TryStream<Ok = Event, Error = Infallible>> {
+    Sse::new(stream::iter([
+        Ok(Event::new()
+            .event("greeting")
+            .id(1u64)
+            .data("hello\r\nworld")),
+        Ok(Event::new().data("")),
+    ]))
+}
+
+/// Every chunk of a body, until it ends.
+async fn chunks<B: MessageBody>(body: B) -> Vec<bytes::Bytes>
+where
+    B::Error: std::fmt::Debug,
+{
+    let mut body = pin!(body);
+    let mut out = Vec::new();
+    while let Some(chunk) = poll_fn(|cx| body.as_mut().poll_next(cx)).await {
+        out.push(chunk.unwrap());
+    }
+    out
+}
+
+#[actix_web::test]
+async fn responds_with_the_headers_and_exact_bytes() {
+    let app = test::init_service(App::new().route("/events", web::get().to(events))).await;
+    let response =
+        test::call_service(&app, test::TestRequest::get().uri("/events").to_request()).await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers();
+    assert_eq!(headers.get("content-type").unwrap(), "text/event-stream");
+    assert_eq!(headers.get("cache-control").unwrap(), "no-cache");
+    assert_eq!(headers.get("x-accel-buffering").unwrap(), "no");
+    assert_eq!(headers.get("content-encoding").unwrap(), "identity");
+    assert!(headers.get("content-length").is_none());
+    let body = chunks(response.into_body()).await.concat();
+    assert_eq!(
+        body,
+        b"event: greeting\nid: 1\ndata: hello\ndata: world\n\ndata:\n\n"
+    );
+}
+
+#[actix_web::test]
+async fn the_compress_middleware_leaves_the_stream_alone() {
+    let app = test::init_service(
+        App::new()
+            .wrap(Compress::default())
+            .route("/events", web::get().to(events)),
+    )
+    .await;
+    let request = test::TestRequest::get()
+        .uri("/events")
+        .insert_header(("accept-encoding", "gzip"))
+        .to_request();
+    let response = test::call_service(&app, request).await;
+    assert_eq!(
+        response.headers().get("content-encoding").unwrap(),
+        "identity"
+    );
+    let body = chunks(response.into_body()).await.concat();
+    assert!(body.starts_with(b"event: greeting\n"));
+}
+
+#[actix_web::test]
+async fn the_cursor_extractor_reports_every_kind() {
+    async fn describe(Cursor(cursor): Cursor) -> String {
+        match cursor {
+            RequestCursor::Absent => "absent".into(),
+            RequestCursor::Valid(id) => format!("valid {id}"),
+            RequestCursor::Invalid(error) => format!("invalid: {error}"),
+        }
+    }
+    let app = test::init_service(App::new().route("/c", web::get().to(describe))).await;
+    let cases = [
+        (test::TestRequest::get().uri("/c"), "absent"),
+        (
+            test::TestRequest::get()
+                .uri("/c")
+                .insert_header(("last-event-id", "7")),
+            "valid 7",
+        ),
+        (test::TestRequest::get().uri("/c?lastEventId=8"), "valid 8"),
+        (
+            test::TestRequest::get().uri("/c?lastEventId=%0A"),
+            "invalid: Last-Event-ID contains CR, LF or NUL",
+        ),
+    ];
+    for (request, expected) in cases {
+        let body = test::call_and_read_body(&app, request.to_request()).await;
+        assert_eq!(body, expected);
+    }
+}
+
+#[actix_web::test]
+async fn the_hub_route_resumes_and_dropping_the_body_releases_the_subscription() {
+    let hub = Hub::new();
+    let app = test::init_service(
+        App::new()
+            .service(web::resource("/events").route(sse_actix::hub_route(hub.clone(), ["chat"]))),
+    )
+    .await;
+    let first = hub.publish("chat", Event::new().data("1")).await.unwrap();
+    hub.publish("chat", Event::new().data("2")).await.unwrap();
+    let request = test::TestRequest::get()
+        .uri("/events")
+        .insert_header(("last-event-id", first.to_string()))
+        .to_request();
+    let response = test::call_service(&app, request).await;
+    assert_eq!(hub.stats().subscribers, 1);
+    let mut body = Box::pin(response.into_body());
+    let chunk = poll_fn(|cx| body.as_mut().poll_next(cx))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(chunk.ends_with(b"data: 2\n\n"), "{chunk:?}");
+    drop(body);
+    assert_eq!(
+        hub.stats().subscribers,
+        0,
+        "the client went away: the subscription is released"
+    );
+
+    hub.close(None);
+    let response =
+        test::call_service(&app, test::TestRequest::get().uri("/events").to_request()).await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers().get("retry-after").unwrap(), "5");
+}
