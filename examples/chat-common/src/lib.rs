@@ -8,6 +8,8 @@
 //!   an error as `{"error": "<reason>"}` with its status.
 
 #[cfg(feature = "suite")]
+pub mod browser;
+#[cfg(feature = "suite")]
 pub mod suite;
 
 use std::time::Duration;

@@ -1,0 +1,288 @@
+//! The chat page in headless Chromium: its native `EventSource` receives
+//! what is posted, and after the server ends the stream it reconnects with
+//! `Last-Event-ID` and receives exactly what it missed, none twice.
+//!
+//! Chromium is driven through ChromeDriver's WebDriver HTTP interface (new
+//! session, navigate, run a script, screenshot). Where `chromedriver` and
+//! `chromium` are missing the check says it is skipped, unless
+//! `SSE_REQUIRE_BROWSER=1` (CI sets it), which makes it fail instead.
+#![allow(clippy::missing_panics_doc, clippy::print_stderr)]
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+use sse_core::hub::Hub;
+use tokio::process::{Child, Command};
+
+use crate::suite::post_ok;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A WebDriver session on a ChromeDriver started for it; both end on drop.
+struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    http: Client<HttpConnector, Full<Bytes>>,
+    _profile: TempDir,
+}
+
+/// A directory removed on drop: the browser's fresh profile.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Browser {
+    /// Starts ChromeDriver and a headless Chromium, or says why it cannot.
+    async fn start() -> Result<Self, String> {
+        if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+            return Err(format!("{CHROMEDRIVER} or {CHROMIUM} is not installed"));
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map_err(|error| format!("no free port: {error}"))?
+            .port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|error| format!("cannot start chromedriver: {error}"))?;
+        let profile = TempDir(std::env::temp_dir().join(format!("sse-chat-browser-{port}")));
+        let mut browser = Self {
+            driver,
+            base: format!("http://127.0.0.1:{port}"),
+            session: String::new(),
+            http: Client::builder(TokioExecutor::new()).build_http(),
+            _profile: profile,
+        };
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while browser.call("GET", "/status", None).await.is_err() {
+            if tokio::time::Instant::now() > deadline {
+                return Err("chromedriver did not start".into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let capabilities = json!({
+            "capabilities": { "alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": CHROMIUM,
+                    "args": [
+                        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                        "--no-first-run", "--disable-background-networking",
+                        "--disable-component-update", "--disable-sync",
+                        "--window-size=900,700",
+                        format!("--user-data-dir={}", browser._profile.0.display()),
+                    ]
+                }
+            }}
+        });
+        let session = browser.call("POST", "/session", Some(capabilities)).await?;
+        browser.session = session["sessionId"]
+            .as_str()
+            .ok_or_else(|| format!("no session: {session}"))?
+            .to_owned();
+        Ok(browser)
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let body = body
+            .map(|body| Bytes::from(body.to_string()))
+            .unwrap_or_default();
+        let request = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(Full::new(body))
+            .map_err(|error| error.to_string())?;
+        let response = self
+            .http
+            .request(request)
+            .await
+            .map_err(|error| error.to_string())?;
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|error| error.to_string())?
+            .to_bytes();
+        let answer: Value = serde_json::from_slice(&bytes).map_err(|error| error.to_string())?;
+        if answer["value"]["error"].is_string() {
+            return Err(answer["value"].to_string());
+        }
+        Ok(answer["value"].clone())
+    }
+
+    async fn session_call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let path = format!("/session/{}{path}", self.session);
+        self.call(method, &path, body)
+            .await
+            .unwrap_or_else(|error| panic!("webdriver {path}: {error}"))
+    }
+
+    async fn open(&self, url: &str) {
+        self.session_call("POST", "/url", Some(json!({ "url": url })))
+            .await;
+    }
+
+    async fn eval(&self, script: &str) -> Value {
+        self.session_call(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
+        .await
+    }
+
+    /// Runs `script` until it returns something truthy.
+    async fn wait_for(&self, script: &str, what: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let value = self.eval(script).await;
+            if value.as_bool() != Some(false) && !value.is_null() {
+                return value;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn screenshot(&self, path: &str) {
+        let png = self.session_call("GET", "/screenshot", None).await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .expect("a base64 PNG");
+        std::fs::write(path, bytes).expect("write the screenshot");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.start_kill();
+    }
+}
+
+/// Starts the browser, or skips (`None`) with a clear message, or fails when
+/// `SSE_REQUIRE_BROWSER=1` says the browser must be there.
+async fn browser_or_skip(test: &str) -> Option<Browser> {
+    match Browser::start().await {
+        Ok(browser) => Some(browser),
+        Err(reason) => {
+            assert!(
+                std::env::var("SSE_REQUIRE_BROWSER").as_deref() != Ok("1"),
+                "{test}: headless Chromium is required (SSE_REQUIRE_BROWSER=1) but: {reason}"
+            );
+            eprintln!("SKIPPED {test}: {reason} (install Debian's chromium and chromium-driver)");
+            None
+        }
+    }
+}
+
+/// (type, data, lastEventId) of everything the page received.
+async fn received(browser: &Browser) -> Vec<(String, String, String)> {
+    let value = browser.eval("return window.received").await;
+    value
+        .as_array()
+        .map(|events| {
+            events
+                .iter()
+                .map(|e| {
+                    let field = |name: &str| e[name].as_str().unwrap_or_default().to_owned();
+                    (field("type"), field("data"), field("lastEventId"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The page's `EventSource` receives posted messages with their data, event
+/// name and id; after the server ends the stream, it reconnects with
+/// `Last-Event-ID` and receives exactly the messages it missed, none twice.
+pub async fn the_browser_receives_and_resumes_exactly(base: &str, hub: &Hub, server: &str) {
+    let test = format!("browser test against {server}");
+    let Some(browser) = browser_or_skip(&test).await else {
+        return;
+    };
+    browser.open(&format!("{base}/?events=note")).await;
+    browser
+        .wait_for(
+            "return document.getElementById('status').textContent === 'connected'",
+            "the page to connect",
+        )
+        .await;
+
+    let sent = [
+        ("hello", None),
+        ("two\nlines", Some("note")),
+        ("  spaced é 😀", None),
+    ];
+    let mut expected = Vec::new();
+    for (data, event) in sent {
+        let id = post_ok(base, data, event).await;
+        expected.push((event.unwrap_or("message").to_owned(), data.to_owned(), id));
+    }
+    browser
+        .wait_for(
+            &format!("return window.received.length >= {}", expected.len()),
+            "the messages",
+        )
+        .await;
+    assert_eq!(received(&browser).await, expected);
+
+    // The server ends the stream mid-session; messages are posted while the
+    // page is away; it comes back by itself and gets exactly those.
+    hub.close_topic(crate::TOPIC);
+    let missed = [("while away 1", None), ("while away 2", Some("note"))];
+    for (data, event) in missed {
+        let id = post_ok(base, data, event).await;
+        expected.push((event.unwrap_or("message").to_owned(), data.to_owned(), id));
+    }
+    browser
+        .wait_for("return window.reconnects >= 1", "the page to reconnect")
+        .await;
+    browser
+        .wait_for(
+            &format!("return window.received.length >= {}", expected.len()),
+            "the missed messages",
+        )
+        .await;
+    let live = post_ok(base, "after the reconnect", None).await;
+    expected.push(("message".to_owned(), "after the reconnect".to_owned(), live));
+    browser
+        .wait_for(
+            &format!("return window.received.length >= {}", expected.len()),
+            "the live message",
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        received(&browser).await,
+        expected,
+        "every message exactly once, in order"
+    );
+
+    if let Ok(path) = std::env::var("CHAT_SCREENSHOT") {
+        browser.screenshot(&path).await;
+    }
+}
