@@ -70,3 +70,5 @@ pub use self::body::SseResponseBody;
 pub use self::future::ResponseFuture;
 pub use self::layer::SseResponseLayer;
 pub use self::service::SseResponse;
+/// The keep-alive settings the layer takes (from `sse-core`).
+pub use sse_core::KeepAlive;

@@ -1,0 +1,97 @@
+//! A plain hyper server, no framework: `GET /events` is the `ticks` topic of
+//! a hub, served by sse-tower's `HubService` behind its layers; anything else
+//! is `404`. Run it with `cargo run -p example-hyper-tower`.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use sse_core::Event;
+use sse_core::hub::Hub;
+use sse_tower::HubService;
+use sse_tower::last_event_id::ParseLastEventIdLayer;
+use sse_tower::response::SseResponseLayer;
+use tokio::net::TcpListener;
+use tower::{ServiceBuilder, ServiceExt};
+
+/// The topic the ticker publishes to.
+pub const TOPIC: &str = "ticks";
+
+type Body = UnsyncBoxBody<Bytes, Infallible>;
+
+/// Routes a request: `/events` to the hub, anything else to `404`.
+async fn route(
+    hub: Hub,
+    request: Request<hyper::body::Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    if request.uri().path() != "/events" {
+        let mut response =
+            Response::new(Full::new(Bytes::from_static(b"not found")).boxed_unsync());
+        *response.status_mut() = StatusCode::NOT_FOUND;
+        return Ok(response);
+    }
+    let events = HubService::new(hub, [TOPIC]).retry(Duration::from_secs(2));
+    let response = events.oneshot(request).await?;
+    Ok(response.map(BodyExt::boxed_unsync))
+}
+
+/// Accepts connections on `listener` forever, HTTP/1.1 and HTTP/2.
+pub async fn serve(listener: TcpListener, hub: Hub) {
+    let service = ServiceBuilder::new()
+        .layer(SseResponseLayer::new())
+        .layer(ParseLastEventIdLayer::new())
+        .service_fn(move |request| route(hub.clone(), request));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let service = TowerToHyperService::new(service.clone());
+        tokio::spawn(async move {
+            let _ = auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Publishes the time every `every`, forever.
+pub async fn tick(hub: Hub, every: Duration) {
+    let started = tokio::time::Instant::now();
+    let mut interval = tokio::time::interval(every);
+    loop {
+        interval.tick().await;
+        let elapsed = started.elapsed().as_secs();
+        if hub
+            .publish(
+                TOPIC,
+                Event::new().event("tick").data(format!("{elapsed} s")),
+            )
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// Where the example listens: 127.0.0.1 and `PORT`, or 3003.
+///
+/// # Errors
+///
+/// When `PORT` is set but is not a port number.
+pub fn address() -> Result<SocketAddr, String> {
+    let port = match std::env::var("PORT") {
+        Ok(value) => value
+            .parse()
+            .map_err(|_| format!("PORT must be a port number, not {value:?}"))?,
+        Err(_) => 3003,
+    };
+    Ok(SocketAddr::from(([127, 0, 0, 1], port)))
+}
