@@ -1,11 +1,13 @@
 //! [`Cursor`]: the client's cursor, as an actix-web extractor.
 
 use std::convert::Infallible;
+use std::fmt;
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
-use sse_core::{LAST_EVENT_ID, RequestCursor};
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, ResponseError};
+use sse_core::{LAST_EVENT_ID, LastEventIdError, RequestCursor};
 
 /// The client's cursor: absent, valid, or invalid with the reason; never
 /// rejects. Read from the `Last-Event-ID` header, or the `lastEventId` query
@@ -34,11 +36,65 @@ impl FromRequest for Cursor {
     type Future = Ready<Result<Self, Infallible>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let values = request
-            .headers()
-            .get_all(LAST_EVENT_ID.as_str())
-            .map(|value| value.as_bytes());
-        let query = Some(request.query_string()).filter(|query| !query.is_empty());
-        ready(Ok(Self(RequestCursor::from_parts(values, query))))
+        ready(Ok(Self(cursor_of(request))))
+    }
+}
+
+fn cursor_of(request: &HttpRequest) -> RequestCursor {
+    let values = request
+        .headers()
+        .get_all(LAST_EVENT_ID.as_str())
+        .map(|value| value.as_bytes());
+    let query = Some(request.query_string()).filter(|query| !query.is_empty());
+    RequestCursor::from_parts(values, query)
+}
+
+/// A usable `Last-Event-ID` (header, or `lastEventId` query parameter). A
+/// missing or unusable one is rejected with `400 Bad Request` and the reason.
+/// As `Option<LastEventId>`, actix gives `None` for both; use [`Cursor`] to
+/// tell them apart.
+///
+/// ```
+/// use actix_web::{App, web};
+/// use sse_actix::LastEventId;
+///
+/// async fn events(LastEventId(id): LastEventId) -> String {
+///     format!("resume after {id}")
+/// }
+/// let app = App::new().route("/events", web::get().to(events));
+/// # drop(app);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastEventId(pub sse_core::LastEventId);
+
+impl FromRequest for LastEventId {
+    type Error = LastEventIdRejection;
+    type Future = Ready<Result<Self, LastEventIdRejection>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(match cursor_of(request) {
+            RequestCursor::Valid(id) => Ok(Self(id)),
+            RequestCursor::Absent => Err(LastEventIdRejection(None)),
+            RequestCursor::Invalid(error) => Err(LastEventIdRejection(Some(error))),
+        })
+    }
+}
+
+/// `400 Bad Request`: the `Last-Event-ID` is missing (`None`) or unusable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastEventIdRejection(pub Option<LastEventIdError>);
+
+impl fmt::Display for LastEventIdRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            None => f.write_str("missing Last-Event-ID"),
+            Some(error) => fmt::Display::fmt(error, f),
+        }
+    }
+}
+
+impl ResponseError for LastEventIdRejection {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::BAD_REQUEST
     }
 }

@@ -7,12 +7,19 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use actix_web::{Either, HttpResponse, Route, web};
 use sse_core::hub::{Hub, Subscription};
-use sse_core::{InfallibleStream, RequestCursor, Text};
+use sse_core::{InfallibleStream, KeepAlive, RequestCursor, Text};
 
 use crate::{Cursor, Sse};
 
 /// The topics of a hub as an event-stream endpoint with resume. Made with
 /// [`hub_route`](crate::hub_route) in one line, or configured here.
+///
+/// # Clients that go away
+///
+/// actix-web notices that a client has gone when it next writes to the
+/// connection, not before. An idle stream (and its hub subscription) stays
+/// until its next keep-alive comment, so the keep-alive interval (15 s
+/// unless set) bounds how long a departed client's subscription lives.
 ///
 /// ```
 /// use std::time::Duration;
@@ -31,6 +38,7 @@ pub struct HubEndpoint {
     topics: Arc<[Text]>,
     retry: Option<Duration>,
     max_lifetime: Option<Duration>,
+    keep_alive: Option<KeepAlive>,
 }
 
 /// The answer of a [`HubEndpoint`]: the event stream, or an error.
@@ -44,7 +52,16 @@ impl HubEndpoint {
             topics: topics.into_iter().map(Into::into).collect(),
             retry: None,
             max_lifetime: None,
+            keep_alive: None,
         }
+    }
+
+    /// Sets the keep-alive interval and comment (15 s and an empty comment
+    /// unless set).
+    #[must_use]
+    pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
+        self.keep_alive = Some(keep_alive);
+        self
     }
 
     /// Sends `retry:` first, lengthened at random by up to a half.
@@ -86,7 +103,12 @@ impl HubEndpoint {
         if let Some(lifetime) = self.max_lifetime {
             subscription = subscription.max_lifetime(lifetime);
         }
-        Either::Left(Sse::from(subscription.into_body()))
+        let body = subscription.into_body();
+        let body = match &self.keep_alive {
+            Some(keep_alive) => body.keep_alive(keep_alive.clone()),
+            None => body,
+        };
+        Either::Left(Sse::from(body))
     }
 
     /// A `GET` route serving the endpoint.

@@ -3,7 +3,7 @@
 //!
 //! - [`Sse`]: any stream of events as a `Responder` and `MessageBody`, with
 //!   the SSE headers and keep-alive from `sse-core`.
-//! - [`Cursor`]: the client's cursor, as an extractor.
+//! - [`Cursor`] and [`LastEventId`]: the client's cursor, as extractors.
 //! - [`hub_route`] and [`HubEndpoint`]: a hub's topics as an endpoint with
 //!   resume. When the client goes away, actix drops the body, and with it the
 //!   hub subscription.
@@ -26,7 +26,7 @@ use actix_web::Route;
 use sse_core::Text;
 use sse_core::hub::Hub;
 
-pub use extract::Cursor;
+pub use extract::{Cursor, LastEventId, LastEventIdRejection};
 pub use hub::{HubEndpoint, HubResponse};
 pub use response::Sse;
 

@@ -107,6 +107,26 @@ async fn the_cursor_extractor_reports_every_kind() {
 }
 
 #[actix_web::test]
+async fn the_last_event_id_extractor_rejects_missing_and_unusable_ids() {
+    async fn required(sse_actix::LastEventId(id): sse_actix::LastEventId) -> String {
+        format!("resume after {id}")
+    }
+    let app = test::init_service(App::new().route("/r", web::get().to(required))).await;
+    let ok = test::TestRequest::get()
+        .uri("/r")
+        .insert_header(("last-event-id", "7"))
+        .to_request();
+    assert_eq!(test::call_and_read_body(&app, ok).await, "resume after 7");
+    for request in [
+        test::TestRequest::get().uri("/r"),
+        test::TestRequest::get().uri("/r?lastEventId=%FF"),
+    ] {
+        let response = test::call_service(&app, request.to_request()).await;
+        assert_eq!(response.status(), 400);
+    }
+}
+
+#[actix_web::test]
 async fn the_hub_route_resumes_and_dropping_the_body_releases_the_subscription() {
     let hub = Hub::new();
     let app = test::init_service(

@@ -14,7 +14,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use pin_project_lite::pin_project;
 use sse_core::hub::{Hub, SubscribeError, Subscription};
-use sse_core::{InfallibleStream, RequestCursor, SseBody, Text};
+use sse_core::{InfallibleStream, KeepAlive, RequestCursor, SseBody, Text};
 use tower_service::Service;
 
 /// Serves topics of a [`Hub`] as an event stream, resuming from each
@@ -43,6 +43,7 @@ pub struct HubService {
     topics: Arc<[Text]>,
     retry: Option<Duration>,
     max_lifetime: Option<Duration>,
+    keep_alive: Option<KeepAlive>,
 }
 
 impl HubService {
@@ -53,7 +54,16 @@ impl HubService {
             topics: topics.into_iter().map(Into::into).collect(),
             retry: None,
             max_lifetime: None,
+            keep_alive: None,
         }
+    }
+
+    /// Sets the keep-alive interval and comment (15 s and an empty comment
+    /// unless set).
+    #[must_use]
+    pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
+        self.keep_alive = Some(keep_alive);
+        self
     }
 
     /// Sends `retry:` first, lengthened at random by up to a half so that
@@ -86,10 +96,13 @@ impl HubService {
             Some(lifetime) => subscription.max_lifetime(lifetime),
             None => subscription,
         };
+        let body = subscription.into_body();
+        let body = match &self.keep_alive {
+            Some(keep_alive) => body.keep_alive(keep_alive.clone()),
+            None => body,
+        };
         sse_core::sse_response(HubBody {
-            kind: Kind::Events {
-                body: subscription.into_body(),
-            },
+            kind: Kind::Events { body },
         })
     }
 }

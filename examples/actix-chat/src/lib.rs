@@ -14,7 +14,9 @@ use sse_core::hub::Hub;
 /// `GET /`, `GET /events` and `POST /messages` over `hub`.
 pub fn routes(hub: Hub) -> impl FnOnce(&mut ServiceConfig) {
     move |config| {
-        let events = HubEndpoint::new(hub.clone(), [TOPIC]).retry(RETRY);
+        let events = HubEndpoint::new(hub.clone(), [TOPIC])
+            .retry(RETRY)
+            .keep_alive(example_chat_common::keep_alive());
         config
             .app_data(web::Data::new(hub))
             .route("/", web::get().to(page))

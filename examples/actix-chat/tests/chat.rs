@@ -6,10 +6,13 @@ use example_chat_common::suite;
 
 /// Serves the app on a free port; its base URL.
 fn start() -> String {
+    start_with(example_chat_common::hub())
+}
+
+fn start_with(hub: sse_core::hub::Hub) -> String {
     let (address_tx, address_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let hub = example_chat_common::hub();
             let server = HttpServer::new(move || {
                 App::new().configure(example_actix_chat::routes(hub.clone()))
             })
@@ -52,4 +55,11 @@ async fn an_unknown_cursor_gets_a_gap_signal() {
 #[tokio::test]
 async fn many_concurrent_subscribers_all_receive() {
     suite::many_concurrent_subscribers_all_receive(&start(), 200).await;
+}
+
+#[tokio::test]
+async fn disconnecting_clients_release_their_subscriptions() {
+    let hub = example_chat_common::hub();
+    let base = start_with(hub.clone());
+    suite::disconnecting_clients_release_their_subscriptions(&base, &hub).await;
 }

@@ -5,11 +5,22 @@ use example_chat_common::suite;
 
 /// Serves the app on a free port; its base URL.
 async fn start() -> String {
+    start_with(example_chat_common::hub()).await
+}
+
+async fn start_with(hub: sse_core::hub::Hub) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let app = example_axum_chat::app(example_chat_common::hub());
+    let app = example_axum_chat::app(hub);
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{address}")
+}
+
+#[tokio::test]
+async fn disconnecting_clients_release_their_subscriptions() {
+    let hub = example_chat_common::hub();
+    let base = start_with(hub.clone()).await;
+    suite::disconnecting_clients_release_their_subscriptions(&base, &hub).await;
 }
 
 #[tokio::test]

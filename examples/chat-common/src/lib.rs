@@ -43,6 +43,13 @@ pub fn hub() -> Hub {
 /// How long clients wait before reconnecting (spread at random above it).
 pub const RETRY: Duration = Duration::from_secs(2);
 
+/// How often an idle stream sends a keep-alive comment. Short, because some
+/// servers (actix-web) notice that a client has gone only when they next
+/// write to it: this bounds how long a departed client's subscription lives.
+pub fn keep_alive() -> sse_core::KeepAlive {
+    sse_core::KeepAlive::new().interval(Duration::from_secs(3))
+}
+
 /// The port from the `PORT` environment variable, or `default`.
 ///
 /// # Errors

@@ -265,3 +265,29 @@ pub async fn many_concurrent_subscribers_all_receive(base: &str, subscribers: us
         assert_eq!(events[1].data(), "and again");
     }
 }
+
+/// Clients that go away release their subscriptions: the hub's subscriber
+/// count comes back to where it was, within two keep-alive intervals (a
+/// server may notice a departed client only when a write to it fails).
+pub async fn disconnecting_clients_release_their_subscriptions(
+    base: &str,
+    hub: &sse_core::hub::Hub,
+) {
+    let before = hub.stats().subscribers;
+    let mut streams = Vec::new();
+    for _ in 0..20 {
+        let mut stream = Stream::open(base, "", None).await;
+        stream.ready().await;
+        streams.push(stream);
+    }
+    assert_eq!(hub.stats().subscribers, before + 20);
+    drop(streams);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while hub.stats().subscribers > before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "subscriptions still open after the clients left"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
