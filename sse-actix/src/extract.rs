@@ -7,7 +7,7 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, ResponseError};
-use sse_core::{LAST_EVENT_ID, LastEventIdError, RequestCursor};
+use sse_core::{CursorRejection, LAST_EVENT_ID, RequestCursor};
 
 /// The client's cursor: absent, valid, or invalid with the reason; never
 /// rejects. Read from the `Last-Event-ID` header, or the `lastEventId` query
@@ -72,24 +72,22 @@ impl FromRequest for LastEventId {
     type Future = Ready<Result<Self, LastEventIdRejection>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(match cursor_of(request) {
-            RequestCursor::Valid(id) => Ok(Self(id)),
-            RequestCursor::Absent => Err(LastEventIdRejection(None)),
-            RequestCursor::Invalid(error) => Err(LastEventIdRejection(Some(error))),
-        })
+        ready(
+            cursor_of(request)
+                .require()
+                .map(Self)
+                .map_err(LastEventIdRejection),
+        )
     }
 }
 
-/// `400 Bad Request`: the `Last-Event-ID` is missing (`None`) or unusable.
+/// `400 Bad Request`: the `Last-Event-ID` is missing or unusable.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastEventIdRejection(pub Option<LastEventIdError>);
+pub struct LastEventIdRejection(pub CursorRejection);
 
 impl fmt::Display for LastEventIdRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            None => f.write_str("missing Last-Event-ID"),
-            Some(error) => fmt::Display::fmt(error, f),
-        }
+        fmt::Display::fmt(&self.0, f)
     }
 }
 

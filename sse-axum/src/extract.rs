@@ -7,7 +7,7 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::request::Parts;
-use sse_core::{LastEventIdError, RequestCursor};
+use sse_core::{CursorRejection, RequestCursor};
 
 /// The client's cursor, whatever it is: absent, valid, or invalid with the
 /// reason. Never rejects. Taken from the `sse-tower`
@@ -71,11 +71,10 @@ impl<S: Send + Sync> FromRequestParts<S> for LastEventId {
     type Rejection = LastEventIdRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match cursor_of(parts) {
-            RequestCursor::Valid(id) => Ok(Self(id)),
-            RequestCursor::Absent => Err(LastEventIdRejection(None)),
-            RequestCursor::Invalid(error) => Err(LastEventIdRejection(Some(error))),
-        }
+        cursor_of(parts)
+            .require()
+            .map(Self)
+            .map_err(LastEventIdRejection)
     }
 }
 
@@ -87,23 +86,22 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for LastEventId {
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
         match cursor_of(parts) {
-            RequestCursor::Valid(id) => Ok(Some(Self(id))),
             RequestCursor::Absent => Ok(None),
-            RequestCursor::Invalid(error) => Err(LastEventIdRejection(Some(error))),
+            cursor => cursor
+                .require()
+                .map(|id| Some(Self(id)))
+                .map_err(LastEventIdRejection),
         }
     }
 }
 
-/// `400 Bad Request`: the `Last-Event-ID` is missing (`None`) or unusable.
+/// `400 Bad Request`: the `Last-Event-ID` is missing or unusable.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastEventIdRejection(pub Option<LastEventIdError>);
+pub struct LastEventIdRejection(pub CursorRejection);
 
 impl fmt::Display for LastEventIdRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            None => f.write_str("missing Last-Event-ID"),
-            Some(error) => fmt::Display::fmt(error, f),
-        }
+        fmt::Display::fmt(&self.0, f)
     }
 }
 

@@ -204,6 +204,20 @@ impl RequestCursor {
         Self::from(LastEventId::from_parts(header_values, query))
     }
 
+    /// The usable id, or why there is none: what an extractor that requires
+    /// a `Last-Event-ID` answers.
+    ///
+    /// # Errors
+    ///
+    /// When the cursor is absent or invalid.
+    pub fn require(self) -> Result<LastEventId, CursorRejection> {
+        match self {
+            Self::Valid(id) => Ok(id),
+            Self::Absent => Err(CursorRejection(None)),
+            Self::Invalid(error) => Err(CursorRejection(Some(error))),
+        }
+    }
+
     /// The id to resume after, when there is a usable one.
     pub fn last_event_id(&self) -> Option<&LastEventId> {
         match self {
@@ -212,6 +226,22 @@ impl RequestCursor {
         }
     }
 }
+
+/// A request without a usable `Last-Event-ID`: missing (`None`), or unusable
+/// for the reason given. Adapters answer it with `400 Bad Request`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CursorRejection(pub Option<LastEventIdError>);
+
+impl fmt::Display for CursorRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            None => f.write_str("missing Last-Event-ID"),
+            Some(error) => fmt::Display::fmt(error, f),
+        }
+    }
+}
+
+impl Error for CursorRejection {}
 
 impl From<Result<Option<LastEventId>, LastEventIdError>> for RequestCursor {
     fn from(parsed: Result<Option<LastEventId>, LastEventIdError>) -> Self {

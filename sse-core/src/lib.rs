@@ -49,6 +49,8 @@ pub use body::{Encodable, InfallibleStream, KeepAlive, KeepAliveTimer, LastSentI
 pub use encoded::EncodedEvent;
 pub use event::Event;
 pub use field::{EventId, FieldName, InvalidField, InvalidFieldKind};
-pub use last_event_id::{LAST_EVENT_ID, LastEventId, LastEventIdError, RequestCursor};
+pub use last_event_id::{
+    CursorRejection, LAST_EVENT_ID, LastEventId, LastEventIdError, RequestCursor,
+};
 pub use response::{SSE_HEADERS, X_ACCEL_BUFFERING, response_builder, sse_response};
 pub use text::Text;

@@ -3,9 +3,7 @@
 use std::convert::Infallible;
 use std::future::{Ready, ready};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
@@ -13,97 +11,57 @@ use http::{Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use pin_project_lite::pin_project;
-use sse_core::hub::{Hub, SubscribeError, Subscription};
-use sse_core::{InfallibleStream, KeepAlive, RequestCursor, SseBody, Text};
+use sse_core::hub::{Endpoint, EndpointBody, Hub, SubscribeError};
+use sse_core::{RequestCursor, Text};
 use tower_service::Service;
 
 /// Serves topics of a [`Hub`] as an event stream, resuming from each
 /// request's cursor (the `Last-Event-ID` header, or the `lastEventId` query
 /// parameter; read from the [`RequestCursor`] extension when
 /// [`ParseLastEventIdLayer`](crate::last_event_id::ParseLastEventIdLayer) ran
-/// first). A cursor that cannot be honoured gets the hub's gap signal.
+/// first). A cursor that cannot be honoured gets the hub's gap signal. How
+/// each stream runs (retry, lifetime, keep-alive) is an [`Endpoint`]'s.
 ///
 /// ```
-/// use sse_core::hub::Hub;
+/// use std::time::Duration;
+/// use sse_core::hub::{Endpoint, Hub};
 /// use sse_tower::HubService;
 ///
 /// let hub = Hub::new();
 /// let events = HubService::new(hub.clone(), ["chat"]);
+/// let configured = HubService::from(Endpoint::new(hub, ["chat"]).retry(Duration::from_secs(2)));
 /// // axum:  Router::new().route_service("/events", events)
 /// // hyper: serve it with hyper_util's TowerToHyperService
-/// # drop(events);
+/// # drop((events, configured));
 /// ```
 ///
 /// When the hub is closed it answers `503 Service Unavailable` with
 /// `Retry-After`; for a topic the hub does not have (and does not create) it
 /// answers `404 Not Found`.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct HubService {
-    hub: Hub,
-    topics: Arc<[Text]>,
-    retry: Option<Duration>,
-    max_lifetime: Option<Duration>,
-    keep_alive: Option<KeepAlive>,
+    endpoint: Endpoint,
 }
 
 impl HubService {
-    /// Serves `topics` of `hub`.
+    /// Serves `topics` of `hub`, with the [`Endpoint`] defaults.
     pub fn new<T: Into<Text>>(hub: Hub, topics: impl IntoIterator<Item = T>) -> Self {
-        Self {
-            hub,
-            topics: topics.into_iter().map(Into::into).collect(),
-            retry: None,
-            max_lifetime: None,
-            keep_alive: None,
-        }
-    }
-
-    /// Sets the keep-alive interval and comment (15 s and an empty comment
-    /// unless set).
-    #[must_use]
-    pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
-        self.keep_alive = Some(keep_alive);
-        self
-    }
-
-    /// Sends `retry:` first, lengthened at random by up to a half so that
-    /// clients that lose the server together come back spread out.
-    #[must_use]
-    pub fn retry(mut self, base: Duration) -> Self {
-        self.retry = Some(base);
-        self
-    }
-
-    /// Ends each stream after about `lifetime` (shortened at random by up to a
-    /// tenth); clients reconnect with their last id and lose nothing.
-    #[must_use]
-    pub fn max_lifetime(mut self, lifetime: Duration) -> Self {
-        self.max_lifetime = Some(lifetime);
-        self
+        Self::from(Endpoint::new(hub, topics))
     }
 
     fn respond(&self, cursor: RequestCursor) -> Response<HubBody> {
-        let topics: Vec<&str> = self.topics.iter().map(Text::as_str).collect();
-        let subscription = match self.hub.subscribe_with(&topics, cursor) {
-            Ok(subscription) => subscription,
-            Err(error) => return error_response(&error),
-        };
-        let subscription = match self.retry {
-            Some(retry) => subscription.retry(retry),
-            None => subscription,
-        };
-        let subscription = match self.max_lifetime {
-            Some(lifetime) => subscription.max_lifetime(lifetime),
-            None => subscription,
-        };
-        let body = subscription.into_body();
-        let body = match &self.keep_alive {
-            Some(keep_alive) => body.keep_alive(keep_alive.clone()),
-            None => body,
-        };
-        sse_core::sse_response(HubBody {
-            kind: Kind::Events { body },
-        })
+        match self.endpoint.open(cursor) {
+            Ok(body) => sse_core::sse_response(HubBody {
+                kind: Kind::Events { body },
+            }),
+            Err(error) => error_response(&error),
+        }
+    }
+}
+
+impl From<Endpoint> for HubService {
+    fn from(endpoint: Endpoint) -> Self {
+        Self { endpoint }
     }
 }
 
@@ -144,16 +102,6 @@ impl<B> Service<Request<B>> for HubService {
     }
 }
 
-impl std::fmt::Debug for HubService {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HubService")
-            .field("topics", &self.topics)
-            .field("retry", &self.retry)
-            .field("max_lifetime", &self.max_lifetime)
-            .finish_non_exhaustive()
-    }
-}
-
 pin_project! {
     /// Response body of [`HubService`]: the event stream, or an error message.
     pub struct HubBody {
@@ -167,7 +115,7 @@ pin_project! {
     enum Kind {
         Events {
             #[pin]
-            body: SseBody<InfallibleStream<Subscription>>,
+            body: EndpointBody,
         },
         Error {
             #[pin]

@@ -10,7 +10,7 @@ use http::Request;
 use http_body_util::{BodyExt, Empty};
 use sse_core::Event;
 use sse_core::decode::{DecodedEvent, Decoder};
-use sse_core::hub::Hub;
+use sse_core::hub::{Endpoint, Hub};
 use sse_tower::HubService;
 use sse_tower::last_event_id::ParseLastEventIdLayer;
 use support::{http1, http2, next_data, serve};
@@ -121,7 +121,7 @@ async fn a_closed_hub_answers_503_and_an_unknown_topic_404() {
 async fn a_client_that_disconnects_releases_its_subscription() {
     let hub = Hub::new();
     let server = serve(
-        HubService::new(hub.clone(), ["chat"]).retry(Duration::from_secs(1)),
+        HubService::from(Endpoint::new(hub.clone(), ["chat"]).retry(Duration::from_secs(1))),
         WAIT,
     )
     .await;

@@ -4,9 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes, BytesMut, ServiceConfig};
 use actix_web::{HttpResponse, Responder};
-use example_chat_common::{
-    ChatError, MAX_MESSAGE_BYTES, PAGE, RETRY, TOPIC, parse_message, published,
-};
+use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE, TOPIC, parse_message, published};
 use futures_util::StreamExt;
 use sse_actix::HubEndpoint;
 use sse_core::hub::Hub;
@@ -14,9 +12,7 @@ use sse_core::hub::Hub;
 /// `GET /`, `GET /events` and `POST /messages` over `hub`.
 pub fn routes(hub: Hub) -> impl FnOnce(&mut ServiceConfig) {
     move |config| {
-        let events = HubEndpoint::new(hub.clone(), [TOPIC])
-            .retry(RETRY)
-            .keep_alive(example_chat_common::keep_alive());
+        let events = HubEndpoint::from(example_chat_common::endpoint(hub.clone()));
         config
             .app_data(web::Data::new(hub))
             .route("/", web::get().to(page))

@@ -14,9 +14,7 @@ use sse_tower::HubService;
 
 /// `GET /`, `GET /events` and `POST /messages` over `hub`.
 pub fn app(hub: Hub) -> Router {
-    let events = HubService::new(hub.clone(), [TOPIC])
-        .retry(example_chat_common::RETRY)
-        .keep_alive(example_chat_common::keep_alive());
+    let events = HubService::from(example_chat_common::endpoint(hub.clone()));
     Router::new()
         .route("/", get(|| async { Html(PAGE) }))
         .route_service("/events", events)

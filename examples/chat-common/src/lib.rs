@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use sse_core::Event;
-use sse_core::hub::{Hub, LogLimits, PublishError};
+use sse_core::hub::{Endpoint, Hub, LogLimits, PublishError};
 
 /// The page served at `/`.
 pub const PAGE: &str = include_str!("page.html");
@@ -40,14 +40,15 @@ pub fn hub() -> Hub {
         .build()
 }
 
-/// How long clients wait before reconnecting (spread at random above it).
-pub const RETRY: Duration = Duration::from_secs(2);
-
-/// How often an idle stream sends a keep-alive comment. Short, because some
-/// servers (actix-web) notice that a client has gone only when they next
-/// write to it: this bounds how long a departed client's subscription lives.
-pub fn keep_alive() -> sse_core::KeepAlive {
-    sse_core::KeepAlive::new().interval(Duration::from_secs(3))
+/// `GET /events` of a chat: the [`TOPIC`] of `hub`; clients wait about 2 s
+/// before reconnecting (spread at random above it); an idle stream sends a
+/// keep-alive comment every 3 s. Short, because some servers (actix-web)
+/// notice that a client has gone only when they next write to it: this
+/// bounds how long a departed client's subscription lives.
+pub fn endpoint(hub: Hub) -> Endpoint {
+    Endpoint::new(hub, [TOPIC])
+        .retry(Duration::from_secs(2))
+        .keep_alive(sse_core::KeepAlive::new().interval(Duration::from_secs(3)))
 }
 
 /// The port from the `PORT` environment variable, or `default`.

@@ -14,7 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use sse_core::Event;
-use sse_core::hub::Hub;
+use sse_core::hub::{Endpoint, Hub};
 use sse_tower::HubService;
 use sse_tower::last_event_id::ParseLastEventIdLayer;
 use sse_tower::response::SseResponseLayer;
@@ -37,7 +37,7 @@ async fn route(
         *response.status_mut() = StatusCode::NOT_FOUND;
         return Ok(response);
     }
-    let events = HubService::new(hub, [TOPIC]).retry(Duration::from_secs(2));
+    let events = HubService::from(Endpoint::new(hub, [TOPIC]).retry(Duration::from_secs(2)));
     let response = events.oneshot(request).await?;
     Ok(response.map(BodyExt::boxed_unsync))
 }

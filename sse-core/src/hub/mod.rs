@@ -83,6 +83,7 @@
 //! when the hub is built; naming another one is then an error.
 
 mod config;
+mod endpoint;
 mod error;
 mod gap;
 mod handle;
@@ -95,6 +96,7 @@ mod topic;
 mod wakers;
 
 pub use self::config::{LagPolicy, LogLimits};
+pub use self::endpoint::{Endpoint, EndpointBody};
 pub use self::error::{PublishError, SubscribeError, TopicError};
 pub use self::gap::{Gap, GapReason};
 pub use self::handle::{Hub, HubBuilder, MAX_TOPIC_NAME_BYTES};
