@@ -1,8 +1,9 @@
 //! The chat's HTTP interface, served on 127.0.0.1 by actix-web in a thread of
 //! its own and checked by the suite both chat servers share.
 
-use actix_web::{App, HttpServer};
 use example_chat_common::suite;
+
+mod common;
 
 /// Serves the app on a free port; its base URL.
 fn start() -> String {
@@ -10,21 +11,7 @@ fn start() -> String {
 }
 
 fn start_with(hub: sse_core::hub::Hub) -> String {
-    let (address_tx, address_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || {
-                App::new().configure(example_actix_chat::routes(hub.clone()))
-            })
-            .workers(1)
-            .disable_signals()
-            .bind(("127.0.0.1", 0))
-            .expect("bind");
-            address_tx.send(server.addrs()[0]).expect("address");
-            server.run().await
-        })
-    });
-    format!("http://{}", address_rx.recv().expect("the server starts"))
+    format!("http://{}", common::start_with(hub))
 }
 
 #[tokio::test]
