@@ -20,7 +20,9 @@ pub fn spread(base: Duration, spread: f64) -> Duration {
     // spread reconnects, with no dependency.
     let bits = RandomState::new().build_hasher().finish();
     let unit = (bits >> 11) as f64 / (1u64 << 53) as f64;
-    base.mul_f64(1.0 + spread.max(0.0) * unit)
+    let factor = 1.0 + spread.max(0.0) * unit;
+    // Saturates instead of panicking: `Duration::MAX` means "never".
+    Duration::try_from_secs_f64(base.as_secs_f64() * factor).unwrap_or(Duration::MAX)
 }
 
 /// A duration between `base * (1 - spread)` and `base`, chosen at random: a
@@ -41,6 +43,13 @@ pub fn shorten(base: Duration, spread: f64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_durations_saturate_instead_of_panicking() {
+        assert_eq!(spread(Duration::MAX, 0.5), Duration::MAX);
+        assert!(shorten(Duration::MAX, 0.1) <= Duration::MAX);
+        assert_eq!(spread(Duration::ZERO, 0.5), Duration::ZERO);
+    }
 
     #[test]
     fn stays_in_range_and_varies() {

@@ -579,3 +579,79 @@ async fn an_unusable_cursor_in_a_request_gets_a_gap_not_a_silent_fresh_start() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_eviction_in_one_topic_does_not_hide_events_another_still_holds() {
+    // Found in review: the gap in "a" used to drop "both", still in "b". The
+    // hub cannot tell that the event "a" evicted is the one "b" holds, so a
+    // cautious gap may come first; but nothing is dropped and its id skips
+    // nothing.
+    let hub = Hub::builder()
+        .log_limits(LogLimits::new().max_events(1))
+        .build();
+    let zero = Position::new(hub.epoch(), 0).to_string();
+    hub.publish_to(&["a", "b"], Event::new().data("both"))
+        .await
+        .unwrap();
+    hub.publish("a", Event::new().data("a2")).await.unwrap();
+    let mut subscription = hub.subscribe(&["a", "b"], cursor(&zero)).unwrap();
+    let events = decode(&ready(&mut subscription));
+    let (gaps, delivered): (Vec<_>, Vec<_>) = events.iter().partition(|e| e.event_type() == "gap");
+    let data: Vec<_> = delivered.iter().map(|e| e.data()).collect();
+    assert_eq!(data, ["both", "a2"], "nothing dropped");
+    for gap in gaps {
+        assert_eq!(
+            gap.last_event_id(),
+            zero,
+            "the gap's id skips no retained event"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_gap_in_one_topic_moves_the_cursor_only_past_what_is_really_gone() {
+    let hub = Hub::builder()
+        .log_limits(LogLimits::new().max_events(1))
+        .build();
+    let zero = Position::new(hub.epoch(), 0).to_string();
+    hub.publish("a", Event::new().data("a1")).await.unwrap();
+    hub.publish("a", Event::new().data("a2")).await.unwrap(); // evicts a1
+    hub.publish("b", Event::new().data("b3")).await.unwrap();
+    let mut subscription = hub.subscribe(&["a", "b"], cursor(&zero)).unwrap();
+    let events = decode(&ready(&mut subscription));
+    assert_eq!(events[0].event_type(), "gap");
+    assert!(
+        events[0].last_event_id().ends_with("-1"),
+        "the gap covers a1 only"
+    );
+    let rest: Vec<_> = events[1..].iter().map(DecodedEvent::data).collect();
+    assert_eq!(rest, ["a2", "b3"]);
+}
+
+#[tokio::test]
+async fn an_event_larger_than_the_whole_log_is_refused() {
+    // Found in review: it used to be accepted, then evicted on append, and
+    // every subscriber was told it lagged.
+    let hub = Hub::builder()
+        .log_limits(LogLimits::new().max_bytes(100))
+        .build();
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    let error = hub
+        .publish("t", Event::new().data("x".repeat(200)))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, PublishError::TooLarge { limit: 100, .. }));
+    assert!(ready(&mut subscription).is_empty());
+    assert_eq!(hub.stats().lagged, 0);
+}
+
+#[tokio::test]
+async fn no_topic_can_be_created_once_the_hub_is_closed() {
+    let hub = Hub::new();
+    hub.close(None);
+    assert!(matches!(
+        hub.subscribe(&["new"], None),
+        Err(SubscribeError::Closed)
+    ));
+    assert!(hub.topic_names().is_empty());
+}

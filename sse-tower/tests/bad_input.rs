@@ -171,3 +171,32 @@ async fn every_kind_of_cursor_is_reported_never_a_failure() {
         RequestCursor::Invalid(LastEventIdError::ForbiddenCharacter)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_compressed_event_stream_is_passed_through_without_keep_alive() {
+    // Found in review: plain-text comments used to be written into a gzip body.
+    let layer = SseResponseLayer::new()
+        .keep_alive(sse_tower::response::KeepAlive::new().interval(Duration::from_millis(10)));
+    let service = ServiceBuilder::new()
+        .layer(layer)
+        .service(service_fn(|_: Request<()>| async {
+            let mut response = event_stream(http_body_util::StreamBody::new(
+                futures_util::stream::pending::<Result<Frame<Bytes>, Infallible>>(),
+            ));
+            response
+                .headers_mut()
+                .insert("content-encoding", HeaderValue::from_static("gzip"));
+            Ok::<_, Infallible>(response)
+        }));
+    let response = service.oneshot(Request::new(())).await.unwrap();
+    assert!(
+        response.headers().get("x-accel-buffering").is_none(),
+        "untouched"
+    );
+    let mut body = std::pin::pin!(response.into_body());
+    let waited = tokio::time::timeout(Duration::from_secs(60), body.frame()).await;
+    assert!(
+        waited.is_err(),
+        "nothing may be written into compressed bytes"
+    );
+}

@@ -55,7 +55,9 @@ impl LogLimits {
         self
     }
 
-    /// Refuses to publish an event whose encoding is larger than this.
+    /// Refuses to publish an event whose encoding is larger than this (or than
+    /// [`max_bytes`](LogLimits::max_bytes), if that is smaller: an event larger
+    /// than the whole log could never be read).
     pub const fn max_event_bytes(mut self, max: usize) -> Self {
         self.max_event_bytes = max;
         self

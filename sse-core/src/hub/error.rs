@@ -56,6 +56,8 @@ pub enum TopicError {
         /// The limit.
         limit: usize,
     },
+    /// The hub is closed: no topic can be used.
+    Closed,
 }
 
 impl fmt::Display for TopicError {
@@ -70,6 +72,7 @@ impl fmt::Display for TopicError {
             ),
             Self::Unknown(name) => write!(f, "no topic named {name:?}"),
             Self::TooMany { limit } => write!(f, "the hub already has its limit of {limit} topics"),
+            Self::Closed => f.write_str("the hub is closed"),
         }
     }
 }
@@ -83,7 +86,9 @@ impl SubscribeError {
     /// that cannot be one. Every adapter answers the same.
     pub fn status(&self) -> http::StatusCode {
         match self {
-            Self::Closed => http::StatusCode::SERVICE_UNAVAILABLE,
+            Self::Closed | Self::InvalidTopic(TopicError::Closed) => {
+                http::StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::InvalidTopic(TopicError::Unknown(_)) => http::StatusCode::NOT_FOUND,
             Self::InvalidTopic(_) => http::StatusCode::BAD_REQUEST,
         }

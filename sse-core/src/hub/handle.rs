@@ -274,11 +274,11 @@ impl Hub {
             inner.published_through.load(Ordering::Acquire) + 1,
         );
         let size = id_line_len(next) + body.len();
-        if size > inner.limits.max_event_bytes {
-            return Err(PublishError::TooLarge {
-                size,
-                limit: inner.limits.max_event_bytes,
-            });
+        // An event larger than a whole log would be evicted as it is appended:
+        // refused like one over the per-event limit.
+        let limit = inner.limits.max_event_bytes.min(inner.limits.max_bytes);
+        if size > limit {
+            return Err(PublishError::TooLarge { size, limit });
         }
         if topics.iter().any(|topic| topic.lock().closed) {
             return Err(PublishError::Closed);
@@ -302,6 +302,10 @@ impl Hub {
             let entry = Entry::new(position, &body, event_type, data);
             let mut states: Vec<MutexGuard<'_, TopicState>> =
                 topics.iter().map(|topic| topic.lock()).collect();
+            // Closed while the store was appending: no subscriber can read it.
+            if inner.closed.load(Ordering::Acquire) || states.iter().any(|state| state.closed) {
+                return Err(PublishError::Closed);
+            }
             for state in &mut states {
                 state.append(entry.clone(), &inner.limits, &mut wake);
             }
@@ -443,8 +447,13 @@ impl Hub {
     /// stream ends.
     pub fn close(&self, final_event: Option<Event>) {
         *lock(&self.inner.final_event) = final_event.map(Event::encode);
-        self.inner.closed.store(true, Ordering::Release);
-        let topics: Vec<_> = lock(&self.inner.topics).values().cloned().collect();
+        // Set under the topics' map, which `resolve` checks under the same
+        // lock: no topic can be created after this and escape the close.
+        let topics: Vec<_> = {
+            let topics = lock(&self.inner.topics);
+            self.inner.closed.store(true, Ordering::Release);
+            topics.values().cloned().collect()
+        };
         let mut wake = Vec::new();
         for topic in topics {
             let mut state = topic.lock();
@@ -487,6 +496,9 @@ impl Hub {
         sorted.sort_unstable();
         sorted.dedup();
         let mut topics = lock(&self.inner.topics);
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(TopicError::Closed);
+        }
         let mut resolved = Vec::with_capacity(sorted.len());
         for name in sorted {
             check_name(name)?;

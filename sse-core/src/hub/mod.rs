@@ -68,6 +68,12 @@
 //! application's gap handler returns (a snapshot); never a silent skip, and
 //! never the whole log by accident.
 //!
+//! In a subscription to several topics, a gap in one topic is signalled even
+//! when the events it evicted are still held by another subscribed topic (an
+//! event published to both): the hub does not remember which events a topic
+//! evicted. The signal may then be cautious, but no event is skipped: the
+//! gap's id moves the client past what is really gone, no further.
+//!
 //! # Storage
 //!
 //! Recent events of each topic are always in memory. Ids come from a

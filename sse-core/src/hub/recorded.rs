@@ -68,9 +68,12 @@ where
     /// log), and the client is served from that topic with `last_event_id`,
     /// so a client that reconnects first gets what it missed.
     ///
-    /// The stream is read only while the body is: to keep producing while no
-    /// client is connected, spawn [`Hub::record`] instead and serve the topic
-    /// with [`Hub::subscribe`].
+    /// The stream is read only while the body is, and each connection runs its
+    /// own stream: what it yields is published to the topic, where every
+    /// subscriber of the topic sees it. For content that several clients
+    /// share, or that must not be produced again when a client reconnects,
+    /// record it once with [`Hub::record`] (spawned) and serve the topic with
+    /// [`Hub::subscribe`].
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

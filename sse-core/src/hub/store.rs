@@ -25,6 +25,14 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// still has those events.
 ///
 /// [`MemoryStore`], the default, keeps nothing beyond the hub's log.
+///
+/// # Limits of this version
+///
+/// A hub reads nothing from its store when it is built: its sequence starts
+/// at 0 and its logs start empty, and it receives no events appended by other
+/// processes. A store kept across restarts, or shared by several processes,
+/// therefore needs a new epoch for each hub (as [`MemoryStore`] has) until
+/// the hub learns the store's head and a live feed from it.
 pub trait Store: Send + Sync + 'static {
     /// The epoch of every id this store gives.
     fn epoch(&self) -> Epoch;

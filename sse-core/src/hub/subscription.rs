@@ -54,9 +54,11 @@ impl<'a> PublishedEvent<'a> {
 }
 
 type Filter = Arc<dyn Fn(&PublishedEvent<'_>) -> bool + Send + Sync>;
-type Restored = Result<Option<Vec<(u64, Bytes)>>, StoreError>;
+/// What a replay round brought back: per subscribed topic, its events (or
+/// `None` when the store no longer has them all) and how far the round went.
+type Restored = Result<Vec<(usize, u64, Option<Vec<(u64, Bytes)>>)>, StoreError>;
 
-/// A replay from the store under way, for a gap in the in-memory log.
+/// A replay from the store under way, for gaps in the in-memory logs.
 struct Replay {
     future: Pin<Box<dyn Future<Output = Restored> + Send>>,
     reason: GapReason,
@@ -85,8 +87,13 @@ pub struct Subscription {
     first_read: bool,
     queued: VecDeque<EncodedEvent>,
     replay: Option<Replay>,
-    /// Events the store replayed, delivered before the log is read again.
-    restored: VecDeque<Entry>,
+    /// Events the store replayed, with the index of their topic, oldest
+    /// first; merged with the logs by sequence number.
+    restored: VecDeque<(Entry, usize)>,
+    /// Per topic, how far its evicted events have been dealt with (replayed
+    /// from the store, or signalled as a gap): a gap up to here is not raised
+    /// again.
+    handled: Vec<u64>,
     filter: Option<Filter>,
     on_gap: Option<GapHandler>,
     lifetime: Option<Duration>,
@@ -102,7 +109,11 @@ struct Subscribed {
 
 enum Read {
     Event(Candidate),
-    Gap { through: u64, topics: Vec<usize> },
+    /// Topics whose evicted events after the cursor have not been dealt with.
+    Gap {
+        through: u64,
+        topics: Vec<usize>,
+    },
     InFlight,
     Closed,
     Pending,
@@ -111,6 +122,7 @@ enum Read {
 struct Candidate {
     entry: Entry,
     topic: usize,
+    restored: bool,
 }
 
 impl Subscription {
@@ -137,6 +149,7 @@ impl Subscription {
             Some(Some(position)) if position.seq() > head => (head, Some(GapReason::Unknown)),
             Some(Some(position)) => (position.seq(), None),
         };
+        let handled = vec![0; topics.len()];
         let topics = topics
             .into_iter()
             .map(|topic| {
@@ -165,6 +178,7 @@ impl Subscription {
             queued: VecDeque::new(),
             replay: None,
             restored: VecDeque::new(),
+            handled,
             filter: None,
             on_gap: None,
             lifetime: None,
@@ -209,7 +223,9 @@ impl Subscription {
     /// returned events has an id, the last one gets the gap's
     /// [`resume_after`](Gap::resume_after), so that the client's
     /// `Last-Event-ID` moves past the gap. A handler that panics is replaced by
-    /// the default gap event (and the panic is logged).
+    /// the default gap event (and the panic is logged). A handler that returns
+    /// no event sends nothing: the client is not told and its cursor does not
+    /// move, so it meets the same gap when it reconnects.
     pub fn on_gap<F>(mut self, handler: F) -> Self
     where
         F: Fn(&Gap) -> Vec<Event> + Send + Sync + 'static,
@@ -265,8 +281,9 @@ impl Subscription {
             if let Some(now) = now {
                 state.evict(limits, now);
             }
-            if self.cursor < state.evicted_through {
-                gap_through = gap_through.max(state.evicted_through);
+            let evicted = state.evicted_through;
+            if self.cursor < evicted && self.handled[index] < evicted {
+                gap_through = gap_through.max(evicted);
                 gapped.push(index);
                 continue;
             }
@@ -276,12 +293,31 @@ impl Subscription {
                         best = Some(Candidate {
                             entry: entry.clone_for(with_meta),
                             topic: index,
+                            restored: false,
                         });
                     }
                 }
                 Some(_) => in_flight = true,
                 None if state.closed => closed = true,
                 None => state.wakers.register(subscribed.slot, cx.waker()),
+            }
+        }
+        // Replayed events merge with the logs, oldest first; an event that was
+        // in several topics comes once (whichever copy is read first).
+        while self
+            .restored
+            .front()
+            .is_some_and(|(entry, _)| entry.seq <= self.cursor)
+        {
+            self.restored.pop_front();
+        }
+        if let Some((entry, topic)) = self.restored.front() {
+            if best.as_ref().is_none_or(|best| entry.seq < best.entry.seq) {
+                best = Some(Candidate {
+                    entry: entry.clone(),
+                    topic: *topic,
+                    restored: true,
+                });
             }
         }
         if gap_through > 0 {
@@ -300,28 +336,31 @@ impl Subscription {
         }
     }
 
-    /// Asks the store for the events of `topics` after the cursor, up to and
-    /// including `through`.
+    /// Asks the store for the evicted events of `topics`, each from where it
+    /// was last dealt with, in a round of at most one log's worth of sequence
+    /// numbers per topic, so that memory stays bounded however old the cursor.
     fn start_replay(&mut self, topics: &[usize], reason: GapReason, through: u64) {
         let store = self.hub.store.clone();
-        let names: Vec<Text> = topics
+        let round = self.hub.limits.max_events as u64;
+        let requests: Vec<(usize, Text, u64, u64)> = topics
             .iter()
-            .map(|&i| self.topics[i].topic.name.clone())
+            .map(|&index| {
+                let after = self.cursor.max(self.handled[index]);
+                let until = through.min(after.saturating_add(round));
+                (index, self.topics[index].topic.name.clone(), after, until)
+            })
             .collect();
-        let after = self.cursor;
         let future = async move {
-            let mut events = Vec::new();
-            for name in &names {
-                match store.replay(name, after, through + 1).await? {
-                    Some(found) => events.extend(found),
-                    None => return Ok(None),
-                }
+            let mut rounds = Vec::with_capacity(requests.len());
+            for (index, name, after, until) in requests {
+                let events = store.replay(&name, after, until.saturating_add(1)).await?;
+                let events = events.map(|mut events| {
+                    events.retain(|(seq, _)| *seq > after && *seq <= until);
+                    events
+                });
+                rounds.push((index, until, events));
             }
-            // An event in several topics comes back once per topic.
-            events.retain(|(seq, _)| *seq > after && *seq <= through);
-            events.sort_by_key(|(seq, _)| *seq);
-            events.dedup_by_key(|(seq, _)| *seq);
-            Ok(Some(events))
+            Ok(rounds)
         };
         self.replay = Some(Replay {
             future: Box::pin(future),
@@ -332,38 +371,84 @@ impl Subscription {
     }
 
     fn finish_replay(&mut self, replay: Replay, restored: Restored) {
-        match restored {
-            Ok(Some(events)) => {
-                tracing::debug!(
-                    count = events.len(),
-                    through = replay.through,
-                    "replayed from the store"
-                );
-                let with_meta = self.filter.is_some();
-                for (seq, body) in events {
-                    let position = Position::new(self.hub.epoch, seq);
-                    let (event_type, data) = if with_meta {
-                        describe(&body)
-                    } else {
-                        (None, None)
-                    };
-                    self.restored
-                        .push_back(Entry::new(position, &body, event_type, data));
-                }
-                self.cursor = replay.through;
-            }
-            Ok(None) => self.gap_at(replay.reason, replay.through, replay.requested),
+        let rounds = match restored {
+            Ok(rounds) => rounds,
             Err(error) => {
                 tracing::warn!(%error, "replay from the store failed; signalling a gap");
-                self.gap_at(replay.reason, replay.through, replay.requested);
+                Vec::new()
+            }
+        };
+        let complete = !rounds.is_empty() && rounds.iter().all(|(_, _, events)| events.is_some());
+        if !complete {
+            // The store cannot fill the gap: every gapped topic is dealt with
+            // up to `through` by the signal.
+            for index in 0..self.topics.len() {
+                let evicted = self.topics[index].topic.lock().evicted_through;
+                if self.cursor < evicted {
+                    self.handled[index] = self.handled[index].max(replay.through);
+                }
+            }
+            self.gap_at(replay.reason, replay.through, replay.requested);
+            return;
+        }
+        let with_meta = self.filter.is_some();
+        let mut restored = Vec::new();
+        for (index, until, events) in rounds {
+            self.handled[index] = self.handled[index].max(until);
+            for (seq, body) in events.unwrap_or_default() {
+                let position = Position::new(self.hub.epoch, seq);
+                let (event_type, data) = if with_meta {
+                    describe(&body)
+                } else {
+                    (None, None)
+                };
+                restored.push((Entry::new(position, &body, event_type, data), index));
             }
         }
+        tracing::debug!(
+            count = restored.len(),
+            through = replay.through,
+            "replayed from the store"
+        );
+        restored.extend(self.restored.drain(..));
+        restored.sort_by_key(|(entry, _)| entry.seq);
+        restored.dedup_by_key(|(entry, _)| entry.seq);
+        self.restored = restored.into();
+        // Whatever was asked for was given back: the client's cursor stays
+        // valid, and the next read merges these events with the logs (or
+        // starts the next round, still as part of the client's resume).
+        self.first_read = replay.requested.is_some();
+        self.requested = replay.requested;
     }
 
-    /// Moves the cursor past a gap and signals it.
+    /// Signals a gap, moving the cursor only as far as no retained event is
+    /// skipped: to `through`, or to just before the oldest event still held in
+    /// any subscribed topic, whichever comes first.
     fn gap_at(&mut self, reason: GapReason, through: u64, requested: Option<LastEventId>) {
-        self.cursor = through;
-        let gap = self.gap(reason, through, requested);
+        let next = self
+            .topics
+            .iter()
+            .filter_map(|subscribed| {
+                subscribed
+                    .topic
+                    .lock()
+                    .first_after(self.cursor)
+                    .map(|entry| entry.seq)
+            })
+            .chain(self.restored.front().map(|(entry, _)| entry.seq))
+            .min();
+        let resume_after = match next {
+            Some(next) => through.min(next - 1),
+            None => through,
+        }
+        .max(self.cursor);
+        self.cursor = resume_after;
+        let requested = if reason == GapReason::Lagged {
+            None
+        } else {
+            requested
+        };
+        let gap = self.gap(reason, resume_after, requested);
         self.signal_gap(&gap);
     }
 
@@ -481,14 +566,6 @@ impl Stream for Subscription {
                     }
                 }
             }
-            if let Some(entry) = this.restored.pop_front() {
-                // Replayed events are checked against the first topic: the
-                // store does not say which of the subscribed topics it came from.
-                if let Some(event) = this.deliver(entry, 0) {
-                    return Poll::Ready(Some(event));
-                }
-                continue;
-            }
             if let Some(reason) = this.start_gap.take() {
                 this.first_read = false;
                 let requested = this.requested.take();
@@ -501,6 +578,9 @@ impl Stream for Subscription {
             match read {
                 Read::Event(candidate) => {
                     this.cursor = candidate.entry.seq;
+                    if candidate.restored {
+                        this.restored.pop_front();
+                    }
                     if let Some(event) = this.deliver(candidate.entry, candidate.topic) {
                         return Poll::Ready(Some(event));
                     }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use http::header::{
-    CACHE_CONTROL, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue,
+    CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderName,
+    HeaderValue,
 };
 use http::{HeaderMap, Response};
 use pin_project_lite::pin_project;
@@ -46,7 +47,9 @@ where
         let response = ready!(this.inner.poll(cx))?;
         let config = this.config.take();
         let response = match config {
-            Some(config) if is_event_stream(response.headers()) => {
+            Some(config)
+                if is_event_stream(response.headers()) && !is_encoded(response.headers()) =>
+            {
                 let mut response = response.map(|body| SseResponseBody::stream(body, &config));
                 fix_headers(response.headers_mut());
                 response
@@ -75,6 +78,15 @@ pub(crate) fn is_event_stream(headers: &HeaderMap) -> bool {
     };
     let essence = value.split(';').next().unwrap_or_default().trim();
     essence.eq_ignore_ascii_case("text/event-stream")
+}
+
+/// A `Content-Encoding` other than `identity`: the body's bytes are not the
+/// event stream itself (a compressor ran first), so no boundary can be found
+/// in them and nothing may be written between them.
+pub(crate) fn is_encoded(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_ENCODING)
+        .is_some_and(|value| !value.as_bytes().eq_ignore_ascii_case(b"identity"))
 }
 
 /// Headers that only make sense for one HTTP/1.1 connection; HTTP/2 forbids them.

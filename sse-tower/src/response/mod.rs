@@ -54,7 +54,9 @@
 //!
 //! - tower-http's `CompressionLayer`: its default predicate leaves
 //!   `text/event-stream` uncompressed, so events reach the client as they are
-//!   sent. Put this layer inside it or outside it; either works.
+//!   sent. A stream that arrives here compressed anyway (`Content-Encoding`
+//!   other than `identity`) is passed through untouched: no event boundary
+//!   can be found in compressed bytes, so no keep-alive or ending is applied.
 //! - tower-http's `TimeoutLayer` (and tower's `timeout`): they time the
 //!   response future, which resolves when the headers are ready, so a healthy
 //!   stream is not cut. Use `max_lifetime` to bound a stream's length.
