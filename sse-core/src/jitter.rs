@@ -21,8 +21,11 @@ pub fn spread(base: Duration, spread: f64) -> Duration {
     let bits = RandomState::new().build_hasher().finish();
     let unit = (bits >> 11) as f64 / (1u64 << 53) as f64;
     let factor = 1.0 + spread.max(0.0) * unit;
-    // Saturates instead of panicking: `Duration::MAX` means "never".
-    Duration::try_from_secs_f64(base.as_secs_f64() * factor).unwrap_or(Duration::MAX)
+    // Saturates instead of panicking: `Duration::MAX` means "never". The
+    // float may round a little below `base`; the promise is "not below".
+    Duration::try_from_secs_f64(base.as_secs_f64() * factor)
+        .unwrap_or(Duration::MAX)
+        .max(base)
 }
 
 /// A duration between `base * (1 - spread)` and `base`, chosen at random: a
@@ -36,13 +39,28 @@ pub fn spread(base: Duration, spread: f64) -> Duration {
 /// assert!(lifetime >= Duration::from_secs(90) && lifetime <= Duration::from_secs(100));
 /// ```
 pub fn shorten(base: Duration, spread: f64) -> Duration {
-    let extra = self::spread(base, spread.clamp(0.0, 1.0)) - base;
+    let extra = self::spread(base, spread.clamp(0.0, 1.0)).saturating_sub(base);
     base.saturating_sub(extra)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_f64_cannot_hold_exactly_stay_in_range() {
+        // Nanoseconds on a large number of seconds do not survive a round trip
+        // through f64: the result must still be within the promised bounds.
+        for secs in [1u64 << 33, 10_000_000_000, (1 << 52) + 1, u64::MAX / 2] {
+            for nanos in [1, 123_456_789, 999_999_999] {
+                let base = Duration::new(secs, nanos);
+                assert!(spread(base, 0.0) >= base);
+                assert!(spread(base, 0.5) >= base);
+                assert!(shorten(base, 0.1) <= base);
+                assert!(shorten(base, 0.0) <= base);
+            }
+        }
+    }
 
     #[test]
     fn huge_durations_saturate_instead_of_panicking() {

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes, BytesMut, ServiceConfig};
 use actix_web::{HttpResponse, Responder};
-use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE, TOPIC, parse_message, published};
+use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE};
 use futures_util::StreamExt;
 use sse_actix::HubEndpoint;
 use sse_core::hub::Hub;
@@ -28,23 +28,13 @@ async fn page() -> impl Responder {
 }
 
 async fn post_message(hub: web::Data<Hub>, body: web::Payload) -> HttpResponse {
-    let result = match read_limited(body).await {
-        Ok(body) => match parse_message(&body) {
-            Ok(event) => hub
-                .publish(TOPIC, event)
-                .await
-                .map_err(|error| ChatError::from_publish(&error)),
-            Err(error) => Err(error),
-        },
-        Err(error) => Err(error),
-    };
-    match result {
-        Ok(id) => json(StatusCode::OK, published(&id)),
-        Err(error) => json(
-            StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),
-            error.body(),
-        ),
-    }
+    let body = read_limited(body).await;
+    let body = body.as_deref().map_err(Clone::clone);
+    let (status, answer) = example_chat_common::post_message(&hub, body).await;
+    json(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        answer,
+    )
 }
 
 /// The body, read until one byte past the limit at most: an oversized body

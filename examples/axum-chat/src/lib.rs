@@ -8,7 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE, TOPIC, parse_message, published};
+use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE};
 use sse_core::hub::Hub;
 use sse_tower::HubService;
 
@@ -26,26 +26,18 @@ pub fn app(hub: Hub) -> Router {
 }
 
 async fn post_message(State(hub): State<Hub>, body: Result<Bytes, BytesRejection>) -> Response {
-    let result = match body {
-        Ok(body) => match parse_message(&body) {
-            Ok(event) => hub
-                .publish(TOPIC, event)
-                .await
-                .map_err(|error| ChatError::from_publish(&error)),
-            Err(error) => Err(error),
-        },
+    let body = match &body {
+        Ok(body) => Ok(&body[..]),
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Err(ChatError::too_large())
         }
         Err(rejection) => Err(ChatError::unreadable(rejection.body_text())),
     };
-    match result {
-        Ok(id) => json(StatusCode::OK, published(&id)),
-        Err(error) => json(
-            StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST),
-            error.body(),
-        ),
-    }
+    let (status, answer) = example_chat_common::post_message(&hub, body).await;
+    json(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        answer,
+    )
 }
 
 fn json(status: StatusCode, body: String) -> Response {

@@ -149,6 +149,23 @@ pub fn parse_message(body: &[u8]) -> Result<Event, ChatError> {
     }
 }
 
+/// `POST /messages` after the body was read (or refused while reading, for
+/// being too large or unreadable): checks the message, publishes it, and
+/// gives the status and JSON body to answer. Nothing is published on error.
+pub async fn post_message(hub: &Hub, body: Result<&[u8], ChatError>) -> (u16, String) {
+    let published_id = match body.and_then(parse_message) {
+        Ok(event) => hub
+            .publish(TOPIC, event)
+            .await
+            .map_err(|error| ChatError::from_publish(&error)),
+        Err(error) => Err(error),
+    };
+    match published_id {
+        Ok(id) => (200, published(&id)),
+        Err(error) => (error.status, error.body()),
+    }
+}
+
 /// `{"id": "<id>"}`: the answer to a published message.
 pub fn published(id: &impl std::fmt::Display) -> String {
     serde_json::json!({ "id": id.to_string() }).to_string()

@@ -438,7 +438,7 @@ impl Subscription {
             .chain(self.restored.front().map(|(entry, _)| entry.seq))
             .min();
         let resume_after = match next {
-            Some(next) => through.min(next - 1),
+            Some(next) => through.min(next.saturating_sub(1)),
             None => through,
         }
         .max(self.cursor);
