@@ -2,8 +2,11 @@
 //! actix-web-lab's SSE. Nothing here is published: see `benches/` and the
 //! workspace's `BENCHMARKS.md` for what is measured and the results.
 //!
-//! The library holds what several benchmarks share.
+//! The library holds what several benchmarks share, and the `sse-load`
+//! tool ([`load`]) that measures real servers over loopback.
 #![forbid(unsafe_code)]
+
+pub mod load;
 
 use std::pin::pin;
 

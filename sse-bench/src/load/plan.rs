@@ -1,0 +1,184 @@
+//! The sizes of every scenario: the full run and the smoke run.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Sizes, rates and time limits of one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// `full` or `smoke`.
+    pub name: &'static str,
+    /// Keep-alive interval of every stream, on every server.
+    pub keep_alive: Duration,
+    /// Worker threads of every server.
+    pub workers: usize,
+    /// Connections opened at once while connecting many.
+    pub connect_concurrency: usize,
+    /// How long opening all connections of a step may take.
+    pub connect_timeout: Duration,
+    /// Scenario 1.
+    pub throughput: ThroughputPlan,
+    /// Scenario 2.
+    pub fanout: FanoutPlan,
+    /// Scenario 3.
+    pub idle: IdlePlan,
+    /// Scenario 4.
+    pub churn: ChurnPlan,
+    /// Scenario 5.
+    pub slow: SlowPlan,
+}
+
+/// Scenario 1: one client, events as fast as the server sends them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThroughputPlan {
+    /// `(data bytes per event, events)`.
+    pub workloads: Vec<(usize, u64)>,
+    /// Runs of each; the median is reported.
+    pub repeats: usize,
+    /// The longest one run may take.
+    pub time_limit: Duration,
+}
+
+/// Scenario 2: many clients, one publisher at a fixed rate.
+#[derive(Debug, Clone, Serialize)]
+pub struct FanoutPlan {
+    /// Connected clients, one step each.
+    pub clients: Vec<usize>,
+    /// Events published.
+    pub events: u64,
+    /// Events per second.
+    pub rate: f64,
+    /// Data bytes per event.
+    pub size: usize,
+    /// How long after the last publish clients may take to receive it.
+    pub grace: Duration,
+}
+
+/// Scenario 3: idle connections.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdlePlan {
+    /// Connections, one step each (a step the open-file limit does not allow
+    /// is reported as skipped, with the reason).
+    pub connections: Vec<usize>,
+    /// Wait before each memory reading.
+    pub settle: Duration,
+    /// How long CPU use is measured while idle.
+    pub window: Duration,
+}
+
+/// Scenario 4: connect and disconnect.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChurnPlan {
+    /// Connections opened and closed per round.
+    pub connections: usize,
+    /// Rounds; memory is read after each.
+    pub rounds: usize,
+    /// Connections open at once.
+    pub concurrency: usize,
+}
+
+/// Scenario 5: one client stops reading.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlowPlan {
+    /// Clients that keep reading.
+    pub others: usize,
+    /// Events published.
+    pub events: u64,
+    /// Events per second.
+    pub rate: f64,
+    /// Data bytes per event.
+    pub size: usize,
+}
+
+impl Plan {
+    /// The full run: about ten minutes on two cores.
+    pub fn full() -> Self {
+        Self {
+            name: "full",
+            keep_alive: Duration::from_secs(5),
+            workers: 2,
+            connect_concurrency: 128,
+            connect_timeout: Duration::from_secs(120),
+            throughput: ThroughputPlan {
+                workloads: vec![(64, 2_000_000), (64 * 1024, 40_000)],
+                repeats: 3,
+                time_limit: Duration::from_secs(60),
+            },
+            fanout: FanoutPlan {
+                clients: vec![1_000, 10_000],
+                events: 200,
+                rate: 20.0,
+                size: 64,
+                grace: Duration::from_secs(10),
+            },
+            idle: IdlePlan {
+                connections: vec![10_000, 50_000],
+                settle: Duration::from_secs(2),
+                window: Duration::from_secs(10),
+            },
+            churn: ChurnPlan {
+                connections: 10_000,
+                rounds: 2,
+                concurrency: 64,
+            },
+            slow: SlowPlan {
+                others: 50,
+                events: 3_000,
+                rate: 400.0,
+                size: 8 * 1024,
+            },
+        }
+    }
+
+    /// Every scenario at a tiny size: seconds, to check that the tool and
+    /// every server work; its timings mean nothing.
+    pub fn smoke() -> Self {
+        Self {
+            name: "smoke",
+            keep_alive: Duration::from_millis(300),
+            workers: 2,
+            connect_concurrency: 16,
+            connect_timeout: Duration::from_secs(30),
+            throughput: ThroughputPlan {
+                workloads: vec![(64, 2_000), (64 * 1024, 20)],
+                repeats: 1,
+                time_limit: Duration::from_secs(30),
+            },
+            fanout: FanoutPlan {
+                clients: vec![20],
+                events: 20,
+                rate: 200.0,
+                size: 64,
+                grace: Duration::from_secs(10),
+            },
+            idle: IdlePlan {
+                connections: vec![20],
+                settle: Duration::from_millis(100),
+                window: Duration::from_millis(400),
+            },
+            churn: ChurnPlan {
+                connections: 40,
+                rounds: 1,
+                concurrency: 8,
+            },
+            slow: SlowPlan {
+                others: 4,
+                events: 40,
+                rate: 200.0,
+                size: 8 * 1024,
+            },
+        }
+    }
+
+    /// The source addresses clients connect from: 127.0.0.1, then 127.0.0.2
+    /// and on, one per 25,000 connections, since each source address has
+    /// its own ~28,000 ephemeral ports toward one server port.
+    pub fn sources(connections: usize) -> Vec<IpAddr> {
+        let count = connections.div_ceil(25_000).clamp(1, 250) as u8;
+        (1..=count)
+            .map(|last| IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
+            .collect()
+    }
+}

@@ -1,0 +1,194 @@
+//! A whole run: its results, the problems found in them, and the tables.
+
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+mod checks;
+mod tables;
+
+use super::impls::Impl;
+use super::plan::Plan;
+use super::scenario::churn::ChurnResult;
+use super::scenario::fanout::FanoutResult;
+use super::scenario::idle::IdleResult;
+use super::scenario::slow::SlowResult;
+use super::scenario::throughput::ThroughputResult;
+use super::scenario::{churn, fanout, idle, slow, throughput};
+
+/// One of the five scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// Events to one client, as fast as possible.
+    Throughput,
+    /// Many clients, one publisher.
+    Fanout,
+    /// Idle connections.
+    Idle,
+    /// Connect and disconnect.
+    Churn,
+    /// One client stops reading.
+    Slow,
+}
+
+impl Scenario {
+    /// All five, in order.
+    pub const ALL: [Scenario; 5] = [
+        Scenario::Throughput,
+        Scenario::Fanout,
+        Scenario::Idle,
+        Scenario::Churn,
+        Scenario::Slow,
+    ];
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Throughput => "throughput",
+            Scenario::Fanout => "fanout",
+            Scenario::Idle => "idle",
+            Scenario::Churn => "churn",
+            Scenario::Slow => "slow",
+        }
+    }
+}
+
+impl FromStr for Scenario {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        Scenario::ALL
+            .into_iter()
+            .find(|scenario| scenario.name() == name)
+            .ok_or_else(|| format!("unknown scenario {name:?}"))
+    }
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    /// The sizes used.
+    pub plan: Plan,
+    /// CPU, cores, memory.
+    pub machine: String,
+    /// When (UTC).
+    pub date: String,
+    /// The commit measured (`git describe --always --dirty`).
+    pub commit: String,
+    /// The command line.
+    pub command: String,
+    /// The implementations measured.
+    pub implementations: Vec<Impl>,
+    /// Scenario 1.
+    pub throughput: Vec<ThroughputResult>,
+    /// Scenario 2.
+    pub fanout: Vec<FanoutResult>,
+    /// Scenario 3.
+    pub idle: Vec<IdleResult>,
+    /// Scenario 4.
+    pub churn: Vec<ChurnResult>,
+    /// Scenario 5.
+    pub slow: Vec<SlowResult>,
+    /// Events lost, failed connections, subscribers that stayed: anything
+    /// that makes the run fail.
+    pub problems: Vec<String>,
+}
+
+impl Results {
+    /// Runs `scenarios` against `implementations`; `progress` hears of each
+    /// step as it starts.
+    pub fn run(
+        plan: Plan,
+        implementations: &[Impl],
+        scenarios: &[Scenario],
+        mut progress: impl FnMut(&str),
+    ) -> Self {
+        let mut results = Self {
+            machine: super::procfs::machine(),
+            date: command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+            commit: command_output("git", &["describe", "--always", "--dirty"]),
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            implementations: implementations.to_vec(),
+            throughput: Vec::new(),
+            fanout: Vec::new(),
+            idle: Vec::new(),
+            churn: Vec::new(),
+            slow: Vec::new(),
+            problems: Vec::new(),
+            plan,
+        };
+        for &scenario in scenarios {
+            for &kind in implementations {
+                if scenario != Scenario::Throughput
+                    && scenario != Scenario::Idle
+                    && !kind.publishes()
+                {
+                    continue;
+                }
+                progress(&format!("{} / {kind}", scenario.name()));
+                let plan = &results.plan;
+                match scenario {
+                    Scenario::Throughput => {
+                        let mut measured = throughput::run(kind, plan);
+                        results.throughput.append(&mut measured);
+                    }
+                    Scenario::Fanout => {
+                        let mut measured = fanout::run(kind, plan);
+                        results.fanout.append(&mut measured);
+                    }
+                    Scenario::Idle => {
+                        let mut measured = idle::run(kind, plan);
+                        results.idle.append(&mut measured);
+                    }
+                    Scenario::Churn => {
+                        let measured = churn::run(kind, plan);
+                        results.churn.push(measured);
+                    }
+                    Scenario::Slow => {
+                        let measured = slow::run(kind, plan);
+                        results.slow.push(measured);
+                    }
+                }
+            }
+        }
+        results.problems = checks::problems(&results);
+        results
+    }
+
+    /// The results as Markdown tables, with ratios to the peers.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Machine: {}. Date: {}. Commit: {}. Plan: {}.\n",
+            self.machine, self.date, self.commit, self.plan.name
+        );
+        tables::throughput(&mut out, &self.throughput);
+        tables::fanout(&mut out, &self.fanout);
+        tables::idle(&mut out, &self.idle);
+        tables::churn(&mut out, &self.churn);
+        tables::slow(&mut out, &self.slow);
+        if self.problems.is_empty() {
+            out.push_str("No problems: every event arrived, every connection opened, every subscriber left.\n");
+        } else {
+            out.push_str("Problems:\n\n");
+            for problem in &self.problems {
+                let _ = writeln!(out, "- {problem}");
+            }
+        }
+        out
+    }
+}
+
+/// The first line a command prints, or `unknown`.
+fn command_output(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .and_then(|output| String::from_utf8(output.stdout).ok())
+        .and_then(|text| text.lines().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
+}

@@ -1,0 +1,34 @@
+//! What the two axum servers (ours and the peer) share: serving a router
+//! and `/hold`.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures_util::stream;
+
+use super::{Config, LISTEN, tokio_runtime};
+use crate::load::Error;
+
+/// Serves `router` on [`LISTEN`] with `config.workers` tokio workers.
+pub(super) fn serve(
+    router: Router,
+    config: Config,
+    on_listen: impl FnOnce(SocketAddr),
+) -> Result<(), Error> {
+    tokio_runtime(config.workers)?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(LISTEN).await?;
+        on_listen(listener.local_addr()?);
+        axum::serve(listener, router).await?;
+        Ok(())
+    })
+}
+
+/// `GET /hold`: a streaming body that never sends a byte.
+pub(super) async fn hold() -> Response {
+    let body = Body::from_stream(stream::pending::<Result<Bytes, Infallible>>());
+    ([(header::CONTENT_TYPE, "text/plain")], body).into_response()
+}
