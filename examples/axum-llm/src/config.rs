@@ -1,0 +1,155 @@
+//! [`Config`]: the server's settings, from environment variables.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The port when `PORT` is not set.
+pub const DEFAULT_PORT: u16 = 3002;
+
+/// The demo's pause between tokens when `TOKEN_DELAY_MS` is not set: slow
+/// enough to watch the answer being typed.
+pub const DEFAULT_TOKEN_DELAY: Duration = Duration::from_millis(40);
+
+/// The model the page asks an upstream for when `UPSTREAM_MODEL` is not set.
+pub const DEFAULT_UPSTREAM_MODEL: &str = "gpt-4o-mini";
+
+/// How the server is set up.
+///
+/// | variable | meaning | default |
+/// | --- | --- | --- |
+/// | `PORT` | the port on 127.0.0.1 | 3002 |
+/// | `TOKEN_DELAY_MS` | the demo model's pause between tokens | 40 |
+/// | `UPSTREAM_URL` | an OpenAI-compatible API's base URL (`https://api.openai.com/v1`); set, the server is a proxy to it | unset: the demo model |
+/// | `UPSTREAM_API_KEY` | its key, sent as `Authorization: Bearer` | none (for local servers) |
+/// | `UPSTREAM_MODEL` | the model the page asks for in proxy mode | `gpt-4o-mini` |
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The port to listen on.
+    pub port: u16,
+    /// The demo model's pause between tokens.
+    pub token_delay: Duration,
+    /// The upstream API to proxy, if any.
+    pub upstream: Option<UpstreamConfig>,
+}
+
+/// Where a proxy sends its requests.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UpstreamConfig {
+    /// The API's base URL; requests go to `<base_url>/chat/completions`.
+    pub base_url: String,
+    /// The API key, if the upstream wants one.
+    pub api_key: Option<String>,
+    /// The model the page asks for.
+    pub model: String,
+}
+
+// By hand, so that the key stays out of logs.
+impl std::fmt::Debug for UpstreamConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamConfig")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<hidden>"))
+            .field("model", &self.model)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Reads the settings from the process's environment.
+    ///
+    /// # Errors
+    ///
+    /// When a variable is set to something it cannot be.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings from `var`, a lookup by variable name; empty values
+    /// count as unset.
+    ///
+    /// ```
+    /// use example_axum_llm::config::Config;
+    ///
+    /// let config = Config::from_vars(|name| match name {
+    ///     "UPSTREAM_URL" => Some("http://127.0.0.1:11434/v1".to_owned()),
+    ///     _ => None,
+    /// })
+    /// .unwrap();
+    /// assert_eq!(config.port, 3002);
+    /// assert_eq!(config.upstream.unwrap().model, "gpt-4o-mini");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When a variable is set to something it cannot be.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let var = |name: &str| var(name).filter(|value| !value.is_empty());
+        let port = number(var("PORT"), "PORT", DEFAULT_PORT)?;
+        let token_delay = match var("TOKEN_DELAY_MS") {
+            None => DEFAULT_TOKEN_DELAY,
+            delay_ms => Duration::from_millis(number(delay_ms, "TOKEN_DELAY_MS", 0)?),
+        };
+        let upstream = var("UPSTREAM_URL").map(|base_url| UpstreamConfig {
+            base_url,
+            api_key: var("UPSTREAM_API_KEY"),
+            model: var("UPSTREAM_MODEL").unwrap_or_else(|| DEFAULT_UPSTREAM_MODEL.to_owned()),
+        });
+        Ok(Self {
+            port,
+            token_delay,
+            upstream,
+        })
+    }
+}
+
+fn number<T: FromStr>(value: Option<String>, name: &str, default: T) -> Result<T, String> {
+    match value {
+        None => Ok(default),
+        Some(value) => value
+            .parse()
+            .map_err(|_| format!("{name} must be a whole number, not {value:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, String> {
+        Config::from_vars(|name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+    }
+
+    #[test]
+    fn defaults_and_settings() {
+        let defaults = config(&[]).unwrap();
+        assert_eq!(defaults.port, DEFAULT_PORT);
+        assert_eq!(defaults.token_delay, DEFAULT_TOKEN_DELAY);
+        assert!(defaults.upstream.is_none());
+
+        let set = config(&[
+            ("PORT", "8080"),
+            ("TOKEN_DELAY_MS", "0"),
+            ("UPSTREAM_URL", "https://api.openai.com/v1"),
+            ("UPSTREAM_API_KEY", "sk-secret"),
+            ("UPSTREAM_MODEL", "gpt-4.1-nano"),
+        ])
+        .unwrap();
+        assert_eq!(set.port, 8080);
+        assert_eq!(set.token_delay, Duration::ZERO);
+        let upstream = set.upstream.unwrap();
+        assert_eq!(upstream.api_key.as_deref(), Some("sk-secret"));
+        assert_eq!(upstream.model, "gpt-4.1-nano");
+        assert!(!format!("{upstream:?}").contains("sk-secret"));
+    }
+
+    #[test]
+    fn bad_numbers_are_refused() {
+        assert!(config(&[("PORT", "http")]).unwrap_err().contains("PORT"));
+        assert!(config(&[("PORT", "70000")]).is_err());
+        assert!(config(&[("TOKEN_DELAY_MS", "-1")]).is_err());
+    }
+}

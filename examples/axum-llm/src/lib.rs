@@ -1,0 +1,156 @@
+//! An LLM streaming server that speaks the two formats real clients already
+//! parse: OpenAI's chat completions and Anthropic's messages, streamed as
+//! Server-Sent Events with sse-core, or sent whole.
+//!
+//! - `POST /v1/chat/completions`: OpenAI's API (`chat.completion.chunk`
+//!   events ending with `data: [DONE]`).
+//! - `POST /v1/messages`: Anthropic's API (named events from `message_start`
+//!   to `message_stop`).
+//! - `GET /`: a page that streams an answer with `fetch`, and can stop it.
+//!
+//! The tokens come from the built-in [`demo`] model, or from a real
+//! OpenAI-compatible [`upstream`] API whose stream is read with sse-core's
+//! decoder and written again in the client's format (the proxy pattern).
+//!
+//! Run it with `cargo run -p example-axum-llm`; [`Config`] lists the
+//! settings.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let llm = example_axum_llm::Llm::demo(Duration::from_millis(40));
+//! let app: axum::Router = example_axum_llm::app(llm);
+//! ```
+
+mod anthropic;
+pub mod config;
+mod content;
+pub mod demo;
+pub mod error;
+pub mod generation;
+mod ids;
+mod openai;
+mod page;
+pub mod prompt;
+mod respond;
+pub mod upstream;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+pub use self::config::Config;
+use self::demo::{DEMO_MODEL, Demo};
+use self::error::ApiError;
+use self::generation::{Generation, Generations};
+use self::prompt::Prompt;
+use self::upstream::Upstream;
+
+/// The largest request body read, in bytes: room for a long conversation.
+/// A larger one is refused with `413`, in the API's error shape.
+pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+
+/// `GET /`, `POST /v1/chat/completions` and `POST /v1/messages`, answered
+/// by `llm`.
+pub fn app(llm: Llm) -> Router {
+    Router::new()
+        .route("/", get(page::page))
+        .route("/v1/chat/completions", post(openai::chat_completions))
+        .route("/v1/messages", post(anthropic::messages))
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .with_state(llm)
+}
+
+/// Where answers come from, and how many are being produced. Clones share
+/// both.
+#[derive(Debug, Clone)]
+pub struct Llm {
+    source: Arc<Source>,
+    generations: Generations,
+}
+
+#[derive(Debug)]
+enum Source {
+    Demo(Demo),
+    // Boxed: the client is large, the demo small.
+    Upstream {
+        upstream: Box<Upstream>,
+        model: String,
+    },
+}
+
+impl Llm {
+    /// Answers from the [`demo`] model, `delay` between tokens.
+    pub fn demo(delay: Duration) -> Self {
+        Self::with_source(Source::Demo(Demo::new(delay)))
+    }
+
+    /// Answers from `upstream`; the page asks it for `model`.
+    pub fn proxy(upstream: Upstream, model: impl Into<String>) -> Self {
+        Self::with_source(Source::Upstream {
+            upstream: Box::new(upstream),
+            model: model.into(),
+        })
+    }
+
+    /// The source `config` chooses: a proxy when it names an upstream, the
+    /// demo otherwise.
+    ///
+    /// # Errors
+    ///
+    /// When the upstream's URL or key cannot be used.
+    pub fn from_config(config: &Config) -> Result<Self, String> {
+        match &config.upstream {
+            None => Ok(Self::demo(config.token_delay)),
+            Some(upstream) => Ok(Self::proxy(Upstream::new(upstream)?, &upstream.model)),
+        }
+    }
+
+    fn with_source(source: Source) -> Self {
+        Self {
+            source: Arc::new(source),
+            generations: Generations::default(),
+        }
+    }
+
+    /// Starts answering `prompt`.
+    ///
+    /// # Errors
+    ///
+    /// `404` for a model the demo is not; the upstream's refusal, or `502` or
+    /// `504` when it fails, in proxy mode.
+    pub async fn generate(&self, prompt: &Prompt) -> Result<Generation, ApiError> {
+        match &*self.source {
+            Source::Demo(demo) => demo.generate(prompt, &self.generations),
+            Source::Upstream { upstream, .. } => upstream.generate(prompt, &self.generations).await,
+        }
+    }
+
+    /// The answers being produced now.
+    pub fn generations(&self) -> &Generations {
+        &self.generations
+    }
+
+    /// The model the page asks for: `demo`, or the upstream's.
+    pub fn default_model(&self) -> &str {
+        match &*self.source {
+            Source::Demo(_) => DEMO_MODEL,
+            Source::Upstream { model, .. } => model,
+        }
+    }
+
+    /// Where the answers come from, for people: the demo and its delay, or
+    /// the upstream's URL.
+    pub fn describe(&self) -> String {
+        match &*self.source {
+            Source::Demo(demo) => format!(
+                "the built-in demo model `{DEMO_MODEL}` ({} ms between tokens)",
+                demo.delay().as_millis()
+            ),
+            Source::Upstream { upstream, .. } => format!("the upstream {}", upstream.endpoint()),
+        }
+    }
+}
