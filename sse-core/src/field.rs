@@ -31,6 +31,13 @@ enum IdRepr {
     /// Only below zero: zero and up are `Number`, so that equal ids compare equal.
     Negative(i64),
     Text(Text),
+    /// A hub's `<epoch>-<seq>`: written when encoded, so that handing the id
+    /// of a published event to each of many subscribers costs no allocation
+    /// and no reference count.
+    Position {
+        epoch: u64,
+        seq: u64,
+    },
 }
 
 impl EventId {
@@ -53,8 +60,13 @@ impl EventId {
     pub fn as_u64(&self) -> Option<u64> {
         match &self.0 {
             IdRepr::Number(number) => Some(*number),
-            IdRepr::Negative(_) | IdRepr::Text(_) => None,
+            IdRepr::Negative(_) | IdRepr::Text(_) | IdRepr::Position { .. } => None,
         }
+    }
+
+    /// The id of a hub event: `epoch` in 12 hex digits, a dash, `seq`.
+    pub(crate) const fn position(epoch: u64, seq: u64) -> Self {
+        Self(IdRepr::Position { epoch, seq })
     }
 
     /// Appends the id's wire form (no field name) to `out`.
@@ -66,6 +78,11 @@ impl EventId {
                 push_decimal(out, number.unsigned_abs());
             }
             IdRepr::Text(text) => out.extend_from_slice(text.as_bytes()),
+            IdRepr::Position { epoch, seq } => {
+                push_hex12(out, *epoch);
+                out.extend_from_slice(b"-");
+                push_decimal(out, *seq);
+            }
         }
     }
 
@@ -79,6 +96,7 @@ impl EventId {
         match &self.0 {
             IdRepr::Number(_) | IdRepr::Negative(_) => 20,
             IdRepr::Text(text) => text.len(),
+            IdRepr::Position { .. } => POSITION_MAX_LEN,
         }
     }
 
@@ -89,6 +107,7 @@ impl EventId {
             IdRepr::Number(number) => decimal_len(*number),
             IdRepr::Negative(number) => 1 + decimal_len(number.unsigned_abs()),
             IdRepr::Text(text) => text.len(),
+            IdRepr::Position { seq, .. } => 12 + 1 + decimal_len(*seq),
         }
     }
 }
@@ -149,6 +168,7 @@ impl fmt::Display for EventId {
             IdRepr::Number(number) => fmt::Display::fmt(number, f),
             IdRepr::Negative(number) => fmt::Display::fmt(number, f),
             IdRepr::Text(text) => f.write_str(text),
+            IdRepr::Position { epoch, seq } => write!(f, "{epoch:012x}-{seq}"),
         }
     }
 }
@@ -159,6 +179,7 @@ impl fmt::Debug for EventId {
             IdRepr::Number(number) => f.debug_tuple("EventId").field(number).finish(),
             IdRepr::Negative(number) => f.debug_tuple("EventId").field(number).finish(),
             IdRepr::Text(text) => f.debug_tuple("EventId").field(text).finish(),
+            IdRepr::Position { .. } => f.debug_tuple("EventId").field(&self.to_string()).finish(),
         }
     }
 }
@@ -269,9 +290,36 @@ pub(crate) fn push_decimal(out: &mut BytesMut, mut number: u64) {
     out.extend_from_slice(&digits[start..]);
 }
 
+/// The longest wire form of a hub position: 12 hex digits, a dash, a `u64`.
+const POSITION_MAX_LEN: usize = 12 + 1 + 20;
+
+/// Appends the low 48 bits of `number` as 12 lowercase hex digits.
+fn push_hex12(out: &mut BytesMut, number: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; 12];
+    for (index, digit) in digits.iter_mut().enumerate() {
+        let shift = 4 * (11 - index);
+        *digit = HEX[((number >> shift) & 0xf) as usize];
+    }
+    out.extend_from_slice(&digits);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_position_id_is_written_like_its_display() {
+        for (epoch, seq) in [(0, 0), (0xab, 7), ((1 << 48) - 1, u64::MAX)] {
+            let id = EventId::position(epoch, seq);
+            let mut out = BytesMut::new();
+            id.write_to(&mut out);
+            assert_eq!(&out[..], format!("{epoch:012x}-{seq}").as_bytes());
+            assert_eq!(id.to_string(), format!("{epoch:012x}-{seq}"));
+            assert_eq!(id.wire_len(), out.len());
+            assert!(id.max_wire_len() >= out.len());
+        }
+    }
 
     #[test]
     fn decimal_matches_display() {

@@ -318,7 +318,7 @@ mod keep_alive {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn every_event_restarts_the_timer() {
+    async fn every_event_restarts_the_timer_and_a_burst_delays_it_at_most_a_quarter() {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut body = std::pin::pin!(
             SseBody::from_infallible_stream(ReceiverStream(rx))
@@ -332,6 +332,52 @@ mod keep_alive {
         // Idle from second 7: the comment is due at 17, not 10.
         assert_eq!(next_frame(&mut body).await, ":\n\n");
         assert_eq!(start.elapsed(), Duration::from_secs(17));
+
+        // A burst, frames at 24, 24.5, ... 26 s: the comment comes at least
+        // one interval after the last one, and at most a quarter more.
+        tokio::time::sleep(Duration::from_secs(7)).await;
+        for n in 0..5 {
+            tx.send(Event::new().data(format!("burst {n}"))).unwrap();
+            assert_eq!(next_frame(&mut body).await, format!("data: burst {n}\n\n"));
+            if n < 4 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+        let last_frame = start.elapsed();
+        assert_eq!(last_frame, Duration::from_secs(26));
+        assert_eq!(next_frame(&mut body).await, ":\n\n");
+        let silence = start.elapsed() - last_frame;
+        assert!(
+            silence >= Duration::from_secs(10) && silence <= Duration::from_millis(12_500),
+            "comment after {silence:?} of silence"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_that_is_never_idle_gets_no_comment_and_one_after_it_stops() {
+        // Always ready for 2,000 polls, one per 10 ms: 20 s of frames with a
+        // 1 s keep-alive, and no comment among them.
+        let events = stream::iter(0..2_000u64).then(|n| async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            Event::new().data(n.to_string())
+        });
+        let (tx, rx) = mpsc::unbounded_channel::<Event>();
+        let events = events.chain(ReceiverStream(rx));
+        let mut body = std::pin::pin!(
+            SseBody::from_infallible_stream(Box::pin(events))
+                .keep_alive(KeepAlive::new().interval(Duration::from_secs(1)))
+        );
+        for n in 0..2_000u64 {
+            assert_eq!(next_frame(&mut body).await, format!("data: {n}\n\n"));
+        }
+        let last_frame = tokio::time::Instant::now();
+        assert_eq!(next_frame(&mut body).await, ":\n\n");
+        let silence = last_frame.elapsed();
+        assert!(
+            silence >= Duration::from_secs(1) && silence <= Duration::from_millis(1_250),
+            "comment after {silence:?} of silence"
+        );
+        drop(tx);
     }
 
     #[tokio::test(start_paused = true)]

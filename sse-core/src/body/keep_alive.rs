@@ -78,8 +78,13 @@ pin_project! {
     /// uses it; so can any body that writes event streams of its own (a
     /// middleware, another framework's adapter).
     ///
-    /// Sending a frame only records the time; the sleep is moved when it
-    /// fires early, so a busy stream costs no timer operations per frame.
+    /// A comment comes after at least one interval of silence, and at most a
+    /// quarter of an interval later than that. The slack is what keeps busy
+    /// streams cheap: a frame sent shortly after another costs one flag
+    /// write, not a clock read or a timer operation, and the timer looks at
+    /// the flag every quarter interval while frames flow. A frame after a
+    /// quiet spell reads the clock once, so a lone event restarts the
+    /// interval exactly. An idle stream wakes once per interval.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
@@ -97,12 +102,18 @@ pin_project! {
     ///
     /// # Panics
     ///
-    /// Polling it with keep-alive set panics outside a tokio runtime with the
-    /// time driver enabled.
+    /// Polling it, or recording activity, with keep-alive set panics outside
+    /// a tokio runtime with the time driver enabled.
     #[derive(Debug)]
     pub struct KeepAliveTimer {
         config: Option<KeepAlive>,
-        last_activity: Option<Instant>,
+        // No frame was sent after this instant, except those `dirty` counts.
+        quiet_since: Option<Instant>,
+        // A frame was sent after `quiet_since` (only noted while watching).
+        dirty: bool,
+        // Frames are flowing: the sleep is at most a quarter interval away,
+        // and frames only set `dirty`.
+        watching: bool,
         #[pin]
         sleep: Option<Sleep>,
     }
@@ -113,7 +124,9 @@ impl KeepAliveTimer {
     pub fn new(config: Option<KeepAlive>) -> Self {
         Self {
             config,
-            last_activity: None,
+            quiet_since: None,
+            dirty: false,
+            watching: false,
             sleep: None,
         }
     }
@@ -124,9 +137,24 @@ impl KeepAliveTimer {
 
     /// Notes that a frame was sent now: the idle interval starts again.
     pub fn record_activity(self: Pin<&mut Self>) {
-        let this = self.project();
-        if this.config.is_some() {
-            *this.last_activity = Some(Instant::now());
+        let mut this = self.project();
+        let Some(config) = this.config.as_ref() else {
+            return;
+        };
+        if *this.watching {
+            *this.dirty = true;
+            return;
+        }
+        // The first frame after a quiet spell: its time is known exactly,
+        // and the timer looks again soon in case more frames follow.
+        let now = Instant::now();
+        let check = now + check_every(config.interval);
+        *this.quiet_since = Some(now);
+        *this.dirty = false;
+        *this.watching = true;
+        match this.sleep.as_mut().as_pin_mut() {
+            Some(sleep) => sleep.reset(check),
+            None => this.sleep.set(Some(tokio::time::sleep_until(check))),
         }
     }
 
@@ -139,24 +167,42 @@ impl KeepAliveTimer {
             return Poll::Pending;
         };
         loop {
-            let since = this.last_activity.unwrap_or_else(Instant::now);
-            let due = since
-                .checked_add(config.interval)
-                .unwrap_or(since + MAX_INTERVAL);
-            match this.sleep.as_mut().as_pin_mut() {
-                None => {
-                    *this.last_activity = Some(since);
-                    this.sleep.set(Some(tokio::time::sleep_until(due)));
-                }
-                Some(mut sleep) => {
-                    if sleep.deadline() != due {
-                        sleep.as_mut().reset(due);
-                    }
-                    ready!(sleep.poll(cx));
-                    *this.last_activity = Some(Instant::now());
-                    return Poll::Ready(config.comment.clone());
-                }
+            let Some(mut sleep) = this.sleep.as_mut().as_pin_mut() else {
+                let since = *this.quiet_since.get_or_insert_with(Instant::now);
+                this.sleep
+                    .set(Some(tokio::time::sleep_until(due(since, config.interval))));
+                continue;
+            };
+            ready!(sleep.as_mut().poll(cx));
+            // The deadline stands for "now": the timer fired at or after it,
+            // so the silence it measures is never longer than the real one.
+            let fired = sleep.deadline();
+            let since = this.quiet_since.get_or_insert(fired);
+            if std::mem::take(this.dirty) {
+                *since = fired;
+                sleep.reset(fired + check_every(config.interval));
+                continue;
             }
+            *this.watching = false;
+            let comment_due = due(*since, config.interval);
+            if fired < comment_due {
+                sleep.reset(comment_due);
+                continue;
+            }
+            *since = fired;
+            sleep.reset(due(fired, config.interval));
+            return Poll::Ready(config.comment.clone());
         }
     }
+}
+
+/// When a comment is due after silence since `since`.
+fn due(since: Instant, interval: Duration) -> Instant {
+    since.checked_add(interval).unwrap_or(since + MAX_INTERVAL)
+}
+
+/// How often the timer looks for frames while they flow: the slack of the
+/// comment's timing.
+fn check_every(interval: Duration) -> Duration {
+    interval / 4
 }

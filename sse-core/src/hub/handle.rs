@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::stats::Counters;
-use super::topic::{Entry, Topic, TopicState, id_line_len};
+use super::topic::{Entry, EntryMeta, Topic, TopicState, id_line_len};
 use super::{
     Epoch, HubStats, LagPolicy, LogLimits, MemoryStore, Position, PublishError, Store, StoreError,
     SubscribeError, Subscription, TopicError,
@@ -54,6 +54,10 @@ pub(crate) struct HubInner {
     /// pass an event that is still being appended.
     pub(crate) published_through: AtomicU64,
     pub(crate) closed: AtomicBool,
+    /// How many times a topic, or the hub, was closed: raised after the
+    /// closed topics' wakers are taken and before they are woken, so that a
+    /// subscriber that kept its waker in them reads again.
+    pub(crate) closings: AtomicU64,
     pub(crate) final_event: Mutex<Option<EncodedEvent>>,
     pub(crate) counters: Counters,
     /// Notified when the last subscriber leaves.
@@ -179,6 +183,7 @@ impl HubBuilder {
                 publish: Mutex::new(0),
                 published_through: AtomicU64::new(0),
                 closed: AtomicBool::new(false),
+                closings: AtomicU64::new(0),
                 final_event: Mutex::new(None),
                 counters: Counters::default(),
                 idle: Notify::new(),
@@ -262,8 +267,10 @@ impl Hub {
             return Err(PublishError::Closed);
         }
         let topics = self.resolve(names).map_err(PublishError::InvalidTopic)?;
-        let event_type = event.get_event().cloned();
-        let data = event.get_data().cloned();
+        let meta = Arc::new(EntryMeta {
+            event_type: event.get_event().cloned(),
+            data: event.get_data().cloned(),
+        });
         event.clear_id();
         let body = event.encode().into_bytes();
         let topic_names: Vec<Text> = topics.iter().map(|topic| topic.name.clone()).collect();
@@ -299,7 +306,7 @@ impl Hub {
                 ))));
             }
             let position = Position::new(inner.epoch, seq);
-            let entry = Entry::new(position, &body, event_type, data);
+            let entry = Entry::new(position, &body, meta.clone());
             let mut states: Vec<MutexGuard<'_, TopicState>> =
                 topics.iter().map(|topic| topic.lock()).collect();
             // Closed while the store was appending: no subscriber can read it.
@@ -438,6 +445,7 @@ impl Hub {
             state.closed = true;
             state.wakers.take_all(&mut wake);
         }
+        self.inner.closings.fetch_add(1, Ordering::AcqRel);
         tracing::debug!(topic = name, subscribers = wake.len(), "topic closed");
         wake.into_iter().for_each(std::task::Waker::wake);
     }
@@ -460,6 +468,7 @@ impl Hub {
             state.closed = true;
             state.wakers.take_all(&mut wake);
         }
+        self.inner.closings.fetch_add(1, Ordering::AcqRel);
         tracing::info!(subscribers = wake.len(), "hub closed");
         wake.into_iter().for_each(std::task::Waker::wake);
     }

@@ -95,6 +95,7 @@ mod gap;
 mod handle;
 mod position;
 mod recorded;
+mod slots;
 mod stats;
 mod store;
 mod subscription;

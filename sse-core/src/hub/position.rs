@@ -6,7 +6,7 @@ use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::{EventId, Text};
+use crate::EventId;
 
 /// Identifies one run of a hub (one process, or one shared store). Ids from
 /// another epoch are recognised as foreign instead of being mistaken for
@@ -92,8 +92,7 @@ impl Position {
 
     /// The position as an event id.
     pub fn to_event_id(&self) -> EventId {
-        EventId::new(Text::from(self.to_string()))
-            .unwrap_or_else(|_| unreachable!("hex, a dash and digits are a valid id"))
+        EventId::position(self.epoch.0, self.seq)
     }
 }
 

@@ -1,6 +1,10 @@
 //! [`HubStats`]: counters and gauges of a hub.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::handle::lock;
+use super::slots::Slots;
 
 /// A snapshot of a hub's counters (since it was built) and gauges (now).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,10 +31,38 @@ pub struct HubStats {
 pub(crate) struct Counters {
     pub(crate) subscribers: AtomicUsize,
     pub(crate) published: AtomicU64,
-    pub(crate) delivered: AtomicU64,
-    pub(crate) replayed: AtomicU64,
     pub(crate) gaps: AtomicU64,
     pub(crate) lagged: AtomicU64,
+    /// Deliveries of the subscribers that have left.
+    delivered: AtomicU64,
+    replayed: AtomicU64,
+    /// The delivery counts of the subscribers alive now.
+    live: Mutex<Slots<Arc<SubscriberCounts>>>,
+}
+
+/// One subscriber's deliveries. Only that subscriber writes them, with plain
+/// loads and stores: a counter shared by every subscriber would take an
+/// atomic read-modify-write per event and subscriber, on a cache line
+/// bounced between all the server's threads.
+#[derive(Debug, Default)]
+pub(crate) struct SubscriberCounts {
+    delivered: AtomicU64,
+    replayed: AtomicU64,
+}
+
+impl SubscriberCounts {
+    /// Counts one delivery. Only the owning subscriber calls it.
+    pub(crate) fn delivered(&self, replayed: bool) {
+        bump(&self.delivered);
+        if replayed {
+            bump(&self.replayed);
+        }
+    }
+}
+
+/// Adds one to a counter that only the caller writes.
+fn bump(counter: &AtomicU64) {
+    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }
 
 impl Counters {
@@ -38,13 +70,41 @@ impl Counters {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Registers a new subscriber's counts; the index is for [`Counters::leave`].
+    pub(crate) fn join(&self) -> (Arc<SubscriberCounts>, usize) {
+        let counts = Arc::new(SubscriberCounts::default());
+        let index = lock(&self.live).insert(Some(counts.clone()));
+        (counts, index)
+    }
+
+    /// Moves a leaving subscriber's counts into the totals, under the lock a
+    /// snapshot takes, so that they are counted exactly once.
+    pub(crate) fn leave(&self, index: usize) {
+        let mut live = lock(&self.live);
+        if let Some(counts) = live.remove(index) {
+            Self::add(&self.delivered, counts.delivered.load(Ordering::Relaxed));
+            Self::add(&self.replayed, counts.replayed.load(Ordering::Relaxed));
+        }
+    }
+
     pub(crate) fn snapshot(&self, topics: usize) -> HubStats {
+        let (mut delivered, mut replayed) = {
+            let live = lock(&self.live);
+            live.values().fold((0, 0), |(delivered, replayed), counts| {
+                (
+                    delivered + counts.delivered.load(Ordering::Relaxed),
+                    replayed + counts.replayed.load(Ordering::Relaxed),
+                )
+            })
+        };
+        delivered += self.delivered.load(Ordering::Relaxed);
+        replayed += self.replayed.load(Ordering::Relaxed);
         HubStats {
             topics,
             subscribers: self.subscribers.load(Ordering::Relaxed),
             published: self.published.load(Ordering::Relaxed),
-            delivered: self.delivered.load(Ordering::Relaxed),
-            replayed: self.replayed.load(Ordering::Relaxed),
+            delivered,
+            replayed,
             gaps: self.gaps.load(Ordering::Relaxed),
             lagged: self.lagged.load(Ordering::Relaxed),
         }

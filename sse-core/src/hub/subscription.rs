@@ -15,8 +15,8 @@ use futures_core::Stream;
 use tokio::time::{Instant, Sleep};
 
 use super::handle::{HubInner, lock};
-use super::stats::Counters;
-use super::topic::{Entry, Topic};
+use super::stats::{Counters, SubscriberCounts};
+use super::topic::{Entry, EntryMeta, ReadEntry, Topic};
 use super::{Gap, GapReason, LagPolicy, Position, StoreError};
 use crate::decode::Decoder;
 use crate::jitter::{shorten, spread};
@@ -89,7 +89,7 @@ pub struct Subscription {
     replay: Option<Replay>,
     /// Events the store replayed, with the index of their topic, oldest
     /// first; merged with the logs by sequence number.
-    restored: VecDeque<(Entry, usize)>,
+    restored: VecDeque<(ReadEntry, usize)>,
     /// Per topic, how far its evicted events have been dealt with (replayed
     /// from the store, or signalled as a gap): a gap up to here is not raised
     /// again.
@@ -100,6 +100,33 @@ pub struct Subscription {
     deadline: Option<Pin<Box<Sleep>>>,
     retry: Option<Duration>,
     finished: bool,
+    /// Set when the last locked read left this subscriber's waker in every
+    /// topic: until something is published or closed, a poll can answer
+    /// `Pending` without taking a lock.
+    armed: Option<Armed>,
+    counts: Arc<SubscriberCounts>,
+    counts_index: usize,
+}
+
+/// What [`Subscription::armed`] was armed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Armed {
+    /// The hub's count of closings when the read began.
+    closings: u64,
+    /// The registered waker, by identity only (see [`waker_identity`]).
+    waker: (usize, usize),
+}
+
+/// A waker's identity, as [`Waker::will_wake`](std::task::Waker::will_wake)
+/// compares it. Kept as numbers, not pointers, and only ever compared with
+/// the identity of a waker that is registered in every topic (so alive, its
+/// address not reused) until a publish or a close takes it out; either one
+/// disarms the subscriber first.
+fn waker_identity(waker: &std::task::Waker) -> (usize, usize) {
+    (
+        waker.data() as usize,
+        std::ptr::from_ref(waker.vtable()) as usize,
+    )
 }
 
 struct Subscribed {
@@ -120,7 +147,7 @@ enum Read {
 }
 
 struct Candidate {
-    entry: Entry,
+    entry: ReadEntry,
     topic: usize,
     restored: bool,
 }
@@ -162,6 +189,7 @@ impl Subscription {
             })
             .collect();
         hub.counters.subscribers.fetch_add(1, Ordering::AcqRel);
+        let (counts, counts_index) = hub.counters.join();
         tracing::debug!(
             cursor = requested.as_ref().map(LastEventId::as_str),
             gap = start_gap.map(GapReason::as_str),
@@ -185,6 +213,9 @@ impl Subscription {
             deadline: None,
             retry: None,
             finished: false,
+            armed: None,
+            counts,
+            counts_index,
         }
     }
 
@@ -266,7 +297,23 @@ impl Subscription {
         }
     }
 
+    /// Whether nothing can be read now and this subscriber will be woken when
+    /// something can, known without a lock: its waker is still in every
+    /// topic, and nothing was published or closed since it was put there.
+    fn idle_and_armed(&self, cx: &Context<'_>) -> bool {
+        let Some(armed) = self.armed else {
+            return false;
+        };
+        self.restored.is_empty()
+            && self.hub.published_through.load(Ordering::Acquire) <= self.cursor
+            && self.hub.closings.load(Ordering::Acquire) == armed.closings
+            && armed.waker == waker_identity(cx.waker())
+    }
+
     fn read(&mut self, cx: &mut Context<'_>) -> Read {
+        // Loaded before any topic is locked: a close that takes this
+        // subscriber's waker after the read has changed it.
+        let closings = self.hub.closings.load(Ordering::Acquire);
         let head = self.hub.published_through.load(Ordering::Acquire);
         let limits = &self.hub.limits;
         let now = limits.max_age.map(|_| Instant::now());
@@ -276,6 +323,7 @@ impl Subscription {
         let mut gapped = Vec::new();
         let mut in_flight = false;
         let mut closed = false;
+        let mut registered_everywhere = true;
         for (index, subscribed) in self.topics.iter().enumerate() {
             let mut state = subscribed.topic.lock();
             if let Some(now) = now {
@@ -287,21 +335,43 @@ impl Subscription {
                 gapped.push(index);
                 continue;
             }
-            match state.first_after(self.cursor) {
+            let newest = state.newest_seq();
+            // The waker goes in, under this lock, wherever nothing will be
+            // left to read once the candidate is: no event after the
+            // cursor, or only the one about to be read.
+            let drained = match state.first_after(self.cursor) {
                 Some(entry) if entry.seq <= head => {
                     if best.as_ref().is_none_or(|best| entry.seq < best.entry.seq) {
                         best = Some(Candidate {
-                            entry: entry.clone_for(with_meta),
+                            entry: entry.read(with_meta),
                             topic: index,
                             restored: false,
                         });
                     }
+                    newest == Some(entry.seq)
                 }
-                Some(_) => in_flight = true,
-                None if state.closed => closed = true,
-                None => state.wakers.register(subscribed.slot, cx.waker()),
+                Some(_) => {
+                    in_flight = true;
+                    false
+                }
+                None if state.closed => {
+                    closed = true;
+                    false
+                }
+                None => true,
+            };
+            // A closed topic takes no more wakers: its end must be read.
+            if drained && !state.closed {
+                state.wakers.register(subscribed.slot, cx.waker());
+            } else {
+                registered_everywhere = false;
             }
         }
+        self.armed =
+            (registered_everywhere && !in_flight && !closed && gapped.is_empty()).then(|| Armed {
+                closings,
+                waker: waker_identity(cx.waker()),
+            });
         // Replayed events merge with the logs, oldest first; an event that was
         // in several topics comes once (whichever copy is read first).
         while self
@@ -397,12 +467,13 @@ impl Subscription {
             self.handled[index] = self.handled[index].max(until);
             for (seq, body) in events.unwrap_or_default() {
                 let position = Position::new(self.hub.epoch, seq);
-                let (event_type, data) = if with_meta {
-                    describe(&body)
+                let meta = if with_meta {
+                    Arc::new(describe(&body))
                 } else {
-                    (None, None)
+                    Arc::default()
                 };
-                restored.push((Entry::new(position, &body, event_type, data), index));
+                let entry = Entry::new(position, &body, meta).read(with_meta);
+                restored.push((entry, index));
             }
         }
         tracing::debug!(
@@ -453,27 +524,27 @@ impl Subscription {
     }
 
     /// Delivers `entry` if the filter allows it.
-    fn deliver(&self, entry: Entry, topic: usize) -> Option<EncodedEvent> {
+    fn deliver(&self, entry: ReadEntry, topic: usize) -> Option<EncodedEvent> {
         if !self.allows(&entry, topic) {
             return None;
         }
-        let counters = &self.hub.counters;
-        Counters::add(&counters.delivered, 1);
-        if entry.seq <= self.replay_through {
-            Counters::add(&counters.replayed, 1);
-        }
-        Some(EncodedEvent::from_parts(entry.bytes, Some(entry.id)))
+        self.counts.delivered(entry.seq <= self.replay_through);
+        let id = Position::new(self.hub.epoch, entry.seq).to_event_id();
+        Some(EncodedEvent::from_parts(entry.bytes, Some(id)))
     }
 
-    fn allows(&self, entry: &Entry, topic: usize) -> bool {
+    fn allows(&self, entry: &ReadEntry, topic: usize) -> bool {
         let Some(filter) = &self.filter else {
             return true;
         };
         let event = PublishedEvent {
             topic: &self.topics[topic].topic.name,
             position: Position::new(self.hub.epoch, entry.seq),
-            event_type: entry.event_type.as_deref(),
-            data: entry.data.as_deref(),
+            event_type: entry
+                .meta
+                .as_ref()
+                .and_then(|meta| meta.event_type.as_deref()),
+            data: entry.meta.as_ref().and_then(|meta| meta.data.as_deref()),
         };
         match catch_unwind(AssertUnwindSafe(|| filter(&event))) {
             Ok(allowed) => allowed,
@@ -517,18 +588,18 @@ impl Subscription {
 }
 
 /// The event type and data of an encoded event, for a filter.
-fn describe(body: &[u8]) -> (Option<Text>, Option<Text>) {
+fn describe(body: &[u8]) -> EntryMeta {
     let mut decoder = Decoder::new();
     if decoder.push(body).is_err() {
-        return (None, None);
+        return EntryMeta::default();
     }
     match decoder.next_event() {
-        Some(event) => {
-            let event_type =
-                (event.event_type() != "message").then(|| Text::copy_from(event.event_type()));
-            (event_type, Some(Text::from(event.into_data())))
-        }
-        None => (None, None),
+        Some(event) => EntryMeta {
+            event_type: (event.event_type() != "message")
+                .then(|| Text::copy_from(event.event_type())),
+            data: Some(Text::from(event.into_data())),
+        },
+        None => EntryMeta::default(),
     }
 }
 
@@ -572,6 +643,9 @@ impl Stream for Subscription {
                 let gap = this.gap(reason, this.cursor, requested);
                 this.signal_gap(&gap);
                 continue;
+            }
+            if this.idle_and_armed(cx) {
+                return Poll::Pending;
             }
             let read = this.read(cx);
             let first_read = std::mem::replace(&mut this.first_read, false);
@@ -621,6 +695,7 @@ impl Stream for Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
+        self.hub.counters.leave(self.counts_index);
         for subscribed in &self.topics {
             let mut state = subscribed.topic.lock();
             state.wakers.remove(subscribed.slot);

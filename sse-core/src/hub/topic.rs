@@ -1,7 +1,7 @@
 //! A topic: its bounded log of encoded events and the subscribers waiting on it.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
 use bytes::{Bytes, BytesMut};
@@ -9,62 +9,61 @@ use tokio::time::Instant;
 
 use super::wakers::Wakers;
 use super::{LogLimits, Position};
-use crate::{EventId, Text};
+use crate::Text;
 
 /// One published event, as every subscriber of the topic reads it.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) seq: u64,
-    pub(crate) id: EventId,
     /// The whole encoded event, id included, shared by every reader.
     pub(crate) bytes: Bytes,
+    /// Its type and data, for subscriptions with a filter. Shared, so that a
+    /// reader's copy of an entry stays small: a fan-out moves one per
+    /// subscriber.
+    pub(crate) meta: Arc<EntryMeta>,
+    pub(crate) published_at: Instant,
+}
+
+/// What a filter sees of an event besides its id.
+#[derive(Debug, Default)]
+pub(crate) struct EntryMeta {
     pub(crate) event_type: Option<Text>,
     pub(crate) data: Option<Text>,
-    pub(crate) published_at: Instant,
 }
 
 impl Entry {
     /// The entry for the event `body` (encoded without an id) at `position`:
     /// its id line is written in front of the body, once, for every reader.
-    pub(crate) fn new(
-        position: Position,
-        body: &[u8],
-        event_type: Option<Text>,
-        data: Option<Text>,
-    ) -> Self {
-        let id = position.to_event_id();
+    pub(crate) fn new(position: Position, body: &[u8], meta: Arc<EntryMeta>) -> Self {
         let mut bytes = BytesMut::with_capacity(id_line_len(position) + body.len());
         bytes.extend_from_slice(b"id: ");
-        bytes.extend_from_slice(position.to_string().as_bytes());
+        position.to_event_id().write_to(&mut bytes);
         bytes.extend_from_slice(b"\n");
         bytes.extend_from_slice(body);
         Self {
             seq: position.seq(),
-            id,
             bytes: bytes.freeze(),
-            event_type,
-            data,
+            meta,
             published_at: Instant::now(),
         }
     }
 }
 
+/// An entry as one reader takes it: the metadata only when a filter will
+/// look at it.
+#[derive(Debug, Clone)]
+pub(crate) struct ReadEntry {
+    pub(crate) seq: u64,
+    pub(crate) bytes: Bytes,
+    pub(crate) meta: Option<Arc<EntryMeta>>,
+}
+
 impl Entry {
-    /// A copy for one reader: its type and data (shared by reference count,
-    /// but each clone is an atomic operation) only when a filter will look
-    /// at them.
-    pub(crate) fn clone_for(&self, with_meta: bool) -> Self {
-        Self {
+    pub(crate) fn read(&self, with_meta: bool) -> ReadEntry {
+        ReadEntry {
             seq: self.seq,
-            id: self.id.clone(),
             bytes: self.bytes.clone(),
-            event_type: if with_meta {
-                self.event_type.clone()
-            } else {
-                None
-            },
-            data: if with_meta { self.data.clone() } else { None },
-            published_at: self.published_at,
+            meta: with_meta.then(|| self.meta.clone()),
         }
     }
 }
@@ -149,6 +148,11 @@ impl TopicState {
         self.log.get(index)
     }
 
+    /// The sequence number of the newest event held.
+    pub(crate) fn newest_seq(&self) -> Option<u64> {
+        self.log.back().map(|entry| entry.seq)
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.log.len()
     }
@@ -174,8 +178,7 @@ mod tests {
             let entry = Entry::new(
                 Position::new(Epoch::from_bits(1), seq),
                 b"data: x\n\n",
-                None,
-                None,
+                Arc::default(),
             );
             state.append(entry, &limits, &mut wake);
         }

@@ -2,35 +2,22 @@
 
 use std::task::Waker;
 
+use super::slots::Slots;
+
 /// One slot per subscriber, reused after it leaves. Registering replaces the
 /// slot's waker, so a subscriber polled many times holds one waker, not many.
 #[derive(Debug, Default)]
 pub(crate) struct Wakers {
-    slots: Vec<Option<Waker>>,
-    free: Vec<usize>,
+    slots: Slots<Waker>,
 }
 
 impl Wakers {
     pub(crate) fn insert(&mut self) -> usize {
-        match self.free.pop() {
-            Some(slot) => slot,
-            None => {
-                self.slots.push(None);
-                self.slots.len() - 1
-            }
-        }
+        self.slots.insert(None)
     }
 
     pub(crate) fn remove(&mut self, slot: usize) {
-        if let Some(waker) = self.slots.get_mut(slot) {
-            *waker = None;
-            self.free.push(slot);
-        }
-        // Give memory back once most subscribers have left.
-        if self.free.len() == self.slots.len() && self.slots.capacity() > 64 {
-            self.slots = Vec::new();
-            self.free = Vec::new();
-        }
+        self.slots.remove(slot);
     }
 
     pub(crate) fn register(&mut self, slot: usize, waker: &Waker) {
@@ -45,7 +32,7 @@ impl Wakers {
     /// Moves every registered waker into `out`, to be woken once the lock is
     /// released.
     pub(crate) fn take_all(&mut self, out: &mut Vec<Waker>) {
-        out.extend(self.slots.iter_mut().filter_map(Option::take));
+        out.extend(self.slots.values_mut().filter_map(Option::take));
     }
 }
 
