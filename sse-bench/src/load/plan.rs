@@ -1,6 +1,7 @@
 //! The sizes of every scenario: the full run and the smoke run.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -44,12 +45,11 @@ pub struct ThroughputPlan {
 /// Scenario 2: many clients, one publisher at a fixed rate.
 #[derive(Debug, Clone, Serialize)]
 pub struct FanoutPlan {
-    /// Connected clients, one step each.
-    pub clients: Vec<usize>,
-    /// Events published.
-    pub events: u64,
-    /// Events per second.
-    pub rate: f64,
+    /// One step each: connected clients, events published, events per
+    /// second. The rate goes down as clients go up, so that deliveries per
+    /// second stay the same and the machine is not saturated: what is
+    /// measured is the fan-out of each event, not a queue.
+    pub steps: Vec<(usize, u64, f64)>,
     /// Data bytes per event.
     pub size: usize,
     /// How long after the last publish clients may take to receive it.
@@ -107,9 +107,7 @@ impl Plan {
                 time_limit: Duration::from_secs(60),
             },
             fanout: FanoutPlan {
-                clients: vec![1_000, 10_000],
-                events: 200,
-                rate: 20.0,
+                steps: vec![(1_000, 200, 20.0), (10_000, 40, 2.0)],
                 size: 64,
                 grace: Duration::from_secs(10),
             },
@@ -147,9 +145,7 @@ impl Plan {
                 time_limit: Duration::from_secs(30),
             },
             fanout: FanoutPlan {
-                clients: vec![20],
-                events: 20,
-                rate: 200.0,
+                steps: vec![(20, 20, 200.0)],
                 size: 64,
                 grace: Duration::from_secs(10),
             },
@@ -172,13 +168,22 @@ impl Plan {
         }
     }
 
-    /// The source addresses clients connect from: 127.0.0.1, then 127.0.0.2
-    /// and on, one per 25,000 connections, since each source address has
-    /// its own ~28,000 ephemeral ports toward one server port.
+    /// Fresh source addresses for `connections` clients: one per 25,000
+    /// connections, since each source address has its own ~28,000 ephemeral
+    /// ports toward one server port. Each call gets addresses no earlier
+    /// call got (127.1.x.y): connections closed by an earlier step leave
+    /// their ports in TIME_WAIT for a minute, and connecting from those
+    /// addresses again would make the system search for free ports, which
+    /// slows connecting down by orders of magnitude.
     pub fn sources(connections: usize) -> Vec<IpAddr> {
-        let count = connections.div_ceil(25_000).clamp(1, 250) as u8;
-        (1..=count)
-            .map(|last| IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let count = connections.div_ceil(25_000).max(1);
+        let first = NEXT.fetch_add(count, Ordering::Relaxed);
+        (first..first + count)
+            .map(|n| {
+                let n = n % (250 * 250);
+                IpAddr::V4(Ipv4Addr::new(127, 1, (n / 250) as u8, (n % 250 + 1) as u8))
+            })
             .collect()
     }
 }

@@ -71,9 +71,11 @@ fn fanout_latency(results: &Results, clients: usize, path: &Path) -> Result<(), 
         .fold(0.1f64, f64::max);
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE)?;
+    let (events, rate) = runs
+        .first()
+        .map_or((0, 0.0), |(_, run)| (run.events, run.rate));
     let title = format!(
-        "Fan-out to {clients} clients: publish-to-receive latency ({} events at {}/s)",
-        results.plan.fanout.events, results.plan.fanout.rate
+        "Fan-out to {clients} clients: publish-to-receive latency ({events} events at {rate}/s)"
     );
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 18))

@@ -1,7 +1,7 @@
 //! Scenario 4: connections to `/events` opened and closed in a loop; the
 //! server's subscriber count and memory before and after each round.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -68,10 +68,8 @@ fn measure(kind: Impl, plan: &Plan, result: &mut ChurnResult) -> Result<(), Erro
     let server = ServerProcess::start(kind, server_config(plan))?;
     let runtime = runtime()?;
     // Closing a connection leaves its port in TIME_WAIT for a minute: spread
-    // the rounds over several source addresses.
-    let sources: Vec<IpAddr> = (1..=4)
-        .map(|n| IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
-        .collect();
+    // the rounds over several fresh source addresses.
+    let sources = Plan::sources(4 * 25_000);
     // A departed client's stream may live until its next keep-alive write.
     let settle_limit = 3 * plan.keep_alive + Duration::from_secs(5);
     runtime.block_on(round(server.address(), 32, 8, &sources))?;

@@ -72,14 +72,14 @@ pub struct FanoutResult {
 /// Every fan-out step of the plan against `kind`.
 pub fn run(kind: Impl, plan: &Plan) -> Vec<FanoutResult> {
     plan.fanout
-        .clients
+        .steps
         .iter()
-        .map(|&clients| {
+        .map(|&(clients, events, rate)| {
             let step = Step {
                 clients,
                 publish: PublishPlan {
-                    events: plan.fanout.events,
-                    rate: plan.fanout.rate,
+                    events,
+                    rate,
                     size: plan.fanout.size,
                 },
                 grace: plan.fanout.grace,
