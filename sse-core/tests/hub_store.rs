@@ -50,6 +50,7 @@ impl Store for ArchiveStore {
         topic: &'a Text,
         after: u64,
         before: u64,
+        limit: usize,
     ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
         Box::pin(async move {
             tokio::task::yield_now().await; // a real store answers later
@@ -64,6 +65,7 @@ impl Store for ArchiveStore {
                         topics.contains(topic) && *seq > after && *seq < before
                     })
                     .map(|(_, seq, body)| (*seq, body.clone()))
+                    .take(limit)
                     .collect(),
             ))
         })
@@ -286,8 +288,9 @@ impl Store for SlowStore {
         topic: &'a Text,
         after: u64,
         before: u64,
+        limit: usize,
     ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
-        self.0.replay(topic, after, before)
+        self.0.replay(topic, after, before, limit)
     }
 }
 

@@ -45,10 +45,13 @@ pub(crate) struct HubInner {
     pub(crate) gap_event: Text,
     create_topics: bool,
     max_topics: usize,
-    topics: Mutex<HashMap<Text, Arc<Topic>>>,
+    pub(crate) topics: Mutex<HashMap<Text, Arc<Topic>>>,
+    /// The store is shared and reports every event through its feed: the
+    /// logs take events from the feed only, never from a local publish.
+    pub(crate) fed: bool,
     /// Held while an event is appended to its topics, so events enter every
     /// log in the order of their sequence numbers.
-    publish: Mutex<u64>,
+    pub(crate) publish: Mutex<u64>,
     /// Every event up to this sequence number is in all of its topics' logs.
     /// Readers read no further, so a subscriber to several topics can never
     /// pass an event that is still being appended.
@@ -161,15 +164,25 @@ impl HubBuilder {
     }
 
     /// The hub.
+    ///
+    /// # Panics
+    ///
+    /// With a store that has a [feed](Store::feed), outside a tokio runtime:
+    /// the feed runs on it.
     pub fn build(self) -> Hub {
+        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
+        let head = store.head();
+        let feed = store.feed();
         let topics = self
             .topics
             .into_iter()
             .filter(|name| check_name(name).is_ok())
-            .map(|name| (name.clone(), Arc::new(Topic::new(name))))
+            .map(|name| {
+                store.follow(&name, head);
+                (name.clone(), Arc::new(Topic::starting_after(name, head)))
+            })
             .collect();
-        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
-        Hub {
+        let hub = Hub {
             inner: Arc::new(HubInner {
                 epoch: store.epoch(),
                 store,
@@ -180,15 +193,20 @@ impl HubBuilder {
                 create_topics: self.create_topics,
                 max_topics: self.max_topics,
                 topics: Mutex::new(topics),
-                publish: Mutex::new(0),
-                published_through: AtomicU64::new(0),
+                fed: feed.is_some(),
+                publish: Mutex::new(head),
+                published_through: AtomicU64::new(head),
                 closed: AtomicBool::new(false),
                 closings: AtomicU64::new(0),
                 final_event: Mutex::new(None),
                 counters: Counters::default(),
                 idle: Notify::new(),
             }),
+        };
+        if let Some(feed) = feed {
+            tokio::spawn(super::feed::run(Arc::downgrade(&hub.inner), feed));
         }
+        hub
     }
 }
 
@@ -295,6 +313,14 @@ impl Hub {
             .append(&topic_names, &body)
             .await
             .map_err(PublishError::Store)?;
+        if inner.fed {
+            // Stored: the feed brings it to this process's logs, in the
+            // order every process sees.
+            Counters::add(&inner.counters.published, 1);
+            let position = Position::new(inner.epoch, seq);
+            tracing::trace!(id = %position, topics = ?names, "published to the shared store");
+            return Ok(position);
+        }
 
         let mut wake = Vec::new();
         let position = {
@@ -524,7 +550,17 @@ impl Hub {
                 });
             }
             let name = Text::copy_from(name);
-            let topic = Arc::new(Topic::new(name.clone()));
+            // With a shared store the topic may hold events from before this
+            // process knew it: its log starts at the current head, and older
+            // cursors are served from the store.
+            let start = if self.inner.fed {
+                let head = self.inner.published_through.load(Ordering::Acquire);
+                self.inner.store.follow(&name, head);
+                head
+            } else {
+                0
+            };
+            let topic = Arc::new(Topic::starting_after(name.clone(), start));
             topics.insert(name, topic.clone());
             resolved.push(topic);
         }

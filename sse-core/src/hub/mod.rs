@@ -91,6 +91,7 @@
 mod config;
 mod endpoint;
 mod error;
+mod feed;
 mod gap;
 mod handle;
 mod position;
@@ -110,5 +111,5 @@ pub use self::handle::{Hub, HubBuilder, MAX_TOPIC_NAME_BYTES};
 pub use self::position::{Epoch, Position};
 pub use self::recorded::{RecordError, Recorded};
 pub use self::stats::HubStats;
-pub use self::store::{MemoryStore, Store, StoreError, StoreFuture};
+pub use self::store::{FedEvent, Feed, FeedItem, MemoryStore, Store, StoreError, StoreFuture};
 pub use self::subscription::{PublishedEvent, Subscription};

@@ -8,12 +8,54 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
+use futures_core::Stream;
 
 use super::Epoch;
 use crate::Text;
 
 /// A future returned by a [`Store`].
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// What a shared store reports of the events appended by every process; see
+/// [`Store::feed`].
+pub type Feed = Pin<Box<dyn Stream<Item = FeedItem> + Send>>;
+
+/// One report of a [`Feed`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FeedItem {
+    /// Events appended to followed topics, by sequence number (an event in
+    /// several followed topics comes once per topic). Every event up to
+    /// `through` in the followed topics has now been reported: the hub lets
+    /// its readers go that far.
+    Events {
+        /// The events, oldest first.
+        events: Vec<FedEvent>,
+        /// How far the report is complete.
+        through: u64,
+    },
+    /// Events of `topic` up to `through` that were never reported can no
+    /// longer be read (the store trimmed them, or lost them, while the feed
+    /// was away). Subscribers behind it are told of a gap.
+    Lost {
+        /// The topic.
+        topic: Text,
+        /// The last sequence number that may be lost.
+        through: u64,
+    },
+}
+
+/// An event a [`Feed`] reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FedEvent {
+    /// Its sequence number.
+    pub seq: u64,
+    /// The followed topic it was appended to.
+    pub topic: Text,
+    /// The event, encoded without its `id` line, as [`Store::append`] was
+    /// given it.
+    pub event: Bytes,
+}
 
 /// The storage behind a hub's topics.
 ///
@@ -26,13 +68,16 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 ///
 /// [`MemoryStore`], the default, keeps nothing beyond the hub's log.
 ///
-/// # Limits of this version
+/// # Shared stores
 ///
-/// A hub reads nothing from its store when it is built: its sequence starts
-/// at 0 and its logs start empty, and it receives no events appended by other
-/// processes. A store kept across restarts, or shared by several processes,
-/// therefore needs a new epoch for each hub (as [`MemoryStore`] has) until
-/// the hub learns the store's head and a live feed from it.
+/// A store that several processes share (the `sse-redis` crate's, for one)
+/// also returns a [`Feed`]: the events every process appends, in one order.
+/// A hub with a feed appends to its logs only what the feed reports, so that
+/// every process holds the same events in the same order, and a client can
+/// resume on any of them; [`Hub::publish`](super::Hub::publish) then returns
+/// once the store has the event, and local subscribers receive it when the
+/// feed brings it back. The hub tells the store which topics to report with
+/// [`Store::follow`], and starts its sequence at [`Store::head`].
 pub trait Store: Send + Sync + 'static {
     /// The epoch of every id this store gives.
     fn epoch(&self) -> Epoch;
@@ -44,15 +89,36 @@ pub trait Store: Send + Sync + 'static {
     fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64>;
 
     /// The events of `topic` with sequence numbers strictly between `after`
-    /// and `before`, oldest first, each as `append` was given it. `None` when
-    /// the store no longer holds all of them: the subscriber is then told of
-    /// a gap.
+    /// and `before`, oldest first, each as `append` was given it, at most
+    /// `limit` of them (the hub asks again after the last one when there are
+    /// `limit`). `None` when the store no longer holds all of them: the
+    /// subscriber is then told of a gap.
     fn replay<'a>(
         &'a self,
         topic: &'a Text,
         after: u64,
         before: u64,
+        limit: usize,
     ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>>;
+
+    /// The sequence number the store had reached when the hub was built: its
+    /// readers start there. 0 unless the store is shared.
+    fn head(&self) -> u64 {
+        0
+    }
+
+    /// The events appended by every process sharing the store, if it is
+    /// shared. Called once, when the hub is built; the hub then runs it on
+    /// the tokio runtime it is built in.
+    fn feed(&self) -> Option<Feed> {
+        None
+    }
+
+    /// Asks the feed to report `topic` too, from after sequence number
+    /// `after`. Called when the hub creates the topic; must not block.
+    fn follow(&self, topic: &Text, after: u64) {
+        let _ = (topic, after);
+    }
 }
 
 /// A store that only numbers events: the hub's in-memory logs are all there
@@ -98,6 +164,7 @@ impl Store for MemoryStore {
         _topic: &'a Text,
         _after: u64,
         _before: u64,
+        _limit: usize,
     ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
         Box::pin(ready(Ok(None)))
     }

@@ -18,7 +18,6 @@ use super::handle::{HubInner, lock};
 use super::stats::{Counters, SubscriberCounts};
 use super::topic::{Entry, EntryMeta, ReadEntry, Topic};
 use super::{Gap, GapReason, LagPolicy, Position, StoreError};
-use crate::decode::Decoder;
 use crate::jitter::{shorten, spread};
 use crate::{EncodedEvent, Event, InfallibleStream, KeepAlive, LastEventId, SseBody, Text};
 
@@ -106,7 +105,15 @@ pub struct Subscription {
     armed: Option<Armed>,
     counts: Arc<SubscriberCounts>,
     counts_index: usize,
+    /// For a hub on a shared store: the client's cursor is newer than what
+    /// this process has seen yet (it was given by another process a moment
+    /// ago). Reading waits until then for the feed to catch up; a cursor
+    /// still ahead after that is unknown.
+    ahead: Option<(Instant, Option<Pin<Box<Sleep>>>)>,
 }
+
+/// How long a cursor ahead of a shared store's feed may wait for it.
+const AHEAD_WAIT: Duration = Duration::from_secs(2);
 
 /// What [`Subscription::armed`] was armed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,11 +174,16 @@ impl Subscription {
         requested: Option<LastEventId>,
     ) -> Self {
         let head = hub.published_through.load(Ordering::Acquire);
+        let mut ahead = None;
         let (cursor, start_gap) = match requested.as_ref().map(|id| Position::parse(id.as_str())) {
             None => (head, None),
             Some(None) => (head, Some(GapReason::Unknown)),
             Some(Some(position)) if position.epoch() != hub.epoch => {
                 (head, Some(GapReason::Foreign))
+            }
+            Some(Some(position)) if position.seq() > head && hub.fed => {
+                ahead = Some((Instant::now() + AHEAD_WAIT, None));
+                (position.seq(), None)
             }
             Some(Some(position)) if position.seq() > head => (head, Some(GapReason::Unknown)),
             Some(Some(position)) => (position.seq(), None),
@@ -216,6 +228,7 @@ impl Subscription {
             armed: None,
             counts,
             counts_index,
+            ahead,
         }
     }
 
@@ -407,29 +420,49 @@ impl Subscription {
     }
 
     /// Asks the store for the evicted events of `topics`, each from where it
-    /// was last dealt with, in a round of at most one log's worth of sequence
-    /// numbers per topic, so that memory stays bounded however old the cursor.
+    /// was last dealt with, at most one log's worth per topic per round, so
+    /// that memory stays bounded however old the cursor. A round ends, for
+    /// every topic, where the first topic to fill its share ended: the
+    /// events restored are then complete up to there, across topics.
     fn start_replay(&mut self, topics: &[usize], reason: GapReason, through: u64) {
         let store = self.hub.store.clone();
-        let round = self.hub.limits.max_events as u64;
-        let requests: Vec<(usize, Text, u64, u64)> = topics
+        let limit = self.hub.limits.max_events.max(1);
+        let requests: Vec<(usize, Text, u64)> = topics
             .iter()
             .map(|&index| {
                 let after = self.cursor.max(self.handled[index]);
-                let until = through.min(after.saturating_add(round));
-                (index, self.topics[index].topic.name.clone(), after, until)
+                (index, self.topics[index].topic.name.clone(), after)
             })
             .collect();
         let future = async move {
-            let mut rounds = Vec::with_capacity(requests.len());
-            for (index, name, after, until) in requests {
-                let events = store.replay(&name, after, until.saturating_add(1)).await?;
+            let mut answers = Vec::with_capacity(requests.len());
+            let mut round_end = through;
+            for (index, name, after) in requests {
+                let events = store
+                    .replay(&name, after, through.saturating_add(1), limit)
+                    .await?;
                 let events = events.map(|mut events| {
-                    events.retain(|(seq, _)| *seq > after && *seq <= until);
+                    events.retain(|(seq, _)| *seq > after && *seq <= through);
+                    events.truncate(limit);
+                    if events.len() == limit {
+                        if let Some((last, _)) = events.last() {
+                            round_end = round_end.min(*last);
+                        }
+                    }
                     events
                 });
-                rounds.push((index, until, events));
+                answers.push((index, events));
             }
+            let rounds = answers
+                .into_iter()
+                .map(|(index, events)| {
+                    let events = events.map(|mut events| {
+                        events.retain(|(seq, _)| *seq <= round_end);
+                        events
+                    });
+                    (index, round_end, events)
+                })
+                .collect();
             Ok(rounds)
         };
         self.replay = Some(Replay {
@@ -468,7 +501,7 @@ impl Subscription {
             for (seq, body) in events.unwrap_or_default() {
                 let position = Position::new(self.hub.epoch, seq);
                 let meta = if with_meta {
-                    Arc::new(describe(&body))
+                    Arc::new(EntryMeta::describe(&body))
                 } else {
                     Arc::default()
                 };
@@ -587,22 +620,6 @@ impl Subscription {
     }
 }
 
-/// The event type and data of an encoded event, for a filter.
-fn describe(body: &[u8]) -> EntryMeta {
-    let mut decoder = Decoder::new();
-    if decoder.push(body).is_err() {
-        return EntryMeta::default();
-    }
-    match decoder.next_event() {
-        Some(event) => EntryMeta {
-            event_type: (event.event_type() != "message")
-                .then(|| Text::copy_from(event.event_type())),
-            data: Some(Text::from(event.into_data())),
-        },
-        None => EntryMeta::default(),
-    }
-}
-
 impl Stream for Subscription {
     type Item = EncodedEvent;
 
@@ -643,6 +660,28 @@ impl Stream for Subscription {
                 let gap = this.gap(reason, this.cursor, requested);
                 this.signal_gap(&gap);
                 continue;
+            }
+            if let Some((until, sleep)) = this.ahead.as_mut() {
+                let head = this.hub.published_through.load(Ordering::Acquire);
+                if head >= this.cursor {
+                    this.ahead = None;
+                } else {
+                    let sleep =
+                        sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(*until)));
+                    if sleep.as_mut().poll(cx).is_ready() {
+                        // Not an id this store gave: start from here instead.
+                        this.ahead = None;
+                        this.cursor = head;
+                        this.first_read = false;
+                        let requested = this.requested.take();
+                        let gap = this.gap(GapReason::Unknown, head, requested);
+                        this.signal_gap(&gap);
+                        continue;
+                    }
+                    // Until then the reading below waits: nothing is
+                    // readable past the head, and its waker is registered.
+                    this.armed = None;
+                }
             }
             if this.idle_and_armed(cx) {
                 return Poll::Pending;

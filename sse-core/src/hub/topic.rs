@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use super::wakers::Wakers;
 use super::{LogLimits, Position};
 use crate::Text;
+use crate::decode::Decoder;
 
 /// One published event, as every subscriber of the topic reads it.
 #[derive(Debug, Clone)]
@@ -29,6 +30,24 @@ pub(crate) struct Entry {
 pub(crate) struct EntryMeta {
     pub(crate) event_type: Option<Text>,
     pub(crate) data: Option<Text>,
+}
+
+impl EntryMeta {
+    /// The event type and data of an encoded event (one a store gave back).
+    pub(crate) fn describe(body: &[u8]) -> Self {
+        let mut decoder = Decoder::new();
+        if decoder.push(body).is_err() {
+            return Self::default();
+        }
+        match decoder.next_event() {
+            Some(event) => Self {
+                event_type: (event.event_type() != "message")
+                    .then(|| Text::copy_from(event.event_type())),
+                data: Some(Text::from(event.into_data())),
+            },
+            None => Self::default(),
+        }
+    }
 }
 
 impl Entry {
@@ -92,10 +111,16 @@ pub(crate) struct TopicState {
 }
 
 impl Topic {
-    pub(crate) fn new(name: Text) -> Self {
+    /// A topic whose log starts after sequence number `seq`: a cursor older
+    /// than that is served from the store (for a store shared with other
+    /// processes, whose topics hold events from before this one existed).
+    pub(crate) fn starting_after(name: Text, seq: u64) -> Self {
         Self {
             name,
-            state: Mutex::default(),
+            state: Mutex::new(TopicState {
+                evicted_through: seq,
+                ..TopicState::default()
+            }),
         }
     }
 
@@ -146,6 +171,13 @@ impl TopicState {
         }
         let index = self.log.partition_point(|entry| entry.seq <= cursor);
         self.log.get(index)
+    }
+
+    /// Marks events up to `seq` as unreadable here: subscribers behind it
+    /// are told of a gap (or served from the store).
+    pub(crate) fn mark_lost(&mut self, seq: u64, wake: &mut Vec<Waker>) {
+        self.evicted_through = self.evicted_through.max(seq);
+        self.wakers.take_all(wake);
     }
 
     /// The sequence number of the newest event held.

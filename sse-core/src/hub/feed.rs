@@ -1,0 +1,66 @@
+//! The task that appends what a shared store's [`Feed`] reports to the logs.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+
+use super::handle::{HubInner, lock};
+use super::topic::{Entry, EntryMeta};
+use super::{FedEvent, Feed, FeedItem, Position};
+
+/// Runs until the feed ends or the hub is dropped. Holds the hub weakly, so
+/// that dropping every handle drops the hub (and its store, which ends the
+/// feed).
+pub(crate) async fn run(hub: Weak<HubInner>, mut feed: Feed) {
+    while let Some(item) = std::future::poll_fn(|cx| feed.as_mut().poll_next(cx)).await {
+        let Some(hub) = hub.upgrade() else {
+            return;
+        };
+        match item {
+            FeedItem::Events { events, through } => append(&hub, events, through),
+            FeedItem::Lost { topic, through } => {
+                tracing::warn!(%topic, through, "the store lost events; subscribers behind are told of a gap");
+                let topic = lock(&hub.topics).get(&topic).cloned();
+                if let Some(topic) = topic {
+                    let mut wake = Vec::new();
+                    topic.lock().mark_lost(through, &mut wake);
+                    wake.into_iter().for_each(std::task::Waker::wake);
+                }
+            }
+        }
+    }
+    tracing::debug!("store feed ended");
+}
+
+/// Appends reported events in order, then lets readers go to `through`.
+fn append(hub: &Arc<HubInner>, events: Vec<FedEvent>, through: u64) {
+    let mut wake = Vec::new();
+    {
+        let mut last_seq = lock(&hub.publish);
+        // One entry (and one copy of the bytes) per event and topic: each
+        // topic's log is its own.
+        let mut meta_by_seq: HashMap<u64, Arc<EntryMeta>> = HashMap::new();
+        for event in events {
+            let Some(topic) = lock(&hub.topics).get(&event.topic).cloned() else {
+                continue;
+            };
+            let meta = meta_by_seq
+                .entry(event.seq)
+                .or_insert_with(|| Arc::new(EntryMeta::describe(&event.event)))
+                .clone();
+            let entry = Entry::new(Position::new(hub.epoch, event.seq), &event.event, meta);
+            let mut state = topic.lock();
+            // Per topic, not against the hub's horizon: a topic followed a
+            // moment ago catches up with events the others have passed.
+            let is_new = state.newest_seq().is_none_or(|newest| event.seq > newest);
+            if is_new && !state.closed {
+                state.append(entry, &hub.limits, &mut wake);
+            }
+        }
+        if through > *last_seq {
+            *last_seq = through;
+            hub.published_through.store(through, Ordering::Release);
+        }
+    }
+    wake.into_iter().for_each(std::task::Waker::wake);
+}

@@ -1,0 +1,78 @@
+//! [`Keys`]: the Redis keys of one store, and the epoch its prefix gives.
+
+use sse_core::Text;
+use sse_core::hub::Epoch;
+
+/// The keys of a store under one prefix.
+#[derive(Debug, Clone)]
+pub(crate) struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub(crate) fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// The last sequence number given.
+    pub(crate) fn seq(&self) -> String {
+        format!("{}seq", self.prefix)
+    }
+
+    /// The first sequence number of the store's current lifetime: what is
+    /// older was lost (Redis was emptied) or never existed.
+    pub(crate) fn since(&self) -> String {
+        format!("{}since", self.prefix)
+    }
+
+    /// A stream with one entry per event, whatever its topics: the feed reads
+    /// it to know how far the sequence has gone.
+    pub(crate) fn all(&self) -> String {
+        format!("{}all", self.prefix)
+    }
+
+    /// The stream of one topic.
+    pub(crate) fn topic(&self, topic: &str) -> String {
+        format!("{}topic:{topic}", self.prefix)
+    }
+
+    /// The topic a key of [`Keys::topic`] names.
+    pub(crate) fn topic_of(&self, key: &[u8]) -> Option<Text> {
+        let name = key
+            .strip_prefix(self.prefix.as_bytes())?
+            .strip_prefix(b"topic:")?;
+        std::str::from_utf8(name).ok().map(Text::copy_from)
+    }
+
+    /// The epoch of every id under this prefix: the same in every process,
+    /// so that any of them recognises the others' ids, and different for
+    /// another prefix. (FNV-1a: stable across builds and platforms.)
+    pub(crate) fn epoch(&self) -> Epoch {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in self.prefix.bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        Epoch::from_bits(hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_round_trip_and_the_epoch_follows_the_prefix() {
+        let keys = Keys::new("app:");
+        assert_eq!(keys.topic("chat:room-1"), "app:topic:chat:room-1");
+        assert_eq!(
+            keys.topic_of(b"app:topic:chat:room-1").as_deref(),
+            Some("chat:room-1")
+        );
+        assert_eq!(keys.topic_of(b"other:topic:x"), None);
+        assert_eq!(keys.epoch(), Keys::new("app:").epoch());
+        assert_ne!(keys.epoch(), Keys::new("app2:").epoch());
+    }
+}

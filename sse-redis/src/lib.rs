@@ -1,0 +1,30 @@
+//! A Redis Streams [`Store`](sse_core::hub::Store) for the `sse-core` hub, so
+//! that several server processes share one replay log: a client that
+//! reconnects to another instance behind the load balancer resumes from its
+//! `Last-Event-ID` there.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use sse_core::Event;
+//! use sse_core::hub::Hub;
+//! use sse_redis::RedisStore;
+//!
+//! let store = RedisStore::builder("redis://127.0.0.1:6379/").connect().await?;
+//! let hub = Hub::builder().store(store).build();
+//! let id = hub.publish("news", Event::new().data("stored in Redis")).await?;
+//! println!("published {id}");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! See [`RedisStore`] for how events are stored, read and replayed, and what
+//! happens when Redis goes away.
+#![forbid(unsafe_code)]
+
+mod feed;
+mod keys;
+mod reply;
+mod scripts;
+mod store;
+
+pub use self::store::{RedisStore, RedisStoreBuilder};

@@ -1,0 +1,304 @@
+//! [`RedisStore`]: the hub's [`Store`] on Redis Streams.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, Value};
+use sse_core::Text;
+use sse_core::hub::{Epoch, Feed, Store, StoreError, StoreFuture};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::keys::Keys;
+use crate::reply;
+use crate::scripts::{APPEND, REPLAY};
+
+/// A [`Store`] on Redis Streams: every server process that uses the same
+/// Redis and key prefix shares one sequence of ids and one replay log, so a
+/// client can resume on any of them.
+///
+/// - Publishing runs one Lua script: the event gets the next sequence number
+///   and is added (`XADD`, with an approximate `MAXLEN` and an optional
+///   `MINID` age bound) to the stream of each of its topics. The stream
+///   entry id is the event id, with the epoch in decimal:
+///   `<epoch>-<seq>` in Redis is `<epoch as 12 hex digits>-<seq>` on the wire.
+/// - Each process runs one reader that `XREAD BLOCK`s on the streams of the
+///   topics it has, and feeds the hub's in-memory logs, which subscribers
+///   read: one Redis connection per process for live events, none per client.
+/// - A cursor older than the in-memory log is replayed with `XRANGE`; when
+///   Redis trimmed past it, or it is from before Redis was emptied, the
+///   client gets the hub's gap signal.
+/// - When Redis goes away, publishing fails (nothing is acknowledged that was
+///   not stored); the reader reconnects with backoff and goes on from the
+///   last entry it read, and whatever was trimmed or lost meanwhile becomes a
+///   gap signal.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), redis::RedisError> {
+/// use sse_core::hub::Hub;
+/// use sse_redis::RedisStore;
+///
+/// let store = RedisStore::builder("redis://127.0.0.1:6379/")
+///     .prefix("chat:")
+///     .max_len(10_000)
+///     .connect()
+///     .await?;
+/// let hub = Hub::builder().store(store).build();
+/// # drop(hub);
+/// # Ok(())
+/// # }
+/// ```
+pub struct RedisStore {
+    shared: Arc<Shared>,
+    feed_task: Mutex<Option<JoinHandle<()>>>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) client: Client,
+    pub(crate) commands: ConnectionManager,
+    pub(crate) keys: Keys,
+    pub(crate) epoch: Epoch,
+    pub(crate) head: u64,
+    pub(crate) max_len: usize,
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) block: Duration,
+    pub(crate) backoff: (Duration, Duration),
+    /// The topics to read, each from after the sequence number it was
+    /// followed at.
+    pub(crate) follows: Mutex<BTreeMap<Text, u64>>,
+    /// Notified when a topic is followed, to end a blocking read early.
+    pub(crate) follow_changed: Notify,
+}
+
+impl Shared {
+    pub(crate) fn follows(&self) -> std::sync::MutexGuard<'_, BTreeMap<Text, u64>> {
+        self.follows.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Configures and connects a [`RedisStore`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct RedisStoreBuilder {
+    url: String,
+    prefix: String,
+    max_len: usize,
+    max_age: Option<Duration>,
+    block: Duration,
+    backoff: (Duration, Duration),
+    epoch: Option<Epoch>,
+}
+
+impl RedisStoreBuilder {
+    /// The prefix of every key (`sse:` unless set). Processes share a log
+    /// when they use the same Redis and the same prefix; the prefix also
+    /// gives the epoch of the ids.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// About how many events each topic's stream keeps (10,000 unless set);
+    /// Redis trims in whole nodes, so a few more may stay.
+    pub fn max_len(mut self, max_len: usize) -> Self {
+        self.max_len = max_len.max(1);
+        self
+    }
+
+    /// Also trims events older than `age` (by the time Redis gave their
+    /// sequence number), approximately.
+    pub fn max_age(mut self, age: Duration) -> Self {
+        self.max_age = Some(age);
+        self
+    }
+
+    /// How long the reader's `XREAD` blocks before it asks again (5 s unless
+    /// set). Events arrive as soon as they are added, whatever this is.
+    pub fn block(mut self, block: Duration) -> Self {
+        self.block = block.clamp(Duration::from_millis(10), Duration::from_secs(60));
+        self
+    }
+
+    /// The reader's reconnection delays: from `min`, doubling to `max`
+    /// (100 ms to 5 s unless set).
+    pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
+        let min = min.max(Duration::from_millis(1));
+        self.backoff = (min, max.max(min));
+        self
+    }
+
+    /// Uses this epoch instead of the one the prefix gives.
+    pub fn epoch(mut self, epoch: Epoch) -> Self {
+        self.epoch = Some(epoch);
+        self
+    }
+
+    /// Connects, and reads how far the shared sequence has gone.
+    ///
+    /// # Errors
+    ///
+    /// When the URL is invalid or Redis cannot be reached.
+    pub async fn connect(self) -> Result<RedisStore, redis::RedisError> {
+        let client = Client::open(self.url.as_str())?;
+        // Fail fast when Redis is not there; a connection lost later is
+        // made again on the next command.
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let mut commands = ConnectionManager::new_with_config(client.clone(), config).await?;
+        let keys = Keys::new(&self.prefix);
+        let head: Option<u64> = redis::cmd("GET")
+            .arg(keys.seq())
+            .query_async(&mut commands)
+            .await?;
+        let epoch = self.epoch.unwrap_or_else(|| keys.epoch());
+        tracing::debug!(prefix = self.prefix, head, "connected to Redis");
+        Ok(RedisStore {
+            shared: Arc::new(Shared {
+                client,
+                commands,
+                keys,
+                epoch,
+                head: head.unwrap_or(0),
+                max_len: self.max_len,
+                max_age: self.max_age,
+                block: self.block,
+                backoff: self.backoff,
+                follows: Mutex::new(BTreeMap::new()),
+                follow_changed: Notify::new(),
+            }),
+            feed_task: Mutex::new(None),
+        })
+    }
+}
+
+impl RedisStore {
+    /// A builder for a store on the Redis at `url` (`redis://host:port/db`,
+    /// `rediss://` for TLS with the `tls` feature, user and password in the
+    /// URL as the `redis` crate reads them).
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            url: url.into(),
+            prefix: "sse:".to_owned(),
+            max_len: 10_000,
+            max_age: None,
+            block: Duration::from_secs(5),
+            backoff: (Duration::from_millis(100), Duration::from_secs(5)),
+            epoch: None,
+        }
+    }
+}
+
+impl Store for RedisStore {
+    fn epoch(&self) -> Epoch {
+        self.shared.epoch
+    }
+
+    fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
+        Box::pin(async move {
+            let shared = &*self.shared;
+            let keys = &shared.keys;
+            let mut invocation = APPEND.prepare_invoke();
+            invocation.key(keys.seq()).key(keys.since()).key(keys.all());
+            for topic in topics {
+                invocation.key(keys.topic(topic));
+            }
+            let max_age = shared.max_age.map_or(0, |age| age.as_micros());
+            invocation
+                .arg(shared.epoch.bits())
+                .arg(shared.max_len)
+                .arg(event.as_ref())
+                .arg(max_age.to_string());
+            let seq: String = invocation
+                .invoke_async(&mut shared.commands.clone())
+                .await
+                .map_err(StoreError::new)?;
+            seq.parse()
+                .map_err(|_| StoreError::new(format!("Redis gave sequence number {seq:?}")))
+        })
+    }
+
+    fn replay<'a>(
+        &'a self,
+        topic: &'a Text,
+        after: u64,
+        before: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+        Box::pin(async move {
+            let shared = &*self.shared;
+            let value: Value = REPLAY
+                .key(shared.keys.since())
+                .key(shared.keys.topic(topic))
+                .arg(shared.epoch.bits())
+                .arg(after)
+                .arg(before)
+                .arg(limit)
+                .invoke_async(&mut shared.commands.clone())
+                .await
+                .map_err(StoreError::new)?;
+            if matches!(value, Value::Nil | Value::Boolean(false)) {
+                return Ok(None);
+            }
+            let entries = reply::entries(value).map_err(StoreError::new)?;
+            Ok(Some(
+                entries
+                    .into_iter()
+                    .filter_map(|entry| Some((entry.seq, entry.event?)))
+                    .collect(),
+            ))
+        })
+    }
+
+    fn head(&self) -> u64 {
+        self.shared.head
+    }
+
+    fn feed(&self) -> Option<Feed> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(64);
+        let task = tokio::spawn(crate::feed::run(self.shared.clone(), sender));
+        let previous = self
+            .feed_task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replace(task);
+        if let Some(previous) = previous {
+            previous.abort();
+        }
+        Some(Box::pin(crate::feed::Receiver(receiver)))
+    }
+
+    fn follow(&self, topic: &Text, after: u64) {
+        self.shared.follows().entry(topic.clone()).or_insert(after);
+        self.shared.follow_changed.notify_one();
+    }
+}
+
+impl Drop for RedisStore {
+    fn drop(&mut self) {
+        // The reader holds a connection; it ends with the store.
+        if let Some(task) = self
+            .feed_task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            task.abort();
+        }
+    }
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("epoch", &self.shared.epoch)
+            .field("keys", &self.shared.keys)
+            .field("max_len", &self.shared.max_len)
+            .field("max_age", &self.shared.max_age)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,137 @@
+//! A real `redis-server` for the tests: started from PATH on a free loopback
+//! port, in a temporary directory, and killed when dropped. Without
+//! `redis-server`, tests are skipped with a message, unless
+//! `SSE_REQUIRE_REDIS=1` (set by CI) makes that a failure.
+#![allow(dead_code, clippy::print_stderr)]
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sse_core::hub::Hub;
+use sse_redis::RedisStore;
+
+pub(crate) struct RedisServer {
+    port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    /// A server with an append-only file synced on every write, so that a
+    /// restart keeps what was stored; `None` (after saying why) when there is
+    /// no `redis-server` and CI does not require one.
+    pub(crate) fn start(test: &str) -> Option<Self> {
+        if Command::new("redis-server")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_err()
+        {
+            let message =
+                format!("skipped {test}: no redis-server on PATH (apt-get install redis-server)");
+            assert!(
+                std::env::var("SSE_REQUIRE_REDIS").as_deref() != Ok("1"),
+                "SSE_REQUIRE_REDIS=1 but {message}"
+            );
+            eprintln!("{message}");
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = std::env::temp_dir().join(format!("sse-redis-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let mut server = Self {
+            port,
+            dir,
+            child: None,
+        };
+        server.restart();
+        Some(server)
+    }
+
+    pub(crate) fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Kills the server at once, as a crash would.
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port and directory, and waits until it
+    /// accepts connections.
+    pub(crate) fn restart(&mut self) {
+        self.kill();
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
+            // Small stream nodes, so that approximate trimming trims small
+            // streams too.
+            .args(["--stream-node-max-entries", "4"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        self.child = Some(child);
+        let address = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(address).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// A hub on this server, as one server process would have.
+    pub(crate) async fn hub(&self, prefix: &str) -> Hub {
+        self.hub_with(RedisStore::builder(self.url()).prefix(prefix))
+            .await
+    }
+
+    pub(crate) async fn hub_with(&self, builder: sse_redis::RedisStoreBuilder) -> Hub {
+        let store = builder
+            .backoff(Duration::from_millis(20), Duration::from_millis(200))
+            .connect()
+            .await
+            .expect("connects to the test redis-server");
+        Hub::builder().store(store).build()
+    }
+
+    pub(crate) async fn command(&self, args: &[&str]) -> redis::Value {
+        let client = redis::Client::open(self.url()).expect("url");
+        let mut connection = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("connects");
+        let mut command = redis::cmd(args[0]);
+        for arg in &args[1..] {
+            command.arg(*arg);
+        }
+        command
+            .query_async(&mut connection)
+            .await
+            .expect("command runs")
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
