@@ -1,6 +1,7 @@
 //! The sizes of every scenario: the full run and the smoke run.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -50,6 +51,11 @@ pub struct FanoutPlan {
     /// second stay the same and the machine is not saturated: what is
     /// measured is the fan-out of each event, not a queue.
     pub steps: Vec<(usize, u64, f64)>,
+    /// Rounds of every step against every implementation, taken in turn
+    /// (all implementations once, then again), so that a disturbance from
+    /// outside falls on one round of one implementation, not on all of its
+    /// rounds; the tables give each step's median round.
+    pub rounds: usize,
     /// Data bytes per event.
     pub size: usize,
     /// How long after the last publish clients may take to receive it.
@@ -107,7 +113,8 @@ impl Plan {
                 time_limit: Duration::from_secs(60),
             },
             fanout: FanoutPlan {
-                steps: vec![(1_000, 200, 20.0), (10_000, 40, 2.0)],
+                steps: vec![(1_000, 200, 20.0), (10_000, 60, 3.0)],
+                rounds: 3,
                 size: 64,
                 grace: Duration::from_secs(10),
             },
@@ -146,6 +153,7 @@ impl Plan {
             },
             fanout: FanoutPlan {
                 steps: vec![(20, 20, 200.0)],
+                rounds: 1,
                 size: 64,
                 grace: Duration::from_secs(10),
             },
@@ -176,9 +184,16 @@ impl Plan {
     /// addresses again would make the system search for free ports, which
     /// slows connecting down by orders of magnitude.
     pub fn sources(connections: usize) -> Vec<IpAddr> {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        static NEXT: OnceLock<AtomicUsize> = OnceLock::new();
+        // Start somewhere else in every process, so that a run started
+        // right after another does not meet that one's TIME_WAIT ports.
+        let next = NEXT.get_or_init(|| {
+            let seed =
+                (crate::load::wire::now_ns() / 1_000) ^ (u64::from(std::process::id()) * 7_919);
+            AtomicUsize::new((seed % (250 * 250)) as usize)
+        });
         let count = connections.div_ceil(25_000).max(1);
-        let first = NEXT.fetch_add(count, Ordering::Relaxed);
+        let first = next.fetch_add(count, Ordering::Relaxed);
         (first..first + count)
             .map(|n| {
                 let n = n % (250 * 250);

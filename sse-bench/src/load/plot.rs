@@ -9,6 +9,7 @@ use plotters::prelude::*;
 use super::Error;
 use super::impls::Impl;
 use super::report::Results;
+use super::scenario::fanout::median_round;
 
 const SIZE: (u32, u32) = (860, 480);
 
@@ -32,6 +33,7 @@ pub fn write_all(results: &Results, dir: &Path) -> Result<Vec<PathBuf>, Error> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     let mut steps: Vec<usize> = results.fanout.iter().map(|run| run.clients).collect();
+    steps.sort_unstable();
     steps.dedup();
     for clients in steps {
         let path = dir.join(format!("fanout-latency-{clients}.svg"));
@@ -59,11 +61,17 @@ fn nines(fraction: f64) -> f64 {
 }
 
 fn fanout_latency(results: &Results, clients: usize, path: &Path) -> Result<(), Error> {
+    // Each implementation's median round.
     let runs: Vec<_> = results
-        .fanout
+        .implementations
         .iter()
-        .filter(|run| run.clients == clients && run.error.is_none())
-        .filter_map(|run| Some((run.implementation?, run)))
+        .filter_map(|&kind| {
+            let rounds = results
+                .fanout
+                .iter()
+                .filter(|run| run.clients == clients && run.implementation == Some(kind));
+            Some((kind, median_round(rounds)?))
+        })
         .collect();
     let top_ms = runs
         .iter()

@@ -119,41 +119,41 @@ impl Results {
             plan,
         };
         for &scenario in scenarios {
-            for &kind in implementations {
-                if scenario != Scenario::Throughput
-                    && scenario != Scenario::Idle
-                    && !kind.publishes()
-                {
-                    continue;
-                }
-                progress(&format!("{} / {kind}", scenario.name()));
-                let plan = &results.plan;
-                match scenario {
-                    Scenario::Throughput => {
-                        let mut measured = throughput::run(kind, plan);
-                        results.throughput.append(&mut measured);
+            let rounds = if scenario == Scenario::Fanout {
+                results.plan.fanout.rounds.max(1)
+            } else {
+                1
+            };
+            for round in 0..rounds {
+                for &kind in implementations {
+                    if scenario != Scenario::Throughput
+                        && scenario != Scenario::Idle
+                        && !kind.publishes()
+                    {
+                        continue;
                     }
-                    Scenario::Fanout => {
-                        let mut measured = fanout::run(kind, plan);
-                        results.fanout.append(&mut measured);
-                    }
-                    Scenario::Idle => {
-                        let mut measured = idle::run(kind, plan);
-                        results.idle.append(&mut measured);
-                    }
-                    Scenario::Churn => {
-                        let measured = churn::run(kind, plan);
-                        results.churn.push(measured);
-                    }
-                    Scenario::Slow => {
-                        let measured = slow::run(kind, plan);
-                        results.slow.push(measured);
-                    }
+                    progress(&format!(
+                        "{} / {kind} (round {})",
+                        scenario.name(),
+                        round + 1
+                    ));
+                    results.run_one(scenario, kind, round);
                 }
             }
         }
         results.problems = checks::problems(&results);
         results
+    }
+
+    fn run_one(&mut self, scenario: Scenario, kind: Impl, round: usize) {
+        let plan = &self.plan;
+        match scenario {
+            Scenario::Throughput => self.throughput.append(&mut throughput::run(kind, plan)),
+            Scenario::Fanout => self.fanout.append(&mut fanout::run(kind, plan, round)),
+            Scenario::Idle => self.idle.append(&mut idle::run(kind, plan)),
+            Scenario::Churn => self.churn.push(churn::run(kind, plan)),
+            Scenario::Slow => self.slow.push(slow::run(kind, plan)),
+        }
     }
 
     /// The results as Markdown tables, with ratios to the peers.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::load::impls::Impl;
 use crate::load::scenario::churn::ChurnResult;
-use crate::load::scenario::fanout::FanoutResult;
+use crate::load::scenario::fanout::{FanoutResult, median_round};
 use crate::load::scenario::idle::IdleResult;
 use crate::load::scenario::slow::SlowResult;
 use crate::load::scenario::throughput::ThroughputResult;
@@ -46,48 +46,66 @@ pub(super) fn throughput(out: &mut String, runs: &[ThroughputResult]) {
     out.push('\n');
 }
 
-/// Scenario 2.
+/// Scenario 2: each step's median round, and every round's p99.
 pub(super) fn fanout(out: &mut String, runs: &[FanoutResult]) {
     if runs.is_empty() {
         return;
     }
     out.push_str("### Fan-out latency, publish to receive\n\n");
-    out.push_str("| clients | implementation | p50 | p99 | p99.9 | max | lost | p99 vs axum | p99 vs actix-web-lab |\n");
-    out.push_str("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-    let p99 = |clients: usize, kind: Impl| {
-        runs.iter()
-            .find(|run| {
-                run.clients == clients && run.implementation == Some(kind) && run.error.is_none()
-            })
-            .map(|run| run.latency.p99_us)
-    };
+    out.push_str("Each row: the round with the median p99 of its step; the last column, the p99 of every round.\n\n");
+    out.push_str(
+        "| clients | implementation | p50 | p99 | p99.9 | max | lost | p99 vs axum | p99 vs actix-web-lab | server CPU per delivery | p99 of each round |\n",
+    );
+    out.push_str("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    let mut steps: Vec<(usize, Impl)> = Vec::new();
     for run in runs {
-        let Some(kind) = run.implementation else {
-            continue;
-        };
-        if let Some(error) = &run.error {
+        if let Some(kind) = run.implementation
+            && !steps.contains(&(run.clients, kind))
+        {
+            steps.push((run.clients, kind));
+        }
+    }
+    steps.sort_by_key(|&(clients, _)| clients);
+    let rounds = |clients: usize, kind: Impl| {
+        runs.iter()
+            .filter(move |run| run.clients == clients && run.implementation == Some(kind))
+    };
+    let p99 = |clients: usize, kind: Impl| {
+        median_round(rounds(clients, kind)).map(|run| run.latency.p99_us)
+    };
+    for (clients, kind) in steps {
+        let every: Vec<String> = rounds(clients, kind)
+            .map(|run| match &run.error {
+                Some(error) => format!("failed: {error}"),
+                None => fmt_us(run.latency.p99_us),
+            })
+            .collect();
+        let Some(run) = median_round(rounds(clients, kind)) else {
             let _ = writeln!(
                 out,
-                "| {} | {} | failed: {error} | | | | | | |",
-                fmt_count(run.clients as f64),
-                name(kind)
+                "| {} | {} | failed | | | | | | | | {} |",
+                fmt_count(clients as f64),
+                name(kind),
+                every.join(", ")
             );
             continue;
-        }
+        };
         // Lower is better: the peer's p99 over this one's.
-        let ratio = |peer| fmt_ratio(p99(run.clients, peer), Some(run.latency.p99_us));
+        let ratio = |peer| fmt_ratio(p99(clients, peer), Some(run.latency.p99_us));
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            fmt_count(run.clients as f64),
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} µs | {} |",
+            fmt_count(clients as f64),
             name(kind),
             fmt_us(run.latency.p50_us),
             fmt_us(run.latency.p99_us),
             fmt_us(run.latency.p999_us),
             fmt_us(run.latency.max_us),
-            run.lost,
+            rounds(clients, kind).map(|run| run.lost).sum::<u64>(),
             ratio(Impl::Axum),
             ratio(Impl::ActixWebLab),
+            run.server_cpu_us_per_delivery,
+            every.join(", "),
         );
     }
     out.push('\n');

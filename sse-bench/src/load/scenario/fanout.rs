@@ -37,6 +37,8 @@ pub struct FanoutResult {
     pub implementation: Option<Impl>,
     /// Clients that read every event.
     pub clients: usize,
+    /// Which round of this step (from 0).
+    pub round: usize,
     /// Whether one more client stopped reading.
     pub slow_client: bool,
     /// Events published.
@@ -59,6 +61,10 @@ pub struct FanoutResult {
     pub publish_rate: f64,
     /// Time of each `POST /publish`, request to answer.
     pub publish_latency: Summary,
+    /// Server CPU time (all threads, user and system) from the first
+    /// publish until every client had every event, per event delivered, in
+    /// microseconds: the server's own cost, whatever the client's.
+    pub server_cpu_us_per_delivery: f64,
     /// Server memory before the clients connected, in bytes.
     pub rss_before: u64,
     /// The most server memory seen while publishing, in bytes.
@@ -69,8 +75,8 @@ pub struct FanoutResult {
     pub error: Option<String>,
 }
 
-/// Every fan-out step of the plan against `kind`.
-pub fn run(kind: Impl, plan: &Plan) -> Vec<FanoutResult> {
+/// Every fan-out step of the plan against `kind`, once (round `round`).
+pub fn run(kind: Impl, plan: &Plan, round: usize) -> Vec<FanoutResult> {
     plan.fanout
         .steps
         .iter()
@@ -85,7 +91,10 @@ pub fn run(kind: Impl, plan: &Plan) -> Vec<FanoutResult> {
                 grace: plan.fanout.grace,
                 slow_client: false,
             };
-            measure(kind, plan, step)
+            FanoutResult {
+                round,
+                ..measure(kind, plan, step)
+            }
         })
         .collect()
 }
@@ -138,6 +147,7 @@ fn measure_into(
 
     let address = server.address();
     let publish_plan = step.publish;
+    let cpu_before = server.cpu_seconds()?;
     let publisher = spawn_runtime("sse-load publisher", move || publish(address, publish_plan))?;
     result.rss_peak = result.rss_before;
     let limit = Instant::now() + publish_limit(step.publish);
@@ -154,6 +164,7 @@ fn measure_into(
     }
     let published: Published = publisher.join().map_err(|_| "the publisher panicked")???;
     let deliveries = fleet.finish(step.grace)?;
+    let cpu = server.cpu_seconds()? - cpu_before;
     result.rss_after = server.rss()?;
     result.rss_peak = result.rss_peak.max(result.rss_after);
 
@@ -166,6 +177,7 @@ fn measure_into(
         result.repeated += delivery.repeated;
         result.client_errors += usize::from(delivery.error.is_some());
     }
+    result.server_cpu_us_per_delivery = 1e6 * cpu / (latencies.len().max(1) as f64);
     result.latency = Summary::of(&mut latencies);
     Ok(())
 }
@@ -174,4 +186,14 @@ fn measure_into(
 /// ten seconds.
 fn publish_limit(plan: PublishPlan) -> Duration {
     Duration::from_secs_f64(3.0 * plan.events as f64 / plan.rate.max(1e-3) + 10.0)
+}
+
+/// Of the rounds of one step of one implementation, the one with the median
+/// p99 (the lower middle of an even number).
+pub fn median_round<'a>(
+    runs: impl IntoIterator<Item = &'a FanoutResult>,
+) -> Option<&'a FanoutResult> {
+    let mut runs: Vec<&FanoutResult> = runs.into_iter().filter(|run| run.error.is_none()).collect();
+    runs.sort_by(|a, b| a.latency.p99_us.total_cmp(&b.latency.p99_us));
+    runs.get(runs.len().saturating_sub(1) / 2).copied()
 }
