@@ -1,6 +1,10 @@
 //! The chat's routes, as a library so that tests can serve them on any port.
 //! Run the server with `cargo run -p example-axum-chat`.
 
+mod backend;
+
+pub use backend::hub_from_env;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;

@@ -5,7 +5,8 @@
 //! ```
 //!
 //! Then open the address it prints (http://127.0.0.1:3000 unless `PORT` is
-//! set) in two browser windows. Ctrl-C shuts it down gracefully: open event
+//! set) in two browser windows. With `REDIS_URL` set, messages are kept in
+//! that Redis, shared with every instance started the same way. Ctrl-C shuts it down gracefully: open event
 //! streams end at once, with a last event, and clients reconnect elsewhere.
 
 // A server prints where it listens and why it stops: printing is its job.
@@ -28,7 +29,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let hub = example_chat_common::hub();
+    let (hub, backend) = match example_axum_chat::hub_from_env().await {
+        Ok(hub) => hub,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let shutdown = CancellationToken::new();
     let app = example_axum_chat::app(hub.clone())
         .layer(SseResponseLayer::new().shutdown_on(shutdown.clone()));
@@ -41,7 +48,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("SSE chat (axum) on http://{address}");
+    println!("SSE chat (axum) on http://{address}, messages {backend}");
 
     let stopping = async move {
         let _ = tokio::signal::ctrl_c().await;

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use sse_core::Event;
-use sse_core::hub::{Endpoint, Hub, LogLimits, PublishError};
+use sse_core::hub::{Endpoint, Hub, HubBuilder, LogLimits, PublishError};
 
 /// The page served at `/`.
 pub const PAGE: &str = include_str!("page.html");
@@ -31,13 +31,16 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// The hub of a chat server: the last 1,000 messages are kept for clients
 /// that reconnect.
 pub fn hub() -> Hub {
-    Hub::builder()
-        .log_limits(
-            LogLimits::new()
-                .max_events(1_000)
-                .max_event_bytes(2 * MAX_MESSAGE_BYTES),
-        )
-        .build()
+    hub_builder().build()
+}
+
+/// The settings of [`hub`], for a hub on another store.
+pub fn hub_builder() -> HubBuilder {
+    Hub::builder().log_limits(
+        LogLimits::new()
+            .max_events(1_000)
+            .max_event_bytes(2 * MAX_MESSAGE_BYTES),
+    )
 }
 
 /// `GET /events` of a chat: the [`TOPIC`] of `hub`; clients wait about 2 s

@@ -15,6 +15,7 @@ use sse_redis::RedisStore;
 pub(crate) struct RedisServer {
     port: u16,
     dir: PathBuf,
+    durable: bool,
     child: Option<Child>,
 }
 
@@ -23,6 +24,12 @@ impl RedisServer {
     /// restart keeps what was stored; `None` (after saying why) when there is
     /// no `redis-server` and CI does not require one.
     pub(crate) fn start(test: &str) -> Option<Self> {
+        Self::start_with(test, true)
+    }
+
+    /// A server that syncs every write to its append-only file (`durable`),
+    /// or one that keeps everything in memory only.
+    pub(crate) fn start_with(test: &str, durable: bool) -> Option<Self> {
         if Command::new("redis-server")
             .arg("--version")
             .stdout(Stdio::null())
@@ -47,6 +54,7 @@ impl RedisServer {
         let mut server = Self {
             port,
             dir,
+            durable,
             child: None,
         };
         server.restart();

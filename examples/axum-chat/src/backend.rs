@@ -1,0 +1,30 @@
+//! Where the chat keeps its messages: in this process, or in Redis, shared
+//! with every other instance that uses the same Redis.
+
+use sse_core::hub::Hub;
+use sse_redis::RedisStore;
+
+/// How many messages each topic keeps in Redis for reconnecting clients.
+const REDIS_MAX_LEN: usize = 10_000;
+
+/// The chat's hub: on the Redis at `REDIS_URL` when it is set (under the key
+/// prefix `REDIS_PREFIX`, `chat:` unless set), in memory otherwise. With the
+/// description to print.
+///
+/// # Errors
+///
+/// When `REDIS_URL` is set and Redis cannot be reached.
+pub async fn hub_from_env() -> Result<(Hub, String), String> {
+    let Ok(url) = std::env::var("REDIS_URL") else {
+        return Ok((example_chat_common::hub(), "in memory".to_owned()));
+    };
+    let prefix = std::env::var("REDIS_PREFIX").unwrap_or_else(|_| "chat:".to_owned());
+    let store = RedisStore::builder(url.as_str())
+        .prefix(prefix.as_str())
+        .max_len(REDIS_MAX_LEN)
+        .connect()
+        .await
+        .map_err(|error| format!("cannot use the Redis at {url}: {error}"))?;
+    let hub = example_chat_common::hub_builder().store(store).build();
+    Ok((hub, format!("on Redis at {url}, key prefix {prefix:?}")))
+}
