@@ -138,12 +138,14 @@ impl Store for SharedStore {
         })))
     }
 
-    fn follow(&self, topic: &Text, after: u64) {
-        self.follows
+    fn follow(&self, topic: &Text, after: u64) -> u64 {
+        // This feed reports every append at once: it is never past `after`.
+        *self
+            .follows
             .lock()
             .unwrap()
             .entry(topic.clone())
-            .or_insert(after);
+            .or_insert(after)
     }
 }
 

@@ -145,8 +145,8 @@ async fn replayed_events_go_through_the_filter() {
     assert_eq!(data, ["2", "4", "6", "8", "10"]);
 }
 
-#[tokio::test]
-async fn a_store_that_cannot_replay_leads_to_a_gap_signal() {
+#[tokio::test(start_paused = true)]
+async fn a_store_that_cannot_replay_leads_to_a_gap_signal_after_retries() {
     let store = ArchiveStore::default();
     store.fail_replay.store(true, Ordering::SeqCst);
     let (hub, positions) = hub_with_archive(store).await;
@@ -161,6 +161,36 @@ async fn a_store_that_cannot_replay_leads_to_a_gap_signal() {
     assert_eq!(events[0].0, "gap");
     let data: Vec<_> = events[1..].iter().map(|(_, data)| data.as_str()).collect();
     assert_eq!(data, ["8", "9", "10"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replay_that_fails_for_a_moment_is_tried_again_and_loses_nothing() {
+    let store = std::sync::Arc::new(ArchiveStore::default());
+    let hub = Hub::builder()
+        .store(store.clone())
+        .log_limits(LogLimits::new().max_events(3))
+        .build();
+    let mut positions = Vec::new();
+    for n in 1..=10 {
+        positions.push(
+            hub.publish("t", Event::new().data(format!("{n}")))
+                .await
+                .unwrap(),
+        );
+    }
+    store.fail_replay.store(true, Ordering::SeqCst);
+    let cursor = LastEventId::parse(positions[1].to_string().as_bytes()).unwrap();
+    let mut subscription = hub.subscribe(&["t"], cursor).unwrap();
+    assert!(
+        ready(&mut subscription).is_empty(),
+        "the replay failed once"
+    );
+    // The store comes back before the second attempt (100 ms later).
+    store.fail_replay.store(false, Ordering::SeqCst);
+    let events: Vec<_> = subscription.take(8).collect().await;
+    let data: Vec<_> = decoded(&events).into_iter().map(|(_, data)| data).collect();
+    assert_eq!(data, ["3", "4", "5", "6", "7", "8", "9", "10"]);
+    assert_eq!(hub.stats().gaps, 0);
 }
 
 #[tokio::test]

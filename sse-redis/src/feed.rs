@@ -57,7 +57,7 @@ pub(crate) async fn run(shared: Arc<Shared>, sender: mpsc::Sender<FeedItem>) {
         match read_until_broken(&shared, &sender, &mut progress, &mut backoff).await {
             Ok(()) => return,
             Err(error) => {
-                tracing::warn!(%error, retry_in = ?backoff, "Redis reader lost its connection");
+                tracing::warn!(%error, keys = ?shared.keys, retry_in = ?backoff, "Redis reader lost its connection");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(max_backoff);
             }
@@ -94,14 +94,21 @@ async fn read_until_broken(
             .query_async(&mut connection)
             .await?;
     }
-    *backoff = shared.backoff.0;
+    let mut read_once = false;
     loop {
-        for (topic, after) in shared.follows().iter() {
+        for (topic, after) in &shared.follows().topics {
             progress.read.entry(topic.clone()).or_insert(*after);
         }
         let topics: Vec<Text> = progress.read.keys().cloned().collect();
         let value = blocking_read(shared, &mut connection, client_id, progress, &topics).await?;
         let streams = reply::streams(value)?;
+        // Only a connection that reads resets the backoff: one that connects
+        // and then fails (a key of another type, say) is retried slower and
+        // slower, not every 100 ms.
+        if !read_once {
+            read_once = true;
+            *backoff = shared.backoff.0;
+        }
         let items = process(shared, progress, &topics, streams);
         for item in items {
             if sender.send(item).await.is_err() {
@@ -179,16 +186,24 @@ fn process(
         }
     }
     // A topic followed after this read was sent was not in it: the reply is
-    // complete only up to where that topic starts.
-    let cap = shared
-        .follows()
-        .iter()
-        .filter(|(topic, _)| !topics.contains(topic))
-        .map(|(_, after)| *after)
-        .min();
-    let through = cap
-        .map_or(newest, |cap| newest.min(cap))
-        .max(progress.through);
+    // complete only up to where that topic starts (never before what was
+    // already reported: a topic is followed from there at the earliest).
+    // Taken under the lock that `follow` takes, with the new horizon, so
+    // that a topic followed from now on starts after this report.
+    let through = {
+        let mut follows = shared.follows();
+        let cap = follows
+            .topics
+            .iter()
+            .filter(|(topic, _)| !topics.contains(topic))
+            .map(|(_, after)| *after)
+            .min();
+        let through = cap
+            .map_or(newest, |cap| newest.min(cap))
+            .max(progress.through);
+        follows.reported_through = through;
+        through
+    };
 
     let mut items = Vec::new();
     let mut events = Vec::new();

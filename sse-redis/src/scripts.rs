@@ -15,11 +15,20 @@ use redis::Script;
 /// `l`, the start of the store's lifetime, so that a reader can tell what it
 /// missed.
 ///
+/// Every key is checked before anything is written, so that an error means
+/// nothing was stored.
+///
 /// KEYS: seq, since, all, topic streams... ARGV: epoch, maxlen, event,
 /// max age in microseconds (0: none).
 pub(crate) static APPEND: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
+for i = 3, #KEYS do
+  local kind = redis.call('TYPE', KEYS[i]).ok
+  if kind ~= 'stream' and kind ~= 'none' then
+    return redis.error_reply('key ' .. KEYS[i] .. ' holds a ' .. kind .. ', not a stream')
+  end
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -51,7 +60,8 @@ return s
 /// `limit`; `false` when some of them may be gone: trimmed (the oldest
 /// entry's `p`, the entry trimmed just before it, is past `after`; Redis's
 /// own `max-deleted-entry-id` counts only `XDEL`), deleted, or from before
-/// the store's lifetime.
+/// the store's lifetime (a cursor of 0, from a hub started on an empty
+/// store, is before every lifetime: it has missed nothing).
 ///
 /// KEYS: since, topic stream. ARGV: epoch, after, before, limit.
 pub(crate) static REPLAY: LazyLock<Script> = LazyLock::new(|| {
@@ -60,7 +70,7 @@ pub(crate) static REPLAY: LazyLock<Script> = LazyLock::new(|| {
 local since = redis.call('GET', KEYS[1])
 if not since then return false end
 local after = tonumber(ARGV[2])
-if after < tonumber(since) then return false end
+if after > 0 and after < tonumber(since) then return false end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {} end
 local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
 if oldest then

@@ -68,16 +68,27 @@ pub(crate) struct Shared {
     pub(crate) block: Duration,
     pub(crate) backoff: (Duration, Duration),
     /// The topics to read, each from after the sequence number it was
-    /// followed at.
-    pub(crate) follows: Mutex<BTreeMap<Text, u64>>,
+    /// followed at, and how far the reader has reported: one lock, so that a
+    /// topic is never followed from before a report that left it out.
+    pub(crate) follows: Mutex<Follows>,
     /// Notified when a topic is followed, to end a blocking read early.
     pub(crate) follow_changed: Notify,
 }
 
 impl Shared {
-    pub(crate) fn follows(&self) -> std::sync::MutexGuard<'_, BTreeMap<Text, u64>> {
+    pub(crate) fn follows(&self) -> std::sync::MutexGuard<'_, Follows> {
         self.follows.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The topics the reader follows, and how far it has reported.
+#[derive(Debug)]
+pub(crate) struct Follows {
+    /// Each topic, with the sequence number it is read from after.
+    pub(crate) topics: BTreeMap<Text, u64>,
+    /// Every event up to here has been reported (or is in a report on its
+    /// way to the hub).
+    pub(crate) reported_through: u64,
 }
 
 /// Configures and connects a [`RedisStore`].
@@ -168,7 +179,10 @@ impl RedisStoreBuilder {
                 max_age: self.max_age,
                 block: self.block,
                 backoff: self.backoff,
-                follows: Mutex::new(BTreeMap::new()),
+                follows: Mutex::new(Follows {
+                    topics: BTreeMap::new(),
+                    reported_through: head.unwrap_or(0),
+                }),
                 follow_changed: Notify::new(),
             }),
             feed_task: Mutex::new(None),
@@ -258,6 +272,17 @@ impl Store for RedisStore {
         self.shared.head
     }
 
+    fn head_now(&self) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            let head: Option<u64> = redis::cmd("GET")
+                .arg(self.shared.keys.seq())
+                .query_async(&mut self.shared.commands.clone())
+                .await
+                .map_err(StoreError::new)?;
+            Ok(head.unwrap_or(0))
+        })
+    }
+
     fn feed(&self) -> Option<Feed> {
         let (sender, receiver) = tokio::sync::mpsc::channel(64);
         let task = tokio::spawn(crate::feed::run(self.shared.clone(), sender));
@@ -272,9 +297,16 @@ impl Store for RedisStore {
         Some(Box::pin(crate::feed::Receiver(receiver)))
     }
 
-    fn follow(&self, topic: &Text, after: u64) {
-        self.shared.follows().entry(topic.clone()).or_insert(after);
+    fn follow(&self, topic: &Text, after: u64) -> u64 {
+        let start = {
+            let mut follows = self.shared.follows();
+            // Reports already sent past `after` left this topic out: it
+            // starts where they end, and the hub replays what is older.
+            let start = after.max(follows.reported_through);
+            *follows.topics.entry(topic.clone()).or_insert(start)
+        };
         self.shared.follow_changed.notify_one();
+        start
     }
 }
 

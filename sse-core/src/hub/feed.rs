@@ -24,6 +24,7 @@ pub(crate) async fn run(hub: Weak<HubInner>, mut feed: Feed) {
                 if let Some(topic) = topic {
                     let mut wake = Vec::new();
                     topic.lock().mark_lost(through, &mut wake);
+                    hub.rereads.fetch_add(1, Ordering::AcqRel);
                     wake.into_iter().for_each(std::task::Waker::wake);
                 }
             }

@@ -57,10 +57,12 @@ pub(crate) struct HubInner {
     /// pass an event that is still being appended.
     pub(crate) published_through: AtomicU64,
     pub(crate) closed: AtomicBool,
-    /// How many times a topic, or the hub, was closed: raised after the
-    /// closed topics' wakers are taken and before they are woken, so that a
-    /// subscriber that kept its waker in them reads again.
-    pub(crate) closings: AtomicU64,
+    /// How many times subscribers were woken for something other than a
+    /// publish (a topic or the hub closed, events lost): raised after their
+    /// wakers are taken and before they are woken, so that a subscriber that
+    /// kept its waker in a topic reads again instead of answering `Pending`
+    /// from its idle fast path.
+    pub(crate) rereads: AtomicU64,
     pub(crate) final_event: Mutex<Option<EncodedEvent>>,
     pub(crate) counters: Counters,
     /// Notified when the last subscriber leaves.
@@ -178,8 +180,8 @@ impl HubBuilder {
             .into_iter()
             .filter(|name| check_name(name).is_ok())
             .map(|name| {
-                store.follow(&name, head);
-                (name.clone(), Arc::new(Topic::starting_after(name, head)))
+                let start = store.follow(&name, head);
+                (name.clone(), Arc::new(Topic::starting_after(name, start)))
             })
             .collect();
         let hub = Hub {
@@ -197,7 +199,7 @@ impl HubBuilder {
                 publish: Mutex::new(head),
                 published_through: AtomicU64::new(head),
                 closed: AtomicBool::new(false),
-                closings: AtomicU64::new(0),
+                rereads: AtomicU64::new(0),
                 final_event: Mutex::new(None),
                 counters: Counters::default(),
                 idle: Notify::new(),
@@ -293,7 +295,13 @@ impl Hub {
         let body = event.encode().into_bytes();
         let topic_names: Vec<Text> = topics.iter().map(|topic| topic.name.clone()).collect();
 
-        let _order = inner.publish_order.lock().await;
+        // A shared store orders appends itself (its feed is the order); the
+        // local order only matters when this hub numbers its own logs.
+        let _order = if inner.fed {
+            None
+        } else {
+            Some(inner.publish_order.lock().await)
+        };
         let next = Position::new(
             inner.epoch,
             inner.published_through.load(Ordering::Acquire) + 1,
@@ -471,7 +479,7 @@ impl Hub {
             state.closed = true;
             state.wakers.take_all(&mut wake);
         }
-        self.inner.closings.fetch_add(1, Ordering::AcqRel);
+        self.inner.rereads.fetch_add(1, Ordering::AcqRel);
         tracing::debug!(topic = name, subscribers = wake.len(), "topic closed");
         wake.into_iter().for_each(std::task::Waker::wake);
     }
@@ -494,7 +502,7 @@ impl Hub {
             state.closed = true;
             state.wakers.take_all(&mut wake);
         }
-        self.inner.closings.fetch_add(1, Ordering::AcqRel);
+        self.inner.rereads.fetch_add(1, Ordering::AcqRel);
         tracing::info!(subscribers = wake.len(), "hub closed");
         wake.into_iter().for_each(std::task::Waker::wake);
     }
@@ -555,8 +563,7 @@ impl Hub {
             // cursors are served from the store.
             let start = if self.inner.fed {
                 let head = self.inner.published_through.load(Ordering::Acquire);
-                self.inner.store.follow(&name, head);
-                head
+                self.inner.store.follow(&name, head)
             } else {
                 0
             };

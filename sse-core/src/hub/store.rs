@@ -84,7 +84,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores `event` (encoded, without its `id` line) in each of `topics`
     /// and returns its sequence number, which must be greater than every one
-    /// returned before. The hub calls it one publish at a time. An error means
+    /// returned before. The hub calls it one publish at a time, unless the
+    /// store has a feed (then the feed's order is the order). An error means
     /// nothing was stored; the hub publishes nothing and reports it.
     fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64>;
 
@@ -107,6 +108,13 @@ pub trait Store: Send + Sync + 'static {
         0
     }
 
+    /// The sequence number the store has reached now. A hub asks when a
+    /// client's cursor is newer than what its feed has reported for a
+    /// while: a cursor up to here is waited for, a newer one was never given.
+    fn head_now(&self) -> StoreFuture<'_, u64> {
+        Box::pin(ready(Ok(self.head())))
+    }
+
     /// The events appended by every process sharing the store, if it is
     /// shared. Called once, when the hub is built; the hub then runs it on
     /// the tokio runtime it is built in.
@@ -115,9 +123,53 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// Asks the feed to report `topic` too, from after sequence number
-    /// `after`. Called when the hub creates the topic; must not block.
-    fn follow(&self, topic: &Text, after: u64) {
-        let _ = (topic, after);
+    /// `after` (the hub's head), and returns where the feed really starts
+    /// reporting it: `after`, or later when the feed has already reported
+    /// other topics past it (those reports, not yet applied by the hub,
+    /// could not include this topic). The topic's log starts there; older
+    /// cursors are replayed. Called when the hub creates the topic; must not
+    /// block.
+    fn follow(&self, topic: &Text, after: u64) -> u64 {
+        let _ = topic;
+        after
+    }
+}
+
+/// A store shared with the application (to inspect it, or to hand it to
+/// several hubs' wrappers) is a store.
+impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
+    fn epoch(&self) -> Epoch {
+        (**self).epoch()
+    }
+
+    fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
+        (**self).append(topics, event)
+    }
+
+    fn replay<'a>(
+        &'a self,
+        topic: &'a Text,
+        after: u64,
+        before: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+        (**self).replay(topic, after, before, limit)
+    }
+
+    fn head(&self) -> u64 {
+        (**self).head()
+    }
+
+    fn head_now(&self) -> StoreFuture<'_, u64> {
+        (**self).head_now()
+    }
+
+    fn feed(&self) -> Option<Feed> {
+        (**self).feed()
+    }
+
+    fn follow(&self, topic: &Text, after: u64) -> u64 {
+        (**self).follow(topic, after)
     }
 }
 

@@ -60,9 +60,39 @@ type Restored = Result<Vec<(usize, u64, Option<Vec<(u64, Bytes)>>)>, StoreError>
 /// A replay from the store under way, for gaps in the in-memory logs.
 struct Replay {
     future: Pin<Box<dyn Future<Output = Restored> + Send>>,
+    topics: Vec<usize>,
     reason: GapReason,
     through: u64,
     requested: Option<LastEventId>,
+    attempt: u32,
+}
+
+/// A replay that failed, to be tried again after a pause.
+struct ReplayRetry {
+    pause: Pin<Box<Sleep>>,
+    topics: Vec<usize>,
+    reason: GapReason,
+    through: u64,
+    attempt: u32,
+}
+
+/// How many times a failing replay is tried before the client is told of a
+/// gap: a store that is briefly away (a Redis restart) loses the client
+/// nothing; one that stays away does not hold it back for ever.
+const REPLAY_ATTEMPTS: u32 = 4;
+
+/// The pause before trying a failed replay again: 100 ms, then 400 ms,
+/// then 1.6 s.
+fn replay_pause(attempt: u32) -> Duration {
+    Duration::from_millis(100 * 4u64.pow(attempt.saturating_sub(1).min(4)))
+}
+
+/// How the client's cursor, newer than this process's feed, is being checked.
+enum Ahead {
+    /// Waiting for the feed to catch up, until then.
+    Waiting(Instant, Option<Pin<Box<Sleep>>>),
+    /// Asking the store whether it gave that id.
+    Checking(Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send>>),
 }
 type GapHandler = Arc<dyn Fn(&Gap) -> Vec<Event> + Send + Sync>;
 
@@ -86,6 +116,7 @@ pub struct Subscription {
     first_read: bool,
     queued: VecDeque<EncodedEvent>,
     replay: Option<Replay>,
+    replay_retry: Option<ReplayRetry>,
     /// Events the store replayed, with the index of their topic, oldest
     /// first; merged with the logs by sequence number.
     restored: VecDeque<(ReadEntry, usize)>,
@@ -109,7 +140,7 @@ pub struct Subscription {
     /// this process has seen yet (it was given by another process a moment
     /// ago). Reading waits until then for the feed to catch up; a cursor
     /// still ahead after that is unknown.
-    ahead: Option<(Instant, Option<Pin<Box<Sleep>>>)>,
+    ahead: Option<Ahead>,
 }
 
 /// How long a cursor ahead of a shared store's feed may wait for it.
@@ -118,8 +149,8 @@ const AHEAD_WAIT: Duration = Duration::from_secs(2);
 /// What [`Subscription::armed`] was armed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Armed {
-    /// The hub's count of closings when the read began.
-    closings: u64,
+    /// The hub's count of rereads when the read began.
+    rereads: u64,
     /// The registered waker, by identity only (see [`waker_identity`]).
     waker: (usize, usize),
 }
@@ -139,6 +170,12 @@ fn waker_identity(waker: &std::task::Waker) -> (usize, usize) {
 struct Subscribed {
     topic: Arc<Topic>,
     slot: usize,
+}
+
+enum AheadCheck {
+    CaughtUp,
+    Wait,
+    Unknown,
 }
 
 enum Read {
@@ -182,7 +219,7 @@ impl Subscription {
                 (head, Some(GapReason::Foreign))
             }
             Some(Some(position)) if position.seq() > head && hub.fed => {
-                ahead = Some((Instant::now() + AHEAD_WAIT, None));
+                ahead = Some(Ahead::Waiting(Instant::now() + AHEAD_WAIT, None));
                 (position.seq(), None)
             }
             Some(Some(position)) if position.seq() > head => (head, Some(GapReason::Unknown)),
@@ -217,6 +254,7 @@ impl Subscription {
             first_read: true,
             queued: VecDeque::new(),
             replay: None,
+            replay_retry: None,
             restored: VecDeque::new(),
             handled,
             filter: None,
@@ -310,6 +348,58 @@ impl Subscription {
         }
     }
 
+    /// Checks a cursor newer than this process's feed: caught up with, still
+    /// to wait for (the reading below then waits too: nothing is readable
+    /// past the head, and its waker is registered), or found never given,
+    /// in which case the client is told of an unknown cursor and reading
+    /// starts from here.
+    fn poll_ahead(&mut self, cx: &mut Context<'_>) -> AheadCheck {
+        loop {
+            let head = self.hub.published_through.load(Ordering::Acquire);
+            if head >= self.cursor {
+                return AheadCheck::CaughtUp;
+            }
+            match self.ahead.as_mut() {
+                None => return AheadCheck::CaughtUp,
+                Some(Ahead::Waiting(until, sleep)) => {
+                    let sleep =
+                        sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(*until)));
+                    if sleep.as_mut().poll(cx).is_pending() {
+                        return AheadCheck::Wait;
+                    }
+                    // The feed is slow (reconnecting, perhaps): ask the store.
+                    let store = self.hub.store.clone();
+                    self.ahead = Some(Ahead::Checking(Box::pin(
+                        async move { store.head_now().await },
+                    )));
+                }
+                Some(Ahead::Checking(check)) => {
+                    let Poll::Ready(answer) = check.as_mut().poll(cx) else {
+                        return AheadCheck::Wait;
+                    };
+                    match answer {
+                        Ok(store_head) if self.cursor > store_head => {
+                            // Not an id this store gave.
+                            self.ahead = None;
+                            self.cursor = head;
+                            self.first_read = false;
+                            let requested = self.requested.take();
+                            let gap = self.gap(GapReason::Unknown, head, requested);
+                            self.signal_gap(&gap);
+                            return AheadCheck::Unknown;
+                        }
+                        answer => {
+                            if let Err(error) = answer {
+                                tracing::warn!(%error, "cannot ask the store about a cursor; waiting");
+                            }
+                            self.ahead = Some(Ahead::Waiting(Instant::now() + AHEAD_WAIT, None));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Whether nothing can be read now and this subscriber will be woken when
     /// something can, known without a lock: its waker is still in every
     /// topic, and nothing was published or closed since it was put there.
@@ -319,14 +409,14 @@ impl Subscription {
         };
         self.restored.is_empty()
             && self.hub.published_through.load(Ordering::Acquire) <= self.cursor
-            && self.hub.closings.load(Ordering::Acquire) == armed.closings
+            && self.hub.rereads.load(Ordering::Acquire) == armed.rereads
             && armed.waker == waker_identity(cx.waker())
     }
 
     fn read(&mut self, cx: &mut Context<'_>) -> Read {
         // Loaded before any topic is locked: a close that takes this
         // subscriber's waker after the read has changed it.
-        let closings = self.hub.closings.load(Ordering::Acquire);
+        let rereads = self.hub.rereads.load(Ordering::Acquire);
         let head = self.hub.published_through.load(Ordering::Acquire);
         let limits = &self.hub.limits;
         let now = limits.max_age.map(|_| Instant::now());
@@ -382,7 +472,7 @@ impl Subscription {
         }
         self.armed =
             (registered_everywhere && !in_flight && !closed && gapped.is_empty()).then(|| Armed {
-                closings,
+                rereads,
                 waker: waker_identity(cx.waker()),
             });
         // Replayed events merge with the logs, oldest first; an event that was
@@ -403,7 +493,10 @@ impl Subscription {
                 });
             }
         }
-        if gap_through > 0 {
+        // Events a replay brought back are delivered before the next round is
+        // asked for (the smallest candidate is never past them), so that at
+        // most one round is held at a time.
+        if gap_through > 0 && self.restored.is_empty() {
             Read::Gap {
                 through: gap_through,
                 topics: gapped,
@@ -424,7 +517,7 @@ impl Subscription {
     /// that memory stays bounded however old the cursor. A round ends, for
     /// every topic, where the first topic to fill its share ended: the
     /// events restored are then complete up to there, across topics.
-    fn start_replay(&mut self, topics: &[usize], reason: GapReason, through: u64) {
+    fn start_replay(&mut self, topics: Vec<usize>, reason: GapReason, through: u64, attempt: u32) {
         let store = self.hub.store.clone();
         let limit = self.hub.limits.max_events.max(1);
         let requests: Vec<(usize, Text, u64)> = topics
@@ -467,17 +560,32 @@ impl Subscription {
         };
         self.replay = Some(Replay {
             future: Box::pin(future),
+            topics,
             reason,
             through,
             requested: self.requested.take(),
+            attempt,
         });
     }
 
     fn finish_replay(&mut self, replay: Replay, restored: Restored) {
         let rounds = match restored {
             Ok(rounds) => rounds,
+            Err(error) if replay.attempt < REPLAY_ATTEMPTS => {
+                let pause = replay_pause(replay.attempt);
+                tracing::warn!(%error, attempt = replay.attempt, ?pause, "replay from the store failed; trying again");
+                self.requested = replay.requested;
+                self.replay_retry = Some(ReplayRetry {
+                    pause: Box::pin(tokio::time::sleep(pause)),
+                    topics: replay.topics,
+                    reason: replay.reason,
+                    through: replay.through,
+                    attempt: replay.attempt + 1,
+                });
+                return;
+            }
             Err(error) => {
-                tracing::warn!(%error, "replay from the store failed; signalling a gap");
+                tracing::warn!(%error, "replay from the store failed again; signalling a gap");
                 Vec::new()
             }
         };
@@ -642,6 +750,14 @@ impl Stream for Subscription {
                     continue;
                 }
             }
+            if let Some(retry) = this.replay_retry.as_mut() {
+                if retry.pause.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                if let Some(retry) = this.replay_retry.take() {
+                    this.start_replay(retry.topics, retry.reason, retry.through, retry.attempt);
+                }
+            }
             if let Some(mut replay) = this.replay.take() {
                 match replay.future.as_mut().poll(cx) {
                     Poll::Pending => {
@@ -661,26 +777,11 @@ impl Stream for Subscription {
                 this.signal_gap(&gap);
                 continue;
             }
-            if let Some((until, sleep)) = this.ahead.as_mut() {
-                let head = this.hub.published_through.load(Ordering::Acquire);
-                if head >= this.cursor {
-                    this.ahead = None;
-                } else {
-                    let sleep =
-                        sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(*until)));
-                    if sleep.as_mut().poll(cx).is_ready() {
-                        // Not an id this store gave: start from here instead.
-                        this.ahead = None;
-                        this.cursor = head;
-                        this.first_read = false;
-                        let requested = this.requested.take();
-                        let gap = this.gap(GapReason::Unknown, head, requested);
-                        this.signal_gap(&gap);
-                        continue;
-                    }
-                    // Until then the reading below waits: nothing is
-                    // readable past the head, and its waker is registered.
-                    this.armed = None;
+            if this.ahead.is_some() {
+                match this.poll_ahead(cx) {
+                    AheadCheck::CaughtUp => this.ahead = None,
+                    AheadCheck::Wait => this.armed = None,
+                    AheadCheck::Unknown => continue,
                 }
             }
             if this.idle_and_armed(cx) {
@@ -712,7 +813,7 @@ impl Stream for Subscription {
                         this.finished = true;
                         continue;
                     }
-                    this.start_replay(&topics, reason, through);
+                    this.start_replay(topics, reason, through, 1);
                 }
                 Read::InFlight => {
                     // An event is being appended to the logs right now; it is

@@ -1,0 +1,185 @@
+//! Wake-ups of fed hubs and memory of replays, with scripted stores.
+#![allow(missing_docs)]
+
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use futures_util::StreamExt;
+use sse_core::hub::{
+    Epoch, FedEvent, Feed, FeedItem, Hub, LogLimits, Position, Store, StoreFuture,
+};
+use sse_core::{Event, LastEventId, Text};
+use tokio::sync::mpsc;
+
+/// A shared store whose feed the test writes by hand.
+struct Scripted {
+    feed: Mutex<Option<mpsc::UnboundedReceiver<FeedItem>>>,
+}
+
+impl Store for Scripted {
+    fn epoch(&self) -> Epoch {
+        Epoch::from_bits(7)
+    }
+    fn append<'a>(&'a self, _: &'a [Text], _: &'a Bytes) -> StoreFuture<'a, u64> {
+        Box::pin(async { Ok(1) })
+    }
+    fn replay<'a>(
+        &'a self,
+        _: &'a Text,
+        _: u64,
+        _: u64,
+        _: usize,
+    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+        Box::pin(async { Ok(None) })
+    }
+    fn feed(&self) -> Option<Feed> {
+        let mut receiver = self.feed.lock().unwrap().take()?;
+        Some(Box::pin(futures_util::stream::poll_fn(move |cx| {
+            receiver.poll_recv(cx)
+        })))
+    }
+}
+
+#[derive(Default)]
+struct Count(AtomicUsize);
+
+impl Wake for Count {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+async fn let_the_feed_task_run() {
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// A loss wakes a caught-up subscriber without a publish: its next poll must
+/// read again, not answer from its idle fast path (which would leave it
+/// registered nowhere, never woken for the events that follow).
+#[tokio::test(flavor = "current_thread")]
+async fn a_subscriber_woken_by_a_loss_reads_again_and_is_woken_for_what_follows() {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let hub = Hub::builder()
+        .store(Scripted {
+            feed: Mutex::new(Some(receiver)),
+        })
+        .build();
+    let subscription = hub.subscribe(&["t"], None).unwrap();
+    let mut subscription = pin!(subscription);
+    let count = Arc::new(Count::default());
+    let waker = Waker::from(count.clone());
+    let mut cx = Context::from_waker(&waker);
+    assert!(subscription.as_mut().poll_next(&mut cx).is_pending());
+
+    sender
+        .send(FeedItem::Lost {
+            topic: Text::from_static("t"),
+            through: 5,
+        })
+        .unwrap();
+    let_the_feed_task_run().await;
+    assert_eq!(count.0.load(Ordering::SeqCst), 1, "woken by the loss");
+    // The woken task reads again (not the idle fast path): it is behind the
+    // lost events, so it is told of a gap, then waits.
+    let Poll::Ready(Some(gap)) = subscription.as_mut().poll_next(&mut cx) else {
+        panic!("a gap signal after the loss");
+    };
+    assert!(gap.as_bytes().starts_with(b"event: gap\n"), "{gap:?}");
+    assert!(subscription.as_mut().poll_next(&mut cx).is_pending());
+
+    sender
+        .send(FeedItem::Events {
+            events: vec![FedEvent {
+                seq: 6,
+                topic: Text::from_static("t"),
+                event: Bytes::from_static(b"data: after\n\n"),
+            }],
+            through: 6,
+        })
+        .unwrap();
+    let_the_feed_task_run().await;
+    assert_eq!(count.0.load(Ordering::SeqCst), 2, "woken for the new event");
+    let Poll::Ready(Some(after)) = subscription.as_mut().poll_next(&mut cx) else {
+        panic!("the new event is readable");
+    };
+    assert!(after.as_bytes().ends_with(b"data: after\n\n"));
+}
+
+/// A non-shared store that keeps everything, counting replay calls.
+struct Keeping {
+    events: Mutex<Vec<(u64, Bytes)>>,
+    replays: AtomicUsize,
+}
+
+impl Store for Keeping {
+    fn epoch(&self) -> Epoch {
+        Epoch::from_bits(9)
+    }
+    fn append<'a>(&'a self, _: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
+        let mut events = self.events.lock().unwrap();
+        let seq = events.len() as u64 + 1;
+        events.push((seq, event.clone()));
+        Box::pin(async move { Ok(seq) })
+    }
+    fn replay<'a>(
+        &'a self,
+        _: &'a Text,
+        after: u64,
+        before: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+        self.replays.fetch_add(1, Ordering::SeqCst);
+        let events: Vec<_> = self
+            .events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(seq, _)| *seq > after && *seq < before)
+            .take(limit)
+            .cloned()
+            .collect();
+        Box::pin(async move { Ok(Some(events)) })
+    }
+}
+
+/// Replay runs in rounds of at most one log's worth per topic, and each
+/// round's events are delivered before the next is asked for, so that a
+/// subscriber never holds more than one round.
+#[tokio::test(flavor = "current_thread")]
+async fn replay_rounds_are_delivered_one_at_a_time() {
+    let store = Arc::new(Keeping {
+        events: Mutex::default(),
+        replays: AtomicUsize::new(0),
+    });
+    let hub = Hub::builder()
+        .log_limits(LogLimits::new().max_events(2))
+        .store(store.clone())
+        .build();
+    let mut first = None;
+    for n in 0..100 {
+        let position = hub
+            .publish("t", Event::new().data(n.to_string()))
+            .await
+            .unwrap();
+        first.get_or_insert(position);
+    }
+    let cursor: Position = first.unwrap();
+    let id = LastEventId::parse(cursor.to_string().as_bytes()).unwrap();
+    let mut subscription = hub.subscribe(&["t"], id).unwrap();
+    let event = subscription.next().await.unwrap();
+    assert!(event.as_bytes().ends_with(b"data: 1\n\n"));
+    assert!(
+        store.replays.load(Ordering::SeqCst) <= 2,
+        "{} replay rounds (each of 2 events) ran before the first delivery",
+        store.replays.load(Ordering::SeqCst)
+    );
+}

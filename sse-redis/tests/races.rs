@@ -1,0 +1,181 @@
+//! Races between instances, the reader and the hub: a topic followed while
+//! the hub is behind its reader, and a cursor given by another instance while
+//! this one's reader is reconnecting.
+#![allow(clippy::print_stderr, missing_docs)]
+
+mod common;
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use sse_core::decode::Decoder;
+use sse_core::hub::Hub;
+use sse_core::{EncodedEvent, Event, LastEventId};
+
+use common::RedisServer;
+
+fn data_of(event: &EncodedEvent) -> String {
+    let mut decoder = Decoder::new();
+    decoder.push(event.as_bytes()).expect("decodes");
+    decoder.next_event().expect("one event").data().to_owned()
+}
+
+/// A client resuming with a valid id that another instance gave, while this
+/// instance's reader is still in its reconnection backoff after a Redis
+/// restart: the hub asks Redis whether it gave that id and keeps waiting for
+/// its reader, instead of calling the id unknown and sending again what the
+/// client already had.
+#[tokio::test]
+async fn a_cursor_from_another_instance_waits_for_a_reconnecting_reader() {
+    let Some(mut redis) = RedisServer::start("backoff ahead") else {
+        return;
+    };
+    let prefix = "backoff:";
+    let store = sse_redis::RedisStore::builder(redis.url())
+        .prefix(prefix)
+        .backoff(Duration::from_secs(5), Duration::from_secs(5))
+        .connect()
+        .await
+        .unwrap();
+    let a = Hub::builder().store(store).build();
+    let b = redis.hub(prefix).await;
+    let mut on_a = a.subscribe(&["t"], None).unwrap();
+    b.publish("t", Event::new().data("zero")).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), on_a.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(data_of(&first), "zero");
+    drop(on_a);
+
+    redis.kill();
+    redis.restart();
+    let mut one = None;
+    for _ in 0..100 {
+        match b.publish("t", Event::new().data("one")).await {
+            Ok(position) => {
+                one = Some(position);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    let one = one.expect("B publishes again");
+    b.publish("t", Event::new().data("two")).await.unwrap();
+
+    // The client had "one" (from B) and now reconnects to A.
+    let cursor = LastEventId::parse(one.to_string().as_bytes()).unwrap();
+    let mut resumed = a.subscribe(&["t"], cursor).unwrap();
+    // The reader comes back after its 5 s backoff; then exactly "two".
+    let event = tokio::time::timeout(Duration::from_secs(10), resumed.next())
+        .await
+        .expect("an event once the reader is back")
+        .expect("the stream goes on");
+    assert_eq!(
+        format!("{}:{}", event.event_type_hint(), data_of(&event)),
+        "message:two",
+        "exactly what the client missed"
+    );
+    let more = tokio::time::timeout(Duration::from_millis(300), resumed.next()).await;
+    assert!(more.is_err(), "nothing more: {more:?}");
+}
+
+/// The Redis store, with the hub's consumption of its feed held back while
+/// `open` is false: as when the hub's feed task waits in a busy runtime's
+/// queue after the reader has sent it a batch.
+struct Gated {
+    inner: sse_redis::RedisStore,
+    open: tokio::sync::watch::Receiver<bool>,
+}
+
+impl sse_core::hub::Store for Gated {
+    fn epoch(&self) -> sse_core::hub::Epoch {
+        self.inner.epoch()
+    }
+    fn append<'a>(
+        &'a self,
+        topics: &'a [sse_core::Text],
+        event: &'a bytes::Bytes,
+    ) -> sse_core::hub::StoreFuture<'a, u64> {
+        self.inner.append(topics, event)
+    }
+    fn replay<'a>(
+        &'a self,
+        topic: &'a sse_core::Text,
+        after: u64,
+        before: u64,
+        limit: usize,
+    ) -> sse_core::hub::StoreFuture<'a, Option<Vec<(u64, bytes::Bytes)>>> {
+        self.inner.replay(topic, after, before, limit)
+    }
+    fn head(&self) -> u64 {
+        self.inner.head()
+    }
+    fn feed(&self) -> Option<sse_core::hub::Feed> {
+        let feed = self.inner.feed()?;
+        let open = self.open.clone();
+        Some(Box::pin(futures_util::stream::unfold(
+            (feed, open),
+            |(mut feed, mut open)| async move {
+                let item = feed.next().await?;
+                let _ = open.wait_for(|open| *open).await;
+                Some((item, (feed, open)))
+            },
+        )))
+    }
+    fn follow(&self, topic: &sse_core::Text, after: u64) -> u64 {
+        self.inner.follow(topic, after)
+    }
+}
+
+/// The reader has reported `t1` (on `all`) and `u1` (on `u`), the hub has
+/// not applied them yet, and a subscription to `["u", "t"]` creates `t` now.
+/// `t` must start where the reader's reports end, not at the hub's older
+/// head, so that `t1` is replayed instead of passed by the horizon.
+#[tokio::test(flavor = "current_thread")]
+async fn a_topic_followed_while_the_hub_is_behind_its_reader_loses_nothing() {
+    let Some(redis) = RedisServer::start("gated late follow") else {
+        return;
+    };
+    let prefix = "gated:";
+    let (gate, open) = tokio::sync::watch::channel(true);
+    let inner = sse_redis::RedisStore::builder(redis.url())
+        .prefix(prefix)
+        .connect()
+        .await
+        .unwrap();
+    let a = Hub::builder().store(Gated { inner, open }).build();
+    let b = redis.hub(prefix).await;
+    let _keep_u = a.subscribe(&["u"], None).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    gate.send_replace(false);
+    let t1 = b.publish("t", Event::new().data("t1")).await.unwrap();
+    let u1 = b.publish("u", Event::new().data("u1")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let mut both = a.subscribe(&["u", "t"], None).unwrap();
+    let cursor = both.cursor();
+    assert!(
+        cursor.seq() < t1.seq(),
+        "the subscription starts before t1 and u1"
+    );
+    gate.send_replace(true);
+    let mut got = Vec::new();
+    while let Ok(Some(event)) = tokio::time::timeout(Duration::from_secs(1), both.next()).await {
+        got.push(data_of(&event));
+    }
+    assert_eq!(got, ["t1", "u1"], "cursor {cursor}, t1 {t1}, u1 {u1}");
+}
+
+trait Hint {
+    fn event_type_hint(&self) -> String;
+}
+
+impl Hint for EncodedEvent {
+    fn event_type_hint(&self) -> String {
+        let mut decoder = Decoder::new();
+        decoder.push(self.as_bytes()).expect("decodes");
+        decoder.next_event().expect("one").event_type().to_owned()
+    }
+}
