@@ -37,6 +37,16 @@ use crate::scripts::{APPEND, REPLAY};
 ///   last entry it read, and whatever was trimmed or lost meanwhile becomes a
 ///   gap signal.
 ///
+/// # Limits
+///
+/// - A topic, once a process has it, is read until the process ends (closing
+///   it in the hub does not stop the reading).
+/// - After the reader was away, its first read brings everything since, up
+///   to each stream's `MAXLEN`: memory for that read is bounded by
+///   `max_len` times the number of topics.
+/// - Redis must keep these keys: with an eviction policy that can evict
+///   them (`allkeys-*`), lost keys become gaps.
+///
 /// ```no_run
 /// # async fn run() -> Result<(), redis::RedisError> {
 /// use sse_core::hub::Hub;
