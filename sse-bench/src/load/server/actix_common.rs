@@ -33,6 +33,8 @@ where
         // hold (the default is 25,000 per worker, with a short backlog).
         .max_connections(1 << 20)
         .backlog(4096)
+        // Every server sends each event at once (see `super::serve`).
+        .tcp_nodelay(true)
         .disable_signals()
         .bind(LISTEN)?;
         let address = server

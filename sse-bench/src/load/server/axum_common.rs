@@ -8,6 +8,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use futures_util::stream;
 
 use super::{Config, LISTEN, tokio_runtime};
@@ -22,6 +23,10 @@ pub(super) fn serve(
     tokio_runtime(config.workers)?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(LISTEN).await?;
         on_listen(listener.local_addr()?);
+        // Every server sends each event at once (see `super::serve`).
+        let listener = listener.tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        });
         axum::serve(listener, router).await?;
         Ok(())
     })

@@ -37,6 +37,8 @@ pub(super) fn serve(config: Config, on_listen: impl FnOnce(SocketAddr)) -> Resul
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             };
+            // Every server sends each event at once (see `super::serve`).
+            let _ = stream.set_nodelay(true);
             tokio::spawn(async move {
                 // A connection error ends that connection only.
                 let _ = http1::Builder::new()
