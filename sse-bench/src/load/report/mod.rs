@@ -80,6 +80,9 @@ pub struct Results {
     pub command: String,
     /// The implementations measured.
     pub implementations: Vec<Impl>,
+    /// `/proc/loadavg` when the run started and when it ended: other work
+    /// on the machine shows here.
+    pub load_average: (String, String),
     /// Scenario 1.
     pub throughput: Vec<ThroughputResult>,
     /// Scenario 2.
@@ -110,6 +113,7 @@ impl Results {
             commit: command_output("git", &["describe", "--always", "--dirty"]),
             command: std::env::args().collect::<Vec<_>>().join(" "),
             implementations: implementations.to_vec(),
+            load_average: (load_average(), String::new()),
             throughput: Vec::new(),
             fanout: Vec::new(),
             idle: Vec::new(),
@@ -141,6 +145,7 @@ impl Results {
                 }
             }
         }
+        results.load_average.1 = load_average();
         results.problems = checks::problems(&results);
         results
     }
@@ -161,8 +166,13 @@ impl Results {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "Machine: {}. Date: {}. Commit: {}. Plan: {}.\n",
-            self.machine, self.date, self.commit, self.plan.name
+            "Machine: {}. Date: {}. Commit: {}. Plan: {}. Load average at the start: {}; at the end: {}.\n",
+            self.machine,
+            self.date,
+            self.commit,
+            self.plan.name,
+            self.load_average.0,
+            self.load_average.1
         );
         tables::throughput(&mut out, &self.throughput);
         tables::fanout(&mut out, &self.fanout);
@@ -191,4 +201,16 @@ fn command_output(program: &str, args: &[&str]) -> String {
         .and_then(|output| String::from_utf8(output.stdout).ok())
         .and_then(|text| text.lines().next().map(str::to_owned))
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The first three fields of `/proc/loadavg`.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
