@@ -136,11 +136,12 @@ impl Results {
                     {
                         continue;
                     }
-                    progress(&format!(
-                        "{} / {kind} (round {})",
-                        scenario.name(),
-                        round + 1
-                    ));
+                    let note = if rounds > 1 {
+                        format!(" (round {})", round + 1)
+                    } else {
+                        String::new()
+                    };
+                    progress(&format!("{} / {kind}{note}", scenario.name()));
                     results.run_one(scenario, kind, round);
                 }
             }
