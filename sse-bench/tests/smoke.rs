@@ -13,6 +13,8 @@ fn every_scenario_against_every_implementation() {
     let output = Command::new(env!("CARGO_BIN_EXE_sse-load"))
         .args(["all", "--smoke", "--out"])
         .arg(&out)
+        .arg("--plots")
+        .arg(out.join("plots"))
         .output()
         .expect("run sse-load");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -45,6 +47,10 @@ fn every_scenario_against_every_implementation() {
     for run in results["fanout"].as_array().expect("fan-out") {
         assert_eq!(run["lost"], 0, "{run}");
         assert!(run["latency"]["count"].as_u64() > Some(0), "{run}");
+    }
+    for figure in ["fanout-latency-20.svg", "idle-memory-20.svg"] {
+        let svg = std::fs::read_to_string(out.join("plots").join(figure)).expect(figure);
+        assert!(svg.contains("ours-axum"), "{figure}");
     }
     let _ = std::fs::remove_dir_all(&out);
 }
