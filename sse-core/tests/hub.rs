@@ -654,3 +654,23 @@ async fn no_topic_can_be_created_once_the_hub_is_closed() {
     ));
     assert!(hub.topic_names().is_empty());
 }
+
+#[tokio::test]
+async fn the_log_keeps_no_reference_to_the_publishers_buffer() {
+    // Data cut from a large buffer (a request's read buffer, say): the log
+    // holds its own copy of the encoded event, so the buffer is freed once
+    // the publisher drops it, even with a filter reading the event's data.
+    let hub = Hub::new();
+    let mut filtered = hub
+        .subscribe(&["t"], None)
+        .unwrap()
+        .filter(|event| event.data() == Some("hello"));
+    let buffer = bytes::Bytes::from(b"hello, and a lot more after it".repeat(1_000));
+    let hello = sse_core::Text::from_utf8(buffer.slice(0..5)).unwrap();
+    hub.publish("t", Event::new().data(hello)).await.unwrap();
+    assert_eq!(data(&ready(&mut filtered)), ["hello"]);
+    assert!(
+        buffer.is_unique(),
+        "the hub still holds the publisher's buffer"
+    );
+}

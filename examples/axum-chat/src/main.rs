@@ -12,6 +12,7 @@
 // A server prints where it listens and why it stops: printing is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -56,6 +57,12 @@ async fn main() -> ExitCode {
         hub.close(Some(Event::new().event("bye").data("server restarting")));
         shutdown.cancel();
     };
+    // Events are small writes: without TCP_NODELAY, Nagle's algorithm can
+    // hold one back until the client's delayed ACK (sse-load measured about
+    // one event in a hundred arriving 18 ms late).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     if let Err(error) = axum::serve(listener, app)
         .with_graceful_shutdown(stopping)
         .await

@@ -13,6 +13,7 @@
 // A server prints where it listens: printing is its job here.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -37,6 +38,12 @@ async fn main() -> ExitCode {
     };
     println!("existing app on http://{address} (stream at /progress)");
     let app = example_axum_existing::app(Duration::from_secs(15));
+    // Events are small writes: without TCP_NODELAY, Nagle's algorithm can
+    // hold one back until the client's delayed ACK (sse-load measured about
+    // one event in a hundred arriving 18 ms late).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     if let Err(error) = axum::serve(listener, app).await {
         eprintln!("server error: {error}");
         return ExitCode::FAILURE;

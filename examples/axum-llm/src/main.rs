@@ -13,6 +13,7 @@
 // A server prints where it listens and why it stops: printing is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -50,6 +51,12 @@ async fn main() -> ExitCode {
         let _ = tokio::signal::ctrl_c().await;
         println!("shutting down");
     };
+    // Events are small writes: without TCP_NODELAY, Nagle's algorithm can
+    // hold one back until the client's delayed ACK (sse-load measured about
+    // one event in a hundred arriving 18 ms late).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     if let Err(error) = axum::serve(listener, example_axum_llm::app(llm))
         .with_graceful_shutdown(stopping)
         .await

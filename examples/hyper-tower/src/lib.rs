@@ -52,6 +52,10 @@ pub async fn serve(listener: TcpListener, hub: Hub) {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        // Events are small writes: without TCP_NODELAY, Nagle's algorithm can
+        // hold one back until the client's delayed ACK (sse-load measured about
+        // one event in a hundred arriving 18 ms late).
+        let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(service.clone());
         tokio::spawn(async move {
             let _ = auto::Builder::new(TokioExecutor::new())

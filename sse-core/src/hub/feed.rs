@@ -1,11 +1,10 @@
 //! The task that appends what a shared store's [`Feed`] reports to the logs.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use super::handle::{HubInner, lock};
-use super::topic::{Entry, EntryMeta};
+use super::topic::Entry;
 use super::{FedEvent, Feed, FeedItem, Position};
 
 /// Runs until the feed ends or the hub is dropped. Holds the hub weakly, so
@@ -40,16 +39,11 @@ fn append(hub: &Arc<HubInner>, events: Vec<FedEvent>, through: u64) {
         let mut last_seq = lock(&hub.publish);
         // One entry (and one copy of the bytes) per event and topic: each
         // topic's log is its own.
-        let mut meta_by_seq: HashMap<u64, Arc<EntryMeta>> = HashMap::new();
         for event in events {
             let Some(topic) = lock(&hub.topics).get(&event.topic).cloned() else {
                 continue;
             };
-            let meta = meta_by_seq
-                .entry(event.seq)
-                .or_insert_with(|| Arc::new(EntryMeta::describe(&event.event)))
-                .clone();
-            let entry = Entry::new(Position::new(hub.epoch, event.seq), &event.event, meta);
+            let entry = Entry::new(Position::new(hub.epoch, event.seq), &event.event);
             let mut state = topic.lock();
             // Per topic, not against the hub's horizon: a topic followed a
             // moment ago catches up with events the others have passed.

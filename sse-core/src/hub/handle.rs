@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::stats::Counters;
-use super::topic::{Entry, EntryMeta, Topic, TopicState, id_line_len};
+use super::topic::{Entry, Topic, TopicState, id_line_len};
 use super::{
     Epoch, HubStats, LagPolicy, LogLimits, MemoryStore, Position, PublishError, Store, StoreError,
     SubscribeError, Subscription, TopicError,
@@ -287,10 +287,6 @@ impl Hub {
             return Err(PublishError::Closed);
         }
         let topics = self.resolve(names).map_err(PublishError::InvalidTopic)?;
-        let meta = Arc::new(EntryMeta {
-            event_type: event.get_event().cloned(),
-            data: event.get_data().cloned(),
-        });
         event.clear_id();
         let body = event.encode().into_bytes();
         let topic_names: Vec<Text> = topics.iter().map(|topic| topic.name.clone()).collect();
@@ -340,7 +336,7 @@ impl Hub {
                 ))));
             }
             let position = Position::new(inner.epoch, seq);
-            let entry = Entry::new(position, &body, meta.clone());
+            let entry = Entry::new(position, &body);
             let mut states: Vec<MutexGuard<'_, TopicState>> =
                 topics.iter().map(|topic| topic.lock()).collect();
             // Closed while the store was appending: no subscriber can read it.

@@ -16,7 +16,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::handle::{HubInner, lock};
 use super::stats::{Counters, SubscriberCounts};
-use super::topic::{Entry, EntryMeta, ReadEntry, Topic};
+use super::topic::{Entry, ReadEntry, Topic};
 use super::{Gap, GapReason, LagPolicy, Position, StoreError};
 use crate::jitter::{shorten, spread};
 use crate::{EncodedEvent, Event, InfallibleStream, KeepAlive, LastEventId, SseBody, Text};
@@ -608,12 +608,7 @@ impl Subscription {
             self.handled[index] = self.handled[index].max(until);
             for (seq, body) in events.unwrap_or_default() {
                 let position = Position::new(self.hub.epoch, seq);
-                let meta = if with_meta {
-                    Arc::new(EntryMeta::describe(&body))
-                } else {
-                    Arc::default()
-                };
-                let entry = Entry::new(position, &body, meta).read(with_meta);
+                let entry = Entry::new(position, &body).read(with_meta);
                 restored.push((entry, index));
             }
         }

@@ -1,7 +1,7 @@
 //! A topic: its bounded log of encoded events and the subscribers waiting on it.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::Waker;
 
 use bytes::{Bytes, BytesMut};
@@ -18,10 +18,12 @@ pub(crate) struct Entry {
     pub(crate) seq: u64,
     /// The whole encoded event, id included, shared by every reader.
     pub(crate) bytes: Bytes,
-    /// Its type and data, for subscriptions with a filter. Shared, so that a
-    /// reader's copy of an entry stays small: a fan-out moves one per
-    /// subscriber.
-    pub(crate) meta: Arc<EntryMeta>,
+    /// Its type and data, for subscriptions with a filter: read from `bytes`
+    /// when a filter first asks, so that the log holds nothing else (keeping
+    /// the publisher's data instead would keep alive whatever buffer it was
+    /// cut from, a whole request read buffer for example). Shared, so that a
+    /// reader's copy of an entry stays small.
+    meta: OnceLock<Arc<EntryMeta>>,
     pub(crate) published_at: Instant,
 }
 
@@ -53,7 +55,7 @@ impl EntryMeta {
 impl Entry {
     /// The entry for the event `body` (encoded without an id) at `position`:
     /// its id line is written in front of the body, once, for every reader.
-    pub(crate) fn new(position: Position, body: &[u8], meta: Arc<EntryMeta>) -> Self {
+    pub(crate) fn new(position: Position, body: &[u8]) -> Self {
         let mut bytes = BytesMut::with_capacity(id_line_len(position) + body.len());
         bytes.extend_from_slice(b"id: ");
         position.to_event_id().write_to(&mut bytes);
@@ -62,7 +64,7 @@ impl Entry {
         Self {
             seq: position.seq(),
             bytes: bytes.freeze(),
-            meta,
+            meta: OnceLock::new(),
             published_at: Instant::now(),
         }
     }
@@ -82,7 +84,11 @@ impl Entry {
         ReadEntry {
             seq: self.seq,
             bytes: self.bytes.clone(),
-            meta: with_meta.then(|| self.meta.clone()),
+            meta: with_meta.then(|| {
+                self.meta
+                    .get_or_init(|| Arc::new(EntryMeta::describe(&self.bytes)))
+                    .clone()
+            }),
         }
     }
 }
@@ -207,11 +213,7 @@ mod tests {
         // Sequence numbers with holes, as a topic of a multi-topic hub has.
         let seqs = [2, 3, 7, 8, 20, 21, 22, 40];
         for seq in seqs {
-            let entry = Entry::new(
-                Position::new(Epoch::from_bits(1), seq),
-                b"data: x\n\n",
-                Arc::default(),
-            );
+            let entry = Entry::new(Position::new(Epoch::from_bits(1), seq), b"data: x\n\n");
             state.append(entry, &limits, &mut wake);
         }
         for cursor in 0..45 {
