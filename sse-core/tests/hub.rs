@@ -665,7 +665,7 @@ async fn the_log_keeps_no_reference_to_the_publishers_buffer() {
         .subscribe(&["t"], None)
         .unwrap()
         .filter(|event| event.data() == Some("hello"));
-    let buffer = bytes::Bytes::from(b"hello, and a lot more after it".repeat(1_000));
+    let buffer = Bytes::from(b"hello, and a lot more after it".repeat(1_000));
     let hello = sse_core::Text::from_utf8(buffer.slice(0..5)).unwrap();
     hub.publish("t", Event::new().data(hello)).await.unwrap();
     assert_eq!(data(&ready(&mut filtered)), ["hello"]);
