@@ -170,14 +170,14 @@ fn fan_out(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(5));
     for &n in sizes {
         group.throughput(Throughput::Elements(n as u64));
-        let mut ours = Ours::new(n);
-        group.bench_with_input(BenchmarkId::new("sse-core hub", n), &n, |b, _| {
-            b.iter(|| assert!(ours.fan_out(&rt, &data) >= n * data.len()));
-        });
-        drop(ours);
         let mut peer = AxumBroadcast::new(n);
         group.bench_with_input(BenchmarkId::new("axum + broadcast", n), &n, |b, _| {
             b.iter(|| assert!(peer.fan_out(&data) >= n * data.len()));
+        });
+        drop(peer);
+        let mut ours = Ours::new(n);
+        group.bench_with_input(BenchmarkId::new("sse-core hub", n), &n, |b, _| {
+            b.iter(|| assert!(ours.fan_out(&rt, &data) >= n * data.len()));
         });
     }
     group.finish();
