@@ -23,8 +23,12 @@ const INITIAL_CAPACITY: usize = 8 * 1024;
 /// Output of the encoder: frames ready to send, in order.
 #[derive(Debug, Default)]
 pub(crate) struct FrameBuf {
-    /// Frames completed before the bytes in `open` (zero-copy slices, and the
-    /// buffer content that preceded them).
+    /// The first completed frame, when it is alone: one pre-encoded event,
+    /// the usual case when a hub wakes a subscriber, costs no queue (and an
+    /// idle stream keeps none allocated).
+    solo: Option<Bytes>,
+    /// Frames completed after `solo` and before the bytes in `open`
+    /// (zero-copy slices, and the buffer content that preceded them).
     ready: VecDeque<Bytes>,
     ready_len: usize,
     /// The frame being filled.
@@ -67,7 +71,7 @@ impl FrameBuf {
     /// they start a frame (one pre-encoded event, the usual case when a hub
     /// wakes a subscriber, leaves as it is, with no buffer allocated).
     pub(crate) fn put_shared(&mut self, bytes: Bytes) {
-        let starts_frame = self.open.is_empty() && self.ready.is_empty();
+        let starts_frame = self.open.is_empty() && self.solo.is_none() && self.ready.is_empty();
         if bytes.len() < ZERO_COPY_MIN && !starts_frame {
             self.put(&bytes);
             return;
@@ -81,12 +85,19 @@ impl FrameBuf {
 
     fn push_ready(&mut self, frame: Bytes) {
         self.ready_len += frame.len();
+        if self.solo.is_none() && self.ready.is_empty() {
+            self.solo = Some(frame);
+            return;
+        }
+        if let Some(first) = self.solo.take() {
+            self.ready.push_back(first);
+        }
         self.ready.push_back(frame);
     }
 
     /// The next frame to send, if any.
     pub(crate) fn pop(&mut self) -> Option<Bytes> {
-        if let Some(frame) = self.ready.pop_front() {
+        if let Some(frame) = self.solo.take().or_else(|| self.ready.pop_front()) {
             self.ready_len -= frame.len();
             return Some(frame);
         }
@@ -108,7 +119,7 @@ impl FrameBuf {
     /// Everything buffered as one contiguous `Bytes` (copies only when
     /// zero-copy frames were queued).
     pub(crate) fn take_all(&mut self) -> Bytes {
-        if self.ready.is_empty() {
+        if self.ready.is_empty() && self.solo.is_none() {
             return self.open.split().freeze();
         }
         let mut all = BytesMut::with_capacity(self.len());
