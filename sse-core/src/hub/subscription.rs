@@ -115,8 +115,10 @@ pub struct Subscription {
     start_gap: Option<GapReason>,
     first_read: bool,
     queued: VecDeque<EncodedEvent>,
-    replay: Option<Replay>,
-    replay_retry: Option<ReplayRetry>,
+    // Boxed, like the other rare states: an idle subscriber is mostly its
+    // cursor, and its size is memory held per connection.
+    replay: Option<Box<Replay>>,
+    replay_retry: Option<Box<ReplayRetry>>,
     /// Events the store replayed, with the index of their topic, oldest
     /// first; merged with the logs by sequence number.
     restored: VecDeque<(ReadEntry, usize)>,
@@ -140,7 +142,7 @@ pub struct Subscription {
     /// this process has seen yet (it was given by another process a moment
     /// ago). Reading waits until then for the feed to catch up; a cursor
     /// still ahead after that is unknown.
-    ahead: Option<Ahead>,
+    ahead: Option<Box<Ahead>>,
 }
 
 /// How long a cursor ahead of a shared store's feed may wait for it.
@@ -219,7 +221,7 @@ impl Subscription {
                 (head, Some(GapReason::Foreign))
             }
             Some(Some(position)) if position.seq() > head && hub.fed => {
-                ahead = Some(Ahead::Waiting(Instant::now() + AHEAD_WAIT, None));
+                ahead = Some(Box::new(Ahead::Waiting(Instant::now() + AHEAD_WAIT, None)));
                 (position.seq(), None)
             }
             Some(Some(position)) if position.seq() > head => (head, Some(GapReason::Unknown)),
@@ -359,7 +361,7 @@ impl Subscription {
             if head >= self.cursor {
                 return AheadCheck::CaughtUp;
             }
-            match self.ahead.as_mut() {
+            match self.ahead.as_deref_mut() {
                 None => return AheadCheck::CaughtUp,
                 Some(Ahead::Waiting(until, sleep)) => {
                     let sleep =
@@ -369,9 +371,9 @@ impl Subscription {
                     }
                     // The feed is slow (reconnecting, perhaps): ask the store.
                     let store = self.hub.store.clone();
-                    self.ahead = Some(Ahead::Checking(Box::pin(
-                        async move { store.head_now().await },
-                    )));
+                    self.ahead = Some(Box::new(Ahead::Checking(Box::pin(async move {
+                        store.head_now().await
+                    }))));
                 }
                 Some(Ahead::Checking(check)) => {
                     let Poll::Ready(answer) = check.as_mut().poll(cx) else {
@@ -392,7 +394,8 @@ impl Subscription {
                             if let Err(error) = answer {
                                 tracing::warn!(%error, "cannot ask the store about a cursor; waiting");
                             }
-                            self.ahead = Some(Ahead::Waiting(Instant::now() + AHEAD_WAIT, None));
+                            self.ahead =
+                                Some(Box::new(Ahead::Waiting(Instant::now() + AHEAD_WAIT, None)));
                         }
                     }
                 }
@@ -558,14 +561,14 @@ impl Subscription {
                 .collect();
             Ok(rounds)
         };
-        self.replay = Some(Replay {
+        self.replay = Some(Box::new(Replay {
             future: Box::pin(future),
             topics,
             reason,
             through,
             requested: self.requested.take(),
             attempt,
-        });
+        }));
     }
 
     fn finish_replay(&mut self, replay: Replay, restored: Restored) {
@@ -575,13 +578,13 @@ impl Subscription {
                 let pause = replay_pause(replay.attempt);
                 tracing::warn!(%error, attempt = replay.attempt, ?pause, "replay from the store failed; trying again");
                 self.requested = replay.requested;
-                self.replay_retry = Some(ReplayRetry {
+                self.replay_retry = Some(Box::new(ReplayRetry {
                     pause: Box::pin(tokio::time::sleep(pause)),
                     topics: replay.topics,
                     reason: replay.reason,
                     through: replay.through,
                     attempt: replay.attempt + 1,
-                });
+                }));
                 return;
             }
             Err(error) => {
@@ -760,7 +763,7 @@ impl Stream for Subscription {
                         return Poll::Pending;
                     }
                     Poll::Ready(restored) => {
-                        this.finish_replay(replay, restored);
+                        this.finish_replay(*replay, restored);
                         continue;
                     }
                 }
