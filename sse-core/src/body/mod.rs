@@ -74,7 +74,9 @@ pin_project! {
         #[pin]
         keep_alive: KeepAliveTimer,
         frames: FrameBuf,
-        preamble: Option<Event>,
+        // Boxed: sent once, then gone, while the body lives as long as
+        // its connection.
+        preamble: Option<Box<Event>>,
         next_id: Option<u64>,
         last_sent: Option<LastSentId>,
         // The id of the newest event in `frames`, published to `last_sent` once
@@ -142,7 +144,8 @@ impl<S: TryStream> SseBody<S> {
     /// Sends `retry:` first, telling clients how long to wait before they
     /// reconnect.
     pub fn retry(mut self, delay: Duration) -> Self {
-        self.preamble = Some(self.preamble.take().unwrap_or_default().retry(delay));
+        let preamble = self.preamble.take().map(|event| *event).unwrap_or_default();
+        self.preamble = Some(Box::new(preamble.retry(delay)));
         self
     }
 
@@ -150,7 +153,8 @@ impl<S: TryStream> SseBody<S> {
     /// leave at once: `EventSource.onopen` fires and proxies commit the
     /// response before the first event exists.
     pub fn initial_comment(mut self, comment: impl Into<Text>) -> Self {
-        self.preamble = Some(self.preamble.take().unwrap_or_default().comment(comment));
+        let preamble = self.preamble.take().map(|event| *event).unwrap_or_default();
+        self.preamble = Some(Box::new(preamble.comment(comment)));
         self
     }
 
@@ -212,7 +216,7 @@ where
 
         if this.frames.is_empty() {
             if let Some(preamble) = this.preamble.take() {
-                preamble.encode_into(None, this.frames);
+                (*preamble).encode_into(None, this.frames);
             }
             while matches!(this.state, State::Streaming)
                 && this.frames.len() < *this.max_frame_bytes
