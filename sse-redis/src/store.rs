@@ -46,6 +46,9 @@ use crate::scripts::{APPEND, REPLAY};
 ///   `max_len` times the number of topics.
 /// - Redis must keep these keys: with an eviction policy that can evict
 ///   them (`allkeys-*`), lost keys become gaps.
+/// - One Redis server (a primary, replicated or not). Redis Cluster is not
+///   supported: each script touches the keys of several topics, which a
+///   cluster spreads over slots.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), redis::RedisError> {
