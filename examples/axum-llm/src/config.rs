@@ -13,6 +13,11 @@ pub const DEFAULT_TOKEN_DELAY: Duration = Duration::from_millis(40);
 /// The model the page asks an upstream for when `UPSTREAM_MODEL` is not set.
 pub const DEFAULT_UPSTREAM_MODEL: &str = "gpt-4o-mini";
 
+/// How long a proxy waits for the next bytes of an upstream's answer when
+/// `UPSTREAM_IDLE_TIMEOUT_MS` is not set: a model that thinks long before a
+/// token still makes it, a hung one does not hold the client for ever.
+pub const DEFAULT_UPSTREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// How the server is set up.
 ///
 /// | variable | meaning | default |
@@ -22,6 +27,7 @@ pub const DEFAULT_UPSTREAM_MODEL: &str = "gpt-4o-mini";
 /// | `UPSTREAM_URL` | an OpenAI-compatible API's base URL (`https://api.openai.com/v1`); set, the server is a proxy to it | unset: the demo model |
 /// | `UPSTREAM_API_KEY` | its key, sent as `Authorization: Bearer` | none (for local servers) |
 /// | `UPSTREAM_MODEL` | the model the page asks for in proxy mode | `gpt-4o-mini` |
+/// | `UPSTREAM_IDLE_TIMEOUT_MS` | the longest silence of an upstream mid-answer | 120000 |
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// The port to listen on.
@@ -41,6 +47,9 @@ pub struct UpstreamConfig {
     pub api_key: Option<String>,
     /// The model the page asks for.
     pub model: String,
+    /// The longest wait for the next bytes of an answer; after it the answer
+    /// ends as an upstream timeout.
+    pub idle_timeout: Duration,
 }
 
 // By hand, so that the key stays out of logs.
@@ -50,6 +59,7 @@ impl std::fmt::Debug for UpstreamConfig {
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<hidden>"))
             .field("model", &self.model)
+            .field("idle_timeout", &self.idle_timeout)
             .finish()
     }
 }
@@ -89,10 +99,19 @@ impl Config {
             None => DEFAULT_TOKEN_DELAY,
             delay_ms => Duration::from_millis(number(delay_ms, "TOKEN_DELAY_MS", 0)?),
         };
+        let idle_timeout = match var("UPSTREAM_IDLE_TIMEOUT_MS") {
+            None => DEFAULT_UPSTREAM_IDLE_TIMEOUT,
+            idle_ms => Duration::from_millis(number(idle_ms, "UPSTREAM_IDLE_TIMEOUT_MS", 0)?),
+        };
+        if idle_timeout.is_zero() {
+            // Zero would end every answer before its first byte.
+            return Err("UPSTREAM_IDLE_TIMEOUT_MS must be at least 1".to_owned());
+        }
         let upstream = var("UPSTREAM_URL").map(|base_url| UpstreamConfig {
             base_url,
             api_key: var("UPSTREAM_API_KEY"),
             model: var("UPSTREAM_MODEL").unwrap_or_else(|| DEFAULT_UPSTREAM_MODEL.to_owned()),
+            idle_timeout,
         });
         Ok(Self {
             port,
@@ -129,6 +148,11 @@ mod tests {
         assert_eq!(defaults.port, DEFAULT_PORT);
         assert_eq!(defaults.token_delay, DEFAULT_TOKEN_DELAY);
         assert!(defaults.upstream.is_none());
+        let proxy = config(&[("UPSTREAM_URL", "http://127.0.0.1:1/v1")]).unwrap();
+        assert_eq!(
+            proxy.upstream.unwrap().idle_timeout,
+            DEFAULT_UPSTREAM_IDLE_TIMEOUT
+        );
 
         let set = config(&[
             ("PORT", "8080"),
@@ -136,6 +160,7 @@ mod tests {
             ("UPSTREAM_URL", "https://api.openai.com/v1"),
             ("UPSTREAM_API_KEY", "sk-secret"),
             ("UPSTREAM_MODEL", "gpt-4.1-nano"),
+            ("UPSTREAM_IDLE_TIMEOUT_MS", "1500"),
         ])
         .unwrap();
         assert_eq!(set.port, 8080);
@@ -143,6 +168,7 @@ mod tests {
         let upstream = set.upstream.unwrap();
         assert_eq!(upstream.api_key.as_deref(), Some("sk-secret"));
         assert_eq!(upstream.model, "gpt-4.1-nano");
+        assert_eq!(upstream.idle_timeout, Duration::from_millis(1500));
         assert!(!format!("{upstream:?}").contains("sk-secret"));
     }
 
@@ -151,5 +177,6 @@ mod tests {
         assert!(config(&[("PORT", "http")]).unwrap_err().contains("PORT"));
         assert!(config(&[("PORT", "70000")]).is_err());
         assert!(config(&[("TOKEN_DELAY_MS", "-1")]).is_err());
+        assert!(config(&[("UPSTREAM_IDLE_TIMEOUT_MS", "0")]).is_err());
     }
 }

@@ -3,6 +3,7 @@
 //! `finish_reason`, perhaps one with `usage`, then `data: [DONE]`.
 
 use std::fmt;
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use futures_util::{Stream, StreamExt, stream};
@@ -17,16 +18,24 @@ use crate::generation::{Finish, FinishReason, Piece, Usage};
 /// The pieces of an upstream answer, from its decoded events. It ends after
 /// the finish, or with an error: the upstream's own error object, a broken
 /// connection, a line over the decoder's limit, a chunk that is not JSON,
-/// or an end before the answer was finished.
-pub(super) fn pieces<S, E>(events: S) -> impl Stream<Item = Result<Piece, ApiError>> + Send
+/// an end before the answer was finished, or no event for `idle_timeout`
+/// (keep-alive comments toward the client would otherwise hide a hung
+/// upstream for ever).
+pub(super) fn pieces<S, E>(
+    events: S,
+    idle_timeout: Duration,
+) -> impl Stream<Item = Result<Piece, ApiError>> + Send
 where
     S: Stream<Item = Result<DecodedEvent, EventStreamError<E>>> + Send + Unpin,
     E: fmt::Display,
 {
-    stream::unfold(Some((events, Reader::default())), |state| async move {
+    stream::unfold(Some((events, Reader::default())), move |state| async move {
         let (mut events, mut reader) = state?;
         loop {
-            let step = match events.next().await {
+            let Ok(next) = tokio::time::timeout(idle_timeout, events.next()).await else {
+                return Some((Err(idle(idle_timeout)), None));
+            };
+            let step = match next {
                 Some(Ok(event)) => reader.read(&event),
                 Some(Err(EventStreamError::Decode(error))) => Err(ApiError::upstream(error)),
                 Some(Err(EventStreamError::Transport(error))) => Err(ApiError::upstream(format!(
@@ -45,6 +54,18 @@ where
             }
         }
     })
+}
+
+/// The error of an upstream that went silent mid-answer: a gateway
+/// timeout, which Anthropic calls `timeout_error`.
+fn idle(idle_timeout: Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::GATEWAY_TIMEOUT,
+        format!(
+            "upstream: no data for {} ms in the middle of the answer",
+            idle_timeout.as_millis()
+        ),
+    )
 }
 
 /// What one event means for the answer.
@@ -168,7 +189,9 @@ mod tests {
             std::iter::from_fn(|| decoder.next_event())
                 .map(Ok)
                 .collect();
-        pieces(stream::iter(events)).collect().await
+        pieces(stream::iter(events), Duration::from_secs(60))
+            .collect()
+            .await
     }
 
     fn chunk(content: &str) -> String {
@@ -246,5 +269,22 @@ mod tests {
             pieces[1].clone().unwrap_err().message(),
             "upstream: overloaded"
         );
+    }
+
+    #[tokio::test]
+    async fn a_silent_upstream_times_out() {
+        let mut decoder = Decoder::new();
+        decoder.push(chunk("a").as_bytes()).unwrap();
+        let first: Result<DecodedEvent, EventStreamError<std::io::Error>> =
+            Ok(decoder.next_event().unwrap());
+        // One event, then silence without end.
+        let events = stream::iter([first]).chain(stream::pending());
+        let pieces: Vec<_> = pieces(Box::pin(events), Duration::from_millis(50))
+            .collect()
+            .await;
+        assert_eq!(pieces[0], Ok(Piece::Text("a".to_owned())));
+        let error = pieces[1].clone().unwrap_err();
+        assert_eq!(error.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(error.anthropic()["error"]["type"], "timeout_error");
     }
 }

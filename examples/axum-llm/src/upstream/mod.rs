@@ -45,6 +45,7 @@ pub struct Upstream {
     client: HttpClient,
     endpoint: Uri,
     authorization: Option<HeaderValue>,
+    idle_timeout: Duration,
 }
 
 impl Upstream {
@@ -89,6 +90,7 @@ impl Upstream {
             client: Client::builder(TokioExecutor::new()).build(connector),
             endpoint,
             authorization,
+            idle_timeout: config.idle_timeout,
         })
     }
 
@@ -104,7 +106,9 @@ impl Upstream {
     /// # Errors
     ///
     /// The upstream's own refusal (its status and message, a `5xx` as `502`),
-    /// `502` when it cannot be reached, `504` when it does not answer.
+    /// `502` when it cannot be reached, `504` when it does not answer. Once
+    /// the answer has started, a silence longer than the configured idle
+    /// timeout ends it with a `504` error.
     pub async fn generate(
         &self,
         prompt: &Prompt,
@@ -135,7 +139,11 @@ impl Upstream {
             .max_line_bytes(MAX_LINE_BYTES)
             .max_event_bytes(MAX_LINE_BYTES);
         let events = EventStream::with_limits(BodyDataStream::new(response.into_body()), limits);
-        Ok(Generation::new(chunks::pieces(events), None, counter))
+        Ok(Generation::new(
+            chunks::pieces(events, self.idle_timeout),
+            None,
+            counter,
+        ))
     }
 }
 
@@ -144,6 +152,7 @@ impl fmt::Debug for Upstream {
         f.debug_struct("Upstream")
             .field("endpoint", &self.endpoint)
             .field("authorization", &self.authorization.is_some())
+            .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use example_axum_llm::Llm;
-use example_axum_llm::config::UpstreamConfig;
+use example_axum_llm::config::{DEFAULT_UPSTREAM_IDLE_TIMEOUT, UpstreamConfig};
 use example_axum_llm::upstream::Upstream;
 use futures_util::StreamExt;
 use http_body_util::{BodyDataStream, BodyExt, Full};
@@ -39,10 +39,17 @@ pub(crate) async fn serve(llm: Llm) -> String {
 
 /// A proxy to the OpenAI-compatible API at `base` (its `/v1`).
 pub(crate) fn proxy_to(base: &str) -> Llm {
+    proxy_with_idle_timeout(base, DEFAULT_UPSTREAM_IDLE_TIMEOUT)
+}
+
+/// A proxy to `base` that ends an answer after `idle_timeout` of upstream
+/// silence: short, so that tests of a stalled upstream end in moments.
+pub(crate) fn proxy_with_idle_timeout(base: &str, idle_timeout: Duration) -> Llm {
     let config = UpstreamConfig {
         base_url: format!("{base}/v1"),
         api_key: Some(TEST_KEY.to_owned()),
         model: "demo".to_owned(),
+        idle_timeout,
     };
     Llm::proxy(Upstream::new(&config).unwrap(), "demo")
 }

@@ -1,0 +1,80 @@
+//! What the proxy does when an upstream misbehaves without failing outright:
+//! it goes silent mid-answer, it answers without end, it calls a tool.
+
+mod common;
+
+use std::time::Duration;
+
+use common::raw_upstream::{RawUpstream, Step, chunk, stream_head};
+use common::{
+    all_events, anthropic_request, data_json, openai_request, openai_text, post_json,
+    proxy_with_idle_timeout, serve,
+};
+
+/// The idle timeout of the tests' proxies: long enough for loopback, short
+/// enough that a stall test takes a moment.
+const IDLE: Duration = Duration::from_millis(300);
+
+/// An upstream that sends its headers and one chunk, then stays silent with
+/// the connection open (a hung model server, a half-dead load balancer).
+async fn stalled_upstream() -> RawUpstream {
+    RawUpstream::start(vec![stream_head(), chunk("Hel"), Step::Hold]).await
+}
+
+#[tokio::test]
+async fn a_stalled_upstream_ends_the_stream_with_a_timeout_error() {
+    let upstream = stalled_upstream().await;
+    let base = serve(proxy_with_idle_timeout(&upstream.base, IDLE)).await;
+
+    // `all_events` fails the test if the stream is still open after WAIT.
+    let events = all_events(
+        &format!("{base}/v1/chat/completions"),
+        &openai_request("x", true),
+    )
+    .await;
+    assert_eq!(openai_text(&events), "Hel");
+    let last = data_json(events.last().unwrap());
+    assert!(
+        last["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no data for 300 ms"),
+        "{last}"
+    );
+    assert!(events.iter().all(|event| event.data() != "[DONE]"));
+
+    let events = all_events(
+        &format!("{base}/v1/messages"),
+        &anthropic_request("x", true),
+    )
+    .await;
+    let last = events.last().unwrap();
+    assert_eq!(last.event_type(), "error");
+    assert_eq!(data_json(last)["error"]["type"], "timeout_error");
+
+    // The proxy closed both upstream connections.
+    common::eventually("the upstream connections are closed", || {
+        upstream.closed_by_client() == 2
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_stalled_upstream_without_streaming_is_a_gateway_timeout() {
+    let upstream = stalled_upstream().await;
+    let base = serve(proxy_with_idle_timeout(&upstream.base, IDLE)).await;
+    let (status, whole) = post_json(
+        &format!("{base}/v1/chat/completions"),
+        &openai_request("x", false),
+    )
+    .await;
+    assert_eq!(status, 504, "{whole}");
+    assert!(whole["error"]["message"].as_str().is_some(), "{whole}");
+    let (status, whole) = post_json(
+        &format!("{base}/v1/messages"),
+        &anthropic_request("x", false),
+    )
+    .await;
+    assert_eq!(status, 504, "{whole}");
+    assert_eq!(whole["error"]["type"], "timeout_error");
+}
