@@ -47,6 +47,7 @@ use self::demo::{DEMO_MODEL, Demo};
 use self::error::ApiError;
 use self::generation::{Generation, Generations};
 use self::prompt::Prompt;
+pub use self::respond::MAX_COLLECTED_BYTES;
 use self::upstream::Upstream;
 
 /// The largest request body read, in bytes: room for a long conversation.

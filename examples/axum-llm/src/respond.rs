@@ -22,6 +22,11 @@ use crate::prompt::Prompt;
 /// thinks before its first token), so that proxies keep the connection.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// The longest whole answer collected for a client that did not stream, in
+/// bytes: far more than any model writes in one answer, and a bound on what
+/// a runaway or hostile upstream can make the server hold in memory.
+pub const MAX_COLLECTED_BYTES: usize = 8 * 1024 * 1024;
+
 /// How one API writes answers and errors.
 pub(crate) trait Format: Send + 'static {
     /// The API's error body.
@@ -118,12 +123,22 @@ fn events<F: Format>(mut format: F, generation: Generation) -> impl Stream<Item 
     stream::iter(opening).chain(rest.flatten())
 }
 
-/// The whole answer, for a client that did not ask for a stream.
+/// The whole answer, for a client that did not ask for a stream; a `502`
+/// once it grows past [`MAX_COLLECTED_BYTES`], which drops the generation
+/// (and closes the upstream connection).
 async fn collect(mut generation: Generation) -> Result<Answer, ApiError> {
     let mut text = String::new();
     while let Some(piece) = generation.next().await {
         match piece? {
-            Piece::Text(more) => text.push_str(&more),
+            Piece::Text(more) => {
+                if text.len().saturating_add(more.len()) > MAX_COLLECTED_BYTES {
+                    return Err(ApiError::upstream(format!(
+                        "the answer is longer than {} MiB; ask for a stream to get it",
+                        MAX_COLLECTED_BYTES / (1024 * 1024)
+                    )));
+                }
+                text.push_str(&more);
+            }
             Piece::Finish(finish) => {
                 return Ok(Answer { text, finish });
             }

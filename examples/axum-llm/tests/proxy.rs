@@ -115,6 +115,7 @@ async fn the_upstream_gets_an_openai_streaming_request() {
         json!({
             "model": "some-model",
             "stream": true,
+            "stream_options": {"include_usage": true},
             "max_tokens": 50,
             "temperature": 0.5,
             "messages": [
@@ -303,5 +304,50 @@ async fn an_unreachable_upstream_is_a_bad_gateway() {
     assert!(
         message.starts_with("upstream: ") && message.contains("onnect"),
         "{message}"
+    );
+}
+
+#[tokio::test]
+async fn proxied_answers_report_the_upstreams_usage() {
+    let (_, _, proxy_base) = proxy_and_upstream(Duration::ZERO).await;
+    let direct_base = serve(Llm::demo(Duration::ZERO)).await;
+    let request = openai_request(PROMPT, false);
+    let (_, direct) = post_json(&format!("{direct_base}/v1/chat/completions"), &request).await;
+    let usage = &direct["usage"];
+    assert!(usage["prompt_tokens"].as_u64().unwrap() > 0, "{usage}");
+
+    let (_, proxied) = post_json(&format!("{proxy_base}/v1/chat/completions"), &request).await;
+    assert_eq!(&proxied["usage"], usage);
+
+    // Streamed, the usage chunk comes only when the client asks for it.
+    let mut request = openai_request(PROMPT, true);
+    request["stream_options"] = json!({"include_usage": true});
+    let events = all_events(&format!("{proxy_base}/v1/chat/completions"), &request).await;
+    let usage_chunk = data_json(&events[events.len() - 2]);
+    assert_eq!(&usage_chunk["usage"], usage);
+    let events = all_events(
+        &format!("{proxy_base}/v1/chat/completions"),
+        &openai_request(PROMPT, true),
+    )
+    .await;
+    assert!(
+        events
+            .iter()
+            .filter(|event| event.data() != "[DONE]")
+            .all(|event| data_json(event).get("usage").is_none())
+    );
+
+    let anthropic = format!("{proxy_base}/v1/messages");
+    let (_, whole) = post_json(&anthropic, &anthropic_request(PROMPT, false)).await;
+    assert_eq!(whole["usage"]["input_tokens"], usage["prompt_tokens"]);
+    assert_eq!(whole["usage"]["output_tokens"], usage["completion_tokens"]);
+    let events = all_events(&anthropic, &anthropic_request(PROMPT, true)).await;
+    let delta = events
+        .iter()
+        .find(|event| event.event_type() == "message_delta")
+        .unwrap();
+    assert_eq!(
+        data_json(delta)["usage"]["input_tokens"],
+        usage["prompt_tokens"]
     );
 }

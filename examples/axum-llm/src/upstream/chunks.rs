@@ -86,8 +86,9 @@ struct Reader {
 
 #[derive(Deserialize)]
 struct Chunk {
+    // `null` from some servers in their usage chunk: no choices either.
     #[serde(default)]
-    choices: Vec<Choice>,
+    choices: Option<Vec<Choice>>,
     usage: Option<ChunkUsage>,
     error: Option<Value>,
 }
@@ -103,6 +104,12 @@ struct Choice {
 #[derive(Deserialize)]
 struct Delta {
     content: Option<String>,
+    /// Read only to refuse: this example passes text, and an answer that
+    /// ends with `finish_reason: "tool_calls"` but without the calls is one
+    /// no client can act on.
+    tool_calls: Option<Value>,
+    /// The deprecated form of `tool_calls`.
+    function_call: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -137,13 +144,29 @@ impl Reader {
             });
         }
         // One answer is asked for (`n` = 1): other choices cannot appear.
-        let Some(choice) = chunk.choices.into_iter().find(|choice| choice.index == 0) else {
+        let Some(choice) = chunk
+            .choices
+            .unwrap_or_default()
+            .into_iter()
+            .find(|choice| choice.index == 0)
+        else {
             return Ok(Step::Skip);
         };
         if let Some(reason) = choice.finish_reason {
             self.finish_reason = Some(FinishReason::from_openai(&reason));
         }
-        match choice.delta.and_then(|delta| delta.content) {
+        let Some(delta) = choice.delta else {
+            return Ok(Step::Skip);
+        };
+        let calls_a_tool = [&delta.tool_calls, &delta.function_call]
+            .into_iter()
+            .any(|call| call.as_ref().is_some_and(|call| !call.is_null()));
+        if calls_a_tool {
+            return Err(ApiError::upstream(
+                "it answered with a tool call, which this example does not pass on",
+            ));
+        }
+        match delta.content {
             Some(text) if !text.is_empty() => {
                 self.deltas = self.deltas.saturating_add(1);
                 Ok(Step::Text(text))
@@ -232,7 +255,7 @@ mod tests {
             "{}data: {}\n\ndata: {}\n\ndata: [DONE]\n\n",
             chunk("x"),
             r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
-            r#"{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}}"#,
+            r#"{"choices":null,"usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}}"#,
         );
         let last = read_all(&body).await.pop().unwrap().unwrap();
         assert_eq!(
@@ -256,6 +279,11 @@ mod tests {
             format!("{}event: error\ndata: boom\n\n", chunk("a")),
             // The connection ended without a finish or [DONE].
             chunk("a"),
+            format!(
+                "{}data: {}\n\n",
+                chunk("a"),
+                r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]}}]}"#
+            ),
         ];
         for body in cases {
             let pieces = read_all(&body).await;

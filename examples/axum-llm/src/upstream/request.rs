@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use crate::prompt::Prompt;
 
 /// `prompt` as OpenAI's `POST /chat/completions` takes it, with
-/// `"stream": true` whether or not the client streams: one way of reading
-/// the upstream serves both.
+/// `"stream": true` whether or not the client streams (one way of reading
+/// the upstream serves both), and the usage chunk asked for.
 pub(super) fn body(prompt: &Prompt) -> Bytes {
     let mut body = prompt.options.clone();
     let messages: Vec<Value> = prompt
@@ -19,6 +19,12 @@ pub(super) fn body(prompt: &Prompt) -> Bytes {
     body.insert("model".to_owned(), Value::from(prompt.model.as_str()));
     body.insert("messages".to_owned(), Value::from(messages));
     body.insert("stream".to_owned(), Value::Bool(true));
+    // Always: the client's answer reports the upstream's token counts (both
+    // APIs carry usage), whether or not an OpenAI client asked for them.
+    body.insert(
+        "stream_options".to_owned(),
+        json!({ "include_usage": true }),
+    );
     // A client of the OpenAI API chose its own field, which is in `options`;
     // otherwise `max_tokens`, which every OpenAI-compatible server takes.
     if let Some(max_tokens) = prompt.max_tokens {
@@ -50,6 +56,7 @@ mod tests {
                 "model": "gpt-4o-mini",
                 "messages": [{"role": "user", "content": "hi"}],
                 "stream": true,
+                "stream_options": {"include_usage": true},
                 "max_tokens": 20,
                 "temperature": 0.5,
             })
