@@ -139,6 +139,52 @@ async fn the_token_limit_cuts_the_answer() {
 }
 
 #[tokio::test]
+async fn tools_and_tool_calls_are_refused_naming_the_param() {
+    let base = demo_server().await;
+    let user = json!({"role": "user", "content": "weather?"});
+    let call = json!({"role": "assistant", "content": null, "tool_calls": [{"id": "call_1",
+        "type": "function", "function": {"name": "weather", "arguments": "{}"}}]});
+    let reply = json!({"role": "tool", "tool_call_id": "call_1", "content": "sunny"});
+    let tool = json!([{"type": "function", "function": {"name": "weather"}}]);
+    let openai_cases = [
+        (
+            json!({"messages": [user, call, reply]}),
+            "messages[1].tool_calls",
+        ),
+        (
+            json!({"messages": [user, reply]}),
+            "messages[1].tool_call_id",
+        ),
+        (json!({"messages": [user], "tools": tool}), "tools"),
+        (
+            json!({"messages": [user], "tool_choice": "auto"}),
+            "tool_choice",
+        ),
+    ];
+    for (mut request, param) in openai_cases {
+        request["model"] = json!("demo");
+        let (status, body) = post_json(&format!("{base}/v1/chat/completions"), &request).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"]["param"], param, "{body}");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+    }
+    for (field, value) in [("tools", tool), ("tool_choice", json!({"type": "auto"}))] {
+        let mut request = anthropic_request("weather?", false);
+        request[field] = value;
+        let (status, body) = post_json(&format!("{base}/v1/messages"), &request).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(field),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn bad_requests_get_each_apis_error() {
     let base = demo_server().await;
     let too_large = format!(
@@ -159,6 +205,11 @@ async fn bad_requests_get_each_apis_error() {
         ),
         (
             &format!(r#"{{"model": "demo", "messages": {user}, "max_tokens": 0}}"#),
+            400,
+            Some("max_tokens"),
+        ),
+        (
+            &format!(r#"{{"model": "demo", "messages": {user}, "max_tokens": -1}}"#),
             400,
             Some("max_tokens"),
         ),

@@ -14,13 +14,17 @@ use crate::respond::Request;
 #[derive(Deserialize)]
 struct MessagesRequest {
     model: Option<String>,
-    max_tokens: Option<u32>,
+    // Signed, so that `-1` gets the minimum's message, not a type error.
+    max_tokens: Option<i64>,
     messages: Option<Vec<AnthropicMessage>>,
     system: Option<Content>,
     stream: Option<bool>,
     temperature: Option<f64>,
     top_p: Option<f64>,
     stop_sequences: Option<Vec<String>>,
+    // Read only to refuse: this example passes text and offers no tools.
+    tools: Option<Value>,
+    tool_choice: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -35,7 +39,8 @@ struct AnthropicMessage {
 ///
 /// `400` (`invalid_request_error`) for a body that is not JSON, a missing
 /// `model`, `max_tokens` or `messages`, `max_tokens` below 1, no messages, a
-/// role other than `user` or `assistant`, or content other than text.
+/// role other than `user` or `assistant`, content other than text (tool
+/// use and results included), or `tools` and `tool_choice`.
 pub(super) fn parse(body: &[u8]) -> Result<Request<Anthropic>, ApiError> {
     let request: MessagesRequest = serde_json::from_slice(body).map_err(|error| {
         if error.is_data() {
@@ -52,6 +57,19 @@ pub(super) fn parse(body: &[u8]) -> Result<Request<Anthropic>, ApiError> {
         return Err(ApiError::invalid(
             "max_tokens: Input should be greater than or equal to 1",
         ));
+    }
+    // Beyond u32 is no limit at all in practice.
+    let max_tokens = u32::try_from(max_tokens).unwrap_or(u32::MAX);
+    for (field, value) in [
+        ("tools", &request.tools),
+        ("tool_choice", &request.tool_choice),
+    ] {
+        if value.is_some() {
+            return Err(ApiError::invalid(format!(
+                "{field}: this example passes text only and offers no tools"
+            ))
+            .param(field));
+        }
     }
     if conversation.is_empty() {
         return Err(ApiError::invalid(
@@ -157,6 +175,20 @@ mod tests {
             refusal(r#"{"model": "demo", "max_tokens": 5, "messages": []}"#)
                 .starts_with("messages")
         );
+        assert!(
+            refusal(&format!(
+                r#"{{"model": "demo", "max_tokens": -1, "messages": {user}}}"#
+            ))
+            .starts_with("max_tokens")
+        );
+        for field in ["tools", "tool_choice"] {
+            assert!(
+                refusal(&format!(
+                    r#"{{"model": "demo", "max_tokens": 5, "messages": {user}, "{field}": []}}"#
+                ))
+                .starts_with(field)
+            );
+        }
         assert!(refusal(r#"{"model": "demo", "max_tokens": 5, "messages": [{"role": "system", "content": "x"}]}"#)
             .starts_with("messages.0.role"));
     }

@@ -16,8 +16,10 @@ struct ChatCompletionRequest {
     messages: Option<Vec<ChatMessage>>,
     stream: Option<bool>,
     stream_options: Option<StreamOptions>,
-    max_tokens: Option<u32>,
-    max_completion_tokens: Option<u32>,
+    // Signed, so that `-1` is refused as below the minimum (with its
+    // `param`), not as a type error.
+    max_tokens: Option<i64>,
+    max_completion_tokens: Option<i64>,
     n: Option<u32>,
     /// Everything else (`temperature`, `stop`, `seed`, ...): for an upstream.
     #[serde(flatten)]
@@ -29,6 +31,23 @@ struct ChatMessage {
     role: String,
     /// `null` for an assistant message that only called tools.
     content: Option<Content>,
+    // Read only to refuse: this example passes text, and dropping a call or
+    // its id would leave a conversation the upstream cannot follow.
+    tool_calls: Option<Value>,
+    tool_call_id: Option<Value>,
+    function_call: Option<Value>,
+}
+
+/// Request fields that offer the model tools. This example passes text
+/// only, so it refuses them rather than answering as if they were absent.
+const TOOL_FIELDS: [&str; 4] = ["tools", "tool_choice", "functions", "function_call"];
+
+/// `400` naming `param`: a tool field this example does not take.
+fn no_tools(param: &str) -> ApiError {
+    ApiError::invalid(format!(
+        "Invalid '{param}': this example passes text only and takes no tools or tool calls."
+    ))
+    .param(param)
 }
 
 #[derive(Deserialize)]
@@ -43,8 +62,9 @@ struct StreamOptions {
 ///
 /// `400` with OpenAI's `param` and `code` for a body that is not JSON, a
 /// missing `model` or `messages`, an empty conversation, a limit below 1,
-/// `n` other than 1, `stream_options` without `stream`, or content other
-/// than text.
+/// `n` other than 1, `stream_options` without `stream`, content other
+/// than text, or tools and tool calls (`tools`, `tool_choice`, a message's
+/// `tool_calls` or `tool_call_id`, a `tool` message).
 pub(super) fn parse(body: &[u8]) -> Result<Request<OpenAi>, ApiError> {
     let request: ChatCompletionRequest = serde_json::from_slice(body).map_err(|error| {
         if error.is_data() {
@@ -85,6 +105,12 @@ pub(super) fn parse(body: &[u8]) -> Result<Request<OpenAi>, ApiError> {
         .param("stream_options"));
     }
     let mut options = request.options;
+    if let Some(field) = TOOL_FIELDS
+        .into_iter()
+        .find(|field| options.get(*field).is_some_and(|value| !value.is_null()))
+    {
+        return Err(no_tools(field));
+    }
     let mut max_tokens = None;
     for (name, value) in [
         ("max_tokens", request.max_tokens),
@@ -99,14 +125,25 @@ pub(super) fn parse(body: &[u8]) -> Result<Request<OpenAi>, ApiError> {
             .param(name)
             .code("integer_below_min_value"));
         }
+        // Beyond u32 is no limit at all in practice.
+        let limit = u32::try_from(value).unwrap_or(u32::MAX);
         // The smaller limit holds; the client's field goes upstream as it is.
-        max_tokens = Some(max_tokens.map_or(value, |max: u32| max.min(value)));
+        max_tokens = Some(max_tokens.map_or(limit, |max: u32| max.min(limit)));
         options.insert(name.to_owned(), Value::from(value));
     }
     let messages = messages
         .into_iter()
         .enumerate()
         .map(|(index, message)| {
+            let fields = [
+                ("tool_calls", message.tool_calls.is_some()),
+                ("tool_call_id", message.tool_call_id.is_some()),
+                ("function_call", message.function_call.is_some()),
+                ("role", matches!(message.role.as_str(), "tool" | "function")),
+            ];
+            if let Some((field, _)) = fields.into_iter().find(|(_, present)| *present) {
+                return Err(no_tools(&format!("messages[{index}].{field}")));
+            }
             let content = match message.content {
                 None => String::new(),
                 Some(content) => content.into_text(&format!("messages[{index}].content"))?,
@@ -193,7 +230,31 @@ mod tests {
         }
         for (body, param) in [
             (format!(r#"{{"model": "demo", "messages": {user}, "max_tokens": 0}}"#), "max_tokens"),
+            (format!(r#"{{"model": "demo", "messages": {user}, "max_tokens": -1}}"#), "max_tokens"),
             (format!(r#"{{"model": "demo", "messages": {user}, "n": 2}}"#), "n"),
+            (
+                format!(r#"{{"model": "demo", "messages": {user}, "tools": [{{"type": "function"}}]}}"#),
+                "tools",
+            ),
+            (
+                format!(r#"{{"model": "demo", "messages": {user}, "tool_choice": "auto"}}"#),
+                "tool_choice",
+            ),
+            (
+                r#"{"model": "demo", "messages": [{"role": "assistant", "content": null,
+                    "tool_calls": [{"id": "c", "type": "function"}]}]}"#
+                    .to_owned(),
+                "messages[0].tool_calls",
+            ),
+            (
+                r#"{"model": "demo", "messages": [{"role": "tool", "tool_call_id": "c", "content": "x"}]}"#
+                    .to_owned(),
+                "messages[0].tool_call_id",
+            ),
+            (
+                r#"{"model": "demo", "messages": [{"role": "tool", "content": "x"}]}"#.to_owned(),
+                "messages[0].role",
+            ),
             (
                 format!(r#"{{"model": "demo", "messages": {user}, "stream_options": {{}}}}"#),
                 "stream_options",
@@ -204,7 +265,9 @@ mod tests {
                 "messages[0].content",
             ),
         ] {
-            assert_eq!(refusal(&body).openai()["error"]["param"], param, "{body}");
+            let error = refusal(&body);
+            assert_eq!(error.status(), 400, "{body}");
+            assert_eq!(error.openai()["error"]["param"], param, "{body}");
         }
     }
 }
