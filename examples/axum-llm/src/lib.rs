@@ -27,6 +27,7 @@ pub mod config;
 mod content;
 pub mod demo;
 pub mod error;
+mod fallback;
 pub mod generation;
 mod ids;
 mod openai;
@@ -55,12 +56,15 @@ use self::upstream::Upstream;
 pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 
 /// `GET /`, `POST /v1/chat/completions` and `POST /v1/messages`, answered
-/// by `llm`.
+/// by `llm`. Any other path is `404` and any other method `405`, with an
+/// error body in OpenAI's shape (Anthropic's under `/v1/messages`).
 pub fn app(llm: Llm) -> Router {
     Router::new()
         .route("/", get(page::page))
         .route("/v1/chat/completions", post(openai::chat_completions))
         .route("/v1/messages", post(anthropic::messages))
+        .fallback(fallback::not_found)
+        .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(llm)
 }

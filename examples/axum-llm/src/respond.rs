@@ -92,7 +92,8 @@ pub(crate) async fn answer<F: Format>(
     }
 }
 
-fn refuse<F: Format>(error: &ApiError) -> Response {
+/// `error` as the response, in the API's shape.
+pub(crate) fn refuse<F: Format>(error: &ApiError) -> Response {
     json(error.status(), &F::error_body(error))
 }
 

@@ -139,6 +139,34 @@ async fn the_token_limit_cuts_the_answer() {
 }
 
 #[tokio::test]
+async fn unknown_routes_and_methods_get_the_apis_error_shape() {
+    let base = demo_server().await;
+    for (path, status) in [("/v1/models", 404), ("/v1/chat/completions", 405)] {
+        let (got, content_type, body) = get_whole(&format!("{base}{path}?key=secret")).await;
+        assert_eq!((got, content_type.as_str()), (status, "application/json"));
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            body,
+            json!({"error": {
+                "message": format!("Invalid URL (GET {path})"),
+                "type": "invalid_request_error",
+                "param": null,
+                "code": null,
+            }})
+        );
+    }
+    let (status, content_type, body) = get_whole(&format!("{base}/v1/messages")).await;
+    assert_eq!((status, content_type.as_str()), (405, "application/json"));
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["type"], "error");
+    assert_eq!(body["error"]["message"], "Invalid URL (GET /v1/messages)");
+    let (status, _, body) = post_whole(&format!("{base}/v1/messages/count_tokens"), "{}").await;
+    assert_eq!(status, 404);
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"]["type"], "not_found_error");
+}
+
+#[tokio::test]
 async fn tools_and_tool_calls_are_refused_naming_the_param() {
     let base = demo_server().await;
     let user = json!({"role": "user", "content": "weather?"});
