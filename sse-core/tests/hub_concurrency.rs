@@ -3,6 +3,8 @@
 //! subscriber must end up with exactly the published sequence: nothing lost,
 //! nothing twice, and a gap signal only where the log really was exceeded.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -10,18 +12,7 @@ use futures_util::StreamExt;
 use sse_core::decode::Decoder;
 use sse_core::hub::{Hub, LogLimits, Position};
 use sse_core::{Event, LastEventId};
-
-/// xorshift64*: a small seeded generator, so a failure can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
-    }
-}
+use support::Rng;
 
 /// What a subscriber saw: ("event" | "gap", sequence number of the id).
 type Seen = Vec<(String, u64)>;

@@ -2,6 +2,8 @@
 //! processes on one shared backend: the logs hold only what the store's feed
 //! reports, so every hub delivers one sequence, and a client resumes on any.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,6 +15,7 @@ use sse_core::hub::{
     Epoch, FedEvent, Feed, FeedItem, Hub, Position, Store, StoreFuture, Subscription,
 };
 use sse_core::{Event, LastEventId, Text};
+use support::Rng;
 use tokio::sync::mpsc;
 
 /// One shared log; every hub built on a handle to it gets a feed of what
@@ -31,17 +34,26 @@ struct LogState {
 
 #[derive(Clone)]
 struct FeedHandle {
-    follows: Arc<Mutex<BTreeMap<Text, u64>>>,
+    follows: Arc<Mutex<Follows>>,
     sender: mpsc::UnboundedSender<FeedItem>,
+}
+
+/// The topics a feed reports, and how far it has reported: a topic followed
+/// now starts after reports already sent, which could not include it.
+#[derive(Default)]
+struct Follows {
+    topics: BTreeMap<Text, u64>,
+    reported: u64,
 }
 
 impl FeedHandle {
     /// Reports `seq` in the topics this feed follows (from after their start).
     fn report(&self, seq: u64, topics: &[Text], event: &Bytes) {
-        let follows = self.follows.lock().unwrap();
+        let mut follows = self.follows.lock().unwrap();
+        follows.reported = seq;
         let events: Vec<FedEvent> = topics
             .iter()
-            .filter(|topic| follows.get(*topic).is_some_and(|after| seq > *after))
+            .filter(|topic| follows.topics.get(*topic).is_some_and(|after| seq > *after))
             .map(|topic| FedEvent {
                 seq,
                 topic: topic.clone(),
@@ -58,7 +70,7 @@ impl FeedHandle {
 /// A hub's store on the shared log.
 struct SharedStore {
     log: SharedLog,
-    follows: Arc<Mutex<BTreeMap<Text, u64>>>,
+    follows: Arc<Mutex<Follows>>,
     feed: Mutex<Option<mpsc::UnboundedReceiver<FeedItem>>>,
     head: u64,
 }
@@ -66,7 +78,7 @@ struct SharedStore {
 impl SharedLog {
     fn store(&self) -> SharedStore {
         let (sender, receiver) = mpsc::unbounded_channel();
-        let follows = Arc::new(Mutex::new(BTreeMap::new()));
+        let follows = Arc::new(Mutex::new(Follows::default()));
         let mut state = self.0.lock().unwrap();
         state.feeds.push(FeedHandle {
             follows: follows.clone(),
@@ -139,13 +151,9 @@ impl Store for SharedStore {
     }
 
     fn follow(&self, topic: &Text, after: u64) -> u64 {
-        // This feed reports every append at once: it is never past `after`.
-        *self
-            .follows
-            .lock()
-            .unwrap()
-            .entry(topic.clone())
-            .or_insert(after)
+        let mut follows = self.follows.lock().unwrap();
+        let start = after.max(follows.reported);
+        *follows.topics.entry(topic.clone()).or_insert(start)
     }
 }
 
@@ -270,4 +278,117 @@ async fn a_lost_report_gives_subscribers_behind_it_a_gap() {
     let mut resumed = late.subscribe(&["t"], cursor(first)).unwrap();
     assert_eq!(next_n(&mut resumed, 1).await[0].event_type(), "gap");
     assert_eq!(late.stats().gaps, 1);
+}
+
+/// Reads `topics` until it has seen `last`, moving at random to another
+/// hub with its last id; every sequence number it received, in order.
+async fn roaming_subscriber(
+    hubs: Vec<Hub>,
+    topics: Vec<&'static str>,
+    last: u64,
+    seed: u64,
+) -> Vec<u64> {
+    let mut rng = Rng(seed | 1);
+    let mut seen = Vec::new();
+    // From the very start: every event of its topics is due to it.
+    let mut position = Position::new(hubs[0].epoch(), 0);
+    loop {
+        let hub = &hubs[rng.below(hubs.len() as u64) as usize];
+        let mut subscription = hub.subscribe(&topics, cursor(position)).unwrap();
+        let mut decoder = Decoder::new();
+        for _ in 0..1 + rng.below(40) {
+            // The timer first: a subscriber that misses its wake-up would
+            // still find the event when the timer wakes it, so only this
+            // order tells a lost wake-up from a late event.
+            let event = tokio::select! {
+                biased;
+                () = tokio::time::sleep(Duration::from_secs(5)) => {
+                    panic!("no wake-up for 5 s after {position}: {subscription:?}")
+                }
+                event = subscription.next() => event.expect("the stream goes on"),
+            };
+            decoder.push(event.as_bytes()).unwrap();
+            let decoded = decoder.next_event().unwrap();
+            assert_ne!(
+                decoded.event_type(),
+                "gap",
+                "no event is lost here: {decoded:?}"
+            );
+            let read = Position::parse(decoded.last_event_id()).unwrap();
+            seen.push(read.seq());
+            position = read;
+            if read.seq() >= last {
+                return seen;
+            }
+        }
+        if rng.below(3) == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_roaming_between_hubs_get_each_event_of_their_topics_once_in_order() {
+    let log = SharedLog::default();
+    let hubs = [log.hub(), log.hub(), log.hub()];
+    // Published first in part, so that hubs created later start after it
+    // and older cursors are replayed from the store.
+    let mut published: Vec<(u64, &'static [&'static str])> = Vec::new();
+    let choices: [&'static [&'static str]; 3] = [&["a"], &["b"], &["a", "b"]];
+    let mut rng = Rng(0x5eed);
+    for n in 0..50 {
+        let topics = choices[rng.below(3) as usize];
+        let hub = &hubs[rng.below(3) as usize];
+        published.push((publish(hub, topics, &n.to_string()).await.seq(), topics));
+    }
+    let last_hub = log.hub();
+    let hubs = vec![hubs[0].clone(), hubs[1].clone(), hubs[2].clone(), last_hub];
+    let total = 400;
+    let mut planned = Vec::new();
+    for _ in 50..total {
+        planned.push(choices[rng.below(3) as usize]);
+    }
+    // The last event goes to both topics, so that every subscriber sees it.
+    planned.push(&["a", "b"]);
+    // Readers roam while the rest is published; they stop at the last event,
+    // whose sequence number they learn from the store's counter.
+    let last = log.0.lock().unwrap().last + planned.len() as u64;
+    let mut readers = Vec::new();
+    for seed in 1..=12u64 {
+        let topics: Vec<&'static str> = choices[(seed % 3) as usize].to_vec();
+        readers.push((
+            topics.clone(),
+            tokio::spawn(roaming_subscriber(hubs.clone(), topics, last, seed)),
+        ));
+    }
+    let publisher = {
+        let hubs = hubs.clone();
+        tokio::spawn(async move {
+            let mut rng = Rng(0xfeed);
+            let mut out = Vec::new();
+            for (n, topics) in planned.into_iter().enumerate() {
+                let hub = &hubs[rng.below(hubs.len() as u64) as usize];
+                out.push((
+                    publish(hub, topics, &format!("live {n}")).await.seq(),
+                    topics,
+                ));
+                if rng.below(8) == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            out
+        })
+    };
+    let live = publisher.await.unwrap();
+    published.extend(live);
+    assert_eq!(published.last().unwrap().0, last);
+    for (topics, reader) in readers {
+        let seen = reader.await.unwrap();
+        let expected: Vec<u64> = published
+            .iter()
+            .filter(|(_, in_topics)| in_topics.iter().any(|topic| topics.contains(topic)))
+            .map(|(seq, _)| *seq)
+            .collect();
+        assert_eq!(seen, expected, "subscriber of {topics:?}");
+    }
 }

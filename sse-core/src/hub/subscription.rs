@@ -153,6 +153,11 @@ const AHEAD_WAIT: Duration = Duration::from_secs(2);
 struct Armed {
     /// The hub's count of rereads when the read began.
     rereads: u64,
+    /// How far the hub had published when the read began. Every append
+    /// raises it (or, for a shared store's late events, the rereads count),
+    /// so while it is unchanged no append can have taken the waker; the
+    /// cursor alone does not tell, when it is ahead of the feed.
+    published: u64,
     /// The registered waker, by identity only (see [`waker_identity`]).
     waker: (usize, usize),
 }
@@ -410,8 +415,13 @@ impl Subscription {
         let Some(armed) = self.armed else {
             return false;
         };
+        let published = self.hub.published_through.load(Ordering::Acquire);
+        // Nothing published past the cursor (an event of another topic
+        // than the one just read may be), and nothing appended since the
+        // waker went in.
         self.restored.is_empty()
-            && self.hub.published_through.load(Ordering::Acquire) <= self.cursor
+            && published <= self.cursor
+            && published == armed.published
             && self.hub.rereads.load(Ordering::Acquire) == armed.rereads
             && armed.waker == waker_identity(cx.waker())
     }
@@ -476,6 +486,7 @@ impl Subscription {
         self.armed =
             (registered_everywhere && !in_flight && !closed && gapped.is_empty()).then(|| Armed {
                 rereads,
+                published: head,
                 waker: waker_identity(cx.waker()),
             });
         // Replayed events merge with the logs, oldest first; an event that was
