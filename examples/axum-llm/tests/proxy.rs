@@ -14,7 +14,8 @@ use common::raw_upstream::{
 };
 use common::{
     TEST_KEY, all_events, anthropic_request, anthropic_text, data_json, eventually, next_event,
-    openai_request, openai_text, post, post_json, proxy_to, serve, stream, within,
+    openai_request, openai_text, post, post_json, proxy_to, serve, stream, streamed_failures,
+    within,
 };
 use example_axum_llm::{Llm, demo};
 use serde_json::{Value, json};
@@ -191,34 +192,23 @@ async fn upstream_failures_mid_answer_end_the_stream_as_each_api_does() {
         let upstream = RawUpstream::start(hello_then(failure)).await;
         let base = serve(proxy_to(&upstream.base)).await;
 
-        let events = all_events(
-            &format!("{base}/v1/chat/completions"),
-            &openai_request("x", true),
-        )
-        .await;
-        assert_eq!(openai_text(&events), "Hello");
-        let last = data_json(events.last().unwrap());
+        let failed = streamed_failures(&base).await;
+        assert_eq!(failed.openai_text, "Hello");
+        let error = &failed.openai_error["error"];
         assert!(
-            last["error"]["message"].as_str().unwrap().contains(message),
-            "{last}"
+            error["message"].as_str().unwrap().contains(message),
+            "{error}"
         );
-        assert!(events.iter().all(|event| event.data() != "[DONE]"));
-
-        let events = all_events(
-            &format!("{base}/v1/messages"),
-            &anthropic_request("x", true),
-        )
-        .await;
-        assert_eq!(anthropic_text(&events), "Hello");
-        let last = events.last().unwrap();
-        assert_eq!(last.event_type(), "error");
-        assert_eq!(data_json(last)["type"], "error");
-        assert_eq!(data_json(last)["error"]["type"], "api_error");
+        assert_eq!(failed.anthropic_text, "Hello");
+        let error = &failed.anthropic_error;
+        assert_eq!(error["type"], "error");
+        assert_eq!(error["error"]["type"], "api_error");
         assert!(
-            data_json(last)["error"]["message"]
+            error["error"]["message"]
                 .as_str()
                 .unwrap()
-                .contains(message)
+                .contains(message),
+            "{error}"
         );
 
         // Not streamed, the whole answer fails with 502.

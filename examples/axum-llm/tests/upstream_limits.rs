@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use common::raw_upstream::{RawUpstream, Step, chunk, stream_head};
 use common::{
-    all_events, anthropic_request, data_json, openai_request, openai_text, post_json, proxy_to,
-    proxy_with_idle_timeout, serve,
+    all_events, anthropic_request, openai_request, post_json, proxy_to, proxy_with_idle_timeout,
+    serve, streamed_failures,
 };
 use example_axum_llm::MAX_COLLECTED_BYTES;
 
@@ -30,31 +30,15 @@ async fn a_stalled_upstream_ends_the_stream_with_a_timeout_error() {
     let upstream = stalled_upstream().await;
     let base = serve(proxy_with_idle_timeout(&upstream.base, IDLE)).await;
 
-    // `all_events` fails the test if the stream is still open after WAIT.
-    let events = all_events(
-        &format!("{base}/v1/chat/completions"),
-        &openai_request("x", true),
-    )
-    .await;
-    assert_eq!(openai_text(&events), "Hel");
-    let last = data_json(events.last().unwrap());
+    // Fails the test if a stream is still open after the helpers' wait.
+    let failed = streamed_failures(&base).await;
+    assert_eq!(failed.openai_text, "Hel");
+    let message = &failed.openai_error["error"]["message"];
     assert!(
-        last["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("no data for 300 ms"),
-        "{last}"
+        message.as_str().unwrap().contains("no data for 300 ms"),
+        "{message}"
     );
-    assert!(events.iter().all(|event| event.data() != "[DONE]"));
-
-    let events = all_events(
-        &format!("{base}/v1/messages"),
-        &anthropic_request("x", true),
-    )
-    .await;
-    let last = events.last().unwrap();
-    assert_eq!(last.event_type(), "error");
-    assert_eq!(data_json(last)["error"]["type"], "timeout_error");
+    assert_eq!(failed.anthropic_error["error"]["type"], "timeout_error");
 
     // The proxy closed both upstream connections.
     common::eventually("the upstream connections are closed", || {

@@ -166,6 +166,42 @@ pub(crate) async fn all_events(url: &str, body: &Value) -> Vec<DecodedEvent> {
     all
 }
 
+/// How one prompt, streamed through each API, ended in an error.
+pub(crate) struct FailedStreams {
+    /// The text OpenAI's stream carried before its error.
+    pub(crate) openai_text: String,
+    /// OpenAI's last chunk: the error object.
+    pub(crate) openai_error: Value,
+    /// The text Anthropic's stream carried before its error.
+    pub(crate) anthropic_text: String,
+    /// The data of Anthropic's last event, an `error` event.
+    pub(crate) anthropic_error: Value,
+}
+
+/// Streams a prompt through both APIs of `base`, each of which must end with
+/// an error: OpenAI's without `[DONE]`, Anthropic's with an `error` event.
+pub(crate) async fn streamed_failures(base: &str) -> FailedStreams {
+    let openai = all_events(
+        &format!("{base}/v1/chat/completions"),
+        &openai_request("x", true),
+    )
+    .await;
+    assert!(openai.iter().all(|event| event.data() != "[DONE]"));
+    let anthropic = all_events(
+        &format!("{base}/v1/messages"),
+        &anthropic_request("x", true),
+    )
+    .await;
+    let last = anthropic.last().expect("an event");
+    assert_eq!(last.event_type(), "error");
+    FailedStreams {
+        openai_text: openai_text(&openai),
+        openai_error: data_json(openai.last().expect("an event")),
+        anthropic_text: anthropic_text(&anthropic),
+        anthropic_error: data_json(last),
+    }
+}
+
 /// An event's data, parsed as JSON.
 pub(crate) fn data_json(event: &DecodedEvent) -> Value {
     serde_json::from_str(event.data()).unwrap()
