@@ -28,7 +28,8 @@ use crate::scripts::{APPEND, REPLAY};
 ///   `<epoch>-<seq>` in Redis is `<epoch as 12 hex digits>-<seq>` on the wire.
 /// - Each process runs one reader that `XREAD BLOCK`s on the streams of the
 ///   topics it has, and feeds the hub's in-memory logs, which subscribers
-///   read: one Redis connection per process for live events, none per client.
+///   read: one Redis connection per process for live events (and one for
+///   commands), none per client.
 /// - A cursor older than the in-memory log is replayed with `XRANGE`; when
 ///   Redis trimmed past it, or it is from before Redis was emptied, the
 ///   client gets the hub's gap signal.

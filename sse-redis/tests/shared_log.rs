@@ -257,3 +257,39 @@ async fn a_cursor_no_instance_gave_is_unknown_after_a_moment() {
     publish(&hub, "t", "next").await;
     assert_eq!(data(&next_n(&mut subscription, 1).await), ["next"]);
 }
+
+/// The clients connected to the test's Redis right now.
+async fn connected_clients(redis: &RedisServer) -> i64 {
+    let redis::Value::BulkString(info) = redis.command(&["INFO", "clients"]).await else {
+        panic!("INFO answers a string");
+    };
+    let info = String::from_utf8(info).unwrap();
+    let line = info
+        .lines()
+        .find_map(|line| line.strip_prefix("connected_clients:"))
+        .expect("connected_clients in INFO");
+    line.trim().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_hub_holds_two_redis_connections_however_many_subscribers() {
+    let Some(redis) = RedisServer::start("connections per process") else {
+        return;
+    };
+    // `command` opens a connection of its own for each call.
+    let baseline = connected_clients(&redis).await;
+    let hub = redis.hub("clients:").await;
+    let mut subscriptions: Vec<Subscription> = (0..60)
+        .map(|n| {
+            let topic = ["a", "b", "c"][n % 3];
+            hub.subscribe(&[topic], None).unwrap()
+        })
+        .collect();
+    for topic in ["a", "b", "c"] {
+        publish(&hub, topic, topic).await;
+    }
+    for subscription in &mut subscriptions {
+        next_n(subscription, 1).await;
+    }
+    assert_eq!(connected_clients(&redis).await - baseline, 2);
+}
