@@ -445,7 +445,7 @@ impl Hub {
     /// Counters and gauges of the hub. Deliveries are counted by each
     /// subscriber on its own (no counter shared by all of them on the hot
     /// path) and summed here: a call takes time in proportion to the
-    /// subscribers alive, about a microsecond per thousand.
+    /// subscribers alive.
     pub fn stats(&self) -> HubStats {
         let topics = lock(&self.inner.topics).len();
         self.inner.counters.snapshot(topics)
