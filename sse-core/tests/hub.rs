@@ -232,6 +232,40 @@ async fn a_stalled_subscriber_costs_nothing_and_learns_of_its_lag() {
 }
 
 #[tokio::test]
+async fn a_subscriber_that_stops_reading_keeps_at_most_eight_events_alive() {
+    // Caught up, a subscriber reads the newest events without the topic's
+    // lock, from a block of eight that it holds; when it stops reading it
+    // keeps that block, and nothing after it, however much is published.
+    let hub = Hub::builder()
+        .log_limits(LogLimits::new().max_events(100))
+        .build();
+    let mut stopped = hub.subscribe(&["t"], None).unwrap();
+    let mut reader = hub.subscribe(&["t"], None).unwrap();
+    let mut delivered = Vec::new();
+    for n in 1..=10_000 {
+        hub.publish("t", Event::new().data(n.to_string()))
+            .await
+            .unwrap();
+        let events = ready(&mut reader);
+        if n <= 24 {
+            delivered.extend(events.into_iter().map(|event| event.as_bytes().clone()));
+        }
+        if n == 2 {
+            assert_eq!(data(&ready(&mut stopped)), ["1", "2"]);
+        }
+    }
+    let held: Vec<bool> = delivered.iter().map(|bytes| !bytes.is_unique()).collect();
+    assert_eq!(held.iter().filter(|&&held| held).count(), 8, "{held:?}");
+    assert!(held[..8].iter().all(|&held| held), "its own block: {held:?}");
+    // It then learns of its lag like any other subscriber.
+    let events = decode(&ready(&mut stopped));
+    assert_eq!(events[0].event_type(), "gap");
+    assert_eq!(events.len(), 1 + 100);
+    drop(stopped);
+    assert!(delivered.iter().all(Bytes::is_unique), "released when it leaves");
+}
+
+#[tokio::test]
 async fn the_close_policy_ends_a_lagging_stream() {
     let hub = Hub::builder()
         .log_limits(LogLimits::new().max_events(2))

@@ -56,12 +56,6 @@ fn append(hub: &Arc<HubInner>, events: Vec<FedEvent>, through: u64) {
             *last_seq = through;
             hub.published_through.store(through, Ordering::Release);
         }
-        // A topic followed late catches up with events at or below the
-        // horizon, which does not move for them: the subscribers whose
-        // wakers they took must read again, not trust their idle fast path.
-        if !wake.is_empty() {
-            hub.rereads.fetch_add(1, Ordering::AcqRel);
-        }
     }
     wake.into_iter().for_each(std::task::Waker::wake);
 }

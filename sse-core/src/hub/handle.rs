@@ -58,10 +58,9 @@ pub(crate) struct HubInner {
     pub(crate) published_through: AtomicU64,
     pub(crate) closed: AtomicBool,
     /// How many times subscribers were woken for something other than a
-    /// publish (a topic or the hub closed, events lost): raised after their
-    /// wakers are taken and before they are woken, so that a subscriber that
-    /// kept its waker in a topic reads again instead of answering `Pending`
-    /// from its idle fast path.
+    /// publish (a topic or the hub closed, events lost): raised before they
+    /// are woken, so that a subscriber reading the tails (which do not show
+    /// closes and losses) reads under the lock instead.
     pub(crate) rereads: AtomicU64,
     pub(crate) final_event: Mutex<Option<EncodedEvent>>,
     pub(crate) counters: Counters,
@@ -476,7 +475,7 @@ impl Hub {
         {
             let mut state = topic.lock();
             state.closed = true;
-            state.wakers.take_all(&mut wake);
+            state.wakers.collect(&mut wake);
         }
         self.inner.rereads.fetch_add(1, Ordering::AcqRel);
         tracing::debug!(topic = name, subscribers = wake.len(), "topic closed");
@@ -499,7 +498,7 @@ impl Hub {
         for topic in topics {
             let mut state = topic.lock();
             state.closed = true;
-            state.wakers.take_all(&mut wake);
+            state.wakers.collect(&mut wake);
         }
         self.inner.rereads.fetch_add(1, Ordering::AcqRel);
         tracing::info!(subscribers = wake.len(), "hub closed");

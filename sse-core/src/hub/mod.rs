@@ -50,7 +50,9 @@
 //! events encoded once at publish and shared by every subscriber. A
 //! [`Subscription`] is a cursor into the logs of its topics: replay and live
 //! delivery are the same read, so nothing is lost or sent twice between them,
-//! and a slow subscriber holds nothing but its position.
+//! and a slow subscriber holds only its position (and, once it stops
+//! reading, the block of at most eight events it was reading, see
+//! [`Subscription`]).
 //!
 //! # Ids
 //!
@@ -100,6 +102,7 @@ mod slots;
 mod stats;
 mod store;
 mod subscription;
+mod tail;
 mod topic;
 mod wakers;
 

@@ -49,10 +49,6 @@ impl<T> Slots<T> {
     pub(crate) fn values(&self) -> impl Iterator<Item = &T> {
         self.slots.iter().flatten()
     }
-
-    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut Option<T>> {
-        self.slots.iter_mut()
-    }
 }
 
 #[cfg(test)]

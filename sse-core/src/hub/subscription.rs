@@ -16,6 +16,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::handle::{HubInner, lock};
 use super::stats::{Counters, SubscriberCounts};
+use super::tail::{Peek, TailReader};
 use super::topic::{Entry, ReadEntry, Topic};
 use super::{Gap, GapReason, LagPolicy, Position, StoreError};
 use crate::jitter::{shorten, spread};
@@ -103,6 +104,11 @@ type GapHandler = Arc<dyn Fn(&Gap) -> Vec<Event> + Send + Sync>;
 /// old cursor, and when the log evicts events it has not read, it is told
 /// with a [`Gap`] (or closed, by the hub's [`LagPolicy`]). Dropping it
 /// releases it at once.
+///
+/// A subscriber that is caught up reads new events without taking the
+/// topic's lock, from blocks of eight events it holds one at a time. One that
+/// stops reading (its client's connection is stalled) keeps that one block
+/// alive, at most eight events, whatever is published after.
 #[must_use = "streams do nothing unless polled"]
 pub struct Subscription {
     hub: Arc<HubInner>,
@@ -132,10 +138,14 @@ pub struct Subscription {
     deadline: Option<Pin<Box<Sleep>>>,
     retry: Option<Duration>,
     finished: bool,
-    /// Set when the last locked read left this subscriber's waker in every
-    /// topic: until something is published or closed, a poll can answer
-    /// `Pending` without taking a lock.
+    /// Set when the last locked read left this subscriber caught up in every
+    /// topic, with a place in each topic's tail: until a topic closes or
+    /// loses events, it reads the tails, without a lock.
     armed: Option<Armed>,
+    /// The waker registered in every topic, by identity (see
+    /// [`waker_identity`]). Publishing does not take it, so it is
+    /// registered again only when the subscriber is polled with another.
+    registered: Option<(usize, usize)>,
     counts: Arc<SubscriberCounts>,
     counts_index: usize,
     /// For a hub on a shared store: the client's cursor is newer than what
@@ -153,20 +163,15 @@ const AHEAD_WAIT: Duration = Duration::from_secs(2);
 struct Armed {
     /// The hub's count of rereads when the read began.
     rereads: u64,
-    /// How far the hub had published when the read began. Every append
-    /// raises it (or, for a shared store's late events, the rereads count),
-    /// so while it is unchanged no append can have taken the waker; the
-    /// cursor alone does not tell, when it is ahead of the feed.
-    published: u64,
     /// The registered waker, by identity only (see [`waker_identity`]).
     waker: (usize, usize),
 }
 
 /// A waker's identity, as [`Waker::will_wake`](std::task::Waker::will_wake)
 /// compares it. Kept as numbers, not pointers, and only ever compared with
-/// the identity of a waker that is registered in every topic (so alive, its
-/// address not reused) until a publish or a close takes it out; either one
-/// disarms the subscriber first.
+/// the identity of a waker that is registered in every topic, so alive and
+/// its address not reused: a registered waker stays until the subscriber
+/// replaces it or leaves.
 fn waker_identity(waker: &std::task::Waker) -> (usize, usize) {
     (
         waker.data() as usize,
@@ -177,6 +182,8 @@ fn waker_identity(waker: &std::task::Waker) -> (usize, usize) {
 struct Subscribed {
     topic: Arc<Topic>,
     slot: usize,
+    /// Where this subscriber reads the topic's tail, while it is armed.
+    tail: Option<TailReader>,
 }
 
 enum AheadCheck {
@@ -241,7 +248,11 @@ impl Subscription {
                     state.subscribers += 1;
                     state.wakers.insert()
                 };
-                Subscribed { topic, slot }
+                Subscribed {
+                    topic,
+                    slot,
+                    tail: None,
+                }
             })
             .collect();
         hub.counters.subscribers.fetch_add(1, Ordering::AcqRel);
@@ -271,6 +282,7 @@ impl Subscription {
             retry: None,
             finished: false,
             armed: None,
+            registered: None,
             counts,
             counts_index,
             ahead,
@@ -408,22 +420,74 @@ impl Subscription {
         }
     }
 
-    /// Whether nothing can be read now and this subscriber will be woken when
-    /// something can, known without a lock: its waker is still in every
-    /// topic, and nothing was published or closed since it was put there.
-    fn idle_and_armed(&self, cx: &Context<'_>) -> bool {
-        let Some(armed) = self.armed else {
-            return false;
+    /// Reads on from the topics' tails, without a lock, while the last
+    /// locked read left this subscriber armed and nothing has closed or been
+    /// lost since: the next event, or `Pending` when there is none (its
+    /// waker is in every topic). `None` when only a locked read can tell: an
+    /// event still being appended, evicted events, a tail it fell behind.
+    fn read_tails(&mut self, cx: &Context<'_>) -> Option<Poll<EncodedEvent>> {
+        let armed = self.armed?;
+        if armed.waker != waker_identity(cx.waker())
+            || self.filter.is_some()
+            || !self.restored.is_empty()
+        {
+            return None;
+        }
+        let cursor = self.cursor;
+        let max_age = self.hub.limits.max_age;
+        let mut best: Option<(usize, u64)> = None;
+        for (index, subscribed) in self.topics.iter_mut().enumerate() {
+            let reader = subscribed.tail.as_mut()?;
+            // An event published to several topics is in each of their
+            // tails: the copies after the first one read are passed over.
+            let next = loop {
+                let seen = match reader.peek() {
+                    Peek::Entry(entry) if entry.seq <= cursor => true,
+                    Peek::Entry(entry) => break Some((entry.seq, entry.published_at)),
+                    Peek::Nothing => break None,
+                    Peek::Behind => return None,
+                };
+                if seen {
+                    reader.advance();
+                }
+            };
+            let Some((seq, published_at)) = next else {
+                continue;
+            };
+            // Read after the entry, so that whatever was evicted or marked
+            // lost before it was appended shows.
+            let evicted = subscribed.topic.evicted_through();
+            if cursor < evicted && self.handled[index] < evicted {
+                return None;
+            }
+            if max_age.is_some_and(|age| published_at.elapsed() > age) {
+                return None;
+            }
+            if best.is_none_or(|(_, best)| seq < best) {
+                best = Some((index, seq));
+            }
+        }
+        // Also read after the entries: a close or a loss reported before
+        // they were appended shows here.
+        if self.hub.rereads.load(Ordering::Acquire) != armed.rereads {
+            return None;
+        }
+        let Some((index, seq)) = best else {
+            return Some(Poll::Pending);
         };
-        let published = self.hub.published_through.load(Ordering::Acquire);
-        // Nothing published past the cursor (an event of another topic
-        // than the one just read may be), and nothing appended since the
-        // waker went in.
-        self.restored.is_empty()
-            && published <= self.cursor
-            && published == armed.published
-            && self.hub.rereads.load(Ordering::Acquire) == armed.rereads
-            && armed.waker == waker_identity(cx.waker())
+        // Every event up to the head is in all of its topics' tails: one
+        // beyond it may have a predecessor still being appended elsewhere.
+        if seq > self.hub.published_through.load(Ordering::Acquire) {
+            return None;
+        }
+        let reader = self.topics[index].tail.as_mut()?;
+        let Peek::Entry(entry) = reader.peek() else {
+            return None;
+        };
+        let bytes = entry.bytes.clone();
+        reader.advance();
+        self.cursor = seq;
+        Some(Poll::Ready(self.delivered(seq, bytes)))
     }
 
     fn read(&mut self, cx: &mut Context<'_>) -> Read {
@@ -431,6 +495,8 @@ impl Subscription {
         // subscriber's waker after the read has changed it.
         let rereads = self.hub.rereads.load(Ordering::Acquire);
         let head = self.hub.published_through.load(Ordering::Acquire);
+        let waker = waker_identity(cx.waker());
+        let register = self.registered != Some(waker);
         let limits = &self.hub.limits;
         let now = limits.max_age.map(|_| Instant::now());
         let with_meta = self.filter.is_some();
@@ -439,22 +505,29 @@ impl Subscription {
         let mut gapped = Vec::new();
         let mut in_flight = false;
         let mut closed = false;
-        let mut registered_everywhere = true;
-        for (index, subscribed) in self.topics.iter().enumerate() {
+        let mut caught_up_everywhere = true;
+        for (index, subscribed) in self.topics.iter_mut().enumerate() {
             let mut state = subscribed.topic.lock();
+            if register {
+                state.wakers.register(subscribed.slot, cx.waker());
+            }
             if let Some(now) = now {
                 state.evict(limits, now);
             }
-            let evicted = state.evicted_through;
+            let evicted = state.evicted_through();
             if self.cursor < evicted && self.handled[index] < evicted {
                 gap_through = gap_through.max(evicted);
                 gapped.push(index);
+                subscribed.tail = None;
+                caught_up_everywhere = false;
                 continue;
             }
             let newest = state.newest_seq();
-            // The waker goes in, under this lock, wherever nothing will be
-            // left to read once the candidate is: no event after the
-            // cursor, or only the one about to be read.
+            // The tail is read from here on wherever nothing will be left to
+            // read once the candidate is: no event after the cursor, or only
+            // the one about to be read (the tail starts at it: read already,
+            // it is passed over; not read, when another topic's candidate
+            // came first, it is read next).
             let drained = match state.first_after(self.cursor) {
                 Some(entry) if entry.seq <= head => {
                     if best.as_ref().is_none_or(|best| entry.seq < best.entry.seq) {
@@ -476,19 +549,14 @@ impl Subscription {
                 }
                 None => true,
             };
-            // A closed topic takes no more wakers: its end must be read.
-            if drained && !state.closed {
-                state.wakers.register(subscribed.slot, cx.waker());
-            } else {
-                registered_everywhere = false;
-            }
+            // A closed topic's end is only seen under the lock.
+            let on_tail = drained && !state.closed;
+            subscribed.tail = on_tail.then(|| state.tail.reader());
+            caught_up_everywhere &= on_tail;
         }
-        self.armed =
-            (registered_everywhere && !in_flight && !closed && gapped.is_empty()).then(|| Armed {
-                rereads,
-                published: head,
-                waker: waker_identity(cx.waker()),
-            });
+        self.registered = Some(waker);
+        self.armed = (caught_up_everywhere && !in_flight && !closed && gapped.is_empty())
+            .then_some(Armed { rereads, waker });
         // Replayed events merge with the logs, oldest first; an event that was
         // in several topics comes once (whichever copy is read first).
         while self
@@ -608,7 +676,7 @@ impl Subscription {
             // The store cannot fill the gap: every gapped topic is dealt with
             // up to `through` by the signal.
             for index in 0..self.topics.len() {
-                let evicted = self.topics[index].topic.lock().evicted_through;
+                let evicted = self.topics[index].topic.lock().evicted_through();
                 if self.cursor < evicted {
                     self.handled[index] = self.handled[index].max(replay.through);
                 }
@@ -678,9 +746,14 @@ impl Subscription {
         if !self.allows(&entry, topic) {
             return None;
         }
-        self.counts.delivered(entry.seq <= self.replay_through);
-        let id = Position::new(self.hub.epoch, entry.seq).to_event_id();
-        Some(EncodedEvent::from_parts(entry.bytes, Some(id)))
+        Some(self.delivered(entry.seq, entry.bytes))
+    }
+
+    /// The event at `seq`, counted as delivered.
+    fn delivered(&self, seq: u64, bytes: Bytes) -> EncodedEvent {
+        self.counts.delivered(seq <= self.replay_through);
+        let id = Position::new(self.hub.epoch, seq).to_event_id();
+        EncodedEvent::from_parts(bytes, Some(id))
     }
 
     fn allows(&self, entry: &ReadEntry, topic: usize) -> bool {
@@ -793,8 +866,10 @@ impl Stream for Subscription {
                     AheadCheck::Unknown => continue,
                 }
             }
-            if this.idle_and_armed(cx) {
-                return Poll::Pending;
+            match this.read_tails(cx) {
+                Some(Poll::Ready(event)) => return Poll::Ready(Some(event)),
+                Some(Poll::Pending) => return Poll::Pending,
+                None => {}
             }
             let read = this.read(cx);
             let first_read = std::mem::replace(&mut this.first_read, false);

@@ -1,12 +1,14 @@
 //! A topic: its bounded log of encoded events and the subscribers waiting on it.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::Waker;
 
 use bytes::{Bytes, BytesMut};
 use tokio::time::Instant;
 
+use super::tail::{Tail, TailEntry};
 use super::wakers::Wakers;
 use super::{LogLimits, Position};
 use crate::Text;
@@ -102,15 +104,23 @@ pub(crate) fn id_line_len(position: Position) -> usize {
 pub(crate) struct Topic {
     pub(crate) name: Text,
     state: Mutex<TopicState>,
+    /// [`TopicState::evicted_through`], for readers of the tail, which take
+    /// no lock.
+    evicted: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct TopicState {
     log: VecDeque<Entry>,
     bytes: usize,
+    /// The newest events again, for subscribers that read without the lock.
+    pub(crate) tail: Tail,
     /// The highest sequence number evicted from this topic (0: none yet). A
-    /// cursor below it has missed events.
-    pub(crate) evicted_through: u64,
+    /// cursor below it has missed events. Written only under the lock.
+    evicted: Arc<AtomicU64>,
+    /// Registered until the subscriber leaves or replaces it: a publish
+    /// wakes every one, and takes none, so that a subscriber reading the
+    /// tail never needs the lock to put its waker back.
     pub(crate) wakers: Wakers,
     pub(crate) subscribers: usize,
     pub(crate) closed: bool,
@@ -121,13 +131,20 @@ impl Topic {
     /// than that is served from the store (for a store shared with other
     /// processes, whose topics hold events from before this one existed).
     pub(crate) fn starting_after(name: Text, seq: u64) -> Self {
+        let evicted = Arc::new(AtomicU64::new(seq));
         Self {
             name,
             state: Mutex::new(TopicState {
-                evicted_through: seq,
+                evicted: evicted.clone(),
                 ..TopicState::default()
             }),
+            evicted,
         }
+    }
+
+    /// [`TopicState::evicted_through`], read without the lock.
+    pub(crate) fn evicted_through(&self) -> u64 {
+        self.evicted.load(Ordering::Acquire)
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, TopicState> {
@@ -141,13 +158,29 @@ impl TopicState {
     pub(crate) fn append(&mut self, entry: Entry, limits: &LogLimits, wake: &mut Vec<Waker>) {
         self.bytes += entry.bytes.len();
         let now = entry.published_at;
+        self.tail.push(TailEntry {
+            seq: entry.seq,
+            bytes: entry.bytes.clone(),
+            published_at: now,
+        });
         self.log.push_back(entry);
         self.evict(limits, now);
-        self.wakers.take_all(wake);
+        self.wakers.collect(wake);
+    }
+
+    /// The highest sequence number evicted (0: none yet).
+    pub(crate) fn evicted_through(&self) -> u64 {
+        self.evicted.load(Ordering::Relaxed)
+    }
+
+    fn set_evicted_through(&mut self, seq: u64) {
+        self.evicted.store(seq, Ordering::Release);
+        self.tail.release_through(seq);
     }
 
     /// Drops events past the count, byte and age bounds, oldest first.
     pub(crate) fn evict(&mut self, limits: &LogLimits, now: Instant) {
+        let mut evicted = None;
         while let Some(oldest) = self.log.front() {
             let too_many = self.log.len() > limits.max_events;
             let too_big = self.bytes > limits.max_bytes;
@@ -158,8 +191,11 @@ impl TopicState {
                 break;
             }
             self.bytes -= oldest.bytes.len();
-            self.evicted_through = oldest.seq;
+            evicted = Some(oldest.seq);
             self.log.pop_front();
+        }
+        if let Some(seq) = evicted {
+            self.set_evicted_through(seq);
         }
     }
 
@@ -182,8 +218,10 @@ impl TopicState {
     /// Marks events up to `seq` as unreadable here: subscribers behind it
     /// are told of a gap (or served from the store).
     pub(crate) fn mark_lost(&mut self, seq: u64, wake: &mut Vec<Waker>) {
-        self.evicted_through = self.evicted_through.max(seq);
-        self.wakers.take_all(wake);
+        if seq > self.evicted_through() {
+            self.set_evicted_through(seq);
+        }
+        self.wakers.collect(wake);
     }
 
     /// The sequence number of the newest event held.

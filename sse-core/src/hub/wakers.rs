@@ -6,6 +6,9 @@ use super::slots::Slots;
 
 /// One slot per subscriber, reused after it leaves. Registering replaces the
 /// slot's waker, so a subscriber polled many times holds one waker, not many.
+/// A waker stays until it is replaced or its subscriber leaves: waking does
+/// not take it, so a subscriber whose waker has not changed never registers
+/// again.
 #[derive(Debug, Default)]
 pub(crate) struct Wakers {
     slots: Slots<Waker>,
@@ -29,10 +32,10 @@ impl Wakers {
         }
     }
 
-    /// Moves every registered waker into `out`, to be woken once the lock is
-    /// released.
-    pub(crate) fn take_all(&mut self, out: &mut Vec<Waker>) {
-        out.extend(self.slots.values_mut().filter_map(Option::take));
+    /// Copies every registered waker into `out`, to be woken once the lock
+    /// is released (a waker may run code that takes it).
+    pub(crate) fn collect(&self, out: &mut Vec<Waker>) {
+        out.extend(self.slots.values().cloned());
     }
 }
 
@@ -42,20 +45,25 @@ mod tests {
     use futures_util::task::noop_waker;
 
     #[test]
-    fn slots_are_reused_and_wakers_taken_once() {
+    fn slots_are_reused_and_wakers_kept_until_their_subscriber_leaves() {
         let mut wakers = Wakers::default();
         let a = wakers.insert();
         let b = wakers.insert();
+        let c = wakers.insert();
         wakers.register(a, &noop_waker());
         wakers.register(a, &noop_waker());
         wakers.register(b, &noop_waker());
         let mut out = Vec::new();
-        wakers.take_all(&mut out);
-        assert_eq!(out.len(), 2);
+        wakers.collect(&mut out);
+        assert_eq!(out.len(), 2, "one per registered subscriber, none for c");
         out.clear();
-        wakers.take_all(&mut out);
-        assert!(out.is_empty());
+        wakers.collect(&mut out);
+        assert_eq!(out.len(), 2, "waking takes none");
         wakers.remove(a);
+        out.clear();
+        wakers.collect(&mut out);
+        assert_eq!(out.len(), 1);
         assert_eq!(wakers.insert(), a);
+        wakers.remove(c);
     }
 }
