@@ -70,6 +70,7 @@ impl FrameBuf {
     /// Appends shared bytes without copying them when they are long, or when
     /// they start a frame (one pre-encoded event, the usual case when a hub
     /// wakes a subscriber, leaves as it is, with no buffer allocated).
+    #[inline]
     pub(crate) fn put_shared(&mut self, bytes: Bytes) {
         let starts_frame = self.open.is_empty() && self.solo.is_none() && self.ready.is_empty();
         if bytes.len() < ZERO_COPY_MIN && !starts_frame {
@@ -83,6 +84,7 @@ impl FrameBuf {
         self.push_ready(bytes);
     }
 
+    #[inline]
     fn push_ready(&mut self, frame: Bytes) {
         self.ready_len += frame.len();
         if self.solo.is_none() && self.ready.is_empty() {
@@ -96,6 +98,7 @@ impl FrameBuf {
     }
 
     /// The next frame to send, if any.
+    #[inline]
     pub(crate) fn pop(&mut self) -> Option<Bytes> {
         if let Some(frame) = self.solo.take().or_else(|| self.ready.pop_front()) {
             self.ready_len -= frame.len();

@@ -237,6 +237,7 @@ fn millis(delay: Duration) -> u64 {
 
 /// Writes an already encoded event, with `fallback_id` when it has no id of
 /// its own. The id line goes first: field order within an event is free.
+#[inline]
 pub(crate) fn encode_encoded(
     event: EncodedEvent,
     fallback_id: Option<&EventId>,

@@ -16,7 +16,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::handle::{HubInner, lock};
 use super::stats::{Counters, SubscriberCounts};
-use super::tail::{Peek, TailReader};
+use super::tail::{Onward, TailReader};
 use super::topic::{Entry, ReadEntry, Topic};
 use super::{Gap, GapReason, LagPolicy, Position, StoreError};
 use crate::jitter::{shorten, spread};
@@ -435,23 +435,26 @@ impl Subscription {
         }
         let cursor = self.cursor;
         let max_age = self.hub.limits.max_age;
-        let mut best: Option<(usize, u64)> = None;
+        let mut best: Option<(usize, u64, Bytes)> = None;
         for (index, subscribed) in self.topics.iter_mut().enumerate() {
             let reader = subscribed.tail.as_mut()?;
             // An event published to several topics is in each of their
             // tails: the copies after the first one read are passed over.
-            let next = loop {
-                let seen = match reader.peek() {
-                    Peek::Entry(entry) if entry.seq <= cursor => true,
-                    Peek::Entry(entry) => break Some((entry.seq, entry.published_at)),
-                    Peek::Nothing => break None,
-                    Peek::Behind => return None,
-                };
-                if seen {
+            let found = loop {
+                if let Some(entry) = reader.entry() {
+                    if entry.seq > cursor {
+                        break Some((entry.seq, entry.published_at));
+                    }
                     reader.advance();
+                    continue;
+                }
+                match reader.onward() {
+                    Onward::Moved => {}
+                    Onward::Nothing => break None,
+                    Onward::Behind => return None,
                 }
             };
-            let Some((seq, published_at)) = next else {
+            let Some((seq, published_at)) = found else {
                 continue;
             };
             // Read after the entry, so that whatever was evicted or marked
@@ -463,8 +466,9 @@ impl Subscription {
             if max_age.is_some_and(|age| published_at.elapsed() > age) {
                 return None;
             }
-            if best.is_none_or(|(_, best)| seq < best) {
-                best = Some((index, seq));
+            if best.as_ref().is_none_or(|(_, best, _)| seq < *best) {
+                let bytes = reader.entry()?.bytes.clone();
+                best = Some((index, seq, bytes));
             }
         }
         // Also read after the entries: a close or a loss reported before
@@ -472,7 +476,7 @@ impl Subscription {
         if self.hub.rereads.load(Ordering::Acquire) != armed.rereads {
             return None;
         }
-        let Some((index, seq)) = best else {
+        let Some((index, seq, bytes)) = best else {
             return Some(Poll::Pending);
         };
         // Every event up to the head is in all of its topics' tails: one
@@ -480,12 +484,7 @@ impl Subscription {
         if seq > self.hub.published_through.load(Ordering::Acquire) {
             return None;
         }
-        let reader = self.topics[index].tail.as_mut()?;
-        let Peek::Entry(entry) = reader.peek() else {
-            return None;
-        };
-        let bytes = entry.bytes.clone();
-        reader.advance();
+        self.topics[index].tail.as_mut()?.advance();
         self.cursor = seq;
         Some(Poll::Ready(self.delivered(seq, bytes)))
     }

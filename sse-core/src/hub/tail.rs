@@ -141,10 +141,12 @@ pub(crate) struct TailReader {
     index: usize,
 }
 
-/// What is at a reader's place.
-#[derive(Debug)]
-pub(crate) enum Peek<'a> {
-    Entry(&'a TailEntry),
+/// Where a reader goes when its place is empty.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Onward {
+    /// To the next block (or the entry written at its place meanwhile):
+    /// look again.
+    Moved,
     /// Nothing was written there yet.
     Nothing,
     /// The tail moved on past the reader's block: the events after it are
@@ -153,38 +155,38 @@ pub(crate) enum Peek<'a> {
 }
 
 impl TailReader {
-    /// The entry at this place, moving to the next block when this one is
-    /// finished.
-    pub(crate) fn peek(&mut self) -> Peek<'_> {
-        loop {
-            if self.index < BLOCK_LEN && self.block.entries[self.index].get().is_some() {
-                break;
-            }
-            let Some(next) = self.block.next.get() else {
-                return Peek::Nothing;
-            };
-            // Sealed: every entry written to this block was written before
-            // `next` was set, so an empty slot now stays empty.
-            if self.index < BLOCK_LEN && self.block.entries[self.index].get().is_some() {
-                break;
-            }
-            match next.upgrade() {
-                Some(block) => {
-                    self.block = block;
-                    self.index = 0;
-                }
-                None => return Peek::Behind,
-            }
-        }
-        match self.block.entries[self.index].get() {
-            Some(entry) => Peek::Entry(entry),
-            None => Peek::Nothing,
-        }
+    /// The entry at this place, if one is written there.
+    #[inline]
+    pub(crate) fn entry(&self) -> Option<&TailEntry> {
+        self.block.entries.get(self.index)?.get()
     }
 
-    /// Moves past the entry [`TailReader::peek`] returned.
+    /// Moves past the entry [`TailReader::entry`] returned.
+    #[inline]
     pub(crate) fn advance(&mut self) {
         self.index += 1;
+    }
+
+    /// When [`TailReader::entry`] finds nothing: moves to the next block if
+    /// this one is finished.
+    pub(crate) fn onward(&mut self) -> Onward {
+        let Some(next) = self.block.next.get() else {
+            return Onward::Nothing;
+        };
+        // Sealed: every entry of this block was written before `next` was
+        // set, so one that is still not there never will be.
+        if self.entry().is_some() {
+            return Onward::Moved;
+        }
+        let next = next.upgrade();
+        match next {
+            Some(block) => {
+                self.block = block;
+                self.index = 0;
+                Onward::Moved
+            }
+            None => Onward::Behind,
+        }
     }
 }
 
@@ -203,12 +205,16 @@ mod tests {
     fn read_all(reader: &mut TailReader) -> (Vec<u64>, bool) {
         let mut seen = Vec::new();
         loop {
-            match reader.peek() {
-                Peek::Entry(entry) => seen.push(entry.seq),
-                Peek::Nothing => return (seen, false),
-                Peek::Behind => return (seen, true),
+            if let Some(entry) = reader.entry() {
+                seen.push(entry.seq);
+                reader.advance();
+                continue;
             }
-            reader.advance();
+            match reader.onward() {
+                Onward::Moved => {}
+                Onward::Nothing => return (seen, false),
+                Onward::Behind => return (seen, true),
+            }
         }
     }
 
