@@ -256,13 +256,68 @@ async fn a_subscriber_that_stops_reading_keeps_at_most_eight_events_alive() {
     }
     let held: Vec<bool> = delivered.iter().map(|bytes| !bytes.is_unique()).collect();
     assert_eq!(held.iter().filter(|&&held| held).count(), 8, "{held:?}");
-    assert!(held[..8].iter().all(|&held| held), "its own block: {held:?}");
+    assert!(
+        held[..8].iter().all(|&held| held),
+        "its own block: {held:?}"
+    );
     // It then learns of its lag like any other subscriber.
     let events = decode(&ready(&mut stopped));
     assert_eq!(events[0].event_type(), "gap");
     assert_eq!(events.len(), 1 + 100);
     drop(stopped);
-    assert!(delivered.iter().all(Bytes::is_unique), "released when it leaves");
+    assert!(
+        delivered.iter().all(Bytes::is_unique),
+        "released when it leaves"
+    );
+}
+
+/// A waker that counts its wakes; its `Arc`'s count tells how many copies
+/// of it are held.
+#[derive(Default)]
+struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[tokio::test]
+async fn a_subscriber_registers_its_waker_once_and_every_publish_wakes_it() {
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Waker};
+
+    use futures_util::Stream;
+
+    let hub = Hub::new();
+    let mut subscription = hub.subscribe(&["a", "b"], None).unwrap();
+    let counter = Arc::new(CountingWaker::default());
+    let waker = Waker::from(counter.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut poll = || Pin::new(&mut subscription).poll_next(&mut cx);
+    assert!(poll().is_pending());
+    // This test's two handles, and one copy in each topic.
+    assert_eq!(Arc::strong_count(&counter), 4);
+    for n in 1..=50 {
+        let topic = if n % 2 == 0 { "a" } else { "b" };
+        hub.publish(topic, Event::new().data(n.to_string()))
+            .await
+            .unwrap();
+        assert_eq!(counter.0.load(std::sync::atomic::Ordering::Relaxed), n);
+        let Poll::Ready(Some(event)) = poll() else {
+            panic!("event {n} is readable once its publish has woken the subscriber");
+        };
+        assert_eq!(data(&[event]), [n.to_string()]);
+        assert!(poll().is_pending());
+        assert_eq!(Arc::strong_count(&counter), 4, "registered once, kept");
+    }
+    drop(subscription);
+    assert_eq!(Arc::strong_count(&counter), 2, "released when it leaves");
 }
 
 #[tokio::test]

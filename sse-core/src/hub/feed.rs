@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use super::handle::{HubInner, lock};
-use super::topic::Entry;
+use super::topic::{Entry, Topic};
 use super::{FedEvent, Feed, FeedItem, Position};
 
 /// Runs until the feed ends or the hub is dropped. Holds the hub weakly, so
@@ -21,10 +21,9 @@ pub(crate) async fn run(hub: Weak<HubInner>, mut feed: Feed) {
                 tracing::warn!(%topic, through, "the store lost events; subscribers behind are told of a gap");
                 let topic = lock(&hub.topics).get(&topic).cloned();
                 if let Some(topic) = topic {
-                    let mut wake = Vec::new();
-                    topic.lock().mark_lost(through, &mut wake);
+                    topic.lock().mark_lost(through);
                     hub.rereads.fetch_add(1, Ordering::AcqRel);
-                    wake.into_iter().for_each(std::task::Waker::wake);
+                    topic.wake_all();
                 }
             }
         }
@@ -34,7 +33,8 @@ pub(crate) async fn run(hub: Weak<HubInner>, mut feed: Feed) {
 
 /// Appends reported events in order, then lets readers go to `through`.
 fn append(hub: &Arc<HubInner>, events: Vec<FedEvent>, through: u64) {
-    let mut wake = Vec::new();
+    // Woken once per batch, after the horizon moves.
+    let mut appended: Vec<Arc<Topic>> = Vec::new();
     {
         let mut last_seq = lock(&hub.publish);
         // One entry (and one copy of the bytes) per event and topic: each
@@ -49,7 +49,11 @@ fn append(hub: &Arc<HubInner>, events: Vec<FedEvent>, through: u64) {
             // moment ago catches up with events the others have passed.
             let is_new = state.newest_seq().is_none_or(|newest| event.seq > newest);
             if is_new && !state.closed {
-                state.append(entry, &hub.limits, &mut wake);
+                state.append(entry, &hub.limits);
+                drop(state);
+                if !appended.iter().any(|seen| Arc::ptr_eq(seen, &topic)) {
+                    appended.push(topic);
+                }
             }
         }
         if through > *last_seq {
@@ -57,5 +61,7 @@ fn append(hub: &Arc<HubInner>, events: Vec<FedEvent>, through: u64) {
             hub.published_through.store(through, Ordering::Release);
         }
     }
-    wake.into_iter().for_each(std::task::Waker::wake);
+    for topic in appended {
+        topic.wake_all();
+    }
 }

@@ -325,7 +325,6 @@ impl Hub {
             return Ok(position);
         }
 
-        let mut wake = Vec::new();
         let position = {
             let mut last_seq = lock(&inner.publish);
             if seq <= *last_seq {
@@ -343,7 +342,7 @@ impl Hub {
                 return Err(PublishError::Closed);
             }
             for state in &mut states {
-                state.append(entry.clone(), &inner.limits, &mut wake);
+                state.append(entry.clone(), &inner.limits);
             }
             drop(states);
             *last_seq = seq;
@@ -351,10 +350,8 @@ impl Hub {
             position
         };
         Counters::add(&inner.counters.published, 1);
-        tracing::trace!(id = %position, topics = ?names, subscribers_woken = wake.len(), "published");
-        for waker in wake {
-            waker.wake();
-        }
+        let woken: usize = topics.iter().map(|topic| topic.wake_all()).sum();
+        tracing::trace!(id = %position, topics = ?names, subscribers_woken = woken, "published");
         Ok(position)
     }
 
@@ -471,15 +468,10 @@ impl Hub {
         let Some(topic) = lock(&self.inner.topics).remove(name) else {
             return;
         };
-        let mut wake = Vec::new();
-        {
-            let mut state = topic.lock();
-            state.closed = true;
-            state.wakers.collect(&mut wake);
-        }
+        topic.lock().closed = true;
         self.inner.rereads.fetch_add(1, Ordering::AcqRel);
-        tracing::debug!(topic = name, subscribers = wake.len(), "topic closed");
-        wake.into_iter().for_each(std::task::Waker::wake);
+        let woken = topic.wake_all();
+        tracing::debug!(topic = name, subscribers = woken, "topic closed");
     }
 
     /// Closes the hub: nothing more is published, every subscriber receives
@@ -494,15 +486,12 @@ impl Hub {
             self.inner.closed.store(true, Ordering::Release);
             topics.values().cloned().collect()
         };
-        let mut wake = Vec::new();
-        for topic in topics {
-            let mut state = topic.lock();
-            state.closed = true;
-            state.wakers.collect(&mut wake);
+        for topic in &topics {
+            topic.lock().closed = true;
         }
         self.inner.rereads.fetch_add(1, Ordering::AcqRel);
-        tracing::info!(subscribers = wake.len(), "hub closed");
-        wake.into_iter().for_each(std::task::Waker::wake);
+        let woken: usize = topics.iter().map(|topic| topic.wake_all()).sum();
+        tracing::info!(subscribers = woken, "hub closed");
     }
 
     /// Closes the hub, then waits until every subscription is gone (their

@@ -243,11 +243,8 @@ impl Subscription {
         let topics = topics
             .into_iter()
             .map(|topic| {
-                let slot = {
-                    let mut state = topic.lock();
-                    state.subscribers += 1;
-                    state.wakers.insert()
-                };
+                topic.lock().subscribers += 1;
+                let slot = topic.wakers().insert();
                 Subscribed {
                     topic,
                     slot,
@@ -490,8 +487,8 @@ impl Subscription {
     }
 
     fn read(&mut self, cx: &mut Context<'_>) -> Read {
-        // Loaded before any topic is locked: a close that takes this
-        // subscriber's waker after the read has changed it.
+        // Loaded before any topic is locked: a close or a loss that this
+        // read does not see has changed it, and the tails are not trusted.
         let rereads = self.hub.rereads.load(Ordering::Acquire);
         let head = self.hub.published_through.load(Ordering::Acquire);
         let waker = waker_identity(cx.waker());
@@ -506,10 +503,13 @@ impl Subscription {
         let mut closed = false;
         let mut caught_up_everywhere = true;
         for (index, subscribed) in self.topics.iter_mut().enumerate() {
-            let mut state = subscribed.topic.lock();
             if register {
-                state.wakers.register(subscribed.slot, cx.waker());
+                subscribed
+                    .topic
+                    .wakers()
+                    .register(subscribed.slot, cx.waker());
             }
+            let mut state = subscribed.topic.lock();
             if let Some(now) = now {
                 state.evict(limits, now);
             }
@@ -920,9 +920,8 @@ impl Drop for Subscription {
     fn drop(&mut self) {
         self.hub.counters.leave(self.counts_index);
         for subscribed in &self.topics {
-            let mut state = subscribed.topic.lock();
-            state.wakers.remove(subscribed.slot);
-            state.subscribers -= 1;
+            subscribed.topic.wakers().remove(subscribed.slot);
+            subscribed.topic.lock().subscribers -= 1;
         }
         if self.hub.counters.subscribers.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.hub.idle.notify_waiters();

@@ -254,7 +254,11 @@ mod tests {
         tail.release_through(10);
         assert_eq!(read_all(&mut tail.reader()).0, [11]);
         let (seen, behind) = read_all(&mut reader);
-        assert_eq!((seen, behind), (vec![11, 11], false), "the copy comes again");
+        assert_eq!(
+            (seen, behind),
+            (vec![11, 11], false),
+            "the copy comes again"
+        );
     }
 
     #[test]

@@ -3,7 +3,6 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::task::Waker;
 
 use bytes::{Bytes, BytesMut};
 use tokio::time::Instant;
@@ -107,6 +106,11 @@ pub(crate) struct Topic {
     /// [`TopicState::evicted_through`], for readers of the tail, which take
     /// no lock.
     evicted: Arc<AtomicU64>,
+    /// Registered until the subscriber leaves or replaces it: a publish
+    /// wakes every one and takes none, so that a subscriber reading the
+    /// tail never needs a lock to put its waker back. Apart from the log's
+    /// lock, which is not held while they are woken.
+    wakers: Mutex<Wakers>,
 }
 
 #[derive(Debug, Default)]
@@ -118,10 +122,6 @@ pub(crate) struct TopicState {
     /// The highest sequence number evicted from this topic (0: none yet). A
     /// cursor below it has missed events. Written only under the lock.
     evicted: Arc<AtomicU64>,
-    /// Registered until the subscriber leaves or replaces it: a publish
-    /// wakes every one, and takes none, so that a subscriber reading the
-    /// tail never needs the lock to put its waker back.
-    pub(crate) wakers: Wakers,
     pub(crate) subscribers: usize,
     pub(crate) closed: bool,
 }
@@ -139,7 +139,21 @@ impl Topic {
                 ..TopicState::default()
             }),
             evicted,
+            wakers: Mutex::default(),
         }
+    }
+
+    /// The subscribers' wakers. Registering takes this lock before the
+    /// log's, so that a publish, which wakes after appending, wakes every
+    /// subscriber that could have missed its event.
+    pub(crate) fn wakers(&self) -> MutexGuard<'_, Wakers> {
+        self.wakers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes every subscriber (after an append, a loss or a close); returns
+    /// how many.
+    pub(crate) fn wake_all(&self) -> usize {
+        self.wakers().wake_all()
     }
 
     /// [`TopicState::evicted_through`], read without the lock.
@@ -155,7 +169,7 @@ impl Topic {
 }
 
 impl TopicState {
-    pub(crate) fn append(&mut self, entry: Entry, limits: &LogLimits, wake: &mut Vec<Waker>) {
+    pub(crate) fn append(&mut self, entry: Entry, limits: &LogLimits) {
         self.bytes += entry.bytes.len();
         let now = entry.published_at;
         self.tail.push(TailEntry {
@@ -165,7 +179,6 @@ impl TopicState {
         });
         self.log.push_back(entry);
         self.evict(limits, now);
-        self.wakers.collect(wake);
     }
 
     /// The highest sequence number evicted (0: none yet).
@@ -217,11 +230,10 @@ impl TopicState {
 
     /// Marks events up to `seq` as unreadable here: subscribers behind it
     /// are told of a gap (or served from the store).
-    pub(crate) fn mark_lost(&mut self, seq: u64, wake: &mut Vec<Waker>) {
+    pub(crate) fn mark_lost(&mut self, seq: u64) {
         if seq > self.evicted_through() {
             self.set_evicted_through(seq);
         }
-        self.wakers.collect(wake);
     }
 
     /// The sequence number of the newest event held.
@@ -247,12 +259,11 @@ mod tests {
     fn first_after_matches_a_plain_search() {
         let limits = LogLimits::new();
         let mut state = TopicState::default();
-        let mut wake = Vec::new();
         // Sequence numbers with holes, as a topic of a multi-topic hub has.
         let seqs = [2, 3, 7, 8, 20, 21, 22, 40];
         for seq in seqs {
             let entry = Entry::new(Position::new(Epoch::from_bits(1), seq), b"data: x\n\n");
-            state.append(entry, &limits, &mut wake);
+            state.append(entry, &limits);
         }
         for cursor in 0..45 {
             let expected = seqs.iter().copied().find(|&seq| seq > cursor);
