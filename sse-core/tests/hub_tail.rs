@@ -126,11 +126,16 @@ impl Store for Scripted {
 }
 
 fn scripted_hub() -> (mpsc::UnboundedSender<FeedItem>, Hub) {
+    scripted_hub_with(LogLimits::new())
+}
+
+fn scripted_hub_with(limits: LogLimits) -> (mpsc::UnboundedSender<FeedItem>, Hub) {
     let (sender, receiver) = mpsc::unbounded_channel();
     let hub = Hub::builder()
         .store(Scripted {
             feed: Mutex::new(Some(receiver)),
         })
+        .log_limits(limits)
         .build();
     (sender, hub)
 }
@@ -782,4 +787,198 @@ async fn stress_readers_stalling_and_moving_between_tasks_get_their_exact_sequen
     })
     .await
     .expect("the stress run ends within 60 s");
+}
+
+// ------------------------------------------- found in review, with fixes
+
+/// `read_tails` once loaded the hub's horizon after looking at every topic's
+/// tail: an event appended to a topic it had already looked at (found
+/// empty), followed by one in a topic it looks at later, passed the horizon
+/// check and moved the cursor past the first one, skipped for ever.
+#[test]
+fn a_reader_of_many_topics_never_passes_an_event_of_a_topic_it_looked_at_already() {
+    use std::sync::atomic::AtomicBool;
+
+    const TOPICS: usize = 2_048;
+    const PAIRS: u64 = 300;
+    let hub = Hub::builder()
+        .log_limits(LogLimits::new().max_events(1_000_000).max_bytes(1 << 30))
+        .build();
+    let names: Vec<String> = (0..TOPICS).map(|n| format!("t{n:05}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut subscription = hub.subscribe(&refs, None).unwrap();
+    assert!(ready(&mut subscription).is_empty());
+    let done = Arc::new(AtomicBool::new(false));
+    let read_up_to = Arc::new(AtomicU64::new(0));
+    let publisher = {
+        let (hub, done, read_up_to) = (hub.clone(), done.clone(), read_up_to.clone());
+        let (first, last) = (names[0].clone(), names[TOPICS - 1].clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            let mut rng = Rng(0x7a11);
+            runtime.block_on(async {
+                for _ in 0..PAIRS {
+                    // Looked at first, then last.
+                    publish(&hub, &[&first]).await;
+                    let second = publish(&hub, &[&last]).await;
+                    let waiting = std::time::Instant::now();
+                    while read_up_to.load(Ordering::SeqCst) < second
+                        && waiting.elapsed() < Duration::from_secs(5)
+                    {
+                        std::hint::spin_loop();
+                    }
+                    for _ in 0..rng.below(20_000) {
+                        std::hint::spin_loop();
+                    }
+                }
+            });
+            done.store(true, Ordering::SeqCst);
+        })
+    };
+    let mut cx = Context::from_waker(noop_waker_ref());
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let finished = done.load(Ordering::SeqCst);
+        match subscription.poll_next_unpin(&mut cx) {
+            Poll::Ready(Some(event)) => {
+                let seq = seqs(&[event])[0];
+                seen.push(seq);
+                read_up_to.store(seq, Ordering::SeqCst);
+            }
+            Poll::Ready(None) => panic!("the stream ended"),
+            Poll::Pending if finished => break,
+            Poll::Pending => std::hint::spin_loop(),
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out");
+    }
+    publisher.join().unwrap();
+    let expected: Vec<u64> = (1..=2 * PAIRS).collect();
+    let missing: Vec<u64> = expected
+        .iter()
+        .copied()
+        .filter(|seq| !seen.contains(seq))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} events delivered; missing: {:?}",
+        seen.len(),
+        expected.len(),
+        &missing[..missing.len().min(10)]
+    );
+    assert_eq!(seen, expected);
+}
+
+/// A loss report once released the tail up to the reported point, though
+/// the log still held events there: a subscriber of two topics, armed after
+/// the gap, then missed the one left in the log.
+#[tokio::test(flavor = "current_thread")]
+async fn an_event_a_loss_report_leaves_in_the_log_reaches_a_subscriber_of_two_topics() {
+    let (feed, hub) = scripted_hub();
+    let mut subscription = hub.subscribe(&["t", "u"], None).unwrap();
+    assert!(ready(&mut subscription).is_empty());
+    feed.send(FeedItem::Events {
+        events: vec![fed(1, "u"), fed(2, "t")],
+        through: 2,
+    })
+    .unwrap();
+    // Events 3 and 4 of t were appended while the feed was away, and lost.
+    feed.send(FeedItem::Lost {
+        topic: Text::from_static("t"),
+        through: 4,
+    })
+    .unwrap();
+    let_the_feed_task_run().await;
+    let mut seen = kinds(&ready(&mut subscription));
+    feed.send(FeedItem::Events {
+        events: vec![fed(5, "u")],
+        through: 5,
+    })
+    .unwrap();
+    let_the_feed_task_run().await;
+    seen.extend(kinds(&ready(&mut subscription)));
+    // The gap says "resume after 0": 1 and 2 are still held, and follow.
+    assert_eq!(seen, [gap(0), message(1), message(2), message(5)]);
+}
+
+/// An eviction once set the evicted mark to the event it dropped, lowering
+/// a loss reported past it: the lost events were then passed over without
+/// a gap.
+#[tokio::test(flavor = "current_thread")]
+async fn a_loss_report_is_not_forgotten_by_a_later_eviction() {
+    let (feed, hub) = scripted_hub_with(LogLimits::new().max_events(2));
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    assert!(ready(&mut subscription).is_empty());
+    feed.send(FeedItem::Events {
+        events: vec![fed(1, "t"), fed(2, "t")],
+        through: 2,
+    })
+    .unwrap();
+    let_the_feed_task_run().await;
+    assert_eq!(seqs(&ready(&mut subscription)), [1, 2]);
+    feed.send(FeedItem::Lost {
+        topic: Text::from_static("t"),
+        through: 10,
+    })
+    .unwrap();
+    feed.send(FeedItem::Events {
+        events: vec![fed(11, "t")],
+        through: 11,
+    })
+    .unwrap();
+    let_the_feed_task_run().await;
+    let seen = kinds(&ready(&mut subscription));
+    assert_eq!(
+        seen.first().map(|(kind, _)| kind.as_str()),
+        Some("gap"),
+        "{seen:?}"
+    );
+    assert_eq!(seen.last(), Some(&message(11)), "{seen:?}");
+}
+
+/// A waker that drops a subscription when it is woken.
+struct DropsOnWake(Mutex<Option<Subscription>>);
+
+impl Wake for DropsOnWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        drop(self.0.lock().unwrap().take());
+    }
+}
+
+/// Wakers were once woken under the lock that dropping a subscription
+/// takes: a waker that drops one (of the topic that wakes it) hung the
+/// publish for ever.
+#[test]
+fn a_waker_may_drop_a_subscription_of_the_topic_that_wakes_it() {
+    let hub = Hub::new();
+    let mut watched = hub.subscribe(&["t"], None).unwrap();
+    let other = hub.subscribe(&["t"], None).unwrap();
+    let waker = Waker::from(Arc::new(DropsOnWake(Mutex::new(Some(other)))));
+    assert!(ready_with(&mut watched, &waker).is_empty());
+    let (done, published) = std::sync::mpsc::channel();
+    {
+        let hub = hub.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            let _ = done.send(runtime.block_on(publish(&hub, &["t"])));
+        });
+    }
+    let Ok(seq) = published.recv_timeout(Duration::from_secs(10)) else {
+        // Dropping them would block too.
+        Box::leak(Box::new((watched, hub, waker)));
+        panic!("the publish is stuck in its wake-up: deadlocked");
+    };
+    assert_eq!(seqs(&ready_with(&mut watched, &waker)), [seq]);
+    assert_eq!(
+        hub.stats().subscribers,
+        1,
+        "the waker dropped the other one"
+    );
 }

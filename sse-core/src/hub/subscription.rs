@@ -432,6 +432,10 @@ impl Subscription {
         }
         let cursor = self.cursor;
         let max_age = self.hub.limits.max_age;
+        // Loaded before any tail is looked at: every event up to it is in
+        // all of its topics' tails by then, so none of them can appear in a
+        // tail already passed while a later one is read from another.
+        let head = self.hub.published_through.load(Ordering::Acquire);
         let mut best: Option<(usize, u64, Bytes)> = None;
         for (index, subscribed) in self.topics.iter_mut().enumerate() {
             let reader = subscribed.tail.as_mut()?;
@@ -476,9 +480,9 @@ impl Subscription {
         let Some((index, seq, bytes)) = best else {
             return Some(Poll::Pending);
         };
-        // Every event up to the head is in all of its topics' tails: one
-        // beyond it may have a predecessor still being appended elsewhere.
-        if seq > self.hub.published_through.load(Ordering::Acquire) {
+        // One beyond the head may have a predecessor still being appended,
+        // or appended to a tail looked at before it was.
+        if seq > head {
             return None;
         }
         self.topics[index].tail.as_mut()?.advance();

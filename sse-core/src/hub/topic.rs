@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::task::Waker;
 
 use bytes::{Bytes, BytesMut};
 use tokio::time::Instant;
@@ -109,7 +110,7 @@ pub(crate) struct Topic {
     /// Registered until the subscriber leaves or replaces it: a publish
     /// wakes every one and takes none, so that a subscriber reading the
     /// tail never needs a lock to put its waker back. Apart from the log's
-    /// lock, which is not held while they are woken.
+    /// lock, so that registering never waits for an append.
     wakers: Mutex<Wakers>,
 }
 
@@ -151,9 +152,13 @@ impl Topic {
     }
 
     /// Wakes every subscriber (after an append, a loss or a close); returns
-    /// how many.
+    /// how many. They are woken after the lock is released: a waker may run
+    /// code that takes it (drop a subscription of this topic, say).
     pub(crate) fn wake_all(&self) -> usize {
-        self.wakers().wake_all()
+        let wakers = self.wakers().registered();
+        let count = wakers.len();
+        wakers.into_iter().for_each(Waker::wake);
+        count
     }
 
     /// [`TopicState::evicted_through`], read without the lock.
@@ -186,9 +191,12 @@ impl TopicState {
         self.evicted.load(Ordering::Relaxed)
     }
 
-    fn set_evicted_through(&mut self, seq: u64) {
-        self.evicted.store(seq, Ordering::Release);
-        self.tail.release_through(seq);
+    /// Raises the evicted mark (never lowers it: a loss reported past
+    /// what the log evicts stays reported).
+    fn raise_evicted_through(&mut self, seq: u64) {
+        if seq > self.evicted_through() {
+            self.evicted.store(seq, Ordering::Release);
+        }
     }
 
     /// Drops events past the count, byte and age bounds, oldest first.
@@ -208,7 +216,10 @@ impl TopicState {
             self.log.pop_front();
         }
         if let Some(seq) = evicted {
-            self.set_evicted_through(seq);
+            self.raise_evicted_through(seq);
+            // Only what left the log: a loss mark may be past events that
+            // the log (and so the tail) still holds.
+            self.tail.release_through(seq);
         }
     }
 
@@ -231,9 +242,7 @@ impl TopicState {
     /// Marks events up to `seq` as unreadable here: subscribers behind it
     /// are told of a gap (or served from the store).
     pub(crate) fn mark_lost(&mut self, seq: u64) {
-        if seq > self.evicted_through() {
-            self.set_evicted_through(seq);
-        }
+        self.raise_evicted_through(seq);
     }
 
     /// The sequence number of the newest event held.
