@@ -1,5 +1,7 @@
 //! The hub: publish, fan-out, exact resume, gaps, filters, lifecycle.
 
+mod scripted;
+
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -271,21 +273,6 @@ async fn a_subscriber_that_stops_reading_keeps_at_most_eight_events_alive() {
     );
 }
 
-/// A waker that counts its wakes; its `Arc`'s count tells how many copies
-/// of it are held.
-#[derive(Default)]
-struct CountingWaker(std::sync::atomic::AtomicUsize);
-
-impl std::task::Wake for CountingWaker {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &std::sync::Arc<Self>) {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
 #[tokio::test]
 async fn a_subscriber_registers_its_waker_once_and_every_publish_wakes_it() {
     use std::pin::Pin;
@@ -296,7 +283,7 @@ async fn a_subscriber_registers_its_waker_once_and_every_publish_wakes_it() {
 
     let hub = Hub::new();
     let mut subscription = hub.subscribe(&["a", "b"], None).unwrap();
-    let counter = Arc::new(CountingWaker::default());
+    let counter = Arc::new(scripted::Counting::default());
     let waker = Waker::from(counter.clone());
     let mut cx = Context::from_waker(&waker);
     let mut poll = || Pin::new(&mut subscription).poll_next(&mut cx);
@@ -308,7 +295,7 @@ async fn a_subscriber_registers_its_waker_once_and_every_publish_wakes_it() {
         hub.publish(topic, Event::new().data(n.to_string()))
             .await
             .unwrap();
-        assert_eq!(counter.0.load(std::sync::atomic::Ordering::Relaxed), n);
+        assert_eq!(counter.count(), n);
         let Poll::Ready(Some(event)) = poll() else {
             panic!("event {n} is readable once its publish has woken the subscriber");
         };

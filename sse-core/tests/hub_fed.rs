@@ -1,81 +1,29 @@
 //! Wake-ups of fed hubs and memory of replays, with scripted stores.
 #![allow(missing_docs)]
 
+mod scripted;
+
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::StreamExt;
-use sse_core::hub::{
-    Epoch, FedEvent, Feed, FeedItem, Hub, LogLimits, Position, Store, StoreFuture,
-};
+use scripted::{Counting, let_the_feed_task_run, scripted_hub};
+use sse_core::hub::{Epoch, FedEvent, FeedItem, Hub, LogLimits, Position, Store, StoreFuture};
 use sse_core::{Event, LastEventId, Text};
-use tokio::sync::mpsc;
-
-/// A shared store whose feed the test writes by hand.
-struct Scripted {
-    feed: Mutex<Option<mpsc::UnboundedReceiver<FeedItem>>>,
-}
-
-impl Store for Scripted {
-    fn epoch(&self) -> Epoch {
-        Epoch::from_bits(7)
-    }
-    fn append<'a>(&'a self, _: &'a [Text], _: &'a Bytes) -> StoreFuture<'a, u64> {
-        Box::pin(async { Ok(1) })
-    }
-    fn replay<'a>(
-        &'a self,
-        _: &'a Text,
-        _: u64,
-        _: u64,
-        _: usize,
-    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
-        Box::pin(async { Ok(None) })
-    }
-    fn feed(&self) -> Option<Feed> {
-        let mut receiver = self.feed.lock().unwrap().take()?;
-        Some(Box::pin(futures_util::stream::poll_fn(move |cx| {
-            receiver.poll_recv(cx)
-        })))
-    }
-}
-
-#[derive(Default)]
-struct Count(AtomicUsize);
-
-impl Wake for Count {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-async fn let_the_feed_task_run() {
-    for _ in 0..10 {
-        tokio::task::yield_now().await;
-    }
-}
 
 /// A loss wakes a caught-up subscriber without a publish: its next poll must
 /// read again, not answer from its idle fast path (which would leave it
 /// registered nowhere, never woken for the events that follow).
 #[tokio::test(flavor = "current_thread")]
 async fn a_subscriber_woken_by_a_loss_reads_again_and_is_woken_for_what_follows() {
-    let (sender, receiver) = mpsc::unbounded_channel();
-    let hub = Hub::builder()
-        .store(Scripted {
-            feed: Mutex::new(Some(receiver)),
-        })
-        .build();
+    let (sender, hub) = scripted_hub();
     let subscription = hub.subscribe(&["t"], None).unwrap();
     let mut subscription = pin!(subscription);
-    let count = Arc::new(Count::default());
+    let count = Arc::new(Counting::default());
     let waker = Waker::from(count.clone());
     let mut cx = Context::from_waker(&waker);
     assert!(subscription.as_mut().poll_next(&mut cx).is_pending());
@@ -87,7 +35,7 @@ async fn a_subscriber_woken_by_a_loss_reads_again_and_is_woken_for_what_follows(
         })
         .unwrap();
     let_the_feed_task_run().await;
-    assert_eq!(count.0.load(Ordering::SeqCst), 1, "woken by the loss");
+    assert_eq!(count.count(), 1, "woken by the loss");
     // The woken task reads again (not the idle fast path): it is behind the
     // lost events, so it is told of a gap, then waits.
     let Poll::Ready(Some(gap)) = subscription.as_mut().poll_next(&mut cx) else {
@@ -107,7 +55,7 @@ async fn a_subscriber_woken_by_a_loss_reads_again_and_is_woken_for_what_follows(
         })
         .unwrap();
     let_the_feed_task_run().await;
-    assert_eq!(count.0.load(Ordering::SeqCst), 2, "woken for the new event");
+    assert_eq!(count.count(), 2, "woken for the new event");
     let Poll::Ready(Some(after)) = subscription.as_mut().poll_next(&mut cx) else {
         panic!("the new event is readable");
     };

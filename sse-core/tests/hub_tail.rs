@@ -3,10 +3,11 @@
 //! age limits, replays, fed hubs, wakers that change, and a seeded
 //! multi-thread stress run.
 
+mod scripted;
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -14,14 +15,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::task::noop_waker_ref;
+use scripted::{Counting, fed, let_the_feed_task_run, scripted_hub, scripted_hub_with};
 use sse_core::decode::{DecodedEvent, Decoder};
 use sse_core::hub::{
-    Epoch, FedEvent, Feed, FeedItem, Hub, LagPolicy, LogLimits, Position, Store, StoreFuture,
-    Subscription,
+    Epoch, FeedItem, Hub, LagPolicy, LogLimits, Position, Store, StoreFuture, Subscription,
 };
 use sse_core::{EncodedEvent, Event, LastEventId, Text};
 use support::Rng;
-use tokio::sync::mpsc;
 
 // ---------------------------------------------------------------- helpers
 
@@ -75,83 +75,6 @@ async fn publish(hub: &Hub, topics: &[&str]) -> u64 {
         .await
         .unwrap()
         .seq()
-}
-
-/// A waker that counts its wakes.
-#[derive(Default)]
-struct Counting(AtomicUsize);
-
-impl Counting {
-    fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-impl Wake for Counting {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A shared store whose feed the test writes by hand; it replays nothing.
-struct Scripted {
-    feed: Mutex<Option<mpsc::UnboundedReceiver<FeedItem>>>,
-}
-
-impl Store for Scripted {
-    fn epoch(&self) -> Epoch {
-        Epoch::from_bits(7)
-    }
-    fn append<'a>(&'a self, _: &'a [Text], _: &'a Bytes) -> StoreFuture<'a, u64> {
-        Box::pin(async { Ok(1) })
-    }
-    fn replay<'a>(
-        &'a self,
-        _: &'a Text,
-        _: u64,
-        _: u64,
-        _: usize,
-    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
-        Box::pin(async { Ok(None) })
-    }
-    fn feed(&self) -> Option<Feed> {
-        let mut receiver = self.feed.lock().unwrap().take()?;
-        Some(Box::pin(futures_util::stream::poll_fn(move |cx| {
-            receiver.poll_recv(cx)
-        })))
-    }
-}
-
-fn scripted_hub() -> (mpsc::UnboundedSender<FeedItem>, Hub) {
-    scripted_hub_with(LogLimits::new())
-}
-
-fn scripted_hub_with(limits: LogLimits) -> (mpsc::UnboundedSender<FeedItem>, Hub) {
-    let (sender, receiver) = mpsc::unbounded_channel();
-    let hub = Hub::builder()
-        .store(Scripted {
-            feed: Mutex::new(Some(receiver)),
-        })
-        .log_limits(limits)
-        .build();
-    (sender, hub)
-}
-
-fn fed(seq: u64, topic: &'static str) -> FedEvent {
-    FedEvent {
-        seq,
-        topic: Text::from_static(topic),
-        event: Bytes::from(format!("data: {seq}\n\n")),
-    }
-}
-
-async fn let_the_feed_task_run() {
-    for _ in 0..10 {
-        tokio::task::yield_now().await;
-    }
 }
 
 /// A store that keeps every event (not shared): old cursors are replayed.

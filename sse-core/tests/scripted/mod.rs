@@ -1,0 +1,95 @@
+//! Test doubles several hub test files share: a shared store whose feed the
+//! test writes by hand, and a waker that counts its wakes.
+// Each test file is its own crate and uses only part of this module.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Wake;
+
+use bytes::Bytes;
+use sse_core::Text;
+use sse_core::hub::{Epoch, FedEvent, Feed, FeedItem, Hub, LogLimits, Store, StoreFuture};
+use tokio::sync::mpsc;
+
+/// A shared store whose feed the test writes by hand; it replays nothing.
+pub(crate) struct Scripted {
+    feed: Mutex<Option<mpsc::UnboundedReceiver<FeedItem>>>,
+}
+
+impl Store for Scripted {
+    fn epoch(&self) -> Epoch {
+        Epoch::from_bits(7)
+    }
+    fn append<'a>(&'a self, _: &'a [Text], _: &'a Bytes) -> StoreFuture<'a, u64> {
+        Box::pin(async { Ok(1) })
+    }
+    fn replay<'a>(
+        &'a self,
+        _: &'a Text,
+        _: u64,
+        _: u64,
+        _: usize,
+    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+        Box::pin(async { Ok(None) })
+    }
+    fn feed(&self) -> Option<Feed> {
+        let mut receiver = self.feed.lock().unwrap().take()?;
+        Some(Box::pin(futures_util::stream::poll_fn(move |cx| {
+            receiver.poll_recv(cx)
+        })))
+    }
+}
+
+/// A hub on a [`Scripted`] store, and the sender of its feed.
+pub(crate) fn scripted_hub() -> (mpsc::UnboundedSender<FeedItem>, Hub) {
+    scripted_hub_with(LogLimits::new())
+}
+
+/// [`scripted_hub`] with these log limits.
+pub(crate) fn scripted_hub_with(limits: LogLimits) -> (mpsc::UnboundedSender<FeedItem>, Hub) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let hub = Hub::builder()
+        .store(Scripted {
+            feed: Mutex::new(Some(receiver)),
+        })
+        .log_limits(limits)
+        .build();
+    (sender, hub)
+}
+
+/// Event `seq` of `topic`, as a feed reports it.
+pub(crate) fn fed(seq: u64, topic: &'static str) -> FedEvent {
+    FedEvent {
+        seq,
+        topic: Text::from_static(topic),
+        event: Bytes::from(format!("data: {seq}\n\n")),
+    }
+}
+
+/// Lets the hub's feed task take what was sent to it.
+pub(crate) async fn let_the_feed_task_run() {
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// A waker that counts its wakes; its `Arc`'s count tells how many copies
+/// of it are held.
+#[derive(Default)]
+pub(crate) struct Counting(AtomicUsize);
+
+impl Counting {
+    pub(crate) fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Wake for Counting {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
