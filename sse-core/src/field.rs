@@ -101,7 +101,6 @@ impl EventId {
     }
 
     /// Length of the wire form, in bytes.
-    #[cfg(test)]
     pub(crate) fn wire_len(&self) -> usize {
         match &self.0 {
             IdRepr::Number(number) => decimal_len(*number),

@@ -98,7 +98,7 @@ impl Position {
 
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:012x}-{}", self.epoch.0, self.seq)
+        fmt::Display::fmt(&self.to_event_id(), f)
     }
 }
 

@@ -97,7 +97,7 @@ impl Entry {
 
 /// Length of `id: <position>\n`.
 pub(crate) fn id_line_len(position: Position) -> usize {
-    "id: ".len() + 12 + 1 + crate::field::decimal_len(position.seq()) + 1
+    "id: ".len() + position.to_event_id().wire_len() + 1
 }
 
 #[derive(Debug)]
