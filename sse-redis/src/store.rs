@@ -317,7 +317,13 @@ impl Store for RedisStore {
             // Reports already sent past `after` left this topic out: it
             // starts where they end, and the hub replays what is older.
             let start = after.max(follows.reported_through);
-            *follows.topics.entry(topic.clone()).or_insert(start)
+            // A topic followed again (closed in the hub, then created anew)
+            // starts here too, not where it first started: what the reader
+            // reported of it in between went to no topic. (Before the reader
+            // picks a topic up, it reads it from here.)
+            let followed = follows.topics.entry(topic.clone()).or_insert(start);
+            *followed = (*followed).max(start);
+            start
         };
         self.shared.follow_changed.notify_one();
         start

@@ -293,3 +293,34 @@ async fn a_hub_holds_two_redis_connections_however_many_subscribers() {
     }
     assert_eq!(connected_clients(&redis).await - baseline, 2);
 }
+
+#[tokio::test]
+async fn a_topic_closed_and_created_again_replays_what_it_missed_meanwhile() {
+    let Some(redis) = RedisServer::start("topic created again") else {
+        return;
+    };
+    let a = redis.hub("again:").await;
+    let b = redis.hub("again:").await;
+    let mut on_a = a.subscribe(&["t"], None).unwrap();
+    let seen = publish(&b, "t", "seen").await;
+    assert_eq!(data(&next_n(&mut on_a, 1).await), ["seen"]);
+    drop(on_a);
+    a.close_topic("t");
+
+    // Published elsewhere while `t` does not exist on A: A's reader goes
+    // past them, with nowhere to put them.
+    publish(&b, "t", "missed-1").await;
+    publish(&b, "t", "missed-2").await;
+    let mut other = a.subscribe(&["u"], None).unwrap();
+    publish(&b, "u", "later").await;
+    assert_eq!(data(&next_n(&mut other, 1).await), ["later"]);
+
+    // `t` is created again on A by a client resuming from "seen".
+    let mut resumed = a.subscribe(&["t"], cursor(&seen)).unwrap();
+    assert_eq!(
+        data(&next_n(&mut resumed, 2).await),
+        ["missed-1", "missed-2"]
+    );
+    quiet(&mut resumed).await;
+    assert_eq!(a.stats().gaps, 0);
+}
