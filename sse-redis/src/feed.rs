@@ -109,7 +109,7 @@ async fn read_until_broken(
             read_once = true;
             *backoff = shared.backoff.0;
         }
-        let items = process(shared, progress, &topics, streams);
+        let items = process(shared, progress, streams);
         for item in items {
             if sender.send(item).await.is_err() {
                 return Ok(());
@@ -172,12 +172,7 @@ async fn unblock(mut commands: ConnectionManager, client_id: i64) -> bool {
 
 /// What a reply tells the hub: losses first, then the events up to how far
 /// the reply is complete.
-fn process(
-    shared: &Shared,
-    progress: &mut Progress,
-    topics: &[Text],
-    streams: Vec<StreamRead>,
-) -> Vec<FeedItem> {
+fn process(shared: &Shared, progress: &mut Progress, streams: Vec<StreamRead>) -> Vec<FeedItem> {
     let all_key = shared.keys.all();
     let mut newest = progress.through;
     for (_, entries) in &streams {
@@ -189,13 +184,15 @@ fn process(
     // complete only up to where that topic starts (never before what was
     // already reported: a topic is followed from there at the earliest).
     // Taken under the lock that `follow` takes, with the new horizon, so
-    // that a topic followed from now on starts after this report.
+    // that a topic followed from now on starts after this report. The read's
+    // topics are the keys of `progress.read`: one lookup each, not a scan of
+    // the read's topics for every followed one.
     let through = {
         let mut follows = shared.follows();
         let cap = follows
             .topics
             .iter()
-            .filter(|(topic, _)| !topics.contains(topic))
+            .filter(|(topic, _)| !progress.read.contains_key(*topic))
             .map(|(_, after)| *after)
             .min();
         let through = cap
