@@ -45,8 +45,10 @@ use crate::scripts::{APPEND, REPLAY};
 /// - After the reader was away, its first read brings everything since, up
 ///   to each stream's `MAXLEN`: memory for that read is bounded by
 ///   `max_len` times the number of topics.
-/// - Redis must keep these keys: with an eviction policy that can evict
-///   them (`allkeys-*`), lost keys become gaps.
+/// - Redis must keep these keys: run it with `noeviction` or a `volatile-*`
+///   policy (the keys have no expiry). When a topic's stream is evicted
+///   (`allkeys-*`), its events are lost without a gap signal: a missing
+///   stream reads as a topic that has had no events.
 /// - One Redis server (a primary, replicated or not). Redis Cluster is not
 ///   supported: each script touches the keys of several topics, which a
 ///   cluster spreads over slots.
