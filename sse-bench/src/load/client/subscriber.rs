@@ -100,7 +100,9 @@ impl Subscriber {
             }
         }
         if let Some(expected) = expected {
-            delivery.lost += expected.saturating_sub(delivery.next);
+            // Sequence numbers past the last one sent (a server's error) can
+            // count more lost than were sent: no client loses more than that.
+            delivery.lost = (delivery.lost + expected.saturating_sub(delivery.next)).min(expected);
         }
         delivery
     }
@@ -122,6 +124,9 @@ pub struct Delivery {
 }
 
 impl Delivery {
+    /// Counts `event`. Its sequence number comes from the server and may be
+    /// anything up to `u64::MAX`: the events it skips count as lost, and
+    /// `next` stops at `u64::MAX` rather than overflow.
     fn record(&mut self, event: SeenEvent) {
         let Some((seq, sent_ns)) = event.head else {
             return;
@@ -132,6 +137,35 @@ impl Delivery {
             return;
         }
         self.lost += seq - self.next;
-        self.next = seq + 1;
+        self.next = seq.saturating_add(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(seq: u64) -> SeenEvent {
+        SeenEvent {
+            head: Some((seq, 0)),
+        }
+    }
+
+    #[test]
+    fn gaps_and_repeats() {
+        let mut delivery = Delivery::default();
+        for seq in [0, 1, 3, 3, 2, 4] {
+            delivery.record(seen(seq));
+        }
+        assert_eq!((delivery.next, delivery.lost, delivery.repeated), (5, 1, 2));
+    }
+
+    #[test]
+    fn a_sequence_number_at_the_top_of_the_range_does_not_overflow() {
+        let mut delivery = Delivery::default();
+        delivery.record(seen(u64::MAX));
+        assert_eq!((delivery.next, delivery.lost), (u64::MAX, u64::MAX));
+        delivery.record(seen(3));
+        assert_eq!(delivery.repeated, 1);
     }
 }

@@ -1,0 +1,48 @@
+//! The load tool's client against servers that misbehave: each gets an error
+//! or a count of lost events, never a panic or a wait without end.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use sse_bench::load::client::runtime;
+use sse_bench::load::client::subscriber::Subscriber;
+
+/// A server that reads each request head, writes `response` (nothing when
+/// empty) and keeps the connection open for a minute.
+fn server(response: &'static str) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let _ = stream.write_all(response.as_bytes());
+                std::thread::sleep(Duration::from_secs(60));
+            });
+        }
+    });
+    address
+}
+
+#[test]
+fn sequence_numbers_out_of_range_are_lost_events() {
+    let address = server(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: 52\r\n\r\n\
+         data: {\"seq\":18446744073709551615,\"ns\":0}\n\ndata: x\n\n",
+    );
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let delivery = runtime().expect("runtime").block_on(async {
+        let subscriber = Subscriber::open(address, None, "/events")
+            .await
+            .expect("open");
+        subscriber.receive(Some(3), stopped).await
+    });
+    assert_eq!(delivery.error, None);
+    assert_eq!((delivery.lost, delivery.repeated), (3, 0));
+}
