@@ -223,6 +223,35 @@ async fn events_trimmed_past_a_cursor_are_a_gap_signal() {
 }
 
 #[tokio::test]
+async fn events_older_than_max_age_are_trimmed_and_a_cursor_before_them_is_a_gap() {
+    let Some(redis) = RedisServer::start("max age") else {
+        return;
+    };
+    let builder = sse_redis::RedisStore::builder(redis.url())
+        .prefix("age:")
+        .max_age(Duration::from_millis(100));
+    let a = redis.hub_with(builder).await;
+    // One whole stream node (the test server's nodes hold 4 entries):
+    // approximate trimming removes whole nodes only.
+    let first = publish(&a, "t", "old-1").await;
+    for n in 2..=4 {
+        publish(&a, "t", &format!("old-{n}")).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let recent = publish(&a, "t", "new-1").await;
+    publish(&a, "t", "new-2").await;
+
+    let late = redis.hub("age:").await;
+    let mut too_old = late.subscribe(&["t"], cursor(&first)).unwrap();
+    let signal = next_n(&mut too_old, 1).await;
+    assert_eq!(signal[0].event_type(), "gap", "{signal:?}");
+    // What is younger than the age is still replayed.
+    let mut young = late.subscribe(&["t"], cursor(&recent)).unwrap();
+    assert_eq!(data(&next_n(&mut young, 1).await), ["new-2"]);
+    quiet(&mut young).await;
+}
+
+#[tokio::test]
 async fn a_store_that_cannot_connect_says_so() {
     let unused = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
