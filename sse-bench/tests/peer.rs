@@ -5,6 +5,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
+use sse_bench::load::client::http::subscribers;
 use sse_bench::load::client::runtime;
 use sse_bench::load::client::subscriber::Subscriber;
 
@@ -28,6 +29,35 @@ fn server(response: &'static str) -> SocketAddr {
         }
     });
     address
+}
+
+fn stats(response: &'static str) -> Result<Option<u64>, String> {
+    runtime()
+        .expect("runtime")
+        .block_on(subscribers(server(response)))
+        .map_err(|error| error.to_string())
+}
+
+#[test]
+fn a_count_is_read_only_from_200_with_a_number() {
+    assert_eq!(
+        stats("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n7\n"),
+        Ok(Some(7))
+    );
+    assert_eq!(
+        stats("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n"),
+        Ok(None)
+    );
+    let error = stats("HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n");
+    assert!(
+        error.as_ref().is_err_and(|error| error.contains("500")),
+        "{error:?}"
+    );
+    let error = stats("HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nabc");
+    assert!(
+        error.as_ref().is_err_and(|error| error.contains("abc")),
+        "{error:?}"
+    );
 }
 
 #[test]

@@ -44,6 +44,14 @@ fn every_scenario_against_every_implementation() {
         assert_eq!(count("slow", name), 1, "{name}");
     }
     assert_eq!(count("throughput", "raw-hyper"), 2);
+    // Every publishing implementation counts its subscribers: a churn that
+    // read no count could not have seen one stay.
+    for run in results["churn"].as_array().expect("churn") {
+        assert_eq!(run["subscribers_before"], 0, "{run}");
+        for round in run["rounds"].as_array().expect("rounds") {
+            assert_eq!(round["subscribers_after"], 0, "{run}");
+        }
+    }
     for run in results["fanout"].as_array().expect("fan-out") {
         assert_eq!(run["lost"], 0, "{run}");
         assert!(run["latency"]["count"].as_u64() > Some(0), "{run}");

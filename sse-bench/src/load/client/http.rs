@@ -70,8 +70,28 @@ impl Connection {
         })
     }
 
-    /// Sends a request and waits for the response head; the body is left to
-    /// the caller. Anything but `200 OK` is an error.
+    /// Sends a request and waits for the response head, whatever its status;
+    /// the body is left to the caller.
+    ///
+    /// # Errors
+    ///
+    /// When the request fails.
+    pub async fn send(
+        &mut self,
+        method: http::Method,
+        path: &str,
+        body: Bytes,
+    ) -> Result<http::Response<Incoming>, Error> {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::HOST, self.server.to_string())
+            .body(Full::new(body))?;
+        self.sender.ready().await?;
+        Ok(self.sender.send_request(request).await?)
+    }
+
+    /// As [`Connection::send`], but anything but `200 OK` is an error.
     ///
     /// # Errors
     ///
@@ -82,28 +102,11 @@ impl Connection {
         path: &str,
         body: Bytes,
     ) -> Result<Incoming, Error> {
-        let request = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header(http::header::HOST, self.server.to_string())
-            .body(Full::new(body))?;
-        self.sender.ready().await?;
-        let response = self.sender.send_request(request).await?;
+        let response = self.send(method, path, body).await?;
         if response.status() != http::StatusCode::OK {
             return Err(format!("{path}: status {}", response.status()).into());
         }
         Ok(response.into_body())
-    }
-
-    /// `GET path`, body read to the end.
-    ///
-    /// # Errors
-    ///
-    /// As [`Connection::request`], or when the body fails.
-    pub async fn get_text(&mut self, path: &str) -> Result<String, Error> {
-        let body = self.request(http::Method::GET, path, Bytes::new()).await?;
-        let bytes = body.collect().await?.to_bytes();
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// `POST path` with `body`; the response body is read and dropped.
@@ -119,15 +122,33 @@ impl Connection {
 }
 
 /// The server's subscriber count from `GET /stats`, or `None` when the
-/// implementation does not report one.
+/// implementation does not report one (`404`, see [`wire`](crate::load::wire)).
 ///
 /// # Errors
 ///
-/// When the server cannot be reached.
+/// When the server cannot be reached, or answers anything but `404` or
+/// `200` with a number: a count that cannot be read must not pass for an
+/// implementation that keeps none.
 pub async fn subscribers(server: SocketAddr) -> Result<Option<u64>, Error> {
     let mut connection = Connection::open(server, None).await?;
-    match connection.get_text("/stats").await {
-        Ok(text) => Ok(text.trim().parse().ok()),
-        Err(_) => Ok(None),
+    let response = connection
+        .send(http::Method::GET, "/stats", Bytes::new())
+        .await?;
+    match response.status() {
+        http::StatusCode::OK => {}
+        http::StatusCode::NOT_FOUND => return Ok(None),
+        status => return Err(format!("/stats: status {status}").into()),
     }
+    let body = response.into_body().collect().await?.to_bytes();
+    std::str::from_utf8(&body)
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            format!(
+                "/stats: {:?} is not a count",
+                String::from_utf8_lossy(&body)
+            )
+            .into()
+        })
 }
