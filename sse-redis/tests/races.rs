@@ -8,16 +8,13 @@ mod common;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use sse_core::decode::Decoder;
 use sse_core::hub::Hub;
 use sse_core::{EncodedEvent, Event, LastEventId};
 
-use common::RedisServer;
+use common::{RedisServer, decode, publish_when_back};
 
 fn data_of(event: &EncodedEvent) -> String {
-    let mut decoder = Decoder::new();
-    decoder.push(event.as_bytes()).expect("decodes");
-    decoder.next_event().expect("one event").data().to_owned()
+    decode(event).data().to_owned()
 }
 
 /// A client resuming with a valid id that another instance gave, while this
@@ -50,17 +47,7 @@ async fn a_cursor_from_another_instance_waits_for_a_reconnecting_reader() {
 
     redis.kill();
     redis.restart();
-    let mut one = None;
-    for _ in 0..100 {
-        match b.publish("t", Event::new().data("one")).await {
-            Ok(position) => {
-                one = Some(position);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
-    let one = one.expect("B publishes again");
+    let one = publish_when_back(&b, "t", "one").await;
     b.publish("t", Event::new().data("two")).await.unwrap();
 
     // The client had "one" (from B) and now reconnects to A.
@@ -71,8 +58,9 @@ async fn a_cursor_from_another_instance_waits_for_a_reconnecting_reader() {
         .await
         .expect("an event once the reader is back")
         .expect("the stream goes on");
+    let event = decode(&event);
     assert_eq!(
-        format!("{}:{}", event.event_type_hint(), data_of(&event)),
+        format!("{}:{}", event.event_type(), event.data()),
         "message:two",
         "exactly what the client missed"
     );
@@ -166,16 +154,4 @@ async fn a_topic_followed_while_the_hub_is_behind_its_reader_loses_nothing() {
         got.push(data_of(&event));
     }
     assert_eq!(got, ["t1", "u1"], "cursor {cursor}, t1 {t1}, u1 {u1}");
-}
-
-trait Hint {
-    fn event_type_hint(&self) -> String;
-}
-
-impl Hint for EncodedEvent {
-    fn event_type_hint(&self) -> String {
-        let mut decoder = Decoder::new();
-        decoder.push(self.as_bytes()).expect("decodes");
-        decoder.next_event().expect("one").event_type().to_owned()
-    }
 }

@@ -7,19 +7,13 @@ mod common;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use sse_core::decode::{DecodedEvent, Decoder};
+use sse_core::decode::DecodedEvent;
 use sse_core::hub::{Hub, Position, PublishError, Subscription};
-use sse_core::{EncodedEvent, Event, LastEventId};
+use sse_core::{Event, LastEventId};
 
-use common::RedisServer;
+use common::{RedisServer, decode, publish_when_back};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-fn decode(event: &EncodedEvent) -> DecodedEvent {
-    let mut decoder = Decoder::new();
-    decoder.push(event.as_bytes()).expect("decodes");
-    decoder.next_event().expect("one event")
-}
 
 /// The next `n` events of a subscription, decoded, or a failure after a while.
 async fn next_n(subscription: &mut Subscription, n: usize) -> Vec<DecodedEvent> {
@@ -162,19 +156,7 @@ async fn redis_killed_and_restarted_loses_nothing_stored_and_acknowledges_nothin
     quiet(&mut live).await;
 
     redis.restart();
-    // The command connection reconnects on its own; the first attempts may
-    // still find it down.
-    let mut after = None;
-    for _ in 0..100 {
-        match hub.publish("t", Event::new().data("after")).await {
-            Ok(position) => {
-                after = Some(position);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
-    assert!(after.is_some(), "publishing works again after the restart");
+    publish_when_back(&hub, "t", "after").await;
     assert_eq!(data(&next_n(&mut live, 1).await), ["after"]);
     quiet(&mut live).await;
     assert_eq!(hub.stats().gaps, 0);

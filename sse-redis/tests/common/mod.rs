@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sse_core::hub::Hub;
+use sse_core::decode::{DecodedEvent, Decoder};
+use sse_core::hub::{Hub, Position};
+use sse_core::{EncodedEvent, Event};
 use sse_redis::RedisStore;
 
 pub(crate) struct RedisServer {
@@ -142,4 +144,24 @@ impl Drop for RedisServer {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The one event an encoded event holds, decoded.
+pub(crate) fn decode(event: &EncodedEvent) -> DecodedEvent {
+    let mut decoder = Decoder::new();
+    decoder.push(event.as_bytes()).expect("decodes");
+    decoder.next_event().expect("one event")
+}
+
+/// Publishes `text` once Redis answers again after a restart: the command
+/// connection reconnects on its own, and the first attempts may still find
+/// it down.
+pub(crate) async fn publish_when_back(hub: &Hub, topic: &str, text: &str) -> Position {
+    for _ in 0..100 {
+        match hub.publish(topic, Event::new().data(text.to_owned())).await {
+            Ok(position) => return position,
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    panic!("publishing works again after the restart");
 }
