@@ -3,11 +3,12 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sse_bench::load::client::http::subscribers;
 use sse_bench::load::client::runtime;
 use sse_bench::load::client::subscriber::Subscriber;
+use sse_bench::load::scenario::wait_subscribers;
 
 /// A server that reads each request head, writes `response` (nothing when
 /// empty) and keeps the connection open for a minute.
@@ -58,6 +59,15 @@ fn a_count_is_read_only_from_200_with_a_number() {
         error.as_ref().is_err_and(|error| error.contains("abc")),
         "{error:?}"
     );
+}
+
+#[test]
+fn a_server_that_never_answers_ends_the_wait() {
+    let start = Instant::now();
+    let result = wait_subscribers(server(""), |_| true, Duration::from_millis(300));
+    let error = result.expect_err("no answer").to_string();
+    assert!(error.contains("GET /stats"), "{error}");
+    assert!(start.elapsed() < Duration::from_secs(5));
 }
 
 #[test]

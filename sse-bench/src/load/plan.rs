@@ -18,7 +18,8 @@ pub struct Plan {
     pub workers: usize,
     /// Connections opened at once while connecting many.
     pub connect_concurrency: usize,
-    /// How long opening all connections of a step may take.
+    /// How long opening all connections of a step (a warm-up, a churn round)
+    /// may take.
     pub connect_timeout: Duration,
     /// Scenario 1.
     pub throughput: ThroughputPlan,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
-use super::{server_config, wait_subscribers};
+use super::{server_config, wait_subscribers, within};
 use crate::load::Error;
 use crate::load::child::ServerProcess;
 use crate::load::client::runtime;
@@ -72,7 +72,12 @@ fn measure(kind: Impl, plan: &Plan, result: &mut ChurnResult) -> Result<(), Erro
     let sources = Plan::sources(4 * 25_000);
     // A departed client's stream may live until its next keep-alive write.
     let settle_limit = 3 * plan.keep_alive + Duration::from_secs(5);
-    runtime.block_on(round(server.address(), 32, 8, &sources))?;
+    let limit = plan.connect_timeout;
+    runtime.block_on(within(
+        limit,
+        "warm-up",
+        round(server.address(), 32, 8, &sources),
+    ))?;
     result.subscribers_before =
         wait_subscribers(server.address(), |count| count == 0, settle_limit)?;
     std::thread::sleep(plan.idle.settle);
@@ -80,11 +85,15 @@ fn measure(kind: Impl, plan: &Plan, result: &mut ChurnResult) -> Result<(), Erro
     let baseline = result.subscribers_before.unwrap_or(0);
     for _ in 0..plan.churn.rounds {
         let start = Instant::now();
-        let failed = runtime.block_on(round(
-            server.address(),
-            plan.churn.connections,
-            plan.churn.concurrency,
-            &sources,
+        let failed = runtime.block_on(within(
+            limit,
+            "a round",
+            round(
+                server.address(),
+                plan.churn.connections,
+                plan.churn.concurrency,
+                &sources,
+            ),
         ))?;
         let seconds = start.elapsed().as_secs_f64();
         let settling = Instant::now();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::fleet::{Fleet, FleetPlan};
-use super::{server_config, wait_subscribers};
+use super::{server_config, wait_subscribers, within};
 use crate::load::Error;
 use crate::load::child::ServerProcess;
 use crate::load::client::runtime;
@@ -80,7 +80,7 @@ pub fn run(kind: Impl, plan: &Plan) -> Vec<IdleResult> {
 
 fn measure(kind: Impl, plan: &Plan, result: &mut IdleResult) -> Result<(), Error> {
     let server = ServerProcess::start(kind, server_config(plan))?;
-    warm_up(&server, result.path)?;
+    warm_up(&server, result.path, plan.connect_timeout)?;
     if result.path == "/events" {
         wait_subscribers(
             server.address(),
@@ -112,13 +112,13 @@ fn measure(kind: Impl, plan: &Plan, result: &mut IdleResult) -> Result<(), Error
     Ok(())
 }
 
-/// Opens and closes [`WARM_UP`] connections.
-fn warm_up(server: &ServerProcess, path: &str) -> Result<(), Error> {
-    runtime()?.block_on(async {
+/// Opens and closes [`WARM_UP`] connections, within `limit`.
+fn warm_up(server: &ServerProcess, path: &str, limit: Duration) -> Result<(), Error> {
+    runtime()?.block_on(within(limit, "warm-up", async {
         let mut open = Vec::with_capacity(WARM_UP);
         for _ in 0..WARM_UP {
             open.push(Subscriber::open(server.address(), None, path).await?);
         }
         Ok(())
-    })
+    }))
 }

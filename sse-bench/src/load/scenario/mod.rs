@@ -8,6 +8,7 @@ pub mod idle;
 pub mod slow;
 pub mod throughput;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -29,7 +30,8 @@ pub fn server_config(plan: &Plan) -> Config {
 ///
 /// # Errors
 ///
-/// When the server cannot be reached.
+/// When the server cannot be reached, its count cannot be read, or one
+/// request goes unanswered for `timeout`.
 pub fn wait_subscribers(
     server: SocketAddr,
     done: impl Fn(u64) -> bool,
@@ -38,11 +40,27 @@ pub fn wait_subscribers(
     let runtime = runtime()?;
     let start = Instant::now();
     loop {
-        let count = runtime.block_on(http::subscribers(server))?;
+        let count = runtime.block_on(within(timeout, "GET /stats", http::subscribers(server)))?;
         match count {
             None => return Ok(None),
             Some(count) if done(count) || start.elapsed() >= timeout => return Ok(Some(count)),
             Some(_) => std::thread::sleep(Duration::from_millis(50)),
         }
     }
+}
+
+/// `work`, or an error naming `what` when it takes longer than `limit`: a
+/// server that stops answering ends the step instead of the run.
+///
+/// # Errors
+///
+/// `work`'s error, or the time limit.
+pub async fn within<T>(
+    limit: Duration,
+    what: &str,
+    work: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    tokio::time::timeout(limit, work)
+        .await
+        .map_err(|_| format!("{what}: not done within {limit:?}"))?
 }

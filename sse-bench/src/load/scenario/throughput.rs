@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::server_config;
+use super::{server_config, within};
 use crate::load::Error;
 use crate::load::child::ServerProcess;
 use crate::load::client::runtime;
@@ -67,12 +67,8 @@ fn measure(kind: Impl, plan: &Plan, result: &mut ThroughputResult) -> Result<(),
     let path = format!("/flood?n={}&size={}", result.events, result.size);
     for _ in 0..plan.throughput.repeats {
         let limit = plan.throughput.time_limit;
-        let run = runtime.block_on(async {
-            tokio::time::timeout(limit, one_run(&server, &path))
-                .await
-                .map_err(|_| format!("not done within {limit:?}"))?
-        })?;
-        let (events, bytes, elapsed) = run;
+        let (events, bytes, elapsed) =
+            runtime.block_on(within(limit, "a run", one_run(&server, &path)))?;
         if events != result.events {
             return Err(format!("received {events} of {} events", result.events).into());
         }
