@@ -46,6 +46,8 @@ pub fn write_all(results: &Results, dir: &Path) -> Result<Vec<PathBuf>, Error> {
         .filter(|run| run.skipped.is_none())
         .map(|run| run.connections)
         .collect();
+    // In run order, implementation by implementation: sort before dedup.
+    steps.sort_unstable();
     steps.dedup();
     for connections in steps {
         let path = dir.join(format!("idle-memory-{connections}.svg"));
@@ -225,4 +227,62 @@ where
         .draw()
         .map_err(|error| error.to_string())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::plan::Plan;
+    use crate::load::scenario::idle::IdleResult;
+
+    fn idle(implementation: Impl, connections: usize, path: &'static str) -> IdleResult {
+        IdleResult {
+            implementation,
+            path,
+            connections,
+            rss_before: 0,
+            rss_idle: 1 << 20,
+            bytes_per_connection: 1024.0,
+            cpu_percent: 0.0,
+            window_s: 1.0,
+            skipped: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn one_idle_figure_per_step() {
+        let kinds = [Impl::OursAxum, Impl::Axum];
+        let results = Results {
+            plan: Plan::smoke(),
+            machine: String::new(),
+            date: String::new(),
+            commit: String::new(),
+            command: String::new(),
+            implementations: kinds.to_vec(),
+            load_average: (String::new(), String::new()),
+            throughput: Vec::new(),
+            fanout: Vec::new(),
+            // As a run records them: each implementation's steps in turn.
+            idle: kinds
+                .into_iter()
+                .flat_map(|kind| {
+                    [10, 50]
+                        .into_iter()
+                        .flat_map(move |n| [idle(kind, n, "/events"), idle(kind, n, "/hold")])
+                })
+                .collect(),
+            churn: Vec::new(),
+            slow: Vec::new(),
+            problems: Vec::new(),
+        };
+        let dir = std::env::temp_dir().join(format!("sse-load-plot-{}", std::process::id()));
+        let written = write_all(&results, &dir).expect("figures");
+        let _ = std::fs::remove_dir_all(&dir);
+        let names: Vec<_> = written
+            .iter()
+            .filter_map(|path| path.file_name()?.to_str())
+            .collect();
+        assert_eq!(names, ["idle-memory-10.svg", "idle-memory-50.svg"]);
+    }
 }
