@@ -90,6 +90,19 @@ async fn throughput(hub: &Hub, events: usize, tasks: usize) -> f64 {
     (events / tasks * tasks) as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The server's `appendonly` setting, as it reports it: the figures are
+/// printed with the persistence they were measured with.
+async fn appendonly(redis: &common::RedisServer) -> String {
+    let reply = redis.command(&["CONFIG", "GET", "appendonly"]).await;
+    match &reply {
+        redis::Value::Array(pair) => match pair.get(1) {
+            Some(redis::Value::BulkString(value)) => String::from_utf8_lossy(value).into_owned(),
+            _ => format!("{reply:?}"),
+        },
+        _ => format!("{reply:?}"),
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let full = std::env::args().any(|arg| arg == "--bench");
@@ -112,8 +125,11 @@ async fn main() {
         return;
     };
     println!(
-        "publish→deliver latency, {} events at {}/s, one subscriber; publish throughput, {} events of 64 B",
-        sizes.latency_events, sizes.rate_per_second, sizes.throughput_events
+        "publish→deliver latency, {} events at {}/s, one subscriber; publish throughput, {} events of 64 B; redis-server with appendonly {}",
+        sizes.latency_events,
+        sizes.rate_per_second,
+        sizes.throughput_events,
+        appendonly(&redis).await
     );
     println!("| hub | p50 | p99 | max | publish, 1 task | publish, 8 tasks |");
     println!("| --- | --- | --- | --- | --- | --- |");

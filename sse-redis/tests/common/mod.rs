@@ -79,16 +79,15 @@ impl RedisServer {
     /// accepts connections.
     pub(crate) fn restart(&mut self) {
         self.kill();
+        let persistence: &[&str] = if self.durable {
+            &["--appendonly", "yes", "--appendfsync", "always"]
+        } else {
+            &["--appendonly", "no"]
+        };
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-            ])
+            .args(["--save", ""])
+            .args(persistence)
             // Small stream nodes, so that approximate trimming trims small
             // streams too.
             .args(["--stream-node-max-entries", "4"])
