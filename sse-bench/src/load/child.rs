@@ -25,7 +25,6 @@ pub struct ServerProcess {
     /// it never outlives a driver that died.
     _stdin: Option<ChildStdin>,
     address: SocketAddr,
-    kind: Impl,
 }
 
 impl ServerProcess {
@@ -61,7 +60,6 @@ impl ServerProcess {
             child,
             _stdin: stdin,
             address: SocketAddr::from(([127, 0, 0, 1], 0)),
-            kind,
         };
         let line = match receiver.recv_timeout(START_TIMEOUT) {
             Ok(Ok(line)) => line,
@@ -85,11 +83,6 @@ impl ServerProcess {
         self.address
     }
 
-    /// Which implementation it runs.
-    pub fn kind(&self) -> Impl {
-        self.kind
-    }
-
     /// Its resident memory now, in bytes.
     ///
     /// # Errors
@@ -106,11 +99,6 @@ impl ServerProcess {
     /// When `/proc` cannot be read (the process has died).
     pub fn cpu_seconds(&self) -> Result<f64, Error> {
         procfs::cpu_seconds(self.child.id())
-    }
-
-    /// Its process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
     }
 }
 

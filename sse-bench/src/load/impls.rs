@@ -49,16 +49,6 @@ impl Impl {
     pub fn publishes(self) -> bool {
         self != Impl::RawHyper
     }
-
-    /// The peer on the same HTTP server, for ratios that compare libraries
-    /// rather than frameworks.
-    pub fn same_framework_peer(self) -> Option<Impl> {
-        match self {
-            Impl::OursAxum => Some(Impl::Axum),
-            Impl::OursActix => Some(Impl::ActixWebLab),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for Impl {

@@ -1,5 +1,5 @@
 //! The servers under test, each answering the [wire](super::wire)
-//! interface on 127.0.0.1. `sse-load-server --impl <name>` runs one.
+//! interface on 127.0.0.1. `sse-load serve --impl <name>` runs one.
 
 mod actix_common;
 mod actix_peer;

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, get_service, post};
 use futures_util::{StreamExt, stream};
 use sse_axum::Sse;
 use sse_core::hub::{Endpoint, Hub};
@@ -33,7 +33,7 @@ pub(super) fn router(config: Config) -> Router {
     let events =
         HubService::from(Endpoint::new(hub.clone(), [TOPIC]).keep_alive(keep_alive.clone()));
     Router::new()
-        .route_service("/events", events)
+        .route("/events", get_service(events))
         .route("/publish", post(publish))
         .route("/flood", get(flood))
         .route("/hold", get(hold))
