@@ -52,9 +52,9 @@ pub(super) fn fanout(out: &mut String, runs: &[FanoutResult]) {
         return;
     }
     out.push_str("### Fan-out latency, publish to receive\n\n");
-    out.push_str("Each row: the round with the median p99 of its step; the last column, the p99 of every round.\n\n");
+    out.push_str("Each row: the round with the median p99 of its step; events lost are summed over every round, and the last column is the p99 of every round.\n\n");
     out.push_str(
-        "| clients | implementation | p50 | p99 | p99.9 | max | lost | p99 vs axum | p99 vs actix-web-lab | server CPU per delivery | p99 of each round |\n",
+        "| clients | implementation | p50 | p99 | p99.9 | max | lost (all rounds) | p99 vs axum | p99 vs actix-web-lab | server CPU per delivery | p99 of each round |\n",
     );
     out.push_str("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     let mut steps: Vec<(usize, Impl)> = Vec::new();
