@@ -104,13 +104,15 @@ fn axum_sse(work: &Workload) -> axum::body::Body {
     use axum::response::IntoResponse;
     use axum::response::sse::{Event, KeepAlive, Sse};
 
-    let work = work.clone();
+    // Checked as UTF-8 once, as the others' data is: axum takes `&str`.
+    let text = work.data_str().to_owned();
+    let (event, with_id) = (work.event, work.with_id);
     let events = stream::iter(0..work.events).map(move |n| {
-        let mut built = Event::default().data(work.data_str());
-        if let Some(name) = work.event {
+        let mut built = Event::default().data(&text);
+        if let Some(name) = event {
             built = built.event(name);
         }
-        if work.with_id {
+        if with_id {
             built = built.id(itoa::Buffer::new().format(n));
         }
         Ok::<_, Infallible>(built)
