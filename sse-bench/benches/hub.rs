@@ -158,7 +158,6 @@ fn memory_report(full: bool) {
 
 fn fan_out(c: &mut Criterion) {
     let full = std::env::args().any(|arg| arg == "--bench");
-    memory_report(full);
     let rt = runtime();
     let _guard = rt.enter();
     let data = payload();
@@ -168,16 +167,19 @@ fn fan_out(c: &mut Criterion) {
     group.sample_size(20);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(5));
+    // The peer first, at every size, before anything of ours was built (the
+    // memory report, which builds both, comes last): built in a heap that
+    // ours has just freed, its subscribers and per-message strings run about
+    // a third slower, which would flatter the ratio (BENCHMARKS.md).
     for &n in sizes {
         group.throughput(Throughput::Elements(n as u64));
-        // The peer first, on a fresh heap: built after ours was freed, its
-        // subscribers and per-message strings land in that heap and run about
-        // a third slower, which would flatter the ratio (BENCHMARKS.md).
         let mut peer = AxumBroadcast::new(n);
         group.bench_with_input(BenchmarkId::new("axum + broadcast", n), &n, |b, _| {
             b.iter(|| assert!(peer.fan_out(&data) >= n * data.len()));
         });
-        drop(peer);
+    }
+    for &n in sizes {
+        group.throughput(Throughput::Elements(n as u64));
         let mut ours = Ours::new(n);
         group.bench_with_input(BenchmarkId::new("sse-core hub", n), &n, |b, _| {
             b.iter(|| assert!(ours.fan_out(&rt, &data) >= n * data.len()));
@@ -200,6 +202,7 @@ fn fan_out(c: &mut Criterion) {
         });
     }
     group.finish();
+    memory_report(full);
 }
 
 criterion_group!(benches, fan_out);
