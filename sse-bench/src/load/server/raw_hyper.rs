@@ -52,13 +52,18 @@ pub(super) fn serve(config: Config, on_listen: impl FnOnce(SocketAddr)) -> Resul
 async fn handle(request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     let response = match request.uri().path() {
         "/flood" => match Flood::from_query(request.uri().query()) {
-            Ok(flood) => stream_response("text/event-stream", flood_body(flood)),
+            Ok(flood) => sse_core::sse_response(flood_body(flood)),
             Err(message) => plain(StatusCode::BAD_REQUEST, message),
         },
-        "/hold" => stream_response(
-            "text/plain",
-            BodyExt::boxed(StreamBody::new(stream::pending())),
-        ),
+        // The head the axum and actix-web servers give `/hold`.
+        "/hold" => {
+            let mut response = Response::new(BodyExt::boxed(StreamBody::new(stream::pending())));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("text/plain"),
+            );
+            response
+        }
         _ => plain(
             StatusCode::NOT_FOUND,
             "raw-hyper serves /flood and /hold only".to_owned(),
@@ -85,19 +90,6 @@ fn flood_body(flood: Flood) -> Body {
         .chain(stream::iter((rest > 0).then_some(last)))
         .map(|data| Ok(Frame::data(data)));
     BodyExt::boxed(StreamBody::new(blocks))
-}
-
-fn stream_response(content_type: &'static str, body: Body) -> Response<Body> {
-    let mut response = Response::new(body);
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static(content_type),
-    );
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-cache"),
-    );
-    response
 }
 
 fn plain(status: StatusCode, message: String) -> Response<Body> {
