@@ -1,5 +1,6 @@
 //! What the proxy does when an upstream misbehaves without failing outright:
-//! it goes silent mid-answer, it answers without end, it calls a tool.
+//! it goes silent mid-answer (or only seems to, sending comments), it
+//! answers without end, it calls a tool.
 
 mod common;
 
@@ -45,6 +46,28 @@ async fn a_stalled_upstream_ends_the_stream_with_a_timeout_error() {
         upstream.closed_by_client() == 2
     })
     .await;
+}
+
+#[tokio::test]
+async fn an_upstream_that_sends_comments_while_it_thinks_is_not_cut() {
+    // Twice the idle timeout without an event, but a comment every third of
+    // it, as some APIs keep a connection open while their model thinks.
+    let mut steps = vec![stream_head(), chunk("Hel")];
+    for _ in 0..6 {
+        steps.push(Step::Pause(IDLE / 3));
+        steps.push(Step::Send(b": thinking\n\n".to_vec()));
+    }
+    steps.extend([chunk("lo"), Step::Send(FINISH.as_bytes().to_vec())]);
+    let upstream = RawUpstream::start(steps).await;
+    let base = serve(proxy_with_idle_timeout(&upstream.base, IDLE)).await;
+
+    let events = all_events(
+        &format!("{base}/v1/chat/completions"),
+        &openai_request("x", true),
+    )
+    .await;
+    assert_eq!(common::openai_text(&events), "Hello");
+    assert_eq!(events.last().unwrap().data(), "[DONE]");
 }
 
 #[tokio::test]

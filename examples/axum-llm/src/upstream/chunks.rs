@@ -2,9 +2,6 @@
 //! chunks of `{"choices": [{"delta": {"content": "..."}}]}`, a chunk with a
 //! `finish_reason`, perhaps one with `usage`, then `data: [DONE]`.
 
-use std::fmt;
-use std::time::Duration;
-
 use axum::http::StatusCode;
 use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
@@ -16,31 +13,22 @@ use crate::error::ApiError;
 use crate::generation::{Finish, FinishReason, Piece, Usage};
 
 /// The pieces of an upstream answer, from its decoded events. It ends after
-/// the finish, or with an error: the upstream's own error object, a broken
-/// connection, a line over the decoder's limit, a chunk that is not JSON,
-/// an end before the answer was finished, or no event for `idle_timeout`
-/// (keep-alive comments toward the client would otherwise hide a hung
-/// upstream for ever).
-pub(super) fn pieces<S, E>(
-    events: S,
-    idle_timeout: Duration,
-) -> impl Stream<Item = Result<Piece, ApiError>> + Send
+/// the finish, or with an error: the upstream's own error object, a failure
+/// of its body (a broken connection, or a silence longer than the idle
+/// timeout: see [`idle_limited`](super::idle::idle_limited)), a line over
+/// the decoder's limit, a chunk that is not JSON, or an end before the
+/// answer was finished.
+pub(super) fn pieces<S>(events: S) -> impl Stream<Item = Result<Piece, ApiError>> + Send
 where
-    S: Stream<Item = Result<DecodedEvent, EventStreamError<E>>> + Send + Unpin,
-    E: fmt::Display,
+    S: Stream<Item = Result<DecodedEvent, EventStreamError<ApiError>>> + Send + Unpin,
 {
-    stream::unfold(Some((events, Reader::default())), move |state| async move {
+    stream::unfold(Some((events, Reader::default())), |state| async move {
         let (mut events, mut reader) = state?;
         loop {
-            let Ok(next) = tokio::time::timeout(idle_timeout, events.next()).await else {
-                return Some((Err(idle(idle_timeout)), None));
-            };
-            let step = match next {
+            let step = match events.next().await {
                 Some(Ok(event)) => reader.read(&event),
                 Some(Err(EventStreamError::Decode(error))) => Err(ApiError::upstream(error)),
-                Some(Err(EventStreamError::Transport(error))) => Err(ApiError::upstream(format!(
-                    "the connection failed mid-answer: {error}"
-                ))),
+                Some(Err(EventStreamError::Transport(error))) => Err(error),
                 None => reader.ended(),
             };
             match step {
@@ -54,18 +42,6 @@ where
             }
         }
     })
-}
-
-/// The error of an upstream that went silent mid-answer: a gateway
-/// timeout, which Anthropic calls `timeout_error`.
-fn idle(idle_timeout: Duration) -> ApiError {
-    ApiError::new(
-        StatusCode::GATEWAY_TIMEOUT,
-        format!(
-            "upstream: no data for {} ms in the middle of the answer",
-            idle_timeout.as_millis()
-        ),
-    )
 }
 
 /// What one event means for the answer.
@@ -208,13 +184,11 @@ mod tests {
         let mut decoder = Decoder::new();
         decoder.push(body.as_bytes()).unwrap();
         decoder.finish();
-        let events: Vec<Result<DecodedEvent, EventStreamError<std::io::Error>>> =
+        let events: Vec<Result<DecodedEvent, EventStreamError<ApiError>>> =
             std::iter::from_fn(|| decoder.next_event())
                 .map(Ok)
                 .collect();
-        pieces(stream::iter(events), Duration::from_secs(60))
-            .collect()
-            .await
+        pieces(stream::iter(events)).collect().await
     }
 
     fn chunk(content: &str) -> String {
@@ -297,22 +271,5 @@ mod tests {
             pieces[1].clone().unwrap_err().message(),
             "upstream: overloaded"
         );
-    }
-
-    #[tokio::test]
-    async fn a_silent_upstream_times_out() {
-        let mut decoder = Decoder::new();
-        decoder.push(chunk("a").as_bytes()).unwrap();
-        let first: Result<DecodedEvent, EventStreamError<std::io::Error>> =
-            Ok(decoder.next_event().unwrap());
-        // One event, then silence without end.
-        let events = stream::iter([first]).chain(stream::pending());
-        let pieces: Vec<_> = pieces(Box::pin(events), Duration::from_millis(50))
-            .collect()
-            .await;
-        assert_eq!(pieces[0], Ok(Piece::Text("a".to_owned())));
-        let error = pieces[1].clone().unwrap_err();
-        assert_eq!(error.status(), StatusCode::GATEWAY_TIMEOUT);
-        assert_eq!(error.anthropic()["error"]["type"], "timeout_error");
     }
 }

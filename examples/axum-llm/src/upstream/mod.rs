@@ -3,6 +3,7 @@
 //! `POST <base>/chat/completions` upstream, read with sse-core's decoder.
 
 mod chunks;
+mod idle;
 mod refusal;
 mod request;
 
@@ -108,7 +109,7 @@ impl Upstream {
     /// The upstream's own refusal (its status and message, a `5xx` as `502`),
     /// `502` when it cannot be reached, `504` when it does not answer. Once
     /// the answer has started, a silence longer than the configured idle
-    /// timeout ends it with a `504` error.
+    /// timeout (not a byte, not even a comment) ends it with a `504` error.
     pub async fn generate(
         &self,
         prompt: &Prompt,
@@ -138,12 +139,9 @@ impl Upstream {
         let limits = Limits::new()
             .max_line_bytes(MAX_LINE_BYTES)
             .max_event_bytes(MAX_LINE_BYTES);
-        let events = EventStream::with_limits(BodyDataStream::new(response.into_body()), limits);
-        Ok(Generation::new(
-            chunks::pieces(events, self.idle_timeout),
-            None,
-            counter,
-        ))
+        let body = idle::idle_limited(BodyDataStream::new(response.into_body()), self.idle_timeout);
+        let events = EventStream::with_limits(Box::pin(body), limits);
+        Ok(Generation::new(chunks::pieces(events), None, counter))
     }
 }
 
