@@ -31,6 +31,10 @@ async fn main() -> ExitCode {
     let server = HttpServer::new(move || {
         App::new().configure(example_actix_chat::routes(routes_hub.clone()))
     })
+    // Events are small writes: without TCP_NODELAY, Nagle's algorithm can
+    // hold one back until the client's delayed ACK (sse-load measured about
+    // one event in a hundred arriving 18 ms late). actix-web leaves it off.
+    .tcp_nodelay(true)
     .disable_signals()
     .bind(("127.0.0.1", port));
     let server = match server {
