@@ -6,17 +6,18 @@
 //!
 //! Then open the address it prints (http://127.0.0.1:3000 unless `PORT` is
 //! set) in two browser windows. With `REDIS_URL` set, messages are kept in
-//! that Redis, shared with every instance started the same way. Ctrl-C shuts it down gracefully: open event
-//! streams end at once, with a last event, and clients reconnect elsewhere.
+//! that Redis, shared with every instance started the same way. Ctrl-C shuts
+//! it down gracefully: open event streams end at once, with a last event, and
+//! clients reconnect elsewhere.
 
 // A server prints where it listens and why it stops: printing is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use sse_core::Event;
 use sse_tower::response::SseResponseLayer;
 use tokio_util::sync::CancellationToken;

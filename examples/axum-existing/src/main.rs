@@ -13,10 +13,11 @@
 // A server prints where it listens: printing is its job here.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
+
+use axum::serve::ListenerExt;
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -13,25 +13,22 @@
 // A server prints where it listens and why it stops: printing is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+use axum::serve::ListenerExt;
 use example_axum_llm::{Config, Llm};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let llm = match Config::from_env().and_then(|config| {
-        let llm = Llm::from_config(&config)?;
-        Ok((config.port, llm))
-    }) {
-        Ok(llm) => llm,
+    let setup = Config::from_env().and_then(|config| Ok((config.port, Llm::from_config(&config)?)));
+    let (port, llm) = match setup {
+        Ok(setup) => setup,
         Err(message) => {
             eprintln!("{message}");
             return ExitCode::FAILURE;
         }
     };
-    let (port, llm) = llm;
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = match tokio::net::TcpListener::bind(address).await {
         Ok(listener) => listener,
@@ -40,6 +37,12 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Events are small writes: without TCP_NODELAY, Nagle's algorithm can
+    // hold one back until the client's delayed ACK (sse-load measured about
+    // one event in a hundred arriving 18 ms late).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     println!(
         "LLM streaming on http://{address}, answering from {}",
         llm.describe()
@@ -51,12 +54,6 @@ async fn main() -> ExitCode {
         let _ = tokio::signal::ctrl_c().await;
         println!("shutting down");
     };
-    // Events are small writes: without TCP_NODELAY, Nagle's algorithm can
-    // hold one back until the client's delayed ACK (sse-load measured about
-    // one event in a hundred arriving 18 ms late).
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     if let Err(error) = axum::serve(listener, example_axum_llm::app(llm))
         .with_graceful_shutdown(stopping)
         .await
