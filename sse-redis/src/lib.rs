@@ -21,6 +21,7 @@
 //! happens when Redis goes away.
 #![forbid(unsafe_code)]
 
+mod address;
 mod feed;
 mod keys;
 mod reply;

@@ -107,8 +107,9 @@ pub(crate) struct Follows {
     pub(crate) reported_through: u64,
 }
 
-/// Configures and connects a [`RedisStore`].
-#[derive(Debug, Clone)]
+/// Configures and connects a [`RedisStore`]. Its `Debug` form shows the URL
+/// without its password.
+#[derive(Clone)]
 #[must_use]
 pub struct RedisStoreBuilder {
     url: String,
@@ -120,7 +121,31 @@ pub struct RedisStoreBuilder {
     epoch: Option<Epoch>,
 }
 
+impl fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStoreBuilder")
+            .field("url", &self.address())
+            .field("prefix", &self.prefix)
+            .field("max_len", &self.max_len)
+            .field("max_age", &self.max_age)
+            .field("block", &self.block)
+            .field("backoff", &self.backoff)
+            .field("epoch", &self.epoch)
+            .finish()
+    }
+}
+
 impl RedisStoreBuilder {
+    /// The Redis URL with its password hidden, for logs and messages.
+    ///
+    /// ```
+    /// let builder = sse_redis::RedisStore::builder("redis://app:secret@redis:6379/0");
+    /// assert_eq!(builder.address(), "redis://app:***@redis:6379/0");
+    /// ```
+    pub fn address(&self) -> String {
+        crate::address::without_password(&self.url)
+    }
+
     /// The prefix of every key (`sse:` unless set). Processes share a log
     /// when they use the same Redis and the same prefix; the prefix also
     /// gives the epoch of the ids.

@@ -19,12 +19,15 @@ pub async fn hub_from_env() -> Result<(Hub, String), String> {
         return Ok((example_chat_common::hub(), "in memory".to_owned()));
     };
     let prefix = std::env::var("REDIS_PREFIX").unwrap_or_else(|_| "chat:".to_owned());
-    let store = RedisStore::builder(url.as_str())
+    let builder = RedisStore::builder(url)
         .prefix(prefix.as_str())
-        .max_len(REDIS_MAX_LEN)
+        .max_len(REDIS_MAX_LEN);
+    // Printed and logged: without the password the URL may hold.
+    let address = builder.address();
+    let store = builder
         .connect()
         .await
-        .map_err(|error| format!("cannot use the Redis at {url}: {error}"))?;
+        .map_err(|error| format!("cannot use the Redis at {address}: {error}"))?;
     let hub = example_chat_common::hub_builder().store(store).build();
-    Ok((hub, format!("on Redis at {url}, key prefix {prefix:?}")))
+    Ok((hub, format!("on Redis at {address}, key prefix {prefix:?}")))
 }
