@@ -2,7 +2,8 @@
 //! the store, old cursors are replayed from it, and its failures are reported.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -19,6 +20,8 @@ struct ArchiveStore {
     events: Mutex<Vec<(Vec<Text>, u64, Bytes)>>,
     fail_append: AtomicBool,
     fail_replay: AtomicBool,
+    /// How many replays failed.
+    failed_replays: AtomicUsize,
     /// Gives back an already used sequence number, as a broken store would.
     repeat_seq: AtomicBool,
 }
@@ -55,6 +58,7 @@ impl Store for ArchiveStore {
         Box::pin(async move {
             tokio::task::yield_now().await; // a real store answers later
             if self.fail_replay.load(Ordering::SeqCst) {
+                self.failed_replays.fetch_add(1, Ordering::SeqCst);
                 return Err(StoreError::new("connection reset"));
             }
             let events = self.events.lock().unwrap();
@@ -181,16 +185,30 @@ async fn a_replay_that_fails_for_a_moment_is_tried_again_and_loses_nothing() {
     store.fail_replay.store(true, Ordering::SeqCst);
     let cursor = LastEventId::parse(positions[1].to_string().as_bytes()).unwrap();
     let mut subscription = hub.subscribe(&["t"], cursor).unwrap();
-    assert!(
-        ready(&mut subscription).is_empty(),
+    // The store answers late: polled until its first answer, a failure.
+    for _ in 0..10 {
+        assert!(ready(&mut subscription).is_empty(), "nothing replayed yet");
+        if store.failed_replays.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+    }
+    assert_eq!(
+        store.failed_replays.load(Ordering::SeqCst),
+        1,
         "the replay failed once"
     );
     // The store comes back before the second attempt (100 ms later).
     store.fail_replay.store(false, Ordering::SeqCst);
-    let events: Vec<_> = subscription.take(8).collect().await;
+    // Time is paused: were the replay not tried again, this would fail at
+    // once instead of waiting for ever.
+    let events: Vec<_> =
+        tokio::time::timeout(Duration::from_secs(60), subscription.take(8).collect())
+            .await
+            .expect("the replay is tried again");
     let data: Vec<_> = decoded(&events).into_iter().map(|(_, data)| data).collect();
     assert_eq!(data, ["3", "4", "5", "6", "7", "8", "9", "10"]);
     assert_eq!(hub.stats().gaps, 0);
+    assert_eq!(store.failed_replays.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
