@@ -326,7 +326,7 @@ impl Store for SlowStore {
 
     fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
         Box::pin(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
             self.0.append(topics, event).await
         })
     }
@@ -353,7 +353,7 @@ async fn a_publish_that_a_close_overtakes_is_reported_not_acknowledged() {
         let hub = hub.clone();
         async move { hub.publish("t", Event::new().data("late")).await }
     });
-    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
     hub.close_topic("t");
     assert!(matches!(
         publishing.await.unwrap(),
