@@ -4,15 +4,14 @@
 mod scripted;
 
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::StreamExt;
-use scripted::{Counting, let_the_feed_task_run, scripted_hub};
-use sse_core::hub::{Epoch, FedEvent, FeedItem, Hub, LogLimits, Position, Store, StoreFuture};
+use scripted::{Counting, Keeping, let_the_feed_task_run, scripted_hub};
+use sse_core::hub::{FedEvent, FeedItem, Hub, LogLimits, Position};
 use sse_core::{Event, LastEventId, Text};
 
 /// A loss wakes a caught-up subscriber without a publish: its next poll must
@@ -62,52 +61,12 @@ async fn a_subscriber_woken_by_a_loss_reads_again_and_is_woken_for_what_follows(
     assert!(after.as_bytes().ends_with(b"data: after\n\n"));
 }
 
-/// A non-shared store that keeps everything, counting replay calls.
-struct Keeping {
-    events: Mutex<Vec<(u64, Bytes)>>,
-    replays: AtomicUsize,
-}
-
-impl Store for Keeping {
-    fn epoch(&self) -> Epoch {
-        Epoch::from_bits(9)
-    }
-    fn append<'a>(&'a self, _: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
-        let mut events = self.events.lock().unwrap();
-        let seq = events.len() as u64 + 1;
-        events.push((seq, event.clone()));
-        Box::pin(async move { Ok(seq) })
-    }
-    fn replay<'a>(
-        &'a self,
-        _: &'a Text,
-        after: u64,
-        before: u64,
-        limit: usize,
-    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
-        self.replays.fetch_add(1, Ordering::SeqCst);
-        let events: Vec<_> = self
-            .events
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(seq, _)| *seq > after && *seq < before)
-            .take(limit)
-            .cloned()
-            .collect();
-        Box::pin(async move { Ok(Some(events)) })
-    }
-}
-
 /// Replay runs in rounds of at most one log's worth per topic, and each
 /// round's events are delivered before the next is asked for, so that a
 /// subscriber never holds more than one round.
 #[tokio::test(flavor = "current_thread")]
 async fn replay_rounds_are_delivered_one_at_a_time() {
-    let store = Arc::new(Keeping {
-        events: Mutex::default(),
-        replays: AtomicUsize::new(0),
-    });
+    let store = Arc::new(Keeping::default());
     let hub = Hub::builder()
         .log_limits(LogLimits::new().max_events(2))
         .store(store.clone())
@@ -126,8 +85,8 @@ async fn replay_rounds_are_delivered_one_at_a_time() {
     let event = subscription.next().await.unwrap();
     assert!(event.as_bytes().ends_with(b"data: 1\n\n"));
     assert!(
-        store.replays.load(Ordering::SeqCst) <= 2,
+        store.replays() <= 2,
         "{} replay rounds (each of 2 events) ran before the first delivery",
-        store.replays.load(Ordering::SeqCst)
+        store.replays()
     );
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::task::noop_waker_ref;
-use scripted::{Counting, fed, let_the_feed_task_run, scripted_hub, scripted_hub_with};
+use scripted::{Counting, Keeping, fed, let_the_feed_task_run, scripted_hub, scripted_hub_with};
 use sse_core::decode::{DecodedEvent, Decoder};
 use sse_core::hub::{
     Epoch, FeedItem, Hub, LagPolicy, LogLimits, Position, Store, StoreFuture, Subscription,
@@ -75,42 +75,6 @@ async fn publish(hub: &Hub, topics: &[&str]) -> u64 {
         .await
         .unwrap()
         .seq()
-}
-
-/// A store that keeps every event (not shared): old cursors are replayed.
-#[derive(Default)]
-struct Keeping {
-    events: Mutex<Vec<(u64, Vec<Text>, Bytes)>>,
-}
-
-impl Store for Keeping {
-    fn epoch(&self) -> Epoch {
-        Epoch::from_bits(9)
-    }
-    fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
-        let mut events = self.events.lock().unwrap();
-        let seq = events.len() as u64 + 1;
-        events.push((seq, topics.to_vec(), event.clone()));
-        Box::pin(async move { Ok(seq) })
-    }
-    fn replay<'a>(
-        &'a self,
-        topic: &'a Text,
-        after: u64,
-        before: u64,
-        limit: usize,
-    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
-        let events: Vec<_> = self
-            .events
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(seq, topics, _)| *seq > after && *seq < before && topics.contains(topic))
-            .take(limit)
-            .map(|(seq, _, event)| (*seq, event.clone()))
-            .collect();
-        Box::pin(async move { Ok(Some(events)) })
-    }
 }
 
 // ------------------------------------------------- deterministic behaviour

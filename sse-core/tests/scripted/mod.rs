@@ -1,5 +1,6 @@
 //! Test doubles several hub test files share: a shared store whose feed the
-//! test writes by hand, and a waker that counts its wakes.
+//! test writes by hand, a store that keeps every event, and a waker that
+//! counts its wakes.
 // Each test file is its own crate and uses only part of this module.
 #![allow(dead_code)]
 
@@ -38,6 +39,52 @@ impl Store for Scripted {
         Some(Box::pin(futures_util::stream::poll_fn(move |cx| {
             receiver.poll_recv(cx)
         })))
+    }
+}
+
+/// A store that keeps every event (not shared), so that old cursors are
+/// replayed; it counts the replays asked of it.
+#[derive(Default)]
+pub(crate) struct Keeping {
+    events: Mutex<Vec<(u64, Vec<Text>, Bytes)>>,
+    replays: AtomicUsize,
+}
+
+impl Keeping {
+    /// How many replays were asked of it.
+    pub(crate) fn replays(&self) -> usize {
+        self.replays.load(Ordering::SeqCst)
+    }
+}
+
+impl Store for Keeping {
+    fn epoch(&self) -> Epoch {
+        Epoch::from_bits(9)
+    }
+    fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
+        let mut events = self.events.lock().unwrap();
+        let seq = events.len() as u64 + 1;
+        events.push((seq, topics.to_vec(), event.clone()));
+        Box::pin(async move { Ok(seq) })
+    }
+    fn replay<'a>(
+        &'a self,
+        topic: &'a Text,
+        after: u64,
+        before: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+        self.replays.fetch_add(1, Ordering::SeqCst);
+        let events: Vec<_> = self
+            .events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(seq, topics, _)| *seq > after && *seq < before && topics.contains(topic))
+            .take(limit)
+            .map(|(seq, _, event)| (*seq, event.clone()))
+            .collect();
+        Box::pin(async move { Ok(Some(events)) })
     }
 }
 
