@@ -6,35 +6,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use futures_util::task::noop_waker_ref;
 use http_body_util::BodyExt;
+use scripted::{decode, ready};
 use sse_core::decode::{DecodedEvent, Decoder};
 use sse_core::hub::{
-    Epoch, Hub, LagPolicy, LogLimits, Position, PublishError, SubscribeError, Subscription,
-    TopicError,
+    Epoch, Hub, LagPolicy, LogLimits, Position, PublishError, SubscribeError, TopicError,
 };
 use sse_core::{EncodedEvent, Event, LastEventId};
 
 fn cursor(id: &str) -> Option<LastEventId> {
     LastEventId::parse(id.as_bytes()).unwrap()
-}
-
-fn decode(events: &[EncodedEvent]) -> Vec<DecodedEvent> {
-    let mut decoder = Decoder::new();
-    for event in events {
-        decoder.push(event.as_bytes()).unwrap();
-    }
-    std::iter::from_fn(|| decoder.next_event()).collect()
-}
-
-/// Everything the subscription has ready now, without waiting.
-fn ready(subscription: &mut Subscription) -> Vec<EncodedEvent> {
-    let mut cx = std::task::Context::from_waker(noop_waker_ref());
-    let mut out = Vec::new();
-    while let std::task::Poll::Ready(Some(event)) = subscription.poll_next_unpin(&mut cx) {
-        out.push(event);
-    }
-    out
 }
 
 fn data(events: &[EncodedEvent]) -> Vec<String> {

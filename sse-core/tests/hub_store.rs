@@ -1,14 +1,15 @@
 //! A hub over a store that keeps more than the in-memory log: ids come from
 //! the store, old cursors are replayed from it, and its failures are reported.
 
+mod scripted;
+
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use futures_util::task::noop_waker_ref;
-use sse_core::decode::Decoder;
+use scripted::{decode, ready};
 use sse_core::hub::{
     Epoch, Hub, LogLimits, Position, PublishError, Store, StoreError, StoreFuture,
 };
@@ -77,22 +78,10 @@ impl Store for ArchiveStore {
 }
 
 fn decoded(events: &[EncodedEvent]) -> Vec<(String, String)> {
-    let mut decoder = Decoder::new();
-    for event in events {
-        decoder.push(event.as_bytes()).unwrap();
-    }
-    std::iter::from_fn(|| decoder.next_event())
+    decode(events)
+        .iter()
         .map(|e| (e.event_type().to_owned(), e.data().to_owned()))
         .collect()
-}
-
-fn ready(subscription: &mut sse_core::hub::Subscription) -> Vec<EncodedEvent> {
-    let mut cx = std::task::Context::from_waker(noop_waker_ref());
-    let mut out = Vec::new();
-    while let std::task::Poll::Ready(Some(event)) = subscription.poll_next_unpin(&mut cx) {
-        out.push(event);
-    }
-    out
 }
 
 async fn hub_with_archive(store: ArchiveStore) -> (Hub, Vec<Position>) {

@@ -15,8 +15,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::task::noop_waker_ref;
-use scripted::{Counting, Keeping, fed, let_the_feed_task_run, scripted_hub, scripted_hub_with};
-use sse_core::decode::{DecodedEvent, Decoder};
+use scripted::{
+    Counting, Keeping, decode, fed, let_the_feed_task_run, ready, ready_with, scripted_hub,
+    scripted_hub_with,
+};
+use sse_core::decode::Decoder;
 use sse_core::hub::{
     Epoch, FeedItem, Hub, LagPolicy, LogLimits, Position, Store, StoreFuture, Subscription,
 };
@@ -24,29 +27,6 @@ use sse_core::{EncodedEvent, Event, LastEventId, Text};
 use support::Rng;
 
 // ---------------------------------------------------------------- helpers
-
-fn decode(events: &[EncodedEvent]) -> Vec<DecodedEvent> {
-    let mut decoder = Decoder::new();
-    for event in events {
-        decoder.push(event.as_bytes()).unwrap();
-    }
-    std::iter::from_fn(|| decoder.next_event()).collect()
-}
-
-/// Everything the subscription has ready now, polled with `waker`.
-fn ready_with(subscription: &mut Subscription, waker: &Waker) -> Vec<EncodedEvent> {
-    let mut cx = Context::from_waker(waker);
-    let mut out = Vec::new();
-    while let Poll::Ready(Some(event)) = subscription.poll_next_unpin(&mut cx) {
-        out.push(event);
-    }
-    out
-}
-
-/// Everything the subscription has ready now, without waiting.
-fn ready(subscription: &mut Subscription) -> Vec<EncodedEvent> {
-    ready_with(subscription, noop_waker_ref())
-}
 
 /// (event type, sequence number of its id) of each event.
 fn kinds(events: &[EncodedEvent]) -> Vec<(String, u64)> {

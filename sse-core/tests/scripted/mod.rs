@@ -1,16 +1,21 @@
-//! Test doubles several hub test files share: a shared store whose feed the
-//! test writes by hand, a store that keeps every event, and a waker that
-//! counts its wakes.
+//! Test doubles and helpers several hub test files share: a shared store
+//! whose feed the test writes by hand, a store that keeps every event, a
+//! waker that counts its wakes, and reading what a subscription has ready.
 // Each test file is its own crate and uses only part of this module.
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::Wake;
+use std::task::{Context, Poll, Wake, Waker};
 
 use bytes::Bytes;
-use sse_core::Text;
-use sse_core::hub::{Epoch, FedEvent, Feed, FeedItem, Hub, LogLimits, Store, StoreFuture};
+use futures_util::StreamExt;
+use futures_util::task::noop_waker_ref;
+use sse_core::decode::{DecodedEvent, Decoder};
+use sse_core::hub::{
+    Epoch, FedEvent, Feed, FeedItem, Hub, LogLimits, Store, StoreFuture, Subscription,
+};
+use sse_core::{EncodedEvent, Text};
 use tokio::sync::mpsc;
 
 /// A shared store whose feed the test writes by hand; it replays nothing.
@@ -139,4 +144,28 @@ impl Wake for Counting {
     fn wake_by_ref(self: &Arc<Self>) {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
+}
+
+/// The events `events` hold, decoded.
+pub(crate) fn decode(events: &[EncodedEvent]) -> Vec<DecodedEvent> {
+    let mut decoder = Decoder::new();
+    for event in events {
+        decoder.push(event.as_bytes()).unwrap();
+    }
+    std::iter::from_fn(|| decoder.next_event()).collect()
+}
+
+/// Everything the subscription has ready now, polled with `waker`.
+pub(crate) fn ready_with(subscription: &mut Subscription, waker: &Waker) -> Vec<EncodedEvent> {
+    let mut cx = Context::from_waker(waker);
+    let mut out = Vec::new();
+    while let Poll::Ready(Some(event)) = subscription.poll_next_unpin(&mut cx) {
+        out.push(event);
+    }
+    out
+}
+
+/// Everything the subscription has ready now, without waiting.
+pub(crate) fn ready(subscription: &mut Subscription) -> Vec<EncodedEvent> {
+    ready_with(subscription, noop_waker_ref())
 }
