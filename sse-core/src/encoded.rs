@@ -32,7 +32,16 @@ impl EncodedEvent {
         (self.bytes, self.id)
     }
 
-    /// The wire form, ending with the blank line that ends the event.
+    /// Whether clients dispatch it: only an event with data ends with a
+    /// blank line and has no id (an id without data has its blank line too,
+    /// but never takes another id).
+    pub(crate) fn dispatches(&self) -> bool {
+        self.bytes.ends_with(b"\n\n")
+    }
+
+    /// The wire form: an event with data (or an id) ends with the blank line
+    /// that ends it; one without is only comment and `retry` lines (see
+    /// [the framing rules](crate#framing)).
     pub fn as_bytes(&self) -> &Bytes {
         &self.bytes
     }
@@ -52,7 +61,7 @@ impl EncodedEvent {
         self.bytes.len()
     }
 
-    /// Always false: even an event with no fields is one blank line.
+    /// True for an event with no fields: it writes nothing.
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }

@@ -37,8 +37,21 @@ use crate::{EncodedEvent, EventId, InvalidField, Text};
 /// assert!(Event::new().try_event(from_request).is_err());
 /// ```
 ///
-/// An event without data is not dispatched by clients (its `id` and `retry`
-/// still take effect); `data("")` dispatches an event with empty data.
+/// An event without data is not an event for clients, and is written so
+/// that none of them reports one (see [the framing rules](crate#framing)):
+/// its comments and `retry` go out as lines with no blank line after them,
+/// and its `event` name, which would have no effect, is left out. An id
+/// without data is the one exception: it is written with its blank line, so
+/// that conformant clients move their `Last-Event-ID` to it, and lax clients
+/// report an empty event for it. `data("")` is an event with empty data.
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_core::Event;
+///
+/// let opening = Event::new().retry(Duration::from_secs(2)).comment("hello");
+/// assert_eq!(opening.encode().as_bytes(), ": hello\nretry: 2000\n");
+/// ```
 #[must_use]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Event {
@@ -178,9 +191,24 @@ impl Event {
         EncodedEvent::from_parts(out.take_all(), id)
     }
 
-    /// Appends the wire form. `fallback_id` is written when the event has no id.
+    /// Whether clients dispatch this event: only one with data is an event
+    /// to them. Only such an event takes a fallback id.
+    pub(crate) fn dispatches(&self) -> bool {
+        self.data.is_some()
+    }
+
+    /// Appends the wire form. `fallback_id` is written when the event has no
+    /// id and has data.
     pub(crate) fn encode_into(self, fallback_id: Option<&EventId>, out: &mut FrameBuf) {
-        let id = self.id.as_ref().or(fallback_id);
+        let id = match &self.id {
+            Some(id) => Some(id),
+            None if self.dispatches() => fallback_id,
+            None => None,
+        };
+        // A blank line ends only a block that a conformant client acts on at
+        // its end: one with data, or an id to record. Anything else would be
+        // an empty event to the lax clients (see the crate's framing rules).
+        let ends_block = self.dispatches() || id.is_some();
         out.reserve(self.copy_len(id));
         let (comments, retry) = match self.rare.as_deref() {
             Some(rare) => (&rare.comments[..], rare.retry),
@@ -189,7 +217,7 @@ impl Event {
         for comment in comments {
             put_comment_lines(out, comment);
         }
-        if let Some(event) = &self.event {
+        if let Some(event) = self.event.as_ref().filter(|_| ends_block) {
             put_field(out, &EVENT, event.as_bytes());
         }
         if let Some(id) = id {
@@ -203,7 +231,9 @@ impl Event {
         if let Some(data) = &self.data {
             put_data_lines(out, data);
         }
-        out.put(b"\n");
+        if ends_block {
+            out.put(b"\n");
+        }
     }
 
     /// Bytes `encode_into` copies into the frame buffer, or a little more.
@@ -235,16 +265,17 @@ fn millis(delay: Duration) -> u64 {
     u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Writes an already encoded event, with `fallback_id` when it has no id of
-/// its own. The id line goes first: field order within an event is free.
+/// Writes an already encoded event, with `fallback_id` when it has data and
+/// no id of its own. The id line goes first: field order within an event is free.
 #[inline]
 pub(crate) fn encode_encoded(
     event: EncodedEvent,
     fallback_id: Option<&EventId>,
     out: &mut FrameBuf,
 ) {
+    let dispatches = event.dispatches();
     let (bytes, id): (Bytes, _) = event.into_parts();
-    if id.is_none() {
+    if id.is_none() && dispatches {
         if let Some(id) = fallback_id {
             out.reserve(id.max_wire_len() + 5);
             put_id_line(out, id);
@@ -273,8 +304,39 @@ mod tests {
 
     #[test]
     fn no_data_no_data_line() {
+        // An id alone is still a block: conformant clients record it.
         assert_eq!(wire(Event::new().id(1u64)), "id: 1\n\n");
-        assert_eq!(wire(Event::new()), "\n");
+        assert_eq!(
+            wire(Event::new().event("x").id(1u64)),
+            "event: x\nid: 1\n\n"
+        );
+    }
+
+    #[test]
+    fn no_data_and_no_id_ends_no_block() {
+        // Nothing a client would dispatch: no blank line, and no event name
+        // (which would otherwise name the next event).
+        assert_eq!(wire(Event::new()), "");
+        assert!(Event::new().encode().is_empty());
+        assert_eq!(wire(Event::new().event("x")), "");
+        assert_eq!(
+            wire(Event::new().event("x").comment("c").retry(Duration::from_secs(1))),
+            ": c\nretry: 1000\n"
+        );
+    }
+
+    #[test]
+    fn only_events_with_data_take_a_fallback_id() {
+        let fallback = EventId::from(9u64);
+        let mut out = FrameBuf::default();
+        Event::new().comment("c").encode_into(Some(&fallback), &mut out);
+        Event::new().data("x").encode_into(Some(&fallback), &mut out);
+        encode_encoded(Event::new().comment("d").encode(), Some(&fallback), &mut out);
+        encode_encoded(Event::new().data("y").encode(), Some(&fallback), &mut out);
+        assert_eq!(
+            out.take_all(),
+            ": c\nid: 9\ndata: x\n\n: d\nid: 9\ndata: y\n\n"
+        );
     }
 
     #[test]
@@ -305,11 +367,15 @@ mod tests {
     fn retry_is_whole_milliseconds() {
         assert_eq!(
             wire(Event::new().retry(Duration::from_micros(1_500_999))),
-            "retry: 1500\n\n"
+            "retry: 1500\n"
         );
         assert_eq!(
             wire(Event::new().retry(Duration::MAX)),
-            format!("retry: {}\n\n", u64::MAX)
+            format!("retry: {}\n", u64::MAX)
+        );
+        assert_eq!(
+            wire(Event::new().retry(Duration::from_secs(2)).data("x")),
+            "retry: 2000\ndata: x\n\n"
         );
     }
 

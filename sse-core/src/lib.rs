@@ -30,6 +30,43 @@
 //! );
 //! # }
 //! ```
+//!
+//! # Framing
+//!
+//! The standard's parser (browsers' `EventSource`, [`decode`]) dispatches an
+//! event at a blank line only when it has data; an `id` alone moves the
+//! stream's last event id; comments and `retry` act as soon as they are
+//! read. Clients that people use are laxer: `@microsoft/fetch-event-source`
+//! hands the application a message at *every* blank line, and `httpx-sse`
+//! and the decoders of the official OpenAI and Anthropic Python SDKs yield a
+//! block that holds only `retry`, or any block at all once an id has been
+//! seen. A comment block (`:\n\n`) then reaches them as an empty message,
+//! and the OpenAI SDK fails on it (`json.loads("")`).
+//!
+//! So the workspace writes a blank line only to end a block that a
+//! conformant client acts on at its end, and every conformant parser reads
+//! exactly the same events as before:
+//!
+//! - **An event with data** ends with its blank line, as always.
+//! - **Comments and `retry`** that the body writes on its own (the opening
+//!   block of [`SseBody::retry`] and [`SseBody::initial_comment`], keep-alive
+//!   comments, the hub's jittered `retry`) are lines with no blank line after
+//!   them. They join the block of the next event, where conformant clients
+//!   ignore the comments and apply `retry` at once, as they did before.
+//! - **An [`Event`] without data** is written the same way: its comments and
+//!   `retry` only. Its `event` name is left out (it would name the next
+//!   event, and alone it has no effect), and it takes no sequence id from
+//!   [`SseBody::sequence_ids`].
+//! - **An id without data** is the exception: it is written with its blank
+//!   line, because conformant clients record it (their `Last-Event-ID`
+//!   moves). Lax clients report an empty event for it; the workspace never
+//!   writes one on its own.
+//! - **Keep-alive only between events**: a comment is written only where no
+//!   event is open, so a slow event is never split.
+//!
+//! What the clients still disagree on whatever the framing is listed, with
+//! the client versions tested, in the README's interop table (for example,
+//! `fetch-event-source` 2.0.1 drops a leading empty `data:` line).
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 

@@ -1,72 +1,177 @@
 //! [`EventBoundary`]: where events end in a raw event stream.
 
-/// Follows a `text/event-stream` byte by byte (in fact, only the line
-/// breaks at the end of each chunk) to tell whether the bytes so far end at
-/// an event boundary: the start of the stream, or just after a blank line.
-/// Only there can a comment be written without landing inside an event.
+/// Chunks up to this size that do not end in a blank line are read line by
+/// line; a longer one (a large data line sent as a frame of its own) is taken
+/// to leave the stream inside an event until its next blank line.
+const SCAN_LIMIT: usize = 4 * 1024;
+
+/// Follows a `text/event-stream` to tell whether the bytes so far end
+/// between events: at the start of a line, in a block that holds no line of
+/// an event. Such a block is empty (just after a blank line, or at the start
+/// of the stream) or holds only comments and `retry` lines, which no client
+/// reads as part of an event: sse-core writes its opening `retry:` and
+/// comment that way, with no blank line after them (see sse-core's framing
+/// rules). Only there can a keep-alive comment be written without landing
+/// inside an event.
 ///
 /// Line breaks are LF, CR or CRLF, as the standard reads them, also when a
-/// CRLF is split across chunks.
+/// CRLF is split across chunks. After a CR that ended a line with content,
+/// an LF may still come as its CRLF: that is no place for a comment.
+///
+/// Most chunks end with a blank line, and for them only the line breaks at
+/// the end are looked at. A chunk that ends elsewhere is read line by line
+/// up to [`SCAN_LIMIT`] bytes; a longer one is taken, without reading it, to
+/// leave the stream inside an event, so keep-alive then waits for the next
+/// blank line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct EventBoundary(State);
+pub(crate) struct EventBoundary {
+    at: At,
+    /// The block since the last blank line holds a line of an event
+    /// (anything but a comment or `retry`).
+    in_event: bool,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    /// After a blank line, or at the start of the stream.
-    Boundary,
-    /// A CR ended a blank line; an LF may follow as its CRLF. Also a boundary:
-    /// anything but LF written now starts a new line.
-    BoundaryAfterCr,
-    /// Inside a line that has content.
-    InLine,
-    /// A line with content just ended (by LF or CRLF).
-    LineStart,
-    /// A CR just ended a line with content; an LF may follow.
-    LineStartAfterCr,
+enum At {
+    /// At the start of a line. `after_cr`: the line before ended with a CR,
+    /// whose LF may still come; `blank`: that line was blank (or this is the
+    /// start of the stream).
+    LineStart { after_cr: bool, blank: bool },
+    /// Inside a line with content, of this kind so far.
+    InLine(Line),
 }
+
+/// What a line is, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Line {
+    /// The first `n` bytes spell the start of `retry`; more decide.
+    RetryPrefix(u8),
+    /// A comment or a `retry` field: no part of an event.
+    Benign,
+    /// Any other field (`data`, `id`, `event`, unknown names).
+    EventField,
+}
+
+const RETRY: &[u8] = b"retry";
 
 impl Default for EventBoundary {
     fn default() -> Self {
-        Self(State::Boundary)
+        Self {
+            at: At::LineStart {
+                after_cr: false,
+                blank: true,
+            },
+            in_event: false,
+        }
     }
 }
 
 impl EventBoundary {
-    /// Whether the bytes seen so far end at an event boundary.
+    /// Whether the bytes seen so far end between events.
     pub(crate) fn at_boundary(self) -> bool {
-        matches!(self.0, State::Boundary | State::BoundaryAfterCr)
+        match self.at {
+            // After a CR that ended a blank line, what comes next starts a
+            // new line whatever it is, as before any comment (a lone LF then
+            // is one more blank line: nothing to a conformant client).
+            At::LineStart { after_cr, blank } => !self.in_event && (!after_cr || blank),
+            At::InLine(_) => false,
+        }
     }
 
     /// Takes the next chunk of the stream into account.
     pub(crate) fn feed(&mut self, chunk: &[u8]) {
-        // Only the line breaks at the end of the chunk decide the state: any
-        // other byte puts the stream inside a line.
         let breaks = chunk
             .iter()
             .rev()
             .take_while(|&&b| b == b'\n' || b == b'\r')
             .count();
-        if breaks < chunk.len() {
-            self.0 = State::InLine;
+        if breaks == chunk.len() {
+            self.read(chunk);
+            return;
         }
-        for &byte in &chunk[chunk.len() - breaks..] {
-            self.0 = next(self.0, byte);
+        // The chunk's last content line, taken as a line of an event, then
+        // its trailing line breaks: when they hold a blank line, the block
+        // ended there and the guess made no difference.
+        let mut tail = Self {
+            at: At::InLine(Line::EventField),
+            in_event: true,
+        };
+        tail.read(&chunk[chunk.len() - breaks..]);
+        if !tail.in_event || chunk.len() > SCAN_LIMIT {
+            *self = tail;
+        } else {
+            self.read(chunk);
+        }
+    }
+
+    /// Reads `bytes` line by line.
+    fn read(&mut self, mut bytes: &[u8]) {
+        while let Some((&byte, rest)) = bytes.split_first() {
+            match self.at {
+                At::LineStart { after_cr, blank } => {
+                    bytes = rest;
+                    self.at = match byte {
+                        // The LF of a CRLF whose CR was already counted.
+                        b'\n' if after_cr => At::LineStart {
+                            after_cr: false,
+                            blank,
+                        },
+                        // A line break at the start of a line: a blank line,
+                        // which ends the block.
+                        b'\n' | b'\r' => {
+                            self.in_event = false;
+                            At::LineStart {
+                                after_cr: byte == b'\r',
+                                blank: true,
+                            }
+                        }
+                        b':' => At::InLine(Line::Benign),
+                        _ => At::InLine(Line::RetryPrefix(0).next(byte)),
+                    };
+                }
+                At::InLine(line) => {
+                    let end = memchr::memchr2(b'\n', b'\r', bytes).unwrap_or(bytes.len());
+                    let mut line = line;
+                    for &byte in &bytes[..end] {
+                        if !matches!(line, Line::RetryPrefix(_)) {
+                            break;
+                        }
+                        line = line.next(byte);
+                    }
+                    bytes = &bytes[end..];
+                    let Some((&byte, rest)) = bytes.split_first() else {
+                        self.at = At::InLine(line);
+                        return;
+                    };
+                    bytes = rest;
+                    // The line ends: `retry` with no colon is still `retry`.
+                    let benign = match line {
+                        Line::RetryPrefix(n) => usize::from(n) == RETRY.len(),
+                        Line::Benign => true,
+                        Line::EventField => false,
+                    };
+                    self.in_event |= !benign;
+                    self.at = At::LineStart {
+                        after_cr: byte == b'\r',
+                        blank: false,
+                    };
+                }
+            }
         }
     }
 }
 
-fn next(state: State, byte: u8) -> State {
-    use State::*;
-    match (state, byte) {
-        // The LF of a CRLF whose CR was already counted.
-        (BoundaryAfterCr, b'\n') => Boundary,
-        (LineStartAfterCr, b'\n') => LineStart,
-        // A line break right after another one is a blank line.
-        (Boundary | BoundaryAfterCr | LineStart | LineStartAfterCr, b'\r') => BoundaryAfterCr,
-        (Boundary | LineStart, b'\n') => Boundary,
-        (InLine, b'\n') => LineStart,
-        (InLine, b'\r') => LineStartAfterCr,
-        (_, _) => InLine,
+impl Line {
+    /// The kind after one more byte of the line (never a line break).
+    fn next(self, byte: u8) -> Self {
+        match self {
+            Self::RetryPrefix(n) => match RETRY.get(usize::from(n)) {
+                Some(&expected) if byte == expected => Self::RetryPrefix(n + 1),
+                None if byte == b':' => Self::Benign,
+                _ => Self::EventField,
+            },
+            decided => decided,
+        }
     }
 }
 
@@ -106,6 +211,25 @@ mod tests {
         assert!(!after(&[b"data: a\r"]));
         assert!(!after(&[b"data: a\n\ndata: b\n"]));
         assert!(!after(&[b"data: a\n\nid"]));
+        assert!(!after(&[b": c\nretry: 1\nid: 1\n"]));
+        assert!(!after(&[b"id: 1\n: c\n"]));
+        assert!(!after(&[b"retryx: 1\n"]));
+        assert!(!after(&[b"retr\n"]));
+    }
+
+    #[test]
+    fn comments_and_retry_alone_are_between_events() {
+        // sse-core's opening block and keep-alive: no blank line after them.
+        assert!(after(&[b"retry: 2000\n: hello\n"]));
+        assert!(after(&[b"retry: 2000\n", b":\n", b":\n"]));
+        assert!(after(&[b"data: a\n\n: c\r\n"]));
+        assert!(after(&[b"retry\n"]));
+        assert!(after(&[b"re", b"try", b": 5", b"\n"]));
+        assert!(!after(&[b"re", b"tr", b"y5: 5", b"\n"]));
+        assert!(!after(&[b": c"]));
+        // A CR that ended a comment may still get its LF.
+        assert!(!after(&[b": c\r"]));
+        assert!(after(&[b": c\r", b"\n"]));
     }
 
     #[test]
@@ -115,6 +239,17 @@ mod tests {
         assert!(after(&[b"data: a\r\n", b"\r\n"]));
         assert!(after(&[b"data: a\n", b"\n"]));
         assert!(!after(&[b"data: a\n", b"data: b"]));
+    }
+
+    #[test]
+    fn a_long_chunk_is_taken_as_inside_an_event_until_a_blank_line() {
+        let long_comment = [b": ".as_slice(), &[b'c'; SCAN_LIMIT], b"\n"].concat();
+        assert!(!after(&[&long_comment]));
+        assert!(after(&[&long_comment, b"\n"]));
+        let long_event = [b"data: ".as_slice(), &[b'x'; SCAN_LIMIT], b"\n\n"].concat();
+        assert!(after(&[&long_event]));
+        assert!(after(&[b"data: ", &[b'x'; SCAN_LIMIT], b"\n\n"]));
+        assert!(!after(&[b"data: ", &[b'x'; SCAN_LIMIT], b"\n"]));
     }
 
     /// Every event a client decodes from `stream`, with the id it carries.
@@ -132,37 +267,85 @@ mod tests {
             .collect()
     }
 
+    /// How many messages a client that dispatches at every blank line (as
+    /// `@microsoft/fetch-event-source` does) hands to its application: the
+    /// blank lines, with CR, LF and CRLF as line breaks.
+    fn lax_dispatches(stream: &[u8]) -> usize {
+        let mut count = 0;
+        let mut line_empty = true;
+        let mut after_cr = false;
+        for &byte in stream {
+            match byte {
+                b'\n' if after_cr => after_cr = false,
+                b'\n' | b'\r' => {
+                    if line_empty {
+                        count += 1;
+                    }
+                    line_empty = true;
+                    after_cr = byte == b'\r';
+                }
+                _ => {
+                    line_empty = false;
+                    after_cr = false;
+                }
+            }
+        }
+        count
+    }
+
     #[test]
     fn writing_a_comment_at_a_boundary_never_changes_what_clients_decode() {
-        // Every stream of up to 7 pieces over a line of content, an `id` line
-        // and the three line breaks, followed by one more event: wherever the
-        // tracker says "boundary", a keep-alive comment written there must
-        // leave the decoded events and their ids exactly as they were.
-        let pieces: [&[u8]; 5] = [b"data: a", b"id: 9", b"\r", b"\n", b"\r\n"];
+        // Every stream of up to 6 pieces over a line of data, an `id` line, a
+        // `retry` line, a comment and the three line breaks, followed by one
+        // more event: wherever the tracker says "boundary", a keep-alive
+        // comment written there must leave the decoded events and their ids
+        // exactly as they were, and give a lax client no extra message
+        // (unless a lone CR before it gets its LF only after the comment).
+        let pieces: [&[u8]; 7] = [
+            b"data: a",
+            b"id: 9",
+            b"retry: 5",
+            b": c",
+            b"\r",
+            b"\n",
+            b"\r\n",
+        ];
         let mut boundaries = 0;
         let mut inside = 0;
-        for len in 0..=7u32 {
-            for mut code in 0..5usize.pow(len) {
+        for len in 0..=6u32 {
+            for mut code in 0..pieces.len().pow(len) {
                 let mut stream = Vec::new();
+                let mut chunks = Vec::new();
                 for _ in 0..len {
-                    stream.extend_from_slice(pieces[code % 5]);
-                    code /= 5;
+                    chunks.push(pieces[code % pieces.len()]);
+                    stream.extend_from_slice(pieces[code % pieces.len()]);
+                    code /= pieces.len();
                 }
-                let mut boundary = EventBoundary::default();
-                boundary.feed(&stream);
-                if !boundary.at_boundary() {
+                let mut whole = EventBoundary::default();
+                whole.feed(&stream);
+                let mut chunked = EventBoundary::default();
+                for chunk in &chunks {
+                    chunked.feed(chunk);
+                }
+                assert_eq!(whole, chunked, "{:?}", String::from_utf8_lossy(&stream));
+                if !whole.at_boundary() {
                     inside += 1;
                     continue;
                 }
                 boundaries += 1;
-                let plain = [&stream[..], b"data: x\n\n"].concat();
-                let with_comment = [&stream[..], b":\n\n", b"data: x\n\n"].concat();
-                assert_eq!(
-                    decode(&with_comment),
-                    decode(&plain),
-                    "{:?}",
-                    String::from_utf8_lossy(&stream)
-                );
+                for next in [b"data: x\n\n".as_slice(), b"\ndata: x\n\n"] {
+                    let plain = [&stream[..], next].concat();
+                    let with_comment = [&stream[..], b":\n", next].concat();
+                    let shown = String::from_utf8_lossy(&plain);
+                    assert_eq!(decode(&with_comment), decode(&plain), "{shown:?}");
+                    if !(stream.ends_with(b"\r") && next.starts_with(b"\n")) {
+                        assert_eq!(
+                            lax_dispatches(&with_comment),
+                            lax_dispatches(&plain),
+                            "{shown:?}"
+                        );
+                    }
+                }
             }
         }
         assert!(

@@ -51,7 +51,7 @@ async fn an_existing_axum_app_gains_a_hub_endpoint_and_sse_headers() {
     assert_eq!(response.headers()["x-accel-buffering"], "no");
     let mut body = response.into_body();
     assert_eq!(next_data(&mut body, WAIT).await.unwrap(), "data: tick\n\n");
-    assert_eq!(next_data(&mut body, WAIT).await.unwrap(), ": ka\n\n");
+    assert_eq!(next_data(&mut body, WAIT).await.unwrap(), ": ka\n");
     drop(body);
 
     let response = http1()
@@ -61,7 +61,7 @@ async fn an_existing_axum_app_gains_a_hub_endpoint_and_sse_headers() {
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let mut body = response.into_body();
     // The subscription exists once the first keep-alive comment arrives.
-    assert_eq!(next_data(&mut body, WAIT).await.unwrap(), ": ka\n\n");
+    assert_eq!(next_data(&mut body, WAIT).await.unwrap(), ": ka\n");
     hub.publish("chat", Event::new().data("hello"))
         .await
         .unwrap();

@@ -136,7 +136,7 @@ async fn keep_alive_is_written_between_events_never_inside_one() {
     let mut body = response.into_body();
 
     // Idle at the start of the stream: a comment after the interval.
-    assert_eq!(next_data(&mut body, GRACE).await.unwrap(), ": ka\n\n");
+    assert_eq!(next_data(&mut body, GRACE).await.unwrap(), ": ka\n");
 
     // The handler stalls in the middle of an event, its line ended by a
     // CR: five intervals go by and nothing may be written.
@@ -155,7 +155,42 @@ async fn keep_alive_is_written_between_events_never_inside_one() {
         next_data(&mut body, GRACE).await.unwrap(),
         "\ndata: second half\r\n\r\n"
     );
-    assert_eq!(next_data(&mut body, GRACE).await.unwrap(), ": ka\n\n");
+    assert_eq!(next_data(&mut body, GRACE).await.unwrap(), ": ka\n");
+    drop(tx);
+    assert!(server.stop().await);
+}
+
+#[tokio::test]
+async fn keep_alive_follows_an_opening_block_that_ends_in_no_blank_line() {
+    // sse-core's opening `retry:` and comment have no blank line after them
+    // (a blank line would be an empty event to lax clients); they belong to
+    // no event, so the layer's keep-alive may follow them.
+    let (tx, service) = raw_stream_service();
+    let server = serve(
+        ServiceBuilder::new()
+            .layer(keep_alive(100))
+            .service(service),
+        GRACE,
+    )
+    .await;
+    let response = http1()
+        .get(server.url("/events").parse().unwrap())
+        .await
+        .unwrap();
+    let mut body = response.into_body();
+    tx.send(Bytes::from_static(b": hello\nretry: 2000\n")).unwrap();
+    assert_eq!(
+        next_data(&mut body, GRACE).await.unwrap(),
+        ": hello\nretry: 2000\n"
+    );
+    assert_eq!(next_data(&mut body, GRACE).await.unwrap(), ": ka\n");
+    // An `id` line opens an event: no comment until its blank line.
+    tx.send(Bytes::from_static(b"id: 1\n")).unwrap();
+    assert_eq!(next_data(&mut body, GRACE).await.unwrap(), "id: 1\n");
+    assert_eq!(next_data(&mut body, Duration::from_millis(500)).await, None);
+    tx.send(Bytes::from_static(b"data: x\n\n")).unwrap();
+    assert_eq!(next_data(&mut body, GRACE).await.unwrap(), "data: x\n\n");
+    assert_eq!(next_data(&mut body, GRACE).await.unwrap(), ": ka\n");
     drop(tx);
     assert!(server.stop().await);
 }
@@ -351,7 +386,7 @@ async fn a_request_timeout_does_not_cut_a_healthy_stream() {
     let started = Instant::now();
     let mut comments = 0;
     while started.elapsed() < Duration::from_millis(500) {
-        assert_eq!(next_data(&mut body, GRACE).await.unwrap(), ": ka\n\n");
+        assert_eq!(next_data(&mut body, GRACE).await.unwrap(), ": ka\n");
         comments += 1;
     }
     tx.send(Bytes::from_static(b"data: still here\n\n"))

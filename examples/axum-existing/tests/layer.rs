@@ -24,7 +24,7 @@ async fn the_hand_written_stream_gains_headers_and_keep_alive() {
     assert_eq!(response.headers()["x-accel-buffering"], "no");
     let mut body = response.into_body();
     let mut received = Vec::new();
-    while !received.ends_with(b"data: 90%\n\n:\n\n") {
+    while !received.ends_with(b"data: 90%\n\n:\n") {
         let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
             .await
             .expect("more of the stream")

@@ -21,6 +21,8 @@ pub(crate) mod sealed {
 
     pub trait Sealed {
         fn event_id(&self) -> Option<&EventId>;
+        /// Clients dispatch it (it has data), so it takes a sequence id.
+        fn dispatches(&self) -> bool;
         fn encode_into(self, fallback_id: Option<&EventId>, out: &mut FrameBuf);
     }
 }
@@ -29,6 +31,10 @@ pub(crate) mod sealed {
 impl sealed::Sealed for Event {
     fn event_id(&self) -> Option<&EventId> {
         self.get_id()
+    }
+
+    fn dispatches(&self) -> bool {
+        Event::dispatches(self)
     }
 
     fn encode_into(self, fallback_id: Option<&EventId>, out: &mut FrameBuf) {
@@ -40,6 +46,10 @@ impl sealed::Sealed for Event {
 impl sealed::Sealed for EncodedEvent {
     fn event_id(&self) -> Option<&EventId> {
         self.id()
+    }
+
+    fn dispatches(&self) -> bool {
+        EncodedEvent::dispatches(self)
     }
 
     fn encode_into(self, fallback_id: Option<&EventId>, out: &mut FrameBuf) {

@@ -16,8 +16,11 @@ const MAX_INTERVAL: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 /// How often an idle stream sends a comment, so that proxies and load
 /// balancers do not close it and clients notice a dead connection.
 ///
-/// The comment is only ever written between events. The default interval is
-/// 15 seconds and the default comment is empty (`:\n\n` on the wire).
+/// The comment is only ever written between events, as comment lines with no
+/// blank line after them: a blank line would be an empty event to clients
+/// that dispatch at every one (see [the framing rules](crate#framing)). The
+/// default interval is 15 seconds and the default comment is empty (`:\n`
+/// on the wire).
 ///
 /// ```
 /// use std::time::Duration;
@@ -39,7 +42,7 @@ impl KeepAlive {
     pub fn new() -> Self {
         Self {
             interval: Duration::from_secs(15),
-            comment: Bytes::from_static(b":\n\n"),
+            comment: Bytes::from_static(b":\n"),
         }
     }
 
@@ -55,7 +58,6 @@ impl KeepAlive {
     pub fn text(mut self, text: impl Into<Text>) -> Self {
         let mut out = FrameBuf::default();
         put_comment_lines(&mut out, &text.into());
-        out.put(b"\n");
         self.comment = out.take_all();
         self
     }
@@ -96,7 +98,7 @@ pin_project! {
     ///
     /// let mut timer = pin!(KeepAliveTimer::new(Some(KeepAlive::new().interval(Duration::from_secs(5)))));
     /// let comment = poll_fn(|cx| timer.as_mut().poll_idle(cx)).await;
-    /// assert_eq!(comment, ":\n\n");
+    /// assert_eq!(comment, ":\n");
     /// # }
     /// ```
     ///
@@ -158,7 +160,8 @@ impl KeepAliveTimer {
         }
     }
 
-    /// Ready with the comment (its whole wire form, blank line included)
+    /// Ready with the comment (its whole wire form: comment lines, no blank
+    /// line)
     /// once the stream has been idle for the interval; the interval then
     /// starts again.
     pub fn poll_idle(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Bytes> {

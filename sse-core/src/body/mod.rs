@@ -142,7 +142,8 @@ impl<S: TryStream> SseBody<S> {
     }
 
     /// Sends `retry:` first, telling clients how long to wait before they
-    /// reconnect.
+    /// reconnect. It is a line of its own with no blank line after it, so that
+    /// no client reports it as an event (see [the framing rules](crate#framing)).
     pub fn retry(mut self, delay: Duration) -> Self {
         let preamble = self.preamble.take().map(|event| *event).unwrap_or_default();
         self.preamble = Some(Box::new(preamble.retry(delay)));
@@ -151,15 +152,18 @@ impl<S: TryStream> SseBody<S> {
 
     /// Sends a comment first, so that the response head and a first chunk
     /// leave at once: `EventSource.onopen` fires and proxies commit the
-    /// response before the first event exists.
+    /// response before the first event exists. Like `retry`, it has no
+    /// blank line after it.
     pub fn initial_comment(mut self, comment: impl Into<Text>) -> Self {
         let preamble = self.preamble.take().map(|event| *event).unwrap_or_default();
         self.preamble = Some(Box::new(preamble.comment(comment)));
         self
     }
 
-    /// Gives every event that has no id the next number of a sequence starting
-    /// at `first`. Events with their own id keep it.
+    /// Gives every event that has data and no id the next number of a
+    /// sequence starting at `first`. Events with their own id keep it; an
+    /// event without data (only comments or `retry`) is no event to clients
+    /// and takes no number.
     pub fn sequence_ids(mut self, first: u64) -> Self {
         self.next_id = Some(first);
         self
@@ -224,7 +228,7 @@ where
                 match this.stream.as_mut().try_poll_next(cx) {
                     Poll::Ready(Some(Ok(item))) => {
                         let fallback = match (item.event_id(), this.next_id.as_mut()) {
-                            (None, Some(next)) => {
+                            (None, Some(next)) if item.dispatches() => {
                                 let id = EventId::from(*next);
                                 *next = next.wrapping_add(1);
                                 Some(id)
