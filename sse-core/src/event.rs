@@ -320,7 +320,12 @@ mod tests {
         assert!(Event::new().encode().is_empty());
         assert_eq!(wire(Event::new().event("x")), "");
         assert_eq!(
-            wire(Event::new().event("x").comment("c").retry(Duration::from_secs(1))),
+            wire(
+                Event::new()
+                    .event("x")
+                    .comment("c")
+                    .retry(Duration::from_secs(1))
+            ),
             ": c\nretry: 1000\n"
         );
     }
@@ -329,9 +334,17 @@ mod tests {
     fn only_events_with_data_take_a_fallback_id() {
         let fallback = EventId::from(9u64);
         let mut out = FrameBuf::default();
-        Event::new().comment("c").encode_into(Some(&fallback), &mut out);
-        Event::new().data("x").encode_into(Some(&fallback), &mut out);
-        encode_encoded(Event::new().comment("d").encode(), Some(&fallback), &mut out);
+        Event::new()
+            .comment("c")
+            .encode_into(Some(&fallback), &mut out);
+        Event::new()
+            .data("x")
+            .encode_into(Some(&fallback), &mut out);
+        encode_encoded(
+            Event::new().comment("d").encode(),
+            Some(&fallback),
+            &mut out,
+        );
         encode_encoded(Event::new().data("y").encode(), Some(&fallback), &mut out);
         assert_eq!(
             out.take_all(),

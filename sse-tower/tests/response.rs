@@ -178,7 +178,8 @@ async fn keep_alive_follows_an_opening_block_that_ends_in_no_blank_line() {
         .await
         .unwrap();
     let mut body = response.into_body();
-    tx.send(Bytes::from_static(b": hello\nretry: 2000\n")).unwrap();
+    tx.send(Bytes::from_static(b": hello\nretry: 2000\n"))
+        .unwrap();
     assert_eq!(
         next_data(&mut body, GRACE).await.unwrap(),
         ": hello\nretry: 2000\n"

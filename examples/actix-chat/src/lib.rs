@@ -4,15 +4,20 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes, BytesMut, ServiceConfig};
 use actix_web::{HttpResponse, Responder};
-use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE};
+use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
 use futures_util::StreamExt;
 use sse_actix::HubEndpoint;
 use sse_core::hub::Hub;
 
 /// `GET /`, `GET /events` and `POST /messages` over `hub`.
 pub fn routes(hub: Hub) -> impl FnOnce(&mut ServiceConfig) {
+    routes_with(hub, StreamSettings::default())
+}
+
+/// [`routes`], with the event streams set up by `settings`.
+pub fn routes_with(hub: Hub, settings: StreamSettings) -> impl FnOnce(&mut ServiceConfig) {
     move |config| {
-        let events = HubEndpoint::from(example_chat_common::endpoint(hub.clone()));
+        let events = HubEndpoint::from(settings.endpoint(hub.clone()));
         config
             .app_data(web::Data::new(hub))
             .route("/", web::get().to(page))

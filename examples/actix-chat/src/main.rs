@@ -6,8 +6,10 @@
 //! ```
 //!
 //! Then open the address it prints (http://127.0.0.1:3001 unless `PORT` is
-//! set). Ctrl-C closes the hub, so open event streams end with a last event
-//! and the server stops at once instead of waiting for them.
+//! set). `RETRY_MS`, `KEEP_ALIVE_MS` and `MAX_LIFETIME_MS` set up the event
+//! streams (see `StreamSettings`). Ctrl-C stops accepting connections, then
+//! closes the hub: every open event stream receives a last event (`bye`) and
+//! ends, and the server stops once they have.
 
 // A server prints where it listens and why it stops: printing is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -15,7 +17,6 @@
 use std::process::ExitCode;
 
 use actix_web::{App, HttpServer};
-use sse_core::Event;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -26,10 +27,20 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let settings = match example_chat_common::StreamSettings::from_env() {
+        Ok(settings) => settings,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let hub = example_chat_common::hub();
     let routes_hub = hub.clone();
     let server = HttpServer::new(move || {
-        App::new().configure(example_actix_chat::routes(routes_hub.clone()))
+        App::new().configure(example_actix_chat::routes_with(
+            routes_hub.clone(),
+            settings,
+        ))
     })
     // Events are small writes: without TCP_NODELAY, Nagle's algorithm can
     // hold one back until the client's delayed ACK (sse-load measured about
@@ -49,8 +60,20 @@ async fn main() -> ExitCode {
     actix_web::rt::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
         println!("shutting down");
-        hub.close(Some(Event::new().event("bye").data("server restarting")));
-        handle.stop(true).await;
+        // Stop accepting first, so that reconnecting clients go elsewhere
+        // instead of being refused by a closed hub; the graceful stop then
+        // waits for the streams, which end after the final event.
+        let stopped = actix_web::rt::spawn(handle.stop(true));
+        let left = hub
+            .shutdown(
+                Some(example_chat_common::final_event()),
+                example_chat_common::SHUTDOWN_GRACE,
+            )
+            .await;
+        if left > 0 {
+            println!("{left} streams had not ended after the grace period");
+        }
+        let _ = stopped.await;
     });
     match server.await {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,13 +12,18 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE};
+use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
 use sse_core::hub::Hub;
 use sse_tower::HubService;
 
 /// `GET /`, `GET /events` and `POST /messages` over `hub`.
 pub fn app(hub: Hub) -> Router {
-    let events = HubService::from(example_chat_common::endpoint(hub.clone()));
+    app_with(hub, StreamSettings::default())
+}
+
+/// [`app`], with the event streams set up by `settings`.
+pub fn app_with(hub: Hub, settings: StreamSettings) -> Router {
+    let events = HubService::from(settings.endpoint(hub.clone()));
     Router::new()
         .route("/", get(|| async { Html(PAGE) }))
         .route_service("/events", events)

@@ -6,9 +6,11 @@
 //!
 //! Then open the address it prints (http://127.0.0.1:3000 unless `PORT` is
 //! set) in two browser windows. With `REDIS_URL` set, messages are kept in
-//! that Redis, shared with every instance started the same way. Ctrl-C shuts
-//! it down gracefully: open event streams end at once, with a last event, and
-//! clients reconnect elsewhere.
+//! that Redis, shared with every instance started the same way. `RETRY_MS`,
+//! `KEEP_ALIVE_MS` and `MAX_LIFETIME_MS` set up the event streams (see
+//! `StreamSettings`). Ctrl-C shuts it down gracefully: it stops accepting
+//! connections, every open event stream receives a last event (`bye`) and
+//! ends, and clients reconnect elsewhere.
 
 // A server prints where it listens and why it stops: printing is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -18,7 +20,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use axum::serve::ListenerExt;
-use sse_core::Event;
 use sse_tower::response::SseResponseLayer;
 use tokio_util::sync::CancellationToken;
 
@@ -26,6 +27,13 @@ use tokio_util::sync::CancellationToken;
 async fn main() -> ExitCode {
     let port = match example_chat_common::port(3000) {
         Ok(port) => port,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let settings = match example_chat_common::StreamSettings::from_env() {
+        Ok(settings) => settings,
         Err(message) => {
             eprintln!("{message}");
             return ExitCode::FAILURE;
@@ -39,7 +47,7 @@ async fn main() -> ExitCode {
         }
     };
     let shutdown = CancellationToken::new();
-    let app = example_axum_chat::app(hub.clone())
+    let app = example_axum_chat::app_with(hub.clone(), settings)
         .layer(SseResponseLayer::new().shutdown_on(shutdown.clone()));
 
     let address = SocketAddr::from(([127, 0, 0, 1], port));
@@ -52,11 +60,27 @@ async fn main() -> ExitCode {
     };
     println!("SSE chat (axum) on http://{address}, messages {backend}");
 
+    // Once this future is done, the server accepts no more connections, so
+    // that clients that reconnect go elsewhere instead of being refused by a
+    // closed hub. Then the hub closes: each stream sends what its client has
+    // not read, the final event, and ends; streams still open after the
+    // grace period (a client that stopped reading) are ended at an event
+    // boundary by the layer.
     let stopping = async move {
         let _ = tokio::signal::ctrl_c().await;
         println!("shutting down");
-        hub.close(Some(Event::new().event("bye").data("server restarting")));
-        shutdown.cancel();
+        tokio::spawn(async move {
+            let left = hub
+                .shutdown(
+                    Some(example_chat_common::final_event()),
+                    example_chat_common::SHUTDOWN_GRACE,
+                )
+                .await;
+            if left > 0 {
+                println!("{left} streams had not ended after the grace period");
+            }
+            shutdown.cancel();
+        });
     };
     // Events are small writes: without TCP_NODELAY, Nagle's algorithm can
     // hold one back until the client's delayed ACK (sse-load measured about

@@ -31,7 +31,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const WAIT: Duration = Duration::from_secs(20);
 
 /// A WebDriver session on a ChromeDriver started for it; both end on drop.
-struct Browser {
+pub(crate) struct Browser {
     driver: Child,
     base: String,
     session: String,
@@ -138,12 +138,12 @@ impl Browser {
             .unwrap_or_else(|error| panic!("webdriver {path}: {error}"))
     }
 
-    async fn open(&self, url: &str) {
+    pub(crate) async fn open(&self, url: &str) {
         self.session_call("POST", "/url", Some(json!({ "url": url })))
             .await;
     }
 
-    async fn eval(&self, script: &str) -> Value {
+    pub(crate) async fn eval(&self, script: &str) -> Value {
         self.session_call(
             "POST",
             "/execute/sync",
@@ -185,7 +185,7 @@ impl Drop for Browser {
 
 /// Starts the browser, or skips (`None`) with a clear message, or fails when
 /// `SSE_REQUIRE_BROWSER=1` says the browser must be there.
-async fn browser_or_skip(test: &str) -> Option<Browser> {
+pub(crate) async fn browser_or_skip(test: &str) -> Option<Browser> {
     match Browser::start().await {
         Ok(browser) => Some(browser),
         Err(reason) => {

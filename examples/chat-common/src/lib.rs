@@ -10,6 +10,8 @@
 #[cfg(feature = "suite")]
 pub mod browser;
 #[cfg(feature = "suite")]
+pub mod matrix;
+#[cfg(feature = "suite")]
 pub mod suite;
 
 use std::time::Duration;
@@ -43,15 +45,104 @@ pub fn hub_builder() -> HubBuilder {
     )
 }
 
-/// `GET /events` of a chat: the [`TOPIC`] of `hub`; clients wait about 2 s
-/// before reconnecting (spread at random above it); an idle stream sends a
-/// keep-alive comment every 3 s. Short, because some servers (actix-web)
-/// notice that a client has gone only when they next write to it: this
-/// bounds how long a departed client's subscription lives.
+/// `GET /events` of a chat with the default [`StreamSettings`].
 pub fn endpoint(hub: Hub) -> Endpoint {
-    Endpoint::new(hub, [TOPIC])
-        .retry(Duration::from_secs(2))
-        .keep_alive(sse_core::KeepAlive::new().interval(Duration::from_secs(3)))
+    StreamSettings::default().endpoint(hub)
+}
+
+/// How the chat's event streams run, from environment variables:
+///
+/// | variable | meaning | default |
+/// | --- | --- | --- |
+/// | `RETRY_MS` | the `retry:` clients are sent (spread at random above it) | 2000 |
+/// | `KEEP_ALIVE_MS` | the idle time after which a keep-alive comment is sent | 3000 |
+/// | `MAX_LIFETIME_MS` | the longest a stream lives before clients reconnect | unset: no limit |
+///
+/// Keep-alive is short because some servers (actix-web) notice that a
+/// client has gone only when they next write to it: this bounds how long a
+/// departed client's subscription lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamSettings {
+    /// The base of the `retry:` sent first.
+    pub retry: Duration,
+    /// The keep-alive interval.
+    pub keep_alive: Duration,
+    /// The maximum lifetime of a stream.
+    pub max_lifetime: Option<Duration>,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        Self {
+            retry: Duration::from_secs(2),
+            keep_alive: Duration::from_secs(3),
+            max_lifetime: None,
+        }
+    }
+}
+
+impl StreamSettings {
+    /// The settings from the process's environment.
+    ///
+    /// # Errors
+    ///
+    /// When a variable is set to something that is not a number of
+    /// milliseconds.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// The settings from `var`, a lookup by variable name.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use example_chat_common::StreamSettings;
+    ///
+    /// let settings = StreamSettings::from_vars(|name| (name == "KEEP_ALIVE_MS").then(|| "50".into())).unwrap();
+    /// assert_eq!(settings.keep_alive, Duration::from_millis(50));
+    /// assert!(StreamSettings::from_vars(|_| Some("soon".into())).is_err());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`StreamSettings::from_env`].
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let millis = |name: &str| -> Result<Option<Duration>, String> {
+            var(name)
+                .map(|value| {
+                    value.parse().map(Duration::from_millis).map_err(|_| {
+                        format!("{name} must be a number of milliseconds, not {value:?}")
+                    })
+                })
+                .transpose()
+        };
+        let defaults = Self::default();
+        Ok(Self {
+            retry: millis("RETRY_MS")?.unwrap_or(defaults.retry),
+            keep_alive: millis("KEEP_ALIVE_MS")?.unwrap_or(defaults.keep_alive),
+            max_lifetime: millis("MAX_LIFETIME_MS")?,
+        })
+    }
+
+    /// `GET /events` of a chat: the [`TOPIC`] of `hub`, with these settings.
+    pub fn endpoint(&self, hub: Hub) -> Endpoint {
+        let endpoint = Endpoint::new(hub, [TOPIC])
+            .retry(self.retry)
+            .keep_alive(sse_core::KeepAlive::new().interval(self.keep_alive));
+        match self.max_lifetime {
+            Some(lifetime) => endpoint.max_lifetime(lifetime),
+            None => endpoint,
+        }
+    }
+}
+
+/// How long a stopping chat server waits for its clients to receive the
+/// final event before it ends the streams that are left.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The event every client receives when the server stops.
+pub fn final_event() -> Event {
+    Event::new().event("bye").data("server restarting")
 }
 
 /// The port from the `PORT` environment variable, or `default`.

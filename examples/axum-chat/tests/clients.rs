@@ -1,0 +1,14 @@
+//! The client matrix against the axum chat's own binary: every client that
+//! people use receives exactly what was published, through keep-alive, a
+//! dropped connection, Ctrl-C and a restart. See
+//! `example_chat_common::matrix`; a client that is not installed is skipped
+//! with a message (a failure in CI).
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_client_receives_exactly_what_was_published() {
+    example_chat_common::matrix::every_client_receives_exactly_what_was_published(
+        env!("CARGO_BIN_EXE_example-axum-chat"),
+        "example-axum-chat",
+    )
+    .await;
+}

@@ -1,0 +1,180 @@
+//! The client matrix: the SSE clients that front-ends and services use, run
+//! against the example servers, each reporting what it hands its
+//! application. A server is right for a client when that list is exactly the
+//! events the application published: in order, with their types, data and
+//! ids, nothing missing, no empty extras.
+//!
+//! - Node.js: the npm `eventsource` package, `@microsoft/fetch-event-source`
+//!   and `eventsource-parser` (over `fetch`), by `clients/node/client.mjs`;
+//! - Python: `httpx-sse`, by `clients/python/httpx_sse_client.py`;
+//! - Rust: sse-core's own decoder and `reqwest-eventsource`, in process.
+//!
+//! Headless Chromium's `EventSource` is driven by the chat examples' browser
+//! suite; the OpenAI and Anthropic SDKs by the LLM example's tests.
+//!
+//! Every client follows one [`Spec`] (where to connect, whether to reconnect
+//! with `Last-Event-ID` as its users do, which event type ends the run) and
+//! reports [`Report`]s to a [`Run`].
+//!
+//! # Where the clients come from
+//!
+//! The Node packages are installed by `npm ci --prefix interop/clients/node`,
+//! the Python ones into the interpreter named by `SSE_PYTHON` (the LLM
+//! example's venv; `interop/clients/python/requirements.txt`). A client that
+//! is not installed is skipped with a message, unless `SSE_REQUIRE_CLIENTS=1`
+//! (CI sets it), which makes it a failure.
+#![allow(clippy::missing_panics_doc, clippy::print_stderr)]
+
+mod external;
+mod native;
+mod proxy;
+mod report;
+
+pub use proxy::CutProxy;
+pub use report::{Received, Report, Run};
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// How a client connects and when its run ends; the same for every client.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Spec {
+    /// The stream's URL.
+    pub url: String,
+    /// `GET` or `POST`.
+    pub method: String,
+    /// Request headers.
+    pub headers: BTreeMap<String, String>,
+    /// The request body, for `POST`.
+    pub body: Option<String>,
+    /// Event types to listen for (clients modelled on `EventSource` deliver
+    /// only the types they listen for); `message` always.
+    pub types: Vec<String>,
+    /// The event type that ends the run; `None`: the end of the stream does.
+    pub until: Option<String>,
+    /// Reconnect, with the last id, when the stream ends or fails.
+    pub reconnect: bool,
+    /// The longest the run may take.
+    pub timeout_ms: u64,
+}
+
+impl Spec {
+    /// A `GET` of `url` that reconnects until an event of type `until`.
+    pub fn get(url: impl Into<String>, until: &str) -> Self {
+        Self {
+            url: url.into(),
+            method: "GET".to_owned(),
+            headers: BTreeMap::new(),
+            body: None,
+            types: vec![until.to_owned()],
+            until: Some(until.to_owned()),
+            reconnect: true,
+            timeout_ms: 60_000,
+        }
+    }
+
+    /// A `POST` of a JSON `body` to `url`, read once to its end.
+    pub fn post_json(url: impl Into<String>, body: String) -> Self {
+        Self {
+            url: url.into(),
+            method: "POST".to_owned(),
+            headers: BTreeMap::from([("content-type".to_owned(), "application/json".to_owned())]),
+            body: Some(body),
+            types: Vec::new(),
+            until: None,
+            reconnect: false,
+            timeout_ms: 60_000,
+        }
+    }
+
+    /// Listens for these event types too.
+    #[must_use]
+    pub fn types<'a>(mut self, types: impl IntoIterator<Item = &'a str>) -> Self {
+        self.types.extend(types.into_iter().map(str::to_owned));
+        self
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+}
+
+/// A client of the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Client {
+    /// npm `eventsource`, the `EventSource` of Node.js.
+    EventSource,
+    /// npm `@microsoft/fetch-event-source`.
+    FetchEventSource,
+    /// npm `eventsource-parser`, over Node's `fetch`.
+    EventsourceParser,
+    /// PyPI `httpx-sse`.
+    HttpxSse,
+    /// sse-core's [`Decoder`](sse_core::decode::Decoder) over hyper.
+    SseCoreDecoder,
+    /// crates.io `reqwest-eventsource`.
+    ReqwestEventsource,
+}
+
+impl Client {
+    /// Every client of this crate.
+    pub const ALL: [Self; 6] = [
+        Self::EventSource,
+        Self::FetchEventSource,
+        Self::EventsourceParser,
+        Self::HttpxSse,
+        Self::SseCoreDecoder,
+        Self::ReqwestEventsource,
+    ];
+
+    /// The package's name, with the version tested.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::EventSource => "eventsource 4.1.1 (npm)",
+            Self::FetchEventSource => "@microsoft/fetch-event-source 2.0.1 (npm)",
+            Self::EventsourceParser => "eventsource-parser 3.1.1 (npm)",
+            Self::HttpxSse => "httpx-sse 0.4.3 (PyPI)",
+            Self::SseCoreDecoder => "sse-core decode (this workspace)",
+            Self::ReqwestEventsource => "reqwest-eventsource 0.6.0 (crates.io)",
+        }
+    }
+
+    /// Starts a run of this client, or says why it cannot run here (only
+    /// when it is not required: see the crate docs).
+    pub fn start(self, spec: &Spec) -> Result<Run, String> {
+        let started = match self {
+            Self::EventSource => external::node("eventsource", spec, self.name()),
+            Self::FetchEventSource => external::node("fetch-event-source", spec, self.name()),
+            Self::EventsourceParser => external::node("eventsource-parser", spec, self.name()),
+            Self::HttpxSse => external::python(spec, self.name()),
+            Self::SseCoreDecoder => Ok(native::decoder(spec, self.name())),
+            Self::ReqwestEventsource => Ok(native::reqwest(spec, self.name())),
+        };
+        started.map_err(|reason| {
+            assert!(
+                std::env::var("SSE_REQUIRE_CLIENTS").as_deref() != Ok("1"),
+                "{} is required (SSE_REQUIRE_CLIENTS=1) but: {reason}",
+                self.name()
+            );
+            reason
+        })
+    }
+}
+
+/// Starts every client in `clients` on `spec`; a client that is not
+/// installed is reported on stderr as skipped and left out.
+pub fn start_all(clients: &[Client], spec: &Spec) -> Vec<Run> {
+    clients
+        .iter()
+        .filter_map(|client| match client.start(spec) {
+            Ok(run) => Some(run),
+            Err(reason) => {
+                eprintln!("SKIPPED {}: {reason}", client.name());
+                None
+            }
+        })
+        .collect()
+}
