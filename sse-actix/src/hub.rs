@@ -1,11 +1,12 @@
 //! [`HubEndpoint`]: a hub's topics as an actix-web endpoint.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, RETRY_AFTER};
-use actix_web::{Either, HttpResponse, Route, web};
+use actix_web::http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER};
+use actix_web::{Either, HttpResponse, Resource, Route, web};
 use sse_core::hub::{Endpoint, Hub, Subscription};
 use sse_core::{InfallibleStream, RequestCursor, Text};
 
+use crate::response::insert_sse_headers;
 use crate::{Cursor, Sse};
 
 /// The topics of a hub as an actix-web endpoint with resume. Made with
@@ -62,6 +63,35 @@ impl HubEndpoint {
                 Either::Right(response.body(error.to_string()))
             }
         }
+    }
+
+    /// A resource at `path` that answers as sse-tower's `HubService` does:
+    /// `GET` with the stream, `HEAD` with the same head and no body (no
+    /// subscription is made), any other method with `405 Method Not Allowed`
+    /// and `Allow: GET, HEAD`.
+    ///
+    /// ```
+    /// use actix_web::App;
+    /// use sse_actix::HubEndpoint;
+    /// use sse_core::hub::Hub;
+    ///
+    /// let app = App::new().service(HubEndpoint::new(Hub::new(), ["chat"]).resource("/events"));
+    /// # drop(app);
+    /// ```
+    pub fn resource(self, path: &str) -> Resource {
+        web::resource(path)
+            .route(self.route())
+            .route(web::head().to(|| async {
+                let mut response = HttpResponse::Ok();
+                let mut response = response.finish();
+                insert_sse_headers(response.headers_mut());
+                response
+            }))
+            .default_service(web::to(|| async {
+                HttpResponse::MethodNotAllowed()
+                    .insert_header((ALLOW, "GET, HEAD"))
+                    .finish()
+            }))
     }
 
     /// A `GET` route serving the endpoint.

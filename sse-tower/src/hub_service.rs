@@ -6,8 +6,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
-use http::{Request, Response, StatusCode};
+use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use http::{Method, Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use pin_project_lite::pin_project;
@@ -35,9 +35,12 @@ use tower_service::Service;
 /// # drop((events, configured));
 /// ```
 ///
-/// When the hub is closed it answers `503 Service Unavailable` with
-/// `Retry-After`; for a topic the hub does not have (and does not create) it
-/// answers `404 Not Found`.
+/// It answers `GET` with the stream and `HEAD` with the same head and no
+/// body (no subscription is made); any other method gets `405 Method Not
+/// Allowed` with `Allow: GET, HEAD`, so that a `POST` mounted on the same
+/// path by mistake is never a subscription. When the hub is closed it answers
+/// `503 Service Unavailable` with `Retry-After`; for a topic the hub does not
+/// have (and does not create) it answers `404 Not Found`.
 #[derive(Clone, Debug)]
 pub struct HubService {
     endpoint: Endpoint,
@@ -63,6 +66,16 @@ impl From<Endpoint> for HubService {
     fn from(endpoint: Endpoint) -> Self {
         Self { endpoint }
     }
+}
+
+/// `405`, with the methods an event stream answers.
+fn method_not_allowed() -> Response<HubBody> {
+    let mut response = Response::new(HubBody::empty());
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+    response
 }
 
 fn error_response(error: &SubscribeError) -> Response<HubBody> {
@@ -94,6 +107,12 @@ impl<B> Service<Request<B>> for HubService {
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
+        if request.method() == Method::HEAD {
+            return ready(Ok(sse_core::sse_response(HubBody::empty())));
+        }
+        if request.method() != Method::GET {
+            return ready(Ok(method_not_allowed()));
+        }
         let cursor = match request.extensions().get::<RequestCursor>() {
             Some(cursor) => cursor.clone(),
             None => RequestCursor::from_request(request.headers(), request.uri()),
@@ -121,6 +140,17 @@ pin_project! {
             #[pin]
             body: Full<Bytes>,
         },
+    }
+}
+
+impl HubBody {
+    /// No bytes: the body of a `HEAD` or `405` answer.
+    fn empty() -> Self {
+        Self {
+            kind: Kind::Error {
+                body: Full::new(Bytes::new()),
+            },
+        }
     }
 }
 

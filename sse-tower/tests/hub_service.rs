@@ -93,6 +93,47 @@ async fn an_unusable_cursor_through_the_parse_layer_gets_a_gap_event() {
 }
 
 #[tokio::test]
+async fn only_get_subscribes_head_has_the_head_and_other_methods_get_405() {
+    let hub = Hub::new();
+    let server = serve(HubService::new(hub.clone(), ["chat"]), WAIT).await;
+    for method in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"] {
+        let response = http1()
+            .request(
+                Request::builder()
+                    .method(method)
+                    .uri(server.url("/events"))
+                    .body(Empty::<Bytes>::new())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "{method}");
+        assert_eq!(response.headers()["allow"], "GET, HEAD", "{method}");
+    }
+    let response = http1()
+        .request(
+            Request::head(server.url("/events"))
+                .body(Empty::<Bytes>::new())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    assert!(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .is_empty()
+    );
+    assert_eq!(hub.stats().subscribers, 0, "no method but GET subscribes");
+    assert!(server.stop().await);
+}
+
+#[tokio::test]
 async fn a_closed_hub_answers_503_and_an_unknown_topic_404() {
     let closed = Hub::new();
     closed.close(None);

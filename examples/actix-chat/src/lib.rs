@@ -2,6 +2,7 @@
 //! Run the server with `cargo run -p example-actix-chat`.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::ALLOW;
 use actix_web::web::{self, Bytes, BytesMut, ServiceConfig};
 use actix_web::{HttpResponse, Responder};
 use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
@@ -21,8 +22,17 @@ pub fn routes_with(hub: Hub, settings: StreamSettings) -> impl FnOnce(&mut Servi
         config
             .app_data(web::Data::new(hub))
             .route("/", web::get().to(page))
-            .service(web::resource("/events").route(events.route()))
-            .route("/messages", web::post().to(post_message));
+            .service(events.resource("/events"))
+            // As axum's `post(..)` answers: 405 with `Allow` for the others.
+            .service(
+                web::resource("/messages")
+                    .route(web::post().to(post_message))
+                    .default_service(web::to(|| async {
+                        HttpResponse::MethodNotAllowed()
+                            .insert_header((ALLOW, "POST"))
+                            .finish()
+                    })),
+            );
     }
 }
 

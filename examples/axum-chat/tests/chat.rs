@@ -29,6 +29,11 @@ async fn the_page_is_served() {
 }
 
 #[tokio::test]
+async fn each_route_answers_only_its_methods() {
+    suite::each_route_answers_only_its_methods(&start().await).await;
+}
+
+#[tokio::test]
 async fn posted_messages_arrive_as_posted() {
     suite::posted_messages_arrive_as_posted(&start().await).await;
 }

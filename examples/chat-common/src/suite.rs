@@ -88,6 +88,57 @@ fn json_string(text: &str) -> String {
     out
 }
 
+/// The status and `Allow` header of `method` on `path`.
+async fn answer_to(base: &str, method: &str, path: &str) -> (u16, Option<String>, Option<String>) {
+    let request = Request::builder()
+        .method(method)
+        .uri(format!("{base}{path}"))
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let response = client().request(request).await.expect("the server answers");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    (
+        response.status().as_u16(),
+        header("allow"),
+        header("content-type"),
+    )
+}
+
+/// Each route answers only its methods: `GET` (and `HEAD`) for the stream,
+/// `POST` for messages, `405` with `Allow` for the others, and nothing else
+/// opens a subscription.
+pub async fn each_route_answers_only_its_methods(base: &str) {
+    for method in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"] {
+        let (status, allow, _) = answer_to(base, method, "/events").await;
+        assert_eq!(
+            (status, allow.as_deref()),
+            (405, Some("GET, HEAD")),
+            "{method} /events"
+        );
+    }
+    let (status, _, content_type) = answer_to(base, "HEAD", "/events").await;
+    assert_eq!(
+        (status, content_type.as_deref()),
+        (200, Some("text/event-stream"))
+    );
+    for method in ["GET", "PUT", "DELETE"] {
+        let (status, allow, _) = answer_to(base, method, "/messages").await;
+        assert_eq!(
+            (status, allow.as_deref()),
+            (405, Some("POST")),
+            "{method} /messages"
+        );
+    }
+    let (status, _, _) = answer_to(base, "GET", "/no-such-page").await;
+    assert_eq!(status, 404);
+}
+
 /// An open event stream.
 #[derive(Debug)]
 pub struct Stream {
