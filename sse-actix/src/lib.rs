@@ -1,36 +1,23 @@
-//! Server-Sent Events for [actix-web](https://docs.rs/actix-web) 4, on
-//! `sse-core`.
-//!
-//! - [`Sse`]: any stream of events as a `Responder` and `MessageBody`, with
-//!   the SSE headers and keep-alive from `sse-core`.
-//! - [`Cursor`] and [`LastEventId`]: the client's cursor, as extractors.
-//! - [`hub_route`] and [`HubEndpoint`]: a hub's topics as an endpoint with
-//!   resume. When the client goes away, actix drops the body, and with it the
-//!   hub subscription.
-//!
-//! ```
-//! use actix_web::{App, web};
-//! use sse_core::hub::Hub;
-//!
-//! let hub = Hub::new();
-//! let app = App::new().service(web::resource("/events").route(sse_actix::hub_route(hub.clone(), ["chat"])));
-//! # drop(app);
-//! ```
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod error;
 mod extract;
-mod hub;
+mod hub_endpoint;
 mod response;
 
 use actix_web::Route;
-use sse_core::Text;
-use sse_core::hub::Hub;
 
+pub use error::HubError;
 pub use extract::{Cursor, LastEventId, LastEventIdRejection};
-pub use hub::{HubEndpoint, HubResponse};
+// What an application needs besides this crate, so that it is the only
+// dependency for SSE: the events, keep-alive, and the hub.
+pub use hub_endpoint::{HubEndpoint, HubResponse};
 pub use response::Sse;
+pub use sse_core::hub;
+pub use sse_core::{EncodedEvent, Event, EventId, InvalidField, KeepAlive, SseBody, Text};
 
 /// A `GET` route serving `topics` of `hub` with resume; see [`HubEndpoint`].
-pub fn hub_route<T: Into<Text>>(hub: Hub, topics: impl IntoIterator<Item = T>) -> Route {
+pub fn hub_route<T: Into<Text>>(hub: hub::Hub, topics: impl IntoIterator<Item = T>) -> Route {
     HubEndpoint::new(hub, topics).route()
 }

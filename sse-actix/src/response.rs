@@ -3,6 +3,7 @@
 use std::error::Error as StdError;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::StatusCode;
@@ -12,7 +13,7 @@ use bytes::Bytes;
 use futures_core::{Stream, TryStream};
 use http_body::Body;
 use pin_project_lite::pin_project;
-use sse_core::{Encodable, InfallibleStream, SSE_HEADERS, SseBody};
+use sse_core::{Encodable, InfallibleStream, KeepAlive, SSE_HEADERS, SseBody, Text};
 
 pin_project! {
     /// An event stream as an actix-web response: a [`Responder`] with the SSE
@@ -21,14 +22,17 @@ pin_project! {
     /// frames `sse-core` built, not copied again.
     ///
     /// ```
+    /// use std::convert::Infallible;
+    /// use std::time::Duration;
     /// use actix_web::{App, web};
-    /// use futures_util::stream;
-    /// use sse_actix::Sse;
-    /// use sse_core::{Event, KeepAlive, SseBody};
+    /// use futures_util::{Stream, stream};
+    /// use sse_actix::{Event, KeepAlive, Sse};
     ///
-    /// async fn ticks() -> Sse<impl futures_util::TryStream<Ok = Event, Error = std::convert::Infallible>> {
+    /// async fn ticks() -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     ///     let events = stream::iter((1..=3u64).map(|n| Ok(Event::new().id(n).data("tick"))));
-    ///     Sse::from(SseBody::new(events).keep_alive(KeepAlive::new()))
+    ///     Sse::new(events)
+    ///         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    ///         .retry(Duration::from_secs(2))
     /// }
     ///
     /// let app = App::new().route("/ticks", web::get().to(ticks));
@@ -49,6 +53,32 @@ where
     /// A response over a stream of `Result<Event, E>`.
     pub fn new(stream: S) -> Self {
         Self::from(SseBody::new(stream))
+    }
+}
+
+/// The builder methods of [`SseBody`], so that a response reads as in
+/// actix-web-lab: `Sse::new(stream).keep_alive(KeepAlive::default())`.
+impl<S: TryStream> Sse<S> {
+    /// Sends a comment whenever the stream has been idle for the interval
+    /// ([`SseBody::keep_alive`]).
+    pub fn keep_alive(self, keep_alive: KeepAlive) -> Self {
+        Self::from(self.body.keep_alive(keep_alive))
+    }
+
+    /// Sends `retry:` first ([`SseBody::retry`]).
+    pub fn retry(self, delay: Duration) -> Self {
+        Self::from(self.body.retry(delay))
+    }
+
+    /// Sends a comment first, so the response leaves at once
+    /// ([`SseBody::initial_comment`]).
+    pub fn initial_comment(self, comment: impl Into<Text>) -> Self {
+        Self::from(self.body.initial_comment(comment))
+    }
+
+    /// Numbers the events that have no id ([`SseBody::sequence_ids`]).
+    pub fn sequence_ids(self, first: u64) -> Self {
+        Self::from(self.body.sequence_ids(first))
     }
 }
 

@@ -161,3 +161,50 @@ async fn the_hub_route_resumes_and_dropping_the_body_releases_the_subscription()
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers().get("retry-after").unwrap(), "5");
 }
+
+#[actix_web::test]
+async fn the_builders_read_as_actix_web_lab_and_refusals_answer_with_the_hub_policy() {
+    async fn ticks() -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
+        Sse::new(stream::iter([Ok(Event::new().data("tick"))]))
+            .retry(std::time::Duration::from_millis(1500))
+            .sequence_ids(7)
+            .keep_alive(sse_actix::KeepAlive::default())
+    }
+    async fn publish(hub: web::Data<Hub>, body: String) -> Result<String, sse_actix::HubError> {
+        Ok(hub
+            .publish("chat", Event::new().data(body))
+            .await?
+            .to_string())
+    }
+    let hub = Hub::builder()
+        .log_limits(sse_core::hub::LogLimits::new().max_event_bytes(64))
+        .build();
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(hub.clone()))
+            .route("/ticks", web::get().to(ticks))
+            .route("/messages", web::post().to(publish)),
+    )
+    .await;
+
+    let response =
+        test::call_service(&app, test::TestRequest::get().uri("/ticks").to_request()).await;
+    assert_eq!(response.status(), 200);
+    let body = chunks(response.into_body()).await.concat();
+    assert_eq!(body, b"retry: 1500\nid: 7\ndata: tick\n\n");
+
+    let post = |text: String| {
+        test::TestRequest::post()
+            .uri("/messages")
+            .set_payload(text)
+            .to_request()
+    };
+    let response = test::call_service(&app, post("hello".to_owned())).await;
+    assert_eq!(response.status(), 200);
+    let response = test::call_service(&app, post("x".repeat(100))).await;
+    assert_eq!(response.status(), 413);
+    hub.close(None);
+    let response = test::call_service(&app, post("late".to_owned())).await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers().get("retry-after").unwrap(), "5");
+}

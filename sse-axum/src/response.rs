@@ -3,20 +3,24 @@
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use futures_core::{Stream, TryStream};
-use sse_core::{Encodable, InfallibleStream, SseBody};
+use std::time::Duration;
+
+use sse_core::{Encodable, InfallibleStream, KeepAlive, SseBody, Text};
 
 /// An event stream as an axum response, with the SSE headers.
 ///
 /// ```
+/// use std::convert::Infallible;
 /// use std::time::Duration;
 /// use axum::{Router, routing::get};
-/// use futures_util::stream;
-/// use sse_axum::Sse;
-/// use sse_core::{Event, KeepAlive, SseBody};
+/// use futures_util::{Stream, stream};
+/// use sse_axum::{Event, KeepAlive, Sse};
 ///
-/// async fn ticks() -> Sse<impl futures_util::TryStream<Ok = Event, Error = std::convert::Infallible>> {
+/// async fn ticks() -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
 ///     let events = stream::iter((1..=3u64).map(|n| Ok(Event::new().id(n).data("tick"))));
-///     Sse::from(SseBody::new(events).keep_alive(KeepAlive::new()))
+///     Sse::new(events)
+///         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+///         .retry(Duration::from_secs(2))
 /// }
 ///
 /// let app: Router = Router::new().route("/ticks", get(ticks));
@@ -35,6 +39,32 @@ where
     /// A response over a stream of `Result<Event, E>`.
     pub fn new(stream: S) -> Self {
         Self(SseBody::new(stream))
+    }
+}
+
+/// The builder methods of [`SseBody`], so that a response reads as in axum:
+/// `Sse::new(stream).keep_alive(KeepAlive::default())`.
+impl<S: TryStream> Sse<S> {
+    /// Sends a comment whenever the stream has been idle for the interval
+    /// ([`SseBody::keep_alive`]).
+    pub fn keep_alive(self, keep_alive: KeepAlive) -> Self {
+        Self(self.0.keep_alive(keep_alive))
+    }
+
+    /// Sends `retry:` first ([`SseBody::retry`]).
+    pub fn retry(self, delay: Duration) -> Self {
+        Self(self.0.retry(delay))
+    }
+
+    /// Sends a comment first, so the response leaves at once
+    /// ([`SseBody::initial_comment`]).
+    pub fn initial_comment(self, comment: impl Into<Text>) -> Self {
+        Self(self.0.initial_comment(comment))
+    }
+
+    /// Numbers the events that have no id ([`SseBody::sequence_ids`]).
+    pub fn sequence_ids(self, first: u64) -> Self {
+        Self(self.0.sequence_ids(first))
     }
 }
 

@@ -155,3 +155,49 @@ async fn hub_route_resumes_in_one_line() {
     assert_eq!(status, 503);
     assert_eq!(headers["retry-after"], "5");
 }
+
+#[tokio::test]
+async fn the_builders_read_as_axum_and_refusals_answer_with_the_hub_policy() {
+    async fn ticks() -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
+        Sse::new(stream::iter([Ok(Event::new().data("tick"))]))
+            .retry(Duration::from_millis(1500))
+            .sequence_ids(7)
+            .keep_alive(sse_axum::KeepAlive::default())
+    }
+    async fn publish(
+        axum::extract::State(hub): axum::extract::State<Hub>,
+        body: String,
+    ) -> Result<String, sse_axum::HubError> {
+        Ok(hub
+            .publish("chat", Event::new().data(body))
+            .await?
+            .to_string())
+    }
+    let hub = Hub::builder()
+        .log_limits(sse_core::hub::LogLimits::new().max_event_bytes(64))
+        .build();
+    let app = Router::new()
+        .route("/ticks", get(ticks))
+        .route("/messages", post(publish))
+        .with_state(hub.clone());
+
+    let (status, _, body) = send(&app, get_with("/ticks", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, "retry: 1500\nid: 7\ndata: tick\n\n");
+
+    let post_body = |text: &str| {
+        Request::post("/messages")
+            .body(Body::from(text.to_owned()))
+            .unwrap()
+    };
+    let (status, _, _) = send(&app, post_body("hello")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, headers, reason) = send(&app, post_body(&"x".repeat(100))).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{reason}");
+    assert!(headers.get("retry-after").is_none());
+    hub.close(None);
+    let (status, headers, reason) = send(&app, post_body("late")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{reason}");
+    assert_eq!(headers["retry-after"], "5");
+    assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
+}

@@ -202,13 +202,15 @@ impl ChatError {
         Self::new(400, format!("the request body could not be read: {reason}"))
     }
 
-    /// What a failed publish tells the client.
+    /// What a failed publish tells the client: the status of sse-core's
+    /// policy ([`PublishError::status`]) and its reason (for a message that
+    /// fits the body limit but not the log's, its encoded size).
     pub fn from_publish(error: &PublishError) -> Self {
-        match error {
-            PublishError::TooLarge { .. } => Self::too_large(),
-            PublishError::Closed => Self::new(503, "the chat is shutting down"),
-            other => Self::new(500, other.to_string()),
-        }
+        let reason = match error {
+            PublishError::Closed => "the chat is shutting down".to_owned(),
+            other => other.to_string(),
+        };
+        Self::new(error.status().as_u16(), reason)
     }
 }
 

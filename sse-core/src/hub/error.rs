@@ -2,6 +2,7 @@
 
 use std::error::Error;
 use std::fmt;
+use std::time::Duration;
 
 use super::StoreError;
 
@@ -79,6 +80,10 @@ impl fmt::Display for TopicError {
 
 impl Error for TopicError {}
 
+/// How long a client is told to wait (`Retry-After`) before it tries again
+/// a hub that is closed or whose store failed.
+pub const RETRY_AFTER_UNAVAILABLE: Duration = Duration::from_secs(5);
+
 impl SubscribeError {
     /// The status an HTTP endpoint answers with: `503 Service Unavailable`
     /// when the hub is closed (the client should come back), `404 Not Found`
@@ -93,6 +98,45 @@ impl SubscribeError {
             Self::InvalidTopic(_) => http::StatusCode::BAD_REQUEST,
         }
     }
+
+    /// The `Retry-After` to answer with: [`RETRY_AFTER_UNAVAILABLE`] with a `503`.
+    pub fn retry_after(&self) -> Option<Duration> {
+        retry_after(self.status())
+    }
+}
+
+impl PublishError {
+    /// The status an HTTP route that publishes answers with, the same in
+    /// every adapter: `413 Content Too Large` for an event over the limit,
+    /// `503 Service Unavailable` when the hub is closed or its store failed
+    /// (the request may be tried again), `404 Not Found` for a topic the hub
+    /// does not have, `400 Bad Request` for a topic name that cannot be one.
+    ///
+    /// ```
+    /// use sse_core::hub::PublishError;
+    ///
+    /// assert_eq!(PublishError::Closed.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+    /// assert!(PublishError::Closed.retry_after().is_some());
+    /// ```
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            Self::TooLarge { .. } => http::StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Closed | Self::Store(_) | Self::InvalidTopic(TopicError::Closed) => {
+                http::StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::InvalidTopic(TopicError::Unknown(_)) => http::StatusCode::NOT_FOUND,
+            Self::InvalidTopic(_) => http::StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The `Retry-After` to answer with: [`RETRY_AFTER_UNAVAILABLE`] with a `503`.
+    pub fn retry_after(&self) -> Option<Duration> {
+        retry_after(self.status())
+    }
+}
+
+fn retry_after(status: http::StatusCode) -> Option<Duration> {
+    (status == http::StatusCode::SERVICE_UNAVAILABLE).then_some(RETRY_AFTER_UNAVAILABLE)
 }
 
 impl fmt::Display for PublishError {

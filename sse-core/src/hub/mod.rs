@@ -108,7 +108,7 @@ mod wakers;
 
 pub use self::config::{LagPolicy, LogLimits};
 pub use self::endpoint::{Endpoint, EndpointBody};
-pub use self::error::{PublishError, SubscribeError, TopicError};
+pub use self::error::{PublishError, RETRY_AFTER_UNAVAILABLE, SubscribeError, TopicError};
 pub use self::gap::{Gap, GapReason};
 pub use self::handle::{Hub, HubBuilder, MAX_TOPIC_NAME_BYTES};
 pub use self::position::{Epoch, Position};

@@ -1,13 +1,12 @@
 //! [`HubEndpoint`]: a hub's topics as an actix-web endpoint.
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER};
-use actix_web::{Either, HttpResponse, Resource, Route, web};
+use actix_web::http::header::ALLOW;
+use actix_web::{Either, HttpResponse, Resource, ResponseError, Route, web};
 use sse_core::hub::{Endpoint, Hub, Subscription};
 use sse_core::{InfallibleStream, RequestCursor, Text};
 
 use crate::response::insert_sse_headers;
-use crate::{Cursor, Sse};
+use crate::{Cursor, HubError, Sse};
 
 /// The topics of a hub as an actix-web endpoint with resume. Made with
 /// [`hub_route`](crate::hub_route) in one line; how each stream runs (retry,
@@ -52,16 +51,7 @@ impl HubEndpoint {
     pub fn respond(&self, cursor: RequestCursor) -> HubResponse {
         match self.endpoint.open(cursor) {
             Ok(body) => Either::Left(Sse::from(body)),
-            Err(error) => {
-                let status = StatusCode::from_u16(error.status().as_u16())
-                    .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-                let mut response = HttpResponse::build(status);
-                response.insert_header((CONTENT_TYPE, "text/plain; charset=utf-8"));
-                if status == StatusCode::SERVICE_UNAVAILABLE {
-                    response.insert_header((RETRY_AFTER, "5"));
-                }
-                Either::Right(response.body(error.to_string()))
-            }
+            Err(error) => Either::Right(HubError::from(error).error_response()),
         }
     }
 
