@@ -2,9 +2,11 @@
 //! with every other instance that uses the same Redis.
 
 use sse_core::hub::Hub;
+#[cfg(feature = "redis")]
 use sse_redis::RedisStore;
 
 /// How many messages each topic keeps in Redis for reconnecting clients.
+#[cfg(feature = "redis")]
 const REDIS_MAX_LEN: usize = 10_000;
 
 /// The chat's hub: on the Redis at `REDIS_URL` when it is set (under the key
@@ -13,11 +15,24 @@ const REDIS_MAX_LEN: usize = 10_000;
 ///
 /// # Errors
 ///
-/// When `REDIS_URL` is set and Redis cannot be reached.
+/// When `REDIS_URL` is set and Redis cannot be reached, or this build has no
+/// Redis support (the `redis` feature).
 pub async fn hub_from_env() -> Result<(Hub, String), String> {
     let Ok(url) = std::env::var("REDIS_URL") else {
         return Ok((example_chat_common::hub(), "in memory".to_owned()));
     };
+    on_redis(url).await
+}
+
+#[cfg(not(feature = "redis"))]
+async fn on_redis(_url: String) -> Result<(Hub, String), String> {
+    Err("REDIS_URL is set, but this build has no Redis support: \
+         run it with `cargo run -p example-axum-chat --features redis`"
+        .to_owned())
+}
+
+#[cfg(feature = "redis")]
+async fn on_redis(url: String) -> Result<(Hub, String), String> {
     let prefix = std::env::var("REDIS_PREFIX").unwrap_or_else(|_| "chat:".to_owned());
     let builder = RedisStore::builder(url)
         .prefix(prefix.as_str())

@@ -5,7 +5,8 @@
 //! ```
 //!
 //! Then open the address it prints (http://127.0.0.1:3000 unless `PORT` is
-//! set) in two browser windows. With `REDIS_URL` set, messages are kept in
+//! set) in two browser windows. Built with `--features redis` and run with
+//! `REDIS_URL` set, messages are kept in
 //! that Redis, shared with every instance started the same way. `RETRY_MS`,
 //! `KEEP_ALIVE_MS` and `MAX_LIFETIME_MS` set up the event streams (see
 //! `StreamSettings`). Ctrl-C shuts it down gracefully: it stops accepting
