@@ -77,9 +77,11 @@ pub(crate) fn decoder(spec: &Spec, name: &'static str) -> Run {
 
 async fn decoder_client(spec: &Spec, reporter: &Reporter) -> Result<(), String> {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let mut last_event_id = String::new();
-    let mut retry = DEFAULT_RETRY;
+    // One decoder for the whole run, as a browser keeps one event source:
+    // the last event id and the reconnection time outlive each connection.
+    let mut decoder = Decoder::new();
     loop {
+        let last_event_id = decoder.last_event_id().to_owned();
         let mut request = hyper::Request::builder()
             .method(spec.method.as_str())
             .uri(&spec.url);
@@ -100,7 +102,6 @@ async fn decoder_client(spec: &Spec, reporter: &Reporter) -> Result<(), String> 
             }
             Ok(response) => {
                 report(reporter, Report::Open);
-                let mut decoder = Decoder::new();
                 let mut comments = CommentLines::default();
                 let mut body = response.into_body();
                 loop {
@@ -131,15 +132,14 @@ async fn decoder_client(spec: &Spec, reporter: &Reporter) -> Result<(), String> 
                             return Ok(());
                         }
                     }
-                    last_event_id = decoder.last_event_id().to_owned();
-                    retry = decoder.reconnection_time().unwrap_or(retry);
                 }
             }
         };
+        decoder.finish();
         if let AfterEnd::Stop(result) = after_stream_end(spec, reporter, why) {
             return result;
         }
-        tokio::time::sleep(retry).await;
+        tokio::time::sleep(decoder.reconnection_time().unwrap_or(DEFAULT_RETRY)).await;
     }
 }
 

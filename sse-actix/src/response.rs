@@ -119,6 +119,9 @@ where
         loop {
             return match ready!(body.as_mut().poll_frame(cx)) {
                 Some(Ok(frame)) => match frame.into_data() {
+                    // actix-web's chunked encoder reads an empty chunk as the
+                    // end of the body: never pass one on.
+                    Ok(data) if data.is_empty() => continue,
                     Ok(data) => Poll::Ready(Some(Ok(data))),
                     // An event stream has no trailers; skip anything else.
                     Err(_) => continue,

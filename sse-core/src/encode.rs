@@ -72,6 +72,11 @@ impl FrameBuf {
     /// wakes a subscriber, leaves as it is, with no buffer allocated).
     #[inline]
     pub(crate) fn put_shared(&mut self, bytes: Bytes) {
+        // An event with no fields encodes to nothing: no empty frame for it
+        // (actix-web's chunked encoder would read one as the end of the body).
+        if bytes.is_empty() {
+            return;
+        }
         let starts_frame = self.open.is_empty() && self.solo.is_none() && self.ready.is_empty();
         if bytes.len() < ZERO_COPY_MIN && !starts_frame {
             self.put(&bytes);

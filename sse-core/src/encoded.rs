@@ -61,7 +61,9 @@ impl EncodedEvent {
         self.bytes.len()
     }
 
-    /// True for an event with no fields: it writes nothing.
+    /// True for an event that writes nothing: no data, no id, no comment and
+    /// no `retry` (an `event` name alone is left out, see
+    /// [the framing rules](crate#framing)).
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }

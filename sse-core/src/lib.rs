@@ -63,6 +63,12 @@
 //!   writes one on its own.
 //! - **Keep-alive only between events**: a comment is written only where no
 //!   event is open, so a slow event is never split.
+//! - **A hub event always has an id**, so a hub event without data is an
+//!   id-only block (see above).
+//!
+//! One consequence: clients that learn `retry` only from the events they
+//! yield (`httpx-sse`, `reqwest-eventsource`) learn the opening `retry` with
+//! the first event; browsers and the npm packages apply it when they read it.
 //!
 //! What the clients still disagree on whatever the framing is listed, with
 //! the client versions tested, in the README's interop table (for example,

@@ -109,6 +109,28 @@ async fn preamble_is_sent_before_any_event_exists() {
 }
 
 #[tokio::test]
+async fn events_that_write_nothing_make_no_empty_frame() {
+    // An empty chunk ends the body under actix-web's chunked encoder.
+    let items = [
+        Event::new().encode(),
+        Event::new().event("only a name").encode(),
+        Event::new().data("x").encode(),
+        Event::new().encode(),
+    ];
+    for max_frame_bytes in [1, 32 * 1024] {
+        let mut body = std::pin::pin!(
+            SseBody::from_infallible_stream(stream::iter(items.clone()))
+                .max_frame_bytes(max_frame_bytes)
+        );
+        let mut frames = Vec::new();
+        while let Poll::Ready(Some(Ok(frame))) = poll_now(body.as_mut()) {
+            frames.push(frame);
+        }
+        assert_eq!(frames, ["data: x\n\n"], "max_frame_bytes {max_frame_bytes}");
+    }
+}
+
+#[tokio::test]
 async fn sequence_ids_fill_in_missing_ids_only() {
     let events = stream::iter([
         ok(Event::new().data("a")),

@@ -58,6 +58,29 @@ async fn live_events_reach_every_subscriber_with_the_hub_id() {
 }
 
 #[tokio::test]
+async fn a_dataless_event_is_an_id_only_block_that_clients_record() {
+    // Its id must not wait for a later event's blank line: a stream that
+    // ends after it would otherwise resume from an older id.
+    let hub = Hub::builder().epoch(Epoch::from_bits(0xbeef)).build();
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    hub.publish("t", Event::new().comment("typing"))
+        .await
+        .unwrap();
+    hub.publish("t", Event::new().event("ignored"))
+        .await
+        .unwrap();
+    let first = subscription.next().await.unwrap();
+    assert_eq!(first.as_bytes(), "id: 00000000beef-1\n: typing\n\n");
+    let second = subscription.next().await.unwrap();
+    assert_eq!(second.as_bytes(), "id: 00000000beef-2\n\n");
+    let mut decoder = Decoder::new();
+    decoder.push(first.as_bytes()).unwrap();
+    decoder.push(second.as_bytes()).unwrap();
+    assert!(decoder.next_event().is_none());
+    assert_eq!(decoder.last_event_id(), "00000000beef-2");
+}
+
+#[tokio::test]
 async fn every_subscriber_shares_the_bytes_encoded_at_publish() {
     let hub = Hub::new();
     let mut a = hub.subscribe(&["t"], None).unwrap();

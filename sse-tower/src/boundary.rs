@@ -1,10 +1,5 @@
 //! [`EventBoundary`]: where events end in a raw event stream.
 
-/// Chunks up to this size that do not end in a blank line are read line by
-/// line; a longer one (a large data line sent as a frame of its own) is taken
-/// to leave the stream inside an event until its next blank line.
-const SCAN_LIMIT: usize = 4 * 1024;
-
 /// Follows a `text/event-stream` to tell whether the bytes so far end
 /// between events: at the start of a line, in a block that holds no line of
 /// an event. Such a block is empty (just after a blank line, or at the start
@@ -19,10 +14,9 @@ const SCAN_LIMIT: usize = 4 * 1024;
 /// an LF may still come as its CRLF: that is no place for a comment.
 ///
 /// Most chunks end with a blank line, and for them only the line breaks at
-/// the end are looked at. A chunk that ends elsewhere is read line by line
-/// up to [`SCAN_LIMIT`] bytes; a longer one is taken, without reading it, to
-/// leave the stream inside an event, so keep-alive then waits for the next
-/// blank line.
+/// the end are looked at. A chunk that ends elsewhere (an opening block, a
+/// long line sent in pieces) is read line by line, jumping from one line
+/// break to the next with `memchr`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct EventBoundary {
     at: At,
@@ -91,13 +85,14 @@ impl EventBoundary {
         }
         // The chunk's last content line, taken as a line of an event, then
         // its trailing line breaks: when they hold a blank line, the block
-        // ended there and the guess made no difference.
+        // ended there and the guess made no difference. Otherwise the
+        // chunk is read.
         let mut tail = Self {
             at: At::InLine(Line::EventField),
             in_event: true,
         };
         tail.read(&chunk[chunk.len() - breaks..]);
-        if !tail.in_event || chunk.len() > SCAN_LIMIT {
+        if !tail.in_event {
             *self = tail;
         } else {
             self.read(chunk);
@@ -242,14 +237,20 @@ mod tests {
     }
 
     #[test]
-    fn a_long_chunk_is_taken_as_inside_an_event_until_a_blank_line() {
-        let long_comment = [b": ".as_slice(), &[b'c'; SCAN_LIMIT], b"\n"].concat();
-        assert!(!after(&[&long_comment]));
-        assert!(after(&[&long_comment, b"\n"]));
-        let long_event = [b"data: ".as_slice(), &[b'x'; SCAN_LIMIT], b"\n\n"].concat();
-        assert!(after(&[&long_event]));
-        assert!(after(&[b"data: ", &[b'x'; SCAN_LIMIT], b"\n\n"]));
-        assert!(!after(&[b"data: ", &[b'x'; SCAN_LIMIT], b"\n"]));
+    fn long_lines_in_pieces_keep_their_kind() {
+        // sse-core sends a line of 4 KiB or more as a frame of its own.
+        let long = [b'c'; 8 * 1024];
+        assert!(after(&[b": ", &long, b"\nretry: 2000\n"]));
+        assert!(after(&[&[b": ".as_slice(), &long, b"\n"].concat()]));
+        assert!(!after(&[b"data: ", &long, b"\n"]));
+        assert!(after(&[b"data: ", &long, b"\n\n"]));
+        assert!(after(&[
+            &[b"data: ".as_slice(), &long, b"\n\n: c\n"].concat()
+        ]));
+        assert!(!after(&[
+            &[b": c\n\ndata: ".as_slice(), &long].concat(),
+            b"\n"
+        ]));
     }
 
     /// Every event a client decodes from `stream`, with the id it carries.

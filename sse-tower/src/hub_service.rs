@@ -91,8 +91,8 @@ fn error_response(error: &SubscribeError) -> Response<HubBody> {
         CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("5"));
+    if let Some(after) = error.retry_after() {
+        headers.insert(RETRY_AFTER, HeaderValue::from(after.as_secs()));
     }
     response
 }

@@ -60,10 +60,11 @@ async fn main() -> ExitCode {
     actix_web::rt::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
         println!("shutting down");
-        // Stop accepting first, so that reconnecting clients go elsewhere
-        // instead of being refused by a closed hub; the graceful stop then
-        // waits for the streams, which end after the final event.
-        let stopped = actix_web::rt::spawn(handle.stop(true));
+        // Stop accepting first (acknowledged by the accept loop), so that
+        // reconnecting clients go elsewhere instead of being refused by a
+        // closed hub; the graceful stop then waits for the streams, which
+        // end after the final event.
+        handle.pause().await;
         let left = hub
             .shutdown(
                 Some(example_chat_common::final_event()),
@@ -73,7 +74,7 @@ async fn main() -> ExitCode {
         if left > 0 {
             println!("{left} streams had not ended after the grace period");
         }
-        let _ = stopped.await;
+        handle.stop(true).await;
     });
     match server.await {
         Ok(()) => ExitCode::SUCCESS,

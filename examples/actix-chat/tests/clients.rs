@@ -12,3 +12,12 @@ async fn every_client_receives_exactly_what_was_published() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_sends_the_final_event_to_100_clients() {
+    example_chat_common::matrix::ctrl_c_sends_the_final_event_to_every_client(
+        env!("CARGO_BIN_EXE_example-actix-chat"),
+        100,
+    )
+    .await;
+}

@@ -2,8 +2,10 @@
 //! Run the server with `cargo run -p example-axum-chat`.
 
 mod backend;
+mod stoppable;
 
 pub use backend::hub_from_env;
+pub use stoppable::StoppableListener;
 
 use axum::Router;
 use axum::body::Bytes;

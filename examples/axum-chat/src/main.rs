@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use axum::serve::ListenerExt;
+use example_axum_chat::StoppableListener;
 use sse_tower::response::SseResponseLayer;
 use tokio_util::sync::CancellationToken;
 
@@ -61,15 +62,20 @@ async fn main() -> ExitCode {
     };
     println!("SSE chat (axum) on http://{address}, messages {backend}");
 
-    // Once this future is done, the server accepts no more connections, so
-    // that clients that reconnect go elsewhere instead of being refused by a
-    // closed hub. Then the hub closes: each stream sends what its client has
-    // not read, the final event, and ends; streams still open after the
-    // grace period (a client that stopped reading) are ended at an event
-    // boundary by the layer.
+    // Graceful shutdown, in order: accept no more connections, so that
+    // clients that reconnect go elsewhere instead of reaching a closed hub;
+    // let axum start its graceful shutdown (this future returns), which also
+    // ends keep-alive on the open connections, so a reconnect cannot come
+    // back on one of them; close the hub, so that each stream sends what its
+    // client has not read, then the final event, and ends; after the grace
+    // period, end at an event boundary the streams still open (a client that
+    // stopped reading); and if even that is not read, stop waiting for them.
+    let stop_accepting = CancellationToken::new();
+    let stopped = stop_accepting.clone();
     let stopping = async move {
         let _ = tokio::signal::ctrl_c().await;
         println!("shutting down");
+        stop_accepting.cancel();
         tokio::spawn(async move {
             let left = hub
                 .shutdown(
@@ -86,15 +92,22 @@ async fn main() -> ExitCode {
     // Events are small writes: without TCP_NODELAY, Nagle's algorithm can
     // hold one back until the client's delayed ACK (sse-load measured about
     // one event in a hundred arriving 18 ms late).
-    let listener = listener.tap_io(|tcp| {
+    let listener = StoppableListener::new(listener, stopped.clone()).tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    if let Err(error) = axum::serve(listener, app)
-        .with_graceful_shutdown(stopping)
-        .await
-    {
-        eprintln!("server error: {error}");
-        return ExitCode::FAILURE;
+    let serve = axum::serve(listener, app).with_graceful_shutdown(stopping);
+    let last_wait = async {
+        stopped.cancelled().await;
+        tokio::time::sleep(example_chat_common::SHUTDOWN_GRACE + Duration::from_secs(2)).await;
+    };
+    tokio::select! {
+        served = serve => {
+            if let Err(error) = served {
+                eprintln!("server error: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+        () = last_wait => println!("connections still open after the grace period; stopping"),
     }
     // Give the last frames a moment to leave.
     tokio::time::sleep(Duration::from_millis(50)).await;

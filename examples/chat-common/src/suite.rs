@@ -199,6 +199,29 @@ impl Stream {
             self.decoder.push(&data).expect("a well-formed stream");
         }
     }
+
+    /// Whether the stream ends with no more events (keep-alive comments may
+    /// come first).
+    pub async fn ended(&mut self) -> bool {
+        loop {
+            if self.decoder.next_event().is_some() {
+                return false;
+            }
+            let frame = tokio::time::timeout(WAIT, self.body.frame())
+                .await
+                .expect("the end of the stream in time");
+            match frame {
+                None => return true,
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.decoder.push(&data).expect("a well-formed stream");
+                    }
+                }
+                // The server closed the connection after the last chunk.
+                Some(Err(_)) => return true,
+            }
+        }
+    }
 }
 
 /// `GET /` serves the page.

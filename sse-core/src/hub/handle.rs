@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use bytes::{Bytes, BytesMut};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -287,7 +288,7 @@ impl Hub {
         }
         let topics = self.resolve(names).map_err(PublishError::InvalidTopic)?;
         event.clear_id();
-        let body = event.encode().into_bytes();
+        let body = id_block_body(event);
         let topic_names: Vec<Text> = topics.iter().map(|topic| topic.name.clone()).collect();
 
         // A shared store orders appends itself (its feed is the order); the
@@ -584,4 +585,20 @@ impl fmt::Debug for Hub {
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
+}
+
+/// The wire form of a hub event, whose id is written in front of it. A hub
+/// event always has an id, which conformant clients record at the block's
+/// blank line, so a dataless event (only comments or `retry`, which
+/// `Event::encode` ends with no blank line) gets its blank line here: it is
+/// an id-only block, as the crate's framing rules say.
+fn id_block_body(event: Event) -> Bytes {
+    let body = event.encode().into_bytes();
+    if body.ends_with(b"\n\n") {
+        return body;
+    }
+    let mut block = BytesMut::with_capacity(body.len() + 1);
+    block.extend_from_slice(&body);
+    block.extend_from_slice(b"\n");
+    block.freeze()
 }
