@@ -74,7 +74,7 @@
 //! the client versions tested, in the README's interop table (for example,
 //! `fetch-event-source` 2.0.1 drops a leading empty `data:` line).
 #![forbid(unsafe_code)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 pub mod decode;

@@ -20,6 +20,7 @@
 //! See [`RedisStore`] for how events are stored, read and replayed, and what
 //! happens when Redis goes away.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod address;
 mod feed;

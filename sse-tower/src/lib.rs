@@ -10,6 +10,7 @@
 //! - [`HubService`]: an [`sse_core::hub::Hub`]'s topics served as an SSE
 //!   endpoint with resume.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod boundary;
 mod hub_service;

@@ -26,8 +26,15 @@ use tokio::process::{Child, Command};
 
 use crate::suite::post_ok;
 
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
+/// ChromeDriver: `SSE_CHROMEDRIVER`, or Debian's.
+fn chromedriver() -> String {
+    std::env::var("SSE_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned())
+}
+
+/// Chromium: `SSE_CHROMIUM`, or Debian's.
+fn chromium() -> String {
+    std::env::var("SSE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
+}
 const WAIT: Duration = Duration::from_secs(20);
 
 /// A WebDriver session on a ChromeDriver started for it; both end on drop.
@@ -51,14 +58,17 @@ impl Drop for TempDir {
 impl Browser {
     /// Starts ChromeDriver and a headless Chromium, or says why it cannot.
     async fn start() -> Result<Self, String> {
-        if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
-            return Err(format!("{CHROMEDRIVER} or {CHROMIUM} is not installed"));
+        let (chromedriver, chromium) = (chromedriver(), chromium());
+        if !Path::new(&chromedriver).exists() || !Path::new(&chromium).exists() {
+            return Err(format!(
+                "{chromedriver} or {chromium} is not installed (SSE_CHROMEDRIVER and SSE_CHROMIUM name others)"
+            ));
         }
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .map_err(|error| format!("no free port: {error}"))?
             .port();
-        let driver = Command::new(CHROMEDRIVER)
+        let driver = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -84,7 +94,7 @@ impl Browser {
             "capabilities": { "alwaysMatch": {
                 "browserName": "chrome",
                 "goog:chromeOptions": {
-                    "binary": CHROMIUM,
+                    "binary": chromium,
                     "args": [
                         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                         "--no-first-run", "--disable-background-networking",
