@@ -18,12 +18,20 @@ pub const DEFAULT_UPSTREAM_MODEL: &str = "gpt-4o-mini";
 /// token still makes it, a hung one does not hold the client for ever.
 pub const DEFAULT_UPSTREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// The keep-alive interval when `KEEP_ALIVE_MS` is not set: a comment on a
+/// stream that has been quiet this long (an upstream that thinks before its
+/// first token), well within the idle timeouts of common proxies (60 s and
+/// more), so that they keep the connection.
+pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
+
 /// How the server is set up.
 ///
 /// | variable | meaning | default |
 /// | --- | --- | --- |
 /// | `PORT` | the port on 127.0.0.1 | 3002 |
 /// | `TOKEN_DELAY_MS` | the demo model's pause between tokens | 40 |
+/// | `KEEP_ALIVE_MS` | the quiet time after which a stream gets a keep-alive comment | 15000 |
+/// | `RETRY_MS` | set, every stream opens with `retry:` this many milliseconds | unset: no `retry:` |
 /// | `UPSTREAM_URL` | an OpenAI-compatible API's base URL (`https://api.openai.com/v1`); set, the server is a proxy to it | unset: the demo model |
 /// | `UPSTREAM_API_KEY` | its key, sent as `Authorization: Bearer` | none (for local servers) |
 /// | `UPSTREAM_MODEL` | the model the page asks for in proxy mode | `gpt-4o-mini` |
@@ -34,6 +42,10 @@ pub struct Config {
     pub port: u16,
     /// The demo model's pause between tokens.
     pub token_delay: Duration,
+    /// The keep-alive interval of the event streams.
+    pub keep_alive: Duration,
+    /// The `retry:` that opens every event stream, if any.
+    pub retry: Option<Duration>,
     /// The upstream API to proxy, if any.
     pub upstream: Option<UpstreamConfig>,
 }
@@ -103,6 +115,20 @@ impl Config {
             None => DEFAULT_UPSTREAM_IDLE_TIMEOUT,
             idle_ms => Duration::from_millis(number(idle_ms, "UPSTREAM_IDLE_TIMEOUT_MS", 0)?),
         };
+        let keep_alive = match var("KEEP_ALIVE_MS") {
+            None => DEFAULT_KEEP_ALIVE,
+            keep_alive_ms => Duration::from_millis(number(keep_alive_ms, "KEEP_ALIVE_MS", 0)?),
+        };
+        if keep_alive.is_zero() {
+            // Zero would be a comment at every turn of the timer: a flood,
+            // not a keep-alive.
+            return Err("KEEP_ALIVE_MS must be at least 1".to_owned());
+        }
+        // Zero is a valid `retry:` (reconnect at once), so any number goes.
+        let retry = match var("RETRY_MS") {
+            None => None,
+            retry_ms => Some(Duration::from_millis(number(retry_ms, "RETRY_MS", 0)?)),
+        };
         if idle_timeout.is_zero() {
             // Zero would end every answer before its first byte.
             return Err("UPSTREAM_IDLE_TIMEOUT_MS must be at least 1".to_owned());
@@ -116,6 +142,8 @@ impl Config {
         Ok(Self {
             port,
             token_delay,
+            keep_alive,
+            retry,
             upstream,
         })
     }
@@ -170,6 +198,33 @@ mod tests {
         assert_eq!(upstream.model, "gpt-4.1-nano");
         assert_eq!(upstream.idle_timeout, Duration::from_millis(1500));
         assert!(!format!("{upstream:?}").contains("sk-secret"));
+    }
+
+    #[test]
+    fn stream_settings() {
+        let defaults = config(&[]).unwrap();
+        assert_eq!(defaults.keep_alive, DEFAULT_KEEP_ALIVE);
+        assert_eq!(defaults.retry, None);
+        // Empty counts as unset, as for every variable.
+        let empty = config(&[("KEEP_ALIVE_MS", ""), ("RETRY_MS", "")]).unwrap();
+        assert_eq!((empty.keep_alive, empty.retry), (DEFAULT_KEEP_ALIVE, None));
+
+        let set = config(&[("KEEP_ALIVE_MS", "20"), ("RETRY_MS", "1500")]).unwrap();
+        assert_eq!(set.keep_alive, Duration::from_millis(20));
+        assert_eq!(set.retry, Some(Duration::from_millis(1500)));
+        let at_once = config(&[("RETRY_MS", "0")]).unwrap();
+        assert_eq!(at_once.retry, Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn bad_stream_settings_are_refused() {
+        let refused = |name: &str, value: &str| config(&[(name, value)]).unwrap_err();
+        assert!(refused("KEEP_ALIVE_MS", "0").contains("at least 1"));
+        for name in ["KEEP_ALIVE_MS", "RETRY_MS"] {
+            for value in ["-1", "1.5", "2s", "soon"] {
+                assert!(refused(name, value).contains(name), "{name}={value}");
+            }
+        }
     }
 
     #[test]

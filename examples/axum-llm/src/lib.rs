@@ -49,6 +49,7 @@ use self::error::ApiError;
 use self::generation::{Generation, Generations};
 use self::prompt::Prompt;
 pub use self::respond::MAX_COLLECTED_BYTES;
+use self::respond::StreamSettings;
 use self::upstream::Upstream;
 
 /// The largest request body read, in bytes: room for a long conversation.
@@ -69,12 +70,13 @@ pub fn app(llm: Llm) -> Router {
         .with_state(llm)
 }
 
-/// Where answers come from, and how many are being produced. Clones share
-/// both.
+/// Where answers come from, how many are being produced, and how their
+/// event streams are framed. Clones share the source and the count.
 #[derive(Debug, Clone)]
 pub struct Llm {
     source: Arc<Source>,
     generations: Generations,
+    streams: StreamSettings,
 }
 
 #[derive(Debug)]
@@ -108,17 +110,48 @@ impl Llm {
     ///
     /// When the upstream's URL or key cannot be used.
     pub fn from_config(config: &Config) -> Result<Self, String> {
-        match &config.upstream {
-            None => Ok(Self::demo(config.token_delay)),
-            Some(upstream) => Ok(Self::proxy(Upstream::new(upstream)?, &upstream.model)),
-        }
+        let llm = match &config.upstream {
+            None => Self::demo(config.token_delay),
+            Some(upstream) => Self::proxy(Upstream::new(upstream)?, &upstream.model),
+        };
+        let llm = llm.keep_alive(config.keep_alive);
+        Ok(match config.retry {
+            Some(delay) => llm.retry(delay),
+            None => llm,
+        })
     }
 
     fn with_source(source: Source) -> Self {
         Self {
             source: Arc::new(source),
             generations: Generations::default(),
+            streams: StreamSettings::default(),
         }
+    }
+
+    /// Sends a keep-alive comment on a stream that has been quiet for
+    /// `interval` ([`DEFAULT_KEEP_ALIVE`](config::DEFAULT_KEEP_ALIVE) unless
+    /// set), so that proxies keep it while an upstream thinks. It is kept
+    /// between 1 ms and a year.
+    #[must_use]
+    pub fn keep_alive(mut self, interval: Duration) -> Self {
+        self.streams.keep_alive = interval;
+        self
+    }
+
+    /// Opens every stream with `retry:` `delay` (none unless set): how long a
+    /// client that reconnects by itself waits first. sse-core writes it so
+    /// that no client reports it as an event: the official SDKs read such a
+    /// stream as they read the API's own.
+    #[must_use]
+    pub fn retry(mut self, delay: Duration) -> Self {
+        self.streams.retry = Some(delay);
+        self
+    }
+
+    /// How the event streams are framed.
+    pub(crate) fn stream_settings(&self) -> StreamSettings {
+        self.streams
     }
 
     /// Starts answering `prompt`.

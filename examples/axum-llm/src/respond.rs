@@ -11,21 +11,55 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt, stream};
 use serde_json::Value;
 use sse_axum::Sse;
-use sse_core::{Event, KeepAlive, SseBody};
+use sse_core::{Event, InfallibleStream, KeepAlive, SseBody};
 
 use crate::Llm;
+use crate::config::DEFAULT_KEEP_ALIVE;
 use crate::error::ApiError;
 use crate::generation::{Finish, Generation, Piece};
 use crate::prompt::Prompt;
-
-/// A comment on a stream that has been quiet this long (an upstream that
-/// thinks before its first token), so that proxies keep the connection.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The longest whole answer collected for a client that did not stream, in
 /// bytes: far more than any model writes in one answer, and a bound on what
 /// a runaway or hostile upstream can make the server hold in memory.
 pub const MAX_COLLECTED_BYTES: usize = 8 * 1024 * 1024;
+
+/// How the event streams are framed around the API's events: the same for
+/// both APIs, set by [`Llm::keep_alive`] and [`Llm::retry`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StreamSettings {
+    /// The quiet time after which a keep-alive comment is sent.
+    pub(crate) keep_alive: Duration,
+    /// The `retry:` every stream opens with, if any.
+    pub(crate) retry: Option<Duration>,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        Self {
+            keep_alive: DEFAULT_KEEP_ALIVE,
+            retry: None,
+        }
+    }
+}
+
+impl StreamSettings {
+    /// The body that streams `events` with these settings. sse-core writes
+    /// the keep-alive comments and the opening `retry:` as lines that join
+    /// the next event's block, so no client sees an event the API did not
+    /// send (an SDK that parses every event as JSON would fail on an empty one).
+    fn body<S>(self, events: S) -> SseBody<InfallibleStream<S>>
+    where
+        S: Stream<Item = Event>,
+    {
+        let body = SseBody::from_infallible_stream(events)
+            .keep_alive(KeepAlive::new().interval(self.keep_alive));
+        match self.retry {
+            Some(delay) => body.retry(delay),
+            None => body,
+        }
+    }
+}
 
 /// How one API writes answers and errors.
 pub(crate) trait Format: Send + 'static {
@@ -82,8 +116,7 @@ pub(crate) async fn answer<F: Format>(
         Err(error) => return refuse::<F>(&error),
     };
     if stream {
-        let body = SseBody::from_infallible_stream(events(format, generation))
-            .keep_alive(KeepAlive::new().interval(KEEP_ALIVE));
+        let body = llm.stream_settings().body(events(format, generation));
         return Sse::from(body).into_response();
     }
     match collect(generation).await {

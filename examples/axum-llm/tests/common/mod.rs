@@ -29,6 +29,31 @@ pub(crate) const WAIT: Duration = Duration::from_secs(20);
 /// The key the proxies of the tests send upstream.
 pub(crate) const TEST_KEY: &str = "test-key";
 
+/// The demo's pause between tokens in the tests of what clients read: long
+/// enough for several keep-alive comments to pass between two tokens, short
+/// enough that an answer (70-odd tokens) takes under 2 s.
+pub(crate) const SLOW_TOKENS: Duration = Duration::from_millis(25);
+
+/// The keep-alive interval of those tests: a fifth of [`SLOW_TOKENS`], so
+/// about four comments pass between two tokens.
+pub(crate) const SHORT_KEEP_ALIVE: Duration = Duration::from_millis(5);
+
+/// The `retry:` their streams open with.
+pub(crate) const RETRY: Duration = Duration::from_millis(1500);
+
+/// `llm` with everything sse-core writes around the API's events switched
+/// on: the opening `retry:` and a keep-alive comment every
+/// [`SHORT_KEEP_ALIVE`]. A client that mistakes either for an event (an
+/// empty one, which an SDK would parse as JSON) fails the tests that use it.
+pub(crate) fn framed(llm: Llm) -> Llm {
+    llm.keep_alive(SHORT_KEEP_ALIVE).retry(RETRY)
+}
+
+/// The demo, [`SLOW_TOKENS`] between tokens and [`framed`].
+pub(crate) fn framed_demo() -> Llm {
+    framed(Llm::demo(SLOW_TOKENS))
+}
+
 /// Serves `llm` on a free port of 127.0.0.1; its base URL.
 pub(crate) async fn serve(llm: Llm) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
