@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sse_core::decode::{DecodedEvent, Decoder, Limits};
+use sse_engine::decode::{DecodedEvent, Decoder, Limits};
 
 fn decode(chunks: &[&[u8]], limits: Limits) -> (Vec<DecodedEvent>, bool) {
     let mut decoder = Decoder::with_limits(limits);

@@ -4,8 +4,8 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use sse_core::Event;
-use sse_core::decode::Decoder;
+use sse_engine::Event;
+use sse_engine::decode::Decoder;
 
 #[derive(Debug, Arbitrary)]
 struct Input {

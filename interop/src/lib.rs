@@ -7,7 +7,7 @@
 //! - Node.js: the npm `eventsource` package, `@microsoft/fetch-event-source`
 //!   and `eventsource-parser` (over `fetch`), by `clients/node/client.mjs`;
 //! - Python: `httpx-sse`, by `clients/python/httpx_sse_client.py`;
-//! - Rust: sse-core's own decoder and `reqwest-eventsource`, in process.
+//! - Rust: sse-engine's own decoder and `reqwest-eventsource`, in process.
 //!
 //! Headless Chromium's `EventSource` is driven by the chat examples' browser
 //! suite; the OpenAI and Anthropic SDKs by the LLM example's tests.
@@ -31,7 +31,7 @@ mod proxy;
 mod report;
 
 pub use proxy::CutProxy;
-pub use report::{Received, Report, Run};
+pub use report::{Received, Report, Run, events};
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -113,7 +113,7 @@ pub enum Client {
     EventsourceParser,
     /// PyPI `httpx-sse`.
     HttpxSse,
-    /// sse-core's [`Decoder`](sse_core::decode::Decoder) over hyper.
+    /// sse-engine's [`Decoder`](sse_engine::decode::Decoder) over hyper.
     SseCoreDecoder,
     /// crates.io `reqwest-eventsource`.
     ReqwestEventsource,
@@ -137,7 +137,7 @@ impl Client {
             Self::FetchEventSource => "@microsoft/fetch-event-source 2.0.1 (npm)",
             Self::EventsourceParser => "eventsource-parser 3.1.1 (npm)",
             Self::HttpxSse => "httpx-sse 0.4.3 (PyPI)",
-            Self::SseCoreDecoder => "sse-core decode (this workspace)",
+            Self::SseCoreDecoder => "sse-engine decode (this workspace)",
             Self::ReqwestEventsource => "reqwest-eventsource 0.6.0 (crates.io)",
         }
     }

@@ -1,4 +1,4 @@
-//! The Rust clients, in this process: sse-core's decoder over hyper, with a
+//! The Rust clients, in this process: sse-engine's decoder over hyper, with a
 //! reconnect loop of our own, and `reqwest-eventsource`, which reconnects by
 //! itself.
 
@@ -10,7 +10,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use reqwest_eventsource::{Event as EsEvent, EventSource};
-use sse_core::decode::Decoder;
+use sse_engine::decode::Decoder;
 
 use crate::Spec;
 use crate::report::{Received, Report, Reporter, Run, report};
@@ -68,7 +68,7 @@ fn after_stream_end(spec: &Spec, reporter: &Reporter, why: String) -> AfterEnd {
     AfterEnd::Reconnect
 }
 
-/// sse-core's decoder over a hyper connection per attempt.
+/// sse-engine's decoder over a hyper connection per attempt.
 pub(crate) fn decoder(spec: &Spec, name: &'static str) -> Run {
     run_with_limit(spec, name, |spec, reporter| async move {
         decoder_client(&spec, &reporter).await

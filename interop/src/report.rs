@@ -141,7 +141,7 @@ impl Drop for Run {
 }
 
 /// The events among `reports`.
-pub(crate) fn events(reports: &[Report]) -> Vec<Received> {
+pub fn events(reports: &[Report]) -> Vec<Received> {
     reports
         .iter()
         .filter_map(|r| match r {

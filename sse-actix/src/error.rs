@@ -6,9 +6,9 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
-use sse_core::hub::{PublishError, SubscribeError};
+use sse_engine::hub::{PublishError, SubscribeError};
 
-/// A publish or a subscription the hub refused, answered as sse-core's policy
+/// A publish or a subscription the hub refused, answered as sse-engine's policy
 /// says ([`PublishError::status`], [`SubscribeError::status`]): the status,
 /// `Retry-After` with a `503`, and the reason as plain text. Handlers
 /// return it with `?`.
@@ -32,7 +32,7 @@ pub struct HubError {
     message: String,
 }
 
-/// sse-core's status (`http` 1), in actix-web's `http` version.
+/// sse-engine's status (`http` 1), in actix-web's `http` version.
 fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }

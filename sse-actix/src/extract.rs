@@ -7,16 +7,16 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, ResponseError};
-use sse_core::{CursorRejection, LAST_EVENT_ID, RequestCursor};
+use sse_engine::{CursorRejection, LAST_EVENT_ID, RequestCursor};
 
 /// The client's cursor: absent, valid, or invalid with the reason; never
 /// rejects. Read from the `Last-Event-ID` header, or the `lastEventId` query
-/// parameter, with sse-core's checks.
+/// parameter, with sse-engine's checks.
 ///
 /// ```
 /// use actix_web::{App, web};
 /// use sse_actix::Cursor;
-/// use sse_core::RequestCursor;
+/// use sse_engine::RequestCursor;
 ///
 /// async fn events(Cursor(cursor): Cursor) -> String {
 ///     match cursor {
@@ -65,7 +65,7 @@ fn cursor_of(request: &HttpRequest) -> RequestCursor {
 /// # drop(app);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastEventId(pub sse_core::LastEventId);
+pub struct LastEventId(pub sse_engine::LastEventId);
 
 impl FromRequest for LastEventId {
     type Error = LastEventIdRejection;

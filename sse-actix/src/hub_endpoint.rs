@@ -2,8 +2,8 @@
 
 use actix_web::http::header::ALLOW;
 use actix_web::{Either, HttpResponse, Resource, ResponseError, Route, web};
-use sse_core::hub::{Endpoint, Hub, Subscription};
-use sse_core::{InfallibleStream, RequestCursor, Text};
+use sse_engine::hub::{Endpoint, Hub, Subscription};
+use sse_engine::{InfallibleStream, RequestCursor, Text};
 
 use crate::response::insert_sse_headers;
 use crate::{Cursor, HubError, Sse};
@@ -16,7 +16,7 @@ use crate::{Cursor, HubError, Sse};
 /// use std::time::Duration;
 /// use actix_web::{App, web};
 /// use sse_actix::HubEndpoint;
-/// use sse_core::hub::{Endpoint, Hub};
+/// use sse_engine::hub::{Endpoint, Hub};
 ///
 /// let hub = Hub::new();
 /// let events = HubEndpoint::from(Endpoint::new(hub.clone(), ["chat"]).retry(Duration::from_secs(2)));
@@ -63,7 +63,7 @@ impl HubEndpoint {
     /// ```
     /// use actix_web::App;
     /// use sse_actix::HubEndpoint;
-    /// use sse_core::hub::Hub;
+    /// use sse_engine::hub::Hub;
     ///
     /// let app = App::new().service(HubEndpoint::new(Hub::new(), ["chat"]).resource("/events"));
     /// # drop(app);

@@ -15,8 +15,8 @@ pub use extract::{Cursor, LastEventId, LastEventIdRejection};
 // dependency for SSE: the events, keep-alive, and the hub.
 pub use hub_endpoint::{HubEndpoint, HubResponse};
 pub use response::Sse;
-pub use sse_core::hub;
-pub use sse_core::{EncodedEvent, Event, EventId, InvalidField, KeepAlive, SseBody, Text};
+pub use sse_engine::hub;
+pub use sse_engine::{EncodedEvent, Event, EventId, InvalidField, KeepAlive, SseBody, Text};
 
 /// A `GET` route serving `topics` of `hub` with resume; see [`HubEndpoint`].
 pub fn hub_route<T: Into<Text>>(hub: hub::Hub, topics: impl IntoIterator<Item = T>) -> Route {

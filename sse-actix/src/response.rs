@@ -13,13 +13,13 @@ use bytes::Bytes;
 use futures_core::{Stream, TryStream};
 use http_body::Body;
 use pin_project_lite::pin_project;
-use sse_core::{Encodable, InfallibleStream, KeepAlive, SSE_HEADERS, SseBody, Text};
+use sse_engine::{Encodable, InfallibleStream, KeepAlive, SSE_HEADERS, SseBody, Text};
 
 pin_project! {
     /// An event stream as an actix-web response: a [`Responder`] with the SSE
     /// headers and `Content-Encoding: identity` (so that actix's `Compress`
     /// middleware leaves it alone), and a [`MessageBody`] whose chunks are the
-    /// frames `sse-core` built, not copied again.
+    /// frames `sse-engine` built, not copied again.
     ///
     /// ```
     /// use std::convert::Infallible;
@@ -148,7 +148,7 @@ where
     }
 }
 
-/// sse-core's SSE headers, in actix-web's header types, and `identity`
+/// sse-engine's SSE headers, in actix-web's header types, and `identity`
 /// encoding for actix's `Compress`.
 pub(crate) fn insert_sse_headers(headers: &mut HeaderMap) {
     for (name, value) in SSE_HEADERS {

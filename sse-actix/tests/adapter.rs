@@ -10,8 +10,8 @@ use actix_web::middleware::Compress;
 use actix_web::{App, test, web};
 use futures_util::stream;
 use sse_actix::{Cursor, Sse};
-use sse_core::hub::Hub;
-use sse_core::{Event, RequestCursor};
+use sse_engine::hub::Hub;
+use sse_engine::{Event, RequestCursor};
 
 async fn events() -> Sse<impl futures_util::TryStream<Ok = Event, Error = Infallible>> {
     Sse::new(stream::iter([
@@ -177,7 +177,7 @@ async fn the_builders_read_as_actix_web_lab_and_refusals_answer_with_the_hub_pol
             .to_string())
     }
     let hub = Hub::builder()
-        .log_limits(sse_core::hub::LogLimits::new().max_event_bytes(64))
+        .log_limits(sse_engine::hub::LogLimits::new().max_event_bytes(64))
         .build();
     let app = test::init_service(
         App::new()

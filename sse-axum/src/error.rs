@@ -6,9 +6,9 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
-use sse_core::hub::{PublishError, SubscribeError};
+use sse_engine::hub::{PublishError, SubscribeError};
 
-/// A publish or a subscription the hub refused, answered as sse-core's policy
+/// A publish or a subscription the hub refused, answered as sse-engine's policy
 /// says ([`PublishError::status`], [`SubscribeError::status`]): the status,
 /// `Retry-After` with a `503`, and the reason as plain text. Handlers
 /// return it with `?`.

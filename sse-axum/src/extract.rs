@@ -7,7 +7,7 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::request::Parts;
-use sse_core::{CursorRejection, RequestCursor};
+use sse_engine::{CursorRejection, RequestCursor};
 
 /// The client's cursor, whatever it is: absent, valid, or invalid with the
 /// reason. Never rejects. Taken from the `sse-tower`
@@ -19,7 +19,7 @@ use sse_core::{CursorRejection, RequestCursor};
 /// ```
 /// use axum::{Router, routing::get};
 /// use sse_axum::Cursor;
-/// use sse_core::RequestCursor;
+/// use sse_engine::RequestCursor;
 ///
 /// async fn events(Cursor(cursor): Cursor) -> String {
 ///     match cursor {
@@ -65,7 +65,7 @@ fn cursor_of(parts: &Parts) -> RequestCursor {
 /// let app: Router = Router::new().route("/events", get(events));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastEventId(pub sse_core::LastEventId);
+pub struct LastEventId(pub sse_engine::LastEventId);
 
 impl<S: Send + Sync> FromRequestParts<S> for LastEventId {
     type Rejection = LastEventIdRejection;

@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use futures_core::{Stream, TryStream};
 use std::time::Duration;
 
-use sse_core::{Encodable, InfallibleStream, KeepAlive, SseBody, Text};
+use sse_engine::{Encodable, InfallibleStream, KeepAlive, SseBody, Text};
 
 /// An event stream as an axum response, with the SSE headers.
 ///

@@ -11,8 +11,8 @@ use futures_util::stream;
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use sse_axum::{Cursor, LastEventId, Sse};
-use sse_core::hub::Hub;
-use sse_core::{Event, RequestCursor};
+use sse_engine::hub::Hub;
+use sse_engine::{Event, RequestCursor};
 use sse_tower::last_event_id::ParseLastEventIdLayer;
 use tower::ServiceExt;
 
@@ -174,7 +174,7 @@ async fn the_builders_read_as_axum_and_refusals_answer_with_the_hub_policy() {
             .to_string())
     }
     let hub = Hub::builder()
-        .log_limits(sse_core::hub::LogLimits::new().max_event_bytes(64))
+        .log_limits(sse_engine::hub::LogLimits::new().max_event_bytes(64))
         .build();
     let app = Router::new()
         .route("/ticks", get(ticks))

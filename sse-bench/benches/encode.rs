@@ -85,10 +85,10 @@ fn workloads(full: bool) -> Vec<Workload> {
 }
 
 fn ours(work: &Workload) -> impl Body<Data = Bytes, Error = Infallible> {
-    let text = sse_core::Text::from_utf8(work.data.clone()).expect("UTF-8");
+    let text = sse_engine::Text::from_utf8(work.data.clone()).expect("UTF-8");
     let (event, with_id) = (work.event, work.with_id);
     let events = stream::iter(0..work.events).map(move |n| {
-        let mut built = sse_core::Event::new().data(text.clone());
+        let mut built = sse_engine::Event::new().data(text.clone());
         if let Some(name) = event {
             built = built.event(name);
         }
@@ -97,7 +97,7 @@ fn ours(work: &Workload) -> impl Body<Data = Bytes, Error = Infallible> {
         }
         Ok::<_, Infallible>(built)
     });
-    sse_core::SseBody::new(events).keep_alive(sse_core::KeepAlive::new().interval(KEEP_ALIVE))
+    sse_engine::SseBody::new(events).keep_alive(sse_engine::KeepAlive::new().interval(KEEP_ALIVE))
 }
 
 fn axum_sse(work: &Workload) -> axum::body::Body {
@@ -161,7 +161,7 @@ type Library = (
 
 fn libraries() -> [Library; 3] {
     [
-        ("sse-core", |work, rt| rt.block_on(drain(ours(work)))),
+        ("sse-engine", |work, rt| rt.block_on(drain(ours(work)))),
         ("axum", |work, rt| {
             rt.block_on(async { drain(axum_sse(work)).await })
         }),

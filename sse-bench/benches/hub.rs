@@ -23,8 +23,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use futures_util::stream;
 use futures_util::task::noop_waker_ref;
 use http_body::Body;
-use sse_core::Event;
-use sse_core::hub::Hub;
+use sse_engine::Event;
+use sse_engine::hub::Hub;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use tokio::sync::broadcast;
 
@@ -144,7 +144,7 @@ fn memory_report(full: bool) {
     let ours = Ours::new(n);
     let stats = region.change();
     let held = stats.bytes_allocated as f64 - stats.bytes_deallocated as f64;
-    println!("  sse-core hub:      {:>7.0} bytes", held / n as f64);
+    println!("  sse-engine hub:      {:>7.0} bytes", held / n as f64);
     drop(ours);
 
     let region = Region::new(GLOBAL);
@@ -181,7 +181,7 @@ fn fan_out(c: &mut Criterion) {
     for &n in sizes {
         group.throughput(Throughput::Elements(n as u64));
         let mut ours = Ours::new(n);
-        group.bench_with_input(BenchmarkId::new("sse-core hub", n), &n, |b, _| {
+        group.bench_with_input(BenchmarkId::new("sse-engine hub", n), &n, |b, _| {
             b.iter(|| assert!(ours.fan_out(&rt, &data) >= n * data.len()));
         });
     }

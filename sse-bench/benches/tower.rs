@@ -18,7 +18,7 @@ use http::{Request, Response};
 use http_body::Body;
 use http_body_util::Full;
 use sse_bench::drain;
-use sse_core::{Event, SseBody};
+use sse_engine::{Event, SseBody};
 use sse_tower::response::SseResponseLayer;
 use tower::{Layer, Service, ServiceExt, service_fn};
 

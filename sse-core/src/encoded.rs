@@ -10,7 +10,7 @@ use crate::EventId;
 /// to ten thousand clients, never encodes or copies the event again.
 ///
 /// ```
-/// use sse_core::Event;
+/// use sse_engine::Event;
 ///
 /// let encoded = Event::new().id(1u64).data("tick").encode();
 /// let for_another_client = encoded.clone();

@@ -20,7 +20,7 @@ use crate::{EncodedEvent, EventId, InvalidField, Text};
 ///
 /// ```
 /// use std::time::Duration;
-/// use sse_core::Event;
+/// use sse_engine::Event;
 ///
 /// let event = Event::new()
 ///     .event("delta")
@@ -47,7 +47,7 @@ use crate::{EncodedEvent, EventId, InvalidField, Text};
 ///
 /// ```
 /// use std::time::Duration;
-/// use sse_core::Event;
+/// use sse_engine::Event;
 ///
 /// let opening = Event::new().retry(Duration::from_secs(2)).comment("hello");
 /// assert_eq!(opening.encode().as_bytes(), ": hello\nretry: 2000\n");
@@ -86,7 +86,7 @@ impl Event {
     ///
     /// ```
     /// # fn main() -> Result<(), serde_json::Error> {
-    /// use sse_core::Event;
+    /// use sse_engine::Event;
     ///
     /// let event = Event::new().json_data(&serde_json::json!({"token": "hi"}))?;
     /// assert_eq!(event.encode().as_bytes(), "data: {\"token\":\"hi\"}\n\n");

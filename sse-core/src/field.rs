@@ -14,7 +14,7 @@ use crate::Text;
 /// service can never add fields to an event.
 ///
 /// ```
-/// use sse_core::EventId;
+/// use sse_engine::EventId;
 ///
 /// let numeric = EventId::from(42u64);
 /// let text = EventId::new("order-17").unwrap();
@@ -215,7 +215,7 @@ pub enum InvalidFieldKind {
 /// A value that cannot be written into an `id` or `event` field.
 ///
 /// ```
-/// use sse_core::{Event, FieldName, InvalidFieldKind};
+/// use sse_engine::{Event, FieldName, InvalidFieldKind};
 ///
 /// let error = Event::new().try_event("a\r\nb").unwrap_err();
 /// assert_eq!(error.field(), FieldName::Event);

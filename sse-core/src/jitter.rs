@@ -10,7 +10,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use sse_core::jitter::spread;
+/// use sse_engine::jitter::spread;
 ///
 /// let delay = spread(Duration::from_secs(10), 0.5);
 /// assert!(delay >= Duration::from_secs(10) && delay <= Duration::from_secs(15));
@@ -33,7 +33,7 @@ pub fn spread(base: Duration, spread: f64) -> Duration {
 ///
 /// ```
 /// use std::time::Duration;
-/// use sse_core::jitter::shorten;
+/// use sse_engine::jitter::shorten;
 ///
 /// let lifetime = shorten(Duration::from_secs(100), 0.1);
 /// assert!(lifetime >= Duration::from_secs(90) && lifetime <= Duration::from_secs(100));

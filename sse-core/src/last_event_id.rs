@@ -21,7 +21,7 @@ pub const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 ///
 /// ```
 /// use http::{HeaderMap, Uri};
-/// use sse_core::{LastEventId, LastEventIdError};
+/// use sse_engine::{LastEventId, LastEventIdError};
 ///
 /// let mut headers = HeaderMap::new();
 /// assert_eq!(LastEventId::from_headers(&headers), Ok(None));
@@ -66,7 +66,7 @@ impl LastEventId {
     ///
     /// ```
     /// use http::{HeaderMap, Uri};
-    /// use sse_core::LastEventId;
+    /// use sse_engine::LastEventId;
     ///
     /// let uri: Uri = "/events?topic=chat&lastEventId=a1b2%2D7".parse().unwrap();
     /// let cursor = LastEventId::from_request(&HeaderMap::new(), &uri).unwrap().unwrap();
@@ -95,7 +95,7 @@ impl LastEventId {
     /// servers built on other versions of the `http` crate (actix-web 4).
     ///
     /// ```
-    /// use sse_core::LastEventId;
+    /// use sse_engine::LastEventId;
     ///
     /// let from_query = LastEventId::from_parts([], Some("lastEventId=7")).unwrap();
     /// assert_eq!(from_query.unwrap().as_str(), "7");
@@ -174,7 +174,7 @@ impl LastEventId {
 ///
 /// ```
 /// use http::{HeaderMap, Uri};
-/// use sse_core::RequestCursor;
+/// use sse_engine::RequestCursor;
 ///
 /// let uri: Uri = "/events?lastEventId=42".parse().unwrap();
 /// let cursor = RequestCursor::from_request(&HeaderMap::new(), &uri);

@@ -14,7 +14,7 @@
 //! use std::convert::Infallible;
 //! use futures_util::stream;
 //! use http_body_util::BodyExt;
-//! use sse_core::{Event, SseBody};
+//! use sse_engine::{Event, SseBody};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {

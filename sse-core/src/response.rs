@@ -19,7 +19,7 @@ pub const SSE_HEADERS: [(HeaderName, HeaderValue); 3] = [
 /// A `200 OK` response builder with the SSE headers set.
 ///
 /// ```
-/// use sse_core::response_builder;
+/// use sse_engine::response_builder;
 ///
 /// let response = response_builder()
 ///     .header("access-control-allow-origin", "*")
@@ -40,7 +40,7 @@ pub fn response_builder() -> http::response::Builder {
 /// `body` in a `200 OK` response with the SSE headers.
 ///
 /// ```
-/// use sse_core::sse_response;
+/// use sse_engine::sse_response;
 ///
 /// let response = sse_response("data: hi\n\n");
 /// assert_eq!(response.headers()["content-type"], "text/event-stream");

@@ -18,7 +18,7 @@ use bytestring::ByteString;
 ///
 /// ```
 /// use bytes::Bytes;
-/// use sse_core::Text;
+/// use sse_engine::Text;
 ///
 /// let greeting = Text::from("hello");
 /// let owned = Text::from(format!("{greeting}, world"));

@@ -12,7 +12,7 @@ use futures_util::stream::{self, StreamExt};
 use futures_util::task::noop_waker_ref;
 use http_body::Body;
 use http_body_util::BodyExt;
-use sse_core::{Event, EventId, KeepAlive, LastSentId, SseBody, Text};
+use sse_engine::{Event, EventId, KeepAlive, LastSentId, SseBody, Text};
 use tokio::sync::mpsc;
 use tokio_stream_shim::ReceiverStream;
 

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use sse_core::decode::{DecodedEvent, Decoder};
+use sse_engine::decode::{DecodedEvent, Decoder};
 
 /// (event type, data, last event id) of each dispatched event.
 type Expected<'a> = &'a [(&'a str, &'a str, &'a str)];

@@ -6,8 +6,8 @@ use std::convert::Infallible;
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use http_body_util::BodyExt;
-use sse_core::decode::{DecodeError, EventStream, EventStreamError, Limits};
-use sse_core::{Event, SseBody};
+use sse_engine::decode::{DecodeError, EventStream, EventStreamError, Limits};
+use sse_engine::{Event, SseBody};
 
 #[derive(Debug, PartialEq)]
 struct Reset;

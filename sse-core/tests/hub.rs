@@ -8,11 +8,11 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use scripted::{decode, ready};
-use sse_core::decode::{DecodedEvent, Decoder};
-use sse_core::hub::{
+use sse_engine::decode::{DecodedEvent, Decoder};
+use sse_engine::hub::{
     Epoch, Hub, LagPolicy, LogLimits, Position, PublishError, SubscribeError, TopicError,
 };
-use sse_core::{EncodedEvent, Event, LastEventId};
+use sse_engine::{EncodedEvent, Event, LastEventId};
 
 fn cursor(id: &str) -> Option<LastEventId> {
     LastEventId::parse(id.as_bytes()).unwrap()
@@ -746,7 +746,7 @@ async fn the_log_keeps_no_reference_to_the_publishers_buffer() {
         .unwrap()
         .filter(|event| event.data() == Some("hello"));
     let buffer = Bytes::from(b"hello, and a lot more after it".repeat(1_000));
-    let hello = sse_core::Text::from_utf8(buffer.slice(0..5)).unwrap();
+    let hello = sse_engine::Text::from_utf8(buffer.slice(0..5)).unwrap();
     hub.publish("t", Event::new().data(hello)).await.unwrap();
     assert_eq!(data(&ready(&mut filtered)), ["hello"]);
     assert!(

@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use sse_core::decode::Decoder;
-use sse_core::hub::{Hub, LogLimits, Position};
-use sse_core::{Event, LastEventId};
+use sse_engine::decode::Decoder;
+use sse_engine::hub::{Hub, LogLimits, Position};
+use sse_engine::{Event, LastEventId};
 use support::Rng;
 
 /// What a subscriber saw: ("event" | "gap", sequence number of the id).

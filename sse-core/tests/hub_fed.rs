@@ -11,8 +11,8 @@ use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::StreamExt;
 use scripted::{Counting, Keeping, let_the_feed_task_run, scripted_hub};
-use sse_core::hub::{FedEvent, FeedItem, Hub, LogLimits, Position};
-use sse_core::{Event, LastEventId, Text};
+use sse_engine::hub::{FedEvent, FeedItem, Hub, LogLimits, Position};
+use sse_engine::{Event, LastEventId, Text};
 
 /// A loss wakes a caught-up subscriber without a publish: its next poll must
 /// read again, not answer from its idle fast path (which would leave it

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use sse_core::decode::{DecodedEvent, Decoder};
-use sse_core::hub::{
+use sse_engine::decode::{DecodedEvent, Decoder};
+use sse_engine::hub::{
     Epoch, FedEvent, Feed, FeedItem, Hub, Position, Store, StoreFuture, Subscription,
 };
-use sse_core::{Event, LastEventId, Text};
+use sse_engine::{Event, LastEventId, Text};
 use support::Rng;
 use tokio::sync::mpsc;
 

@@ -10,10 +10,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use scripted::{decode, ready};
-use sse_core::hub::{
+use sse_engine::hub::{
     Epoch, Hub, LogLimits, Position, PublishError, Store, StoreError, StoreFuture,
 };
-use sse_core::{EncodedEvent, Event, LastEventId, Text};
+use sse_engine::{EncodedEvent, Event, LastEventId, Text};
 
 /// Keeps every event forever, like a durable log would; can be told to fail.
 #[derive(Default)]

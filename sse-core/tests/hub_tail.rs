@@ -19,11 +19,11 @@ use scripted::{
     Counting, Keeping, decode, fed, let_the_feed_task_run, ready, ready_with, scripted_hub,
     scripted_hub_with,
 };
-use sse_core::decode::Decoder;
-use sse_core::hub::{
+use sse_engine::decode::Decoder;
+use sse_engine::hub::{
     Epoch, FeedItem, Hub, LagPolicy, LogLimits, Position, Store, StoreFuture, Subscription,
 };
-use sse_core::{EncodedEvent, Event, LastEventId, Text};
+use sse_engine::{EncodedEvent, Event, LastEventId, Text};
 use support::Rng;
 
 // ---------------------------------------------------------------- helpers

@@ -6,9 +6,9 @@ use std::pin::pin;
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
 use http_body_util::BodyExt;
-use sse_core::decode::Decoder;
-use sse_core::hub::{Hub, LogLimits, RecordError};
-use sse_core::{Event, LastEventId, SseBody};
+use sse_engine::decode::Decoder;
+use sse_engine::hub::{Hub, LogLimits, RecordError};
+use sse_engine::{Event, LastEventId, SseBody};
 
 fn ok(data: &'static str) -> Result<Event, Infallible> {
     Ok(Event::new().data(data))
@@ -96,7 +96,7 @@ async fn record_keeps_producing_with_no_client_connected() {
         }
     });
     assert_eq!(producer.await.unwrap().unwrap(), 3);
-    let start = sse_core::hub::Position::new(hub.epoch(), 0).to_string();
+    let start = sse_engine::hub::Position::new(hub.epoch(), 0).to_string();
     let subscription = hub
         .subscribe(&["feed"], LastEventId::parse(start.as_bytes()).unwrap())
         .unwrap();

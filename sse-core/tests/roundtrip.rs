@@ -7,8 +7,8 @@ use std::time::Duration;
 use futures_util::stream;
 use http_body_util::BodyExt;
 use proptest::prelude::*;
-use sse_core::decode::{DecodedEvent, Decoder, Limits};
-use sse_core::{Event, SseBody, Text};
+use sse_engine::decode::{DecodedEvent, Decoder, Limits};
+use sse_engine::{Event, SseBody, Text};
 
 /// Text rich in what matters to the wire format: every kind of line break,
 /// spaces, colons, NUL, non-ASCII.

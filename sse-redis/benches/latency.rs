@@ -16,9 +16,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use sse_core::Event;
-use sse_core::decode::Decoder;
-use sse_core::hub::Hub;
+use sse_engine::Event;
+use sse_engine::decode::Decoder;
+use sse_engine::hub::Hub;
 
 struct Sizes {
     latency_events: usize,

@@ -15,8 +15,8 @@ use std::time::Duration;
 use futures_core::Stream;
 use redis::aio::{ConnectionManager, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, Value};
-use sse_core::Text;
-use sse_core::hub::{FedEvent, FeedItem};
+use sse_engine::Text;
+use sse_engine::hub::{FedEvent, FeedItem};
 use tokio::sync::mpsc;
 
 use crate::reply::{self, StreamEntry, StreamRead};

@@ -1,7 +1,7 @@
 //! [`Keys`]: the Redis keys of one store, and the epoch its prefix gives.
 
-use sse_core::Text;
-use sse_core::hub::Epoch;
+use sse_engine::Text;
+use sse_engine::hub::Epoch;
 
 /// The keys of a store under one prefix.
 #[derive(Debug, Clone)]

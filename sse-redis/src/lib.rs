@@ -1,12 +1,12 @@
-//! A Redis Streams [`Store`](sse_core::hub::Store) for the `sse-core` hub, so
+//! A Redis Streams [`Store`](sse_engine::hub::Store) for the `sse-engine` hub, so
 //! that several server processes share one replay log: a client that
 //! reconnects to another instance behind the load balancer resumes from its
 //! `Last-Event-ID` there.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use sse_core::Event;
-//! use sse_core::hub::Hub;
+//! use sse_engine::Event;
+//! use sse_engine::hub::Hub;
 //! use sse_redis::RedisStore;
 //!
 //! let store = RedisStore::builder("redis://127.0.0.1:6379/").connect().await?;

@@ -8,8 +8,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Value};
-use sse_core::Text;
-use sse_core::hub::{Epoch, Feed, Store, StoreError, StoreFuture};
+use sse_engine::Text;
+use sse_engine::hub::{Epoch, Feed, Store, StoreError, StoreFuture};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -55,7 +55,7 @@ use crate::scripts::{APPEND, REPLAY};
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), redis::RedisError> {
-/// use sse_core::hub::Hub;
+/// use sse_engine::hub::Hub;
 /// use sse_redis::RedisStore;
 ///
 /// let store = RedisStore::builder("redis://127.0.0.1:6379/")

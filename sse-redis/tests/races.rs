@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use sse_core::hub::Hub;
-use sse_core::{EncodedEvent, Event, LastEventId};
+use sse_engine::hub::Hub;
+use sse_engine::{EncodedEvent, Event, LastEventId};
 
 use common::{RedisServer, decode, publish_when_back};
 
@@ -76,30 +76,30 @@ struct Gated {
     open: tokio::sync::watch::Receiver<bool>,
 }
 
-impl sse_core::hub::Store for Gated {
-    fn epoch(&self) -> sse_core::hub::Epoch {
+impl sse_engine::hub::Store for Gated {
+    fn epoch(&self) -> sse_engine::hub::Epoch {
         self.inner.epoch()
     }
     fn append<'a>(
         &'a self,
-        topics: &'a [sse_core::Text],
+        topics: &'a [sse_engine::Text],
         event: &'a bytes::Bytes,
-    ) -> sse_core::hub::StoreFuture<'a, u64> {
+    ) -> sse_engine::hub::StoreFuture<'a, u64> {
         self.inner.append(topics, event)
     }
     fn replay<'a>(
         &'a self,
-        topic: &'a sse_core::Text,
+        topic: &'a sse_engine::Text,
         after: u64,
         before: u64,
         limit: usize,
-    ) -> sse_core::hub::StoreFuture<'a, Option<Vec<(u64, bytes::Bytes)>>> {
+    ) -> sse_engine::hub::StoreFuture<'a, Option<Vec<(u64, bytes::Bytes)>>> {
         self.inner.replay(topic, after, before, limit)
     }
     fn head(&self) -> u64 {
         self.inner.head()
     }
-    fn feed(&self) -> Option<sse_core::hub::Feed> {
+    fn feed(&self) -> Option<sse_engine::hub::Feed> {
         let feed = self.inner.feed()?;
         let open = self.open.clone();
         Some(Box::pin(futures_util::stream::unfold(
@@ -111,7 +111,7 @@ impl sse_core::hub::Store for Gated {
             },
         )))
     }
-    fn follow(&self, topic: &sse_core::Text, after: u64) -> u64 {
+    fn follow(&self, topic: &sse_engine::Text, after: u64) -> u64 {
         self.inner.follow(topic, after)
     }
 }

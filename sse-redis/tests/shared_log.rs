@@ -7,9 +7,9 @@ mod common;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use sse_core::decode::DecodedEvent;
-use sse_core::hub::{Hub, Position, PublishError, Subscription};
-use sse_core::{Event, LastEventId};
+use sse_engine::decode::DecodedEvent;
+use sse_engine::hub::{Hub, Position, PublishError, Subscription};
+use sse_engine::{Event, LastEventId};
 
 use common::{RedisServer, decode, publish_when_back};
 

@@ -4,8 +4,8 @@
 /// between events: at the start of a line, in a block that holds no line of
 /// an event. Such a block is empty (just after a blank line, or at the start
 /// of the stream) or holds only comments and `retry` lines, which no client
-/// reads as part of an event: sse-core writes its opening `retry:` and
-/// comment that way, with no blank line after them (see sse-core's framing
+/// reads as part of an event: sse-engine writes its opening `retry:` and
+/// comment that way, with no blank line after them (see sse-engine's framing
 /// rules). Only there can a keep-alive comment be written without landing
 /// inside an event.
 ///
@@ -214,7 +214,7 @@ mod tests {
 
     #[test]
     fn comments_and_retry_alone_are_between_events() {
-        // sse-core's opening block and keep-alive: no blank line after them.
+        // sse-engine's opening block and keep-alive: no blank line after them.
         assert!(after(&[b"retry: 2000\n: hello\n"]));
         assert!(after(&[b"retry: 2000\n", b":\n", b":\n"]));
         assert!(after(&[b"data: a\n\n: c\r\n"]));
@@ -238,7 +238,7 @@ mod tests {
 
     #[test]
     fn long_lines_in_pieces_keep_their_kind() {
-        // sse-core sends a line of 4 KiB or more as a frame of its own.
+        // sse-engine sends a line of 4 KiB or more as a frame of its own.
         let long = [b'c'; 8 * 1024];
         assert!(after(&[b": ", &long, b"\nretry: 2000\n"]));
         assert!(after(&[&[b": ".as_slice(), &long, b"\n"].concat()]));
@@ -255,7 +255,7 @@ mod tests {
 
     /// Every event a client decodes from `stream`, with the id it carries.
     fn decode(stream: &[u8]) -> Vec<(String, String, String)> {
-        let mut decoder = sse_core::decode::Decoder::new();
+        let mut decoder = sse_engine::decode::Decoder::new();
         decoder.push(stream).unwrap();
         std::iter::from_fn(|| decoder.next_event())
             .map(|e| {

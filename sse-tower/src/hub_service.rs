@@ -11,8 +11,8 @@ use http::{Method, Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use pin_project_lite::pin_project;
-use sse_core::hub::{Endpoint, EndpointBody, Hub, SubscribeError};
-use sse_core::{RequestCursor, Text};
+use sse_engine::hub::{Endpoint, EndpointBody, Hub, SubscribeError};
+use sse_engine::{RequestCursor, Text};
 use tower_service::Service;
 
 /// Serves topics of a [`Hub`] as an event stream, resuming from each
@@ -24,7 +24,7 @@ use tower_service::Service;
 ///
 /// ```
 /// use std::time::Duration;
-/// use sse_core::hub::{Endpoint, Hub};
+/// use sse_engine::hub::{Endpoint, Hub};
 /// use sse_tower::HubService;
 ///
 /// let hub = Hub::new();
@@ -54,7 +54,7 @@ impl HubService {
 
     fn respond(&self, cursor: RequestCursor) -> Response<HubBody> {
         match self.endpoint.open(cursor) {
-            Ok(body) => sse_core::sse_response(HubBody {
+            Ok(body) => sse_engine::sse_response(HubBody {
                 kind: Kind::Events { body },
             }),
             Err(error) => error_response(&error),
@@ -108,7 +108,7 @@ impl<B> Service<Request<B>> for HubService {
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         if request.method() == Method::HEAD {
-            return ready(Ok(sse_core::sse_response(HubBody::empty())));
+            return ready(Ok(sse_engine::sse_response(HubBody::empty())));
         }
         if request.method() != Method::GET {
             return ready(Ok(method_not_allowed()));

@@ -7,7 +7,7 @@
 //!   whatever produced it. Other responses pass through untouched.
 //! - [`last_event_id`]: the client's cursor, parsed once into the request's
 //!   extensions.
-//! - [`HubService`]: an [`sse_core::hub::Hub`]'s topics served as an SSE
+//! - [`HubService`]: an [`sse_engine::hub::Hub`]'s topics served as an SSE
 //!   endpoint with resume.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

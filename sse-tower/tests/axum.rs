@@ -10,8 +10,8 @@ use axum::Router;
 use axum::response::sse::{Event as AxumEvent, Sse};
 use axum::routing::get;
 use futures_util::stream::{self, StreamExt};
-use sse_core::Event;
-use sse_core::hub::Hub;
+use sse_engine::Event;
+use sse_engine::hub::Hub;
 use sse_tower::HubService;
 use sse_tower::response::SseResponseLayer;
 use support::{http1, next_data};
@@ -34,7 +34,7 @@ async fn an_existing_axum_app_gains_a_hub_endpoint_and_sse_headers() {
         .route_service("/events", HubService::new(hub.clone(), ["chat"]))
         .layer(
             SseResponseLayer::new().keep_alive(
-                sse_core::KeepAlive::new()
+                sse_engine::KeepAlive::new()
                     .interval(Duration::from_millis(100))
                     .text("ka"),
             ),

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
 use http_body::{Body, Frame};
 use http_body_util::BodyExt;
-use sse_core::{LastEventIdError, RequestCursor};
+use sse_engine::{LastEventIdError, RequestCursor};
 use sse_tower::last_event_id::ParseLastEventIdLayer;
 use sse_tower::response::SseResponseLayer;
 use tower::{ServiceBuilder, ServiceExt, service_fn};

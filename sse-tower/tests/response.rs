@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
-use sse_core::KeepAlive;
+use sse_engine::KeepAlive;
 use sse_tower::response::SseResponseLayer;
 use support::{ChannelBody, http1, http2, next_data, serve};
 use tokio::sync::mpsc;
@@ -119,12 +119,16 @@ async fn event_streams_get_their_headers_over_http1_and_http2() {
     }
 }
 
-#[tokio::test]
-async fn keep_alive_is_written_between_events_never_inside_one() {
+/// A raw handler stream behind the layer with a keep-alive of `millis`,
+/// served on loopback and opened over HTTP/1.1: the sender of the handler's
+/// bytes, the server, and the body the client reads.
+async fn raw_stream_with_keep_alive(
+    millis: u64,
+) -> (mpsc::UnboundedSender<Bytes>, support::Server, Incoming) {
     let (tx, service) = raw_stream_service();
     let server = serve(
         ServiceBuilder::new()
-            .layer(keep_alive(100))
+            .layer(keep_alive(millis))
             .service(service),
         GRACE,
     )
@@ -133,7 +137,12 @@ async fn keep_alive_is_written_between_events_never_inside_one() {
         .get(server.url("/events").parse().unwrap())
         .await
         .unwrap();
-    let mut body = response.into_body();
+    (tx, server, response.into_body())
+}
+
+#[tokio::test]
+async fn keep_alive_is_written_between_events_never_inside_one() {
+    let (tx, server, mut body) = raw_stream_with_keep_alive(100).await;
 
     // Idle at the start of the stream: a comment after the interval.
     assert_eq!(next_data(&mut body, GRACE).await.unwrap(), ": ka\n");
@@ -162,22 +171,10 @@ async fn keep_alive_is_written_between_events_never_inside_one() {
 
 #[tokio::test]
 async fn keep_alive_follows_an_opening_block_that_ends_in_no_blank_line() {
-    // sse-core's opening `retry:` and comment have no blank line after them
+    // sse-engine's opening `retry:` and comment have no blank line after them
     // (a blank line would be an empty event to lax clients); they belong to
     // no event, so the layer's keep-alive may follow them.
-    let (tx, service) = raw_stream_service();
-    let server = serve(
-        ServiceBuilder::new()
-            .layer(keep_alive(100))
-            .service(service),
-        GRACE,
-    )
-    .await;
-    let response = http1()
-        .get(server.url("/events").parse().unwrap())
-        .await
-        .unwrap();
-    let mut body = response.into_body();
+    let (tx, server, mut body) = raw_stream_with_keep_alive(100).await;
     tx.send(Bytes::from_static(b": hello\nretry: 2000\n"))
         .unwrap();
     assert_eq!(

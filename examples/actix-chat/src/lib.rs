@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, Responder};
 use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
 use futures_util::StreamExt;
 use sse_actix::HubEndpoint;
-use sse_core::hub::Hub;
+use sse_engine::hub::Hub;
 
 /// `GET /`, `GET /events` and `POST /messages` over `hub`.
 pub fn routes(hub: Hub) -> impl FnOnce(&mut ServiceConfig) {

@@ -65,15 +65,7 @@ async fn main() -> ExitCode {
         // closed hub; the graceful stop then waits for the streams, which
         // end after the final event.
         handle.pause().await;
-        let left = hub
-            .shutdown(
-                Some(example_chat_common::final_event()),
-                example_chat_common::SHUTDOWN_GRACE,
-            )
-            .await;
-        if left > 0 {
-            println!("{left} streams had not ended after the grace period");
-        }
+        example_chat_common::close_hub(&hub).await;
         handle.stop(true).await;
     });
     match server.await {

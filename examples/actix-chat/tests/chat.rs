@@ -10,7 +10,7 @@ fn start() -> String {
     start_with(example_chat_common::hub())
 }
 
-fn start_with(hub: sse_core::hub::Hub) -> String {
+fn start_with(hub: sse_engine::hub::Hub) -> String {
     format!("http://{}", common::start_with(hub))
 }
 

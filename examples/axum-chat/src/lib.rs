@@ -15,7 +15,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
-use sse_core::hub::Hub;
+use sse_engine::hub::Hub;
 use sse_tower::HubService;
 
 /// `GET /`, `GET /events` and `POST /messages` over `hub`.

@@ -77,15 +77,7 @@ async fn main() -> ExitCode {
         println!("shutting down");
         stop_accepting.cancel();
         tokio::spawn(async move {
-            let left = hub
-                .shutdown(
-                    Some(example_chat_common::final_event()),
-                    example_chat_common::SHUTDOWN_GRACE,
-                )
-                .await;
-            if left > 0 {
-                println!("{left} streams had not ended after the grace period");
-            }
+            example_chat_common::close_hub(&hub).await;
             shutdown.cancel();
         });
     };

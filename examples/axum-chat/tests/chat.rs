@@ -8,7 +8,7 @@ async fn start() -> String {
     start_with(example_chat_common::hub()).await
 }
 
-async fn start_with(hub: sse_core::hub::Hub) -> String {
+async fn start_with(hub: sse_engine::hub::Hub) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let app = example_axum_chat::app(hub);

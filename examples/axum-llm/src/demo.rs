@@ -19,9 +19,9 @@ const QUOTED_WORDS: usize = 8;
 /// The answer's last sentence, chosen by the prompt: a few true things
 /// about what the example shows.
 const NOTES: [&str; 6] = [
-    "Each piece of this answer reached you as one Server-Sent Event, written by sse-core.",
+    "Each piece of this answer reached you as one Server-Sent Event, written by sse-engine.",
     "Server-Sent Events are plain HTTP: one long text/event-stream response, each event ended by a blank line.",
-    "Any text fits in an event: sse-core writes one data line per line of it, so no value can add a field.",
+    "Any text fits in an event: sse-engine writes one data line per line of it, so no value can add a field.",
     "When the client goes away the response body is dropped, and the generation with it, so no work is done for nobody.",
     "OpenAI's stream ends with data: [DONE]; Anthropic's names every event and ends with message_stop.",
     "Streamed or not, a prompt gets the same text; only the pace differs.",

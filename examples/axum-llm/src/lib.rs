@@ -1,6 +1,6 @@
 //! An LLM streaming server that speaks the two formats real clients already
 //! parse: OpenAI's chat completions and Anthropic's messages, streamed as
-//! Server-Sent Events with sse-core, or sent whole.
+//! Server-Sent Events with sse-engine, or sent whole.
 //!
 //! - `POST /v1/chat/completions`: OpenAI's API (`chat.completion.chunk`
 //!   events ending with `data: [DONE]`).
@@ -9,7 +9,7 @@
 //! - `GET /`: a page that streams an answer with `fetch`, and can stop it.
 //!
 //! The tokens come from the built-in [`demo`] model, or from a real
-//! OpenAI-compatible [`upstream`] API whose stream is read with sse-core's
+//! OpenAI-compatible [`upstream`] API whose stream is read with sse-engine's
 //! decoder and written again in the client's format (the proxy pattern).
 //!
 //! Run it with `cargo run -p example-axum-llm`; [`Config`] lists the
@@ -140,7 +140,7 @@ impl Llm {
     }
 
     /// Opens every stream with `retry:` `delay` (none unless set): how long a
-    /// client that reconnects by itself waits first. sse-core writes it so
+    /// client that reconnects by itself waits first. sse-engine writes it so
     /// that no client reports it as an event: the official SDKs read such a
     /// stream as they read the API's own.
     #[must_use]

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt, stream};
 use serde_json::Value;
 use sse_axum::Sse;
-use sse_core::{Event, InfallibleStream, KeepAlive, SseBody};
+use sse_engine::{Event, InfallibleStream, KeepAlive, SseBody};
 
 use crate::Llm;
 use crate::config::DEFAULT_KEEP_ALIVE;
@@ -44,7 +44,7 @@ impl Default for StreamSettings {
 }
 
 impl StreamSettings {
-    /// The body that streams `events` with these settings. sse-core writes
+    /// The body that streams `events` with these settings. sse-engine writes
     /// the keep-alive comments and the opening `retry:` as lines that join
     /// the next event's block, so no client sees an event the API did not
     /// send (an SDK that parses every event as JSON would fail on an empty one).

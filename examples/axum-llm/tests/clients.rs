@@ -1,7 +1,7 @@
 //! The client matrix (sse-interop) against both streaming APIs: every SSE
 //! client that front-ends and services use (the npm `eventsource`,
 //! `@microsoft/fetch-event-source` and `eventsource-parser`, Python's
-//! `httpx-sse`, sse-core's decoder and `reqwest-eventsource`) POSTs a
+//! `httpx-sse`, sse-engine's decoder and `reqwest-eventsource`) POSTs a
 //! streamed request, as the page does, and reports exactly the events the
 //! server sent: as many, of the same types, with the same data, in order,
 //! no empty extras.
@@ -350,7 +350,7 @@ async fn every_client_reports_exactly(spec: &Spec, api: &Api) {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 
     // The run had what it is meant to test: the opening `retry` and
-    // comments between the events (sse-core's decoder shows both).
+    // comments between the events (sse-engine's decoder shows both).
     let decoder = runs
         .iter()
         .find(|run| run.name() == Client::SseCoreDecoder.name())

@@ -1,5 +1,5 @@
 //! The demo server's HTTP interface, on 127.0.0.1, read by a real HTTP
-//! client and sse-core's decoder: both streaming formats event by event,
+//! client and sse-engine's decoder: both streaming formats event by event,
 //! whole answers, limits, refusals in each API's shape, the pace of tokens,
 //! and a client that leaves.
 

@@ -21,7 +21,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
-use sse_core::hub::Hub;
+use sse_engine::hub::Hub;
 use tokio::process::{Child, Command};
 
 use crate::suite::post_ok;

@@ -17,8 +17,8 @@ pub mod suite;
 use std::time::Duration;
 
 use serde::Deserialize;
-use sse_core::Event;
-use sse_core::hub::{Endpoint, Hub, HubBuilder, LogLimits, PublishError};
+use sse_engine::Event;
+use sse_engine::hub::{Endpoint, Hub, HubBuilder, LogLimits, PublishError};
 
 /// The page served at `/`.
 pub const PAGE: &str = include_str!("page.html");
@@ -128,7 +128,7 @@ impl StreamSettings {
     pub fn endpoint(&self, hub: Hub) -> Endpoint {
         let endpoint = Endpoint::new(hub, [TOPIC])
             .retry(self.retry)
-            .keep_alive(sse_core::KeepAlive::new().interval(self.keep_alive));
+            .keep_alive(sse_engine::KeepAlive::new().interval(self.keep_alive));
         match self.max_lifetime {
             Some(lifetime) => endpoint.max_lifetime(lifetime),
             None => endpoint,
@@ -143,6 +143,22 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// The event every client receives when the server stops.
 pub fn final_event() -> Event {
     Event::new().event("bye").data("server restarting")
+}
+
+/// Closes the chat's hub as a stopping server does: every stream sends what
+/// its client has not read, then [`final_event`], and ends; waits for them
+/// up to [`SHUTDOWN_GRACE`]. Returns how many streams were still open then
+/// (a client that stopped reading); says so on standard output.
+pub async fn close_hub(hub: &Hub) -> usize {
+    let left = hub.shutdown(Some(final_event()), SHUTDOWN_GRACE).await;
+    if left > 0 {
+        // A server says why it stops: printing is its job.
+        #[allow(clippy::print_stdout)]
+        {
+            println!("{left} streams had not ended after the grace period");
+        }
+    }
+    left
 }
 
 /// The port from the `PORT` environment variable, or `default`.
@@ -202,7 +218,7 @@ impl ChatError {
         Self::new(400, format!("the request body could not be read: {reason}"))
     }
 
-    /// What a failed publish tells the client: the status of sse-core's
+    /// What a failed publish tells the client: the status of sse-engine's
     /// policy ([`PublishError::status`]) and its reason (for a message that
     /// fits the body limit but not the log's, its encoded size).
     pub fn from_publish(error: &PublishError) -> Self {

@@ -1,7 +1,7 @@
 //! The client matrix against a chat server binary: every client that people
 //! use (headless Chromium's `EventSource`, the npm `eventsource`,
 //! `@microsoft/fetch-event-source` and `eventsource-parser`, Python's
-//! `httpx-sse`, sse-core's decoder and `reqwest-eventsource`) reports
+//! `httpx-sse`, sse-engine's decoder and `reqwest-eventsource`) reports
 //! exactly the events that were published, in order, with their types, data
 //! and ids: no empty extras, nothing missing.
 //!
@@ -24,7 +24,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::process::Stdio;
 use std::time::Duration;
 
-use sse_interop::{Client, CutProxy, Received, Report, Run, Spec, start_all};
+use sse_interop::{Client, CutProxy, Received, Report, Run, Spec, events, start_all};
 use tokio::process::{Child, Command};
 
 use crate::browser::{Browser, browser_or_skip};
@@ -105,7 +105,7 @@ impl Server {
 /// A client of the matrix: a process or task of sse-interop, or Chromium.
 enum Participant {
     Run(Run),
-    Browser(Browser),
+    Browser(Box<Browser>),
 }
 
 impl Participant {
@@ -184,16 +184,6 @@ fn errors(reports: &[Report]) -> usize {
         .iter()
         .filter(|r| matches!(r, Report::Error { .. }))
         .count()
-}
-
-fn events(reports: &[Report]) -> Vec<Received> {
-    reports
-        .iter()
-        .filter_map(|r| match r {
-            Report::Event(event) => Some(event.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// An event the application published, as clients should report it.
@@ -290,7 +280,7 @@ pub async fn every_client_receives_exactly_what_was_published(binary: &str, serv
     let test = format!("the client matrix against {server_name}");
     if let Some(browser) = browser_or_skip(&test).await {
         start_browser(&browser, &through_proxy).await;
-        participants.push(Participant::Browser(browser));
+        participants.push(Participant::Browser(Box::new(browser)));
     }
     let mut spec = Spec::get(format!("{through_proxy}/events"), "done").types(TYPES);
     spec.timeout_ms = 4 * u64::try_from(STEP.as_millis()).expect("a few seconds");
@@ -409,7 +399,7 @@ pub async fn every_client_receives_exactly_what_was_published(binary: &str, serv
         );
     }
     // The run had what it is meant to test: comments between the events and
-    // an opening `retry` (sse-core's decoder shows both).
+    // an opening `retry` (sse-engine's decoder shows both).
     let decoder = participants
         .iter()
         .find(|p| p.name() == Client::SseCoreDecoder.name())

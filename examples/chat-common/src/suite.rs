@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use sse_core::decode::{DecodedEvent, Decoder};
+use sse_engine::decode::{DecodedEvent, Decoder};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -345,7 +345,7 @@ pub async fn many_concurrent_subscribers_all_receive(base: &str, subscribers: us
 /// server may notice a departed client only when a write to it fails).
 pub async fn disconnecting_clients_release_their_subscriptions(
     base: &str,
-    hub: &sse_core::hub::Hub,
+    hub: &sse_engine::hub::Hub,
 ) {
     let before = hub.stats().subscribers;
     let mut streams = Vec::new();

@@ -32,7 +32,7 @@ async fn main() -> ExitCode {
         }
     };
     println!("ticks (hyper + sse-tower) on http://{address}/events");
-    let hub = sse_core::hub::Hub::new();
+    let hub = sse_engine::hub::Hub::new();
     tokio::spawn(example_hyper_tower::tick(
         hub.clone(),
         Duration::from_secs(1),

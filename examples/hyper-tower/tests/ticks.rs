@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use example_chat_common::suite::Stream;
-use sse_core::hub::Hub;
+use sse_engine::hub::Hub;
 
 #[tokio::test]
 async fn ticks_stream_and_a_reconnect_resumes_exactly() {

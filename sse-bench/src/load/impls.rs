@@ -6,9 +6,9 @@ use std::str::FromStr;
 /// One server implementation of the [wire](super::wire) interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Impl {
-    /// Ours: sse-axum, with the sse-core hub.
+    /// Ours: sse-axum, with the sse-engine hub.
     OursAxum,
-    /// Ours: sse-actix, with the sse-core hub.
+    /// Ours: sse-actix, with the sse-engine hub.
     OursActix,
     /// Peer: axum's `response::sse` over `tokio::sync::broadcast`.
     Axum,

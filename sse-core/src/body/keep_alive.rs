@@ -24,7 +24,7 @@ const MAX_INTERVAL: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 ///
 /// ```
 /// use std::time::Duration;
-/// use sse_core::KeepAlive;
+/// use sse_engine::KeepAlive;
 ///
 /// let keep_alive = KeepAlive::new()
 ///     .interval(Duration::from_secs(20))
@@ -94,7 +94,7 @@ pin_project! {
     /// use std::future::poll_fn;
     /// use std::pin::pin;
     /// use std::time::Duration;
-    /// use sse_core::{KeepAlive, KeepAliveTimer};
+    /// use sse_engine::{KeepAlive, KeepAliveTimer};
     ///
     /// let mut timer = pin!(KeepAliveTimer::new(Some(KeepAlive::new().interval(Duration::from_secs(5)))));
     /// let comment = poll_fn(|cx| timer.as_mut().poll_idle(cx)).await;

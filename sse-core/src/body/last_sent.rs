@@ -14,7 +14,7 @@ use crate::EventId;
 ///
 /// ```
 /// use futures_util::stream;
-/// use sse_core::{Event, LastSentId, SseBody};
+/// use sse_engine::{Event, LastSentId, SseBody};
 ///
 /// let sent = LastSentId::new();
 /// let events = stream::iter([Event::new().id(1u64).data("a")]);

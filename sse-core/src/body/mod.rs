@@ -3,7 +3,7 @@
 //! ```
 //! use std::time::Duration;
 //! use futures_util::stream;
-//! use sse_core::{Event, KeepAlive, SseBody};
+//! use sse_engine::{Event, KeepAlive, SseBody};
 //!
 //! let events = stream::iter((1..=3u64).map(|n| Event::new().data(format!("tick {n}"))));
 //! let response = SseBody::from_infallible_stream(events)

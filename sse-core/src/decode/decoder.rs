@@ -12,7 +12,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// How much of a peer's stream the decoder holds before it gives up.
 ///
 /// ```
-/// use sse_core::decode::{DecodeError, Decoder, Limits};
+/// use sse_engine::decode::{DecodeError, Decoder, Limits};
 ///
 /// let mut decoder = Decoder::with_limits(Limits::new().max_line_bytes(16));
 /// assert_eq!(

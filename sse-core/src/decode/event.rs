@@ -49,8 +49,8 @@ impl DecodedEvent {
 /// stream has set one, the event type only when it is not `message`.
 ///
 /// ```
-/// use sse_core::Event;
-/// use sse_core::decode::Decoder;
+/// use sse_engine::Event;
+/// use sse_engine::decode::Decoder;
 ///
 /// let mut decoder = Decoder::new();
 /// decoder.push(b"event: delta\nid: 9\ndata: a\ndata: b\n\n").unwrap();

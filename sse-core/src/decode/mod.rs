@@ -7,7 +7,7 @@
 //! service) and pass its events on to its own clients.
 //!
 //! ```
-//! use sse_core::decode::Decoder;
+//! use sse_engine::decode::Decoder;
 //!
 //! let mut decoder = Decoder::new();
 //! decoder.push(b"event: delta\nid: 1\ndata: hel").unwrap();

@@ -16,7 +16,7 @@ pin_project! {
     ///
     /// ```
     /// use futures_util::{StreamExt, stream};
-    /// use sse_core::decode::EventStream;
+    /// use sse_engine::decode::EventStream;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {

@@ -6,7 +6,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use sse_core::hub::{Hub, LogLimits};
+/// use sse_engine::hub::{Hub, LogLimits};
 ///
 /// let hub = Hub::builder()
 ///     .log_limits(

@@ -14,8 +14,8 @@ use crate::{InfallibleStream, KeepAlive, RequestCursor, SseBody, Text};
 ///
 /// ```
 /// use std::time::Duration;
-/// use sse_core::RequestCursor;
-/// use sse_core::hub::{Endpoint, Hub};
+/// use sse_engine::RequestCursor;
+/// use sse_engine::hub::{Endpoint, Hub};
 ///
 /// let hub = Hub::new();
 /// let endpoint = Endpoint::new(hub, ["chat"]).retry(Duration::from_secs(2));

@@ -113,7 +113,7 @@ impl PublishError {
     /// does not have, `400 Bad Request` for a topic name that cannot be one.
     ///
     /// ```
-    /// use sse_core::hub::PublishError;
+    /// use sse_engine::hub::PublishError;
     ///
     /// assert_eq!(PublishError::Closed.status(), http::StatusCode::SERVICE_UNAVAILABLE);
     /// assert!(PublishError::Closed.retry_after().is_some());

@@ -72,7 +72,7 @@ pub(crate) struct HubInner {
 /// Configures a [`Hub`].
 ///
 /// ```
-/// use sse_core::hub::{Hub, LagPolicy, LogLimits};
+/// use sse_engine::hub::{Hub, LagPolicy, LogLimits};
 ///
 /// let hub = Hub::builder()
 ///     .log_limits(LogLimits::new().max_events(500))
@@ -260,8 +260,8 @@ impl Hub {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use sse_core::Event;
-    /// use sse_core::hub::Hub;
+    /// use sse_engine::Event;
+    /// use sse_engine::hub::Hub;
     ///
     /// let hub = Hub::new();
     /// let position = hub
@@ -390,7 +390,7 @@ impl Hub {
     ///
     /// ```
     /// use http::{HeaderMap, Uri};
-    /// use sse_core::hub::Hub;
+    /// use sse_engine::hub::Hub;
     ///
     /// let hub = Hub::new();
     /// let uri: Uri = "/events?lastEventId=abc".parse().unwrap();

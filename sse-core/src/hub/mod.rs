@@ -5,8 +5,8 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! use futures_util::StreamExt;
-//! use sse_core::hub::Hub;
-//! use sse_core::{Event, LastEventId};
+//! use sse_engine::hub::Hub;
+//! use sse_engine::{Event, LastEventId};
 //!
 //! let hub = Hub::new();
 //! let first = hub.publish("chat", Event::new().data("hello")).await.unwrap();
@@ -24,8 +24,8 @@
 //! # In a server
 //!
 //! ```
-//! use sse_core::Event;
-//! use sse_core::hub::{Hub, PublishError, SubscribeError};
+//! use sse_engine::Event;
+//! use sse_engine::hub::{Hub, PublishError, SubscribeError};
 //!
 //! /// `GET /events`: resumes from the request's `Last-Event-ID` (or `?lastEventId=`).
 //! fn events(

@@ -47,7 +47,7 @@ impl Epoch {
 /// as the event id `<epoch>-<seq>`, for example `0f3a9c01b7e4-42`.
 ///
 /// ```
-/// use sse_core::hub::{Epoch, Position};
+/// use sse_engine::hub::{Epoch, Position};
 ///
 /// let position = Position::new(Epoch::from_bits(0xabc), 42);
 /// assert_eq!(position.to_string(), "000000000abc-42");

@@ -81,8 +81,8 @@ where
     /// use std::convert::Infallible;
     /// use futures_util::stream;
     /// use http_body_util::BodyExt;
-    /// use sse_core::hub::Hub;
-    /// use sse_core::{Event, SseBody};
+    /// use sse_engine::hub::Hub;
+    /// use sse_engine::{Event, SseBody};
     ///
     /// let hub = Hub::new();
     /// let steps = stream::iter(["compiling", "testing"].map(|s| Ok::<_, Infallible>(Event::new().data(s))));

@@ -294,8 +294,8 @@ impl Subscription {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// use futures_util::StreamExt;
-    /// use sse_core::Event;
-    /// use sse_core::hub::Hub;
+    /// use sse_engine::Event;
+    /// use sse_engine::hub::Hub;
     ///
     /// let hub = Hub::new();
     /// let mut mine = hub

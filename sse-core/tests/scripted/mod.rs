@@ -11,11 +11,11 @@ use std::task::{Context, Poll, Wake, Waker};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::task::noop_waker_ref;
-use sse_core::decode::{DecodedEvent, Decoder};
-use sse_core::hub::{
+use sse_engine::decode::{DecodedEvent, Decoder};
+use sse_engine::hub::{
     Epoch, FedEvent, Feed, FeedItem, Hub, LogLimits, Store, StoreFuture, Subscription,
 };
-use sse_core::{EncodedEvent, Text};
+use sse_engine::{EncodedEvent, Text};
 use tokio::sync::mpsc;
 
 /// A shared store whose feed the test writes by hand; it replays nothing.

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sse_core::decode::{DecodedEvent, Decoder};
-use sse_core::hub::{Hub, Position};
-use sse_core::{EncodedEvent, Event};
+use sse_engine::decode::{DecodedEvent, Decoder};
+use sse_engine::hub::{Hub, Position};
+use sse_engine::{EncodedEvent, Event};
 use sse_redis::RedisStore;
 
 pub(crate) struct RedisServer {

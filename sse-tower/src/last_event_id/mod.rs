@@ -2,16 +2,16 @@
 //!
 //! The cursor is the `Last-Event-ID` header, or, when there is none, the
 //! `lastEventId` (or `last_event_id`) query parameter. It is checked with
-//! sse-core's rules: at most 1 KiB of UTF-8 without CR, LF or NUL. The
+//! sse-engine's rules: at most 1 KiB of UTF-8 without CR, LF or NUL. The
 //! handler reads a [`RequestCursor`]: absent, valid, or invalid with the
 //! reason. An invalid cursor is never a panic nor a 500. The handler decides;
-//! [`Hub::subscribe_with`](sse_core::hub::Hub::subscribe_with) tells the
+//! [`Hub::subscribe_with`](sse_engine::hub::Hub::subscribe_with) tells the
 //! client of a gap.
 //!
 //! ```
 //! use std::convert::Infallible;
 //! use http::{Request, Response};
-//! use sse_core::RequestCursor;
+//! use sse_engine::RequestCursor;
 //! use sse_tower::last_event_id::ParseLastEventIdLayer;
 //! use tower::{Service, ServiceBuilder, ServiceExt};
 //!
@@ -29,12 +29,12 @@
 //! # }
 //! ```
 //!
-//! [`RequestCursor`]: sse_core::RequestCursor
+//! [`RequestCursor`]: sse_engine::RequestCursor
 
 use std::task::{Context, Poll};
 
 use http::Request;
-use sse_core::RequestCursor;
+use sse_engine::RequestCursor;
 use tower_layer::Layer;
 use tower_service::Service;
 

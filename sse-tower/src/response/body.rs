@@ -7,8 +7,8 @@ use std::task::{Context, Poll};
 use bytes::{Buf, Bytes};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
-use sse_core::KeepAliveTimer;
-use sse_core::jitter::shorten;
+use sse_engine::KeepAliveTimer;
+use sse_engine::jitter::shorten;
 use tokio::time::Sleep;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 

@@ -12,7 +12,7 @@ use http::header::{
 };
 use http::{HeaderMap, Response};
 use pin_project_lite::pin_project;
-use sse_core::X_ACCEL_BUFFERING;
+use sse_engine::X_ACCEL_BUFFERING;
 
 use super::SseResponseBody;
 use super::layer::Config;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sse_core::KeepAlive;
+use sse_engine::KeepAlive;
 use tokio_util::sync::CancellationToken;
 use tower_layer::Layer;
 

@@ -1,5 +1,5 @@
 //! Makes any service's event-stream responses production-grade, whatever
-//! produced them: a handler writing `sse_core::Event`s, axum's `Sse`, or raw
+//! produced them: a handler writing `sse_engine::Event`s, axum's `Sse`, or raw
 //! bytes with a body type of its own.
 //!
 //! ```
@@ -8,7 +8,7 @@
 //! use bytes::Bytes;
 //! use http::{Request, Response};
 //! use http_body_util::Full;
-//! use sse_core::KeepAlive;
+//! use sse_engine::KeepAlive;
 //! use sse_tower::response::SseResponseLayer;
 //! use tokio_util::sync::CancellationToken;
 //! use tower::ServiceBuilder;
@@ -72,5 +72,5 @@ pub use self::body::SseResponseBody;
 pub use self::future::ResponseFuture;
 pub use self::layer::SseResponseLayer;
 pub use self::service::SseResponse;
-/// The keep-alive settings the layer takes (from `sse-core`).
-pub use sse_core::KeepAlive;
+/// The keep-alive settings the layer takes (from `sse-engine`).
+pub use sse_engine::KeepAlive;

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use actix_web::{App, HttpServer};
-use sse_core::hub::Hub;
+use sse_engine::hub::Hub;
 
 /// Serves the chat over `hub` on a free port; its address.
 pub(crate) fn start_with(hub: Hub) -> SocketAddr {

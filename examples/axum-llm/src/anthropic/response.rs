@@ -2,7 +2,7 @@
 //! `message_stop`, or one `message` object.
 
 use serde_json::{Value, json};
-use sse_core::Event;
+use sse_engine::Event;
 
 use crate::error::ApiError;
 use crate::generation::Finish;

@@ -2,7 +2,7 @@
 //! `data: [DONE]`, or one `chat.completion` object.
 
 use serde_json::{Value, json};
-use sse_core::Event;
+use sse_engine::Event;
 
 use crate::error::ApiError;
 use crate::generation::{Finish, Usage};

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
 use serde_json::Value;
-use sse_core::decode::{DecodedEvent, EventStreamError};
+use sse_engine::decode::{DecodedEvent, EventStreamError};
 
 use super::refusal;
 use crate::error::ApiError;
@@ -177,7 +177,7 @@ impl Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sse_core::decode::Decoder;
+    use sse_engine::decode::Decoder;
 
     /// The pieces and errors of a whole upstream body.
     async fn read_all(body: &str) -> Vec<Result<Piece, ApiError>> {

@@ -1,6 +1,6 @@
 //! [`Upstream`]: a real OpenAI-compatible API behind the server (the proxy
 //! pattern). Every answer, whichever API the client speaks, is one streamed
-//! `POST <base>/chat/completions` upstream, read with sse-core's decoder.
+//! `POST <base>/chat/completions` upstream, read with sse-engine's decoder.
 
 mod chunks;
 mod idle;
@@ -19,7 +19,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use sse_core::decode::{EventStream, Limits};
+use sse_engine::decode::{EventStream, Limits};
 
 use crate::config::UpstreamConfig;
 use crate::error::ApiError;

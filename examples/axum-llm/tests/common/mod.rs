@@ -1,5 +1,5 @@
 //! What the tests share: servers on loopback (the demo, a proxy, a raw
-//! upstream), a real HTTP client that reads event streams with sse-core's
+//! upstream), a real HTTP client that reads event streams with sse-engine's
 //! decoder, and the Python SDK runner.
 // Each test file uses part of this module; skipped tests say so on stderr.
 #![allow(dead_code, clippy::missing_panics_doc, clippy::print_stderr)]
@@ -21,7 +21,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
-use sse_core::decode::{DecodedEvent, EventStream};
+use sse_engine::decode::{DecodedEvent, EventStream};
 
 /// How long any single wait of a test may take before it fails.
 pub(crate) const WAIT: Duration = Duration::from_secs(20);
@@ -41,7 +41,7 @@ pub(crate) const SHORT_KEEP_ALIVE: Duration = Duration::from_millis(5);
 /// The `retry:` their streams open with.
 pub(crate) const RETRY: Duration = Duration::from_millis(1500);
 
-/// `llm` with everything sse-core writes around the API's events switched
+/// `llm` with everything sse-engine writes around the API's events switched
 /// on: the opening `retry:` and a keep-alive comment every
 /// [`SHORT_KEEP_ALIVE`]. A client that mistakes either for an event (an
 /// empty one, which an SDK would parse as JSON) fails the tests that use it.

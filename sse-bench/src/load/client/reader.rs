@@ -1,7 +1,7 @@
 //! A lean reader of event streams: counts events and reads the head of each
 //! event's first `data:` line, without copying the data.
 //!
-//! It is not a conformant parser (sse-core's `decode` is, and the workspace's
+//! It is not a conformant parser (sse-engine's `decode` is, and the workspace's
 //! conformance tests check it): it knows only LF line ends, which is what all
 //! measured servers write, and it keeps no more than the first
 //! [`HEAD_BYTES`] bytes of a line. That keeps the client cheap enough that

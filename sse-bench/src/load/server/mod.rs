@@ -12,7 +12,7 @@ mod raw_hyper;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use sse_core::hub::{Hub, LogLimits};
+use sse_engine::hub::{Hub, LogLimits};
 
 use super::Error;
 use super::impls::Impl;

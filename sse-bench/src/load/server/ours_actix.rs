@@ -8,8 +8,8 @@ use actix_web::web::{self, Bytes, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use futures_util::{StreamExt, stream};
 use sse_actix::{HubEndpoint, Sse};
-use sse_core::hub::{Endpoint, Hub};
-use sse_core::{Event, KeepAlive, SseBody, Text};
+use sse_engine::hub::{Endpoint, Hub};
+use sse_engine::{Event, KeepAlive, SseBody, Text};
 
 use super::Config;
 use crate::load::wire::{Flood, TOPIC};

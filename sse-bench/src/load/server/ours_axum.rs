@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, get_service, post};
 use futures_util::{StreamExt, stream};
 use sse_axum::Sse;
-use sse_core::hub::{Endpoint, Hub};
-use sse_core::{Event, KeepAlive, SseBody, Text};
+use sse_engine::hub::{Endpoint, Hub};
+use sse_engine::{Event, KeepAlive, SseBody, Text};
 use sse_tower::HubService;
 
 use super::Config;

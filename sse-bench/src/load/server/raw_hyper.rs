@@ -1,5 +1,5 @@
 //! The ceiling: plain hyper streaming bytes encoded before the request came,
-//! in blocks of up to 32 KiB (the frame size sse-core's body builds), with
+//! in blocks of up to 32 KiB (the frame size sse-engine's body builds), with
 //! no event built, no encoding and no keep-alive timer. Serves `/flood` and
 //! `/hold` only.
 
@@ -52,7 +52,7 @@ pub(super) fn serve(config: Config, on_listen: impl FnOnce(SocketAddr)) -> Resul
 async fn handle(request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     let response = match request.uri().path() {
         "/flood" => match Flood::from_query(request.uri().query()) {
-            Ok(flood) => sse_core::sse_response(flood_body(flood)),
+            Ok(flood) => sse_engine::sse_response(flood_body(flood)),
             Err(message) => plain(StatusCode::BAD_REQUEST, message),
         },
         // The head the axum and actix-web servers give `/hold`.
