@@ -19,12 +19,34 @@ pub use sse_engine::{EncodedEvent, Event, EventId, InvalidField, KeepAlive, SseB
 
 /// `GET`: the topics of `hub` as an event stream, resuming from the request's
 /// cursor, with keep-alive; the hub's gap signal when the cursor cannot be
-/// honoured, `503` when the hub is closed. For more control, mount
-/// [`HubService`] yourself with `route_service`.
+/// honoured, `503` when the hub is closed; other methods get `405` with
+/// `Allow`. [`endpoint_route`] sets how the streams run.
 pub fn hub_route<S, T>(hub: hub::Hub, topics: impl IntoIterator<Item = T>) -> MethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     T: Into<Text>,
 {
-    get_service(HubService::new(hub, topics))
+    endpoint_route(hub::Endpoint::new(hub, topics))
+}
+
+/// [`hub_route`] for an [`Endpoint`](hub::Endpoint), which sets how each
+/// stream runs: its `retry`, maximum lifetime and keep-alive.
+///
+/// ```
+/// use std::time::Duration;
+/// use axum::Router;
+/// use sse_axum::KeepAlive;
+/// use sse_axum::hub::{Endpoint, Hub};
+///
+/// let hub = Hub::new();
+/// let events = Endpoint::new(hub, ["chat"])
+///     .retry(Duration::from_secs(2))
+///     .keep_alive(KeepAlive::new().interval(Duration::from_secs(10)));
+/// let app: Router = Router::new().route("/events", sse_axum::endpoint_route(events));
+/// ```
+pub fn endpoint_route<S>(endpoint: hub::Endpoint) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    get_service(HubService::from(endpoint))
 }

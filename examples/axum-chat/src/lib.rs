@@ -16,7 +16,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
 use sse_engine::hub::Hub;
-use sse_tower::HubService;
 
 /// `GET /`, `GET /events` and `POST /messages` over `hub`.
 pub fn app(hub: Hub) -> Router {
@@ -25,10 +24,12 @@ pub fn app(hub: Hub) -> Router {
 
 /// [`app`], with the event streams set up by `settings`.
 pub fn app_with(hub: Hub, settings: StreamSettings) -> Router {
-    let events = HubService::from(settings.endpoint(hub.clone()));
     Router::new()
         .route("/", get(|| async { Html(PAGE) }))
-        .route_service("/events", events)
+        .route(
+            "/events",
+            sse_axum::endpoint_route(settings.endpoint(hub.clone())),
+        )
         .route("/messages", post(post_message))
         // One byte more than a message may have, so that an oversized one is
         // read and refused with our own 413 and JSON body.
