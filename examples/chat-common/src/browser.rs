@@ -199,11 +199,12 @@ pub(crate) async fn browser_or_skip(test: &str) -> Option<Browser> {
     match Browser::start().await {
         Ok(browser) => Some(browser),
         Err(reason) => {
-            assert!(
-                std::env::var("SSE_REQUIRE_BROWSER").as_deref() != Ok("1"),
-                "{test}: headless Chromium is required (SSE_REQUIRE_BROWSER=1) but: {reason}"
+            sse_interop::skip_or_fail(
+                test,
+                &reason,
+                "SSE_REQUIRE_BROWSER",
+                "install Debian's chromium and chromium-driver",
             );
-            eprintln!("SKIPPED {test}: {reason} (install Debian's chromium and chromium-driver)");
             None
         }
     }

@@ -38,13 +38,12 @@ impl RedisServer {
             .status()
             .is_err()
         {
-            let message =
-                format!("skipped {test}: no redis-server on PATH (apt-get install redis-server)");
-            assert!(
-                std::env::var("SSE_REQUIRE_REDIS").as_deref() != Ok("1"),
-                "SSE_REQUIRE_REDIS=1 but {message}"
+            sse_interop::skip_or_fail(
+                test,
+                "no redis-server on PATH",
+                "SSE_REQUIRE_REDIS",
+                "apt-get install redis-server",
             );
-            eprintln!("{message}");
             return None;
         }
         let port = TcpListener::bind("127.0.0.1:0")

@@ -28,17 +28,16 @@ impl Python {
     ///
     /// When it cannot be used and `SSE_REQUIRE_PYTHON_SDKS=1`.
     pub(crate) fn or_skip(test: &str) -> Option<Self> {
-        let required = std::env::var("SSE_REQUIRE_PYTHON_SDKS").is_ok_and(|value| value == "1");
         match Self::find() {
             Ok(python) => Some(python),
-            Err(reason) if required => {
-                panic!("{test}: {reason}, and SSE_REQUIRE_PYTHON_SDKS=1 requires the SDK tests")
-            }
             Err(reason) => {
-                eprintln!(
-                    "skipped: {test}: {reason}. Create a virtual environment with \
+                sse_interop::skip_or_fail(
+                    test,
+                    &reason,
+                    "SSE_REQUIRE_PYTHON_SDKS",
+                    "create a virtual environment with \
                      examples/axum-llm/tests/python/setup-venv.sh <dir> and set \
-                     SSE_PYTHON=<dir>/bin/python"
+                     SSE_PYTHON=<dir>/bin/python",
                 );
                 None
             }
