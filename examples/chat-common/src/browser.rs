@@ -242,6 +242,14 @@ pub async fn the_browser_receives_and_resumes_exactly(base: &str, hub: &Hub, ser
             "the page to connect",
         )
         .await;
+    // Empty, it says what to do.
+    let hint = browser
+        .eval("return document.getElementById('hint')?.textContent ?? ''")
+        .await;
+    assert!(
+        hint.as_str().unwrap_or_default().contains("press Send"),
+        "the empty page explains itself: {hint}"
+    );
 
     let sent = [
         ("hello", None),
@@ -293,7 +301,46 @@ pub async fn the_browser_receives_and_resumes_exactly(base: &str, hub: &Hub, ser
         "every message exactly once, in order"
     );
 
+    assert!(
+        browser
+            .eval("return document.getElementById('hint') === null")
+            .await
+            .as_bool()
+            .unwrap_or(false),
+        "the hint is gone once messages arrive"
+    );
+
     if let Ok(path) = std::env::var("CHAT_SCREENSHOT") {
+        // Tall enough for every message, from the top, so the header covers
+        // none of them.
+        browser
+            .session_call(
+                "POST",
+                "/window/rect",
+                Some(json!({ "width": 900, "height": 1100 })),
+            )
+            .await;
+        browser.eval("window.scrollTo(0, 0); return true").await;
         browser.screenshot(&path).await;
     }
+
+    // A cursor the server never gave: the gap is told in words.
+    browser
+        .open(&format!("{base}/?lastEventId=never-given"))
+        .await;
+    browser
+        .wait_for(
+            "return [...document.querySelectorAll('#log li.gap')].some((li) => li.textContent.includes('does not know'))",
+            "the gap in words",
+        )
+        .await;
+
+    // The server stops: the page shows its last event in words.
+    hub.close(Some(crate::final_event()));
+    browser
+        .wait_for(
+            "return [...document.querySelectorAll('#log li.notice')].some((li) => li.textContent.includes('server restarting'))",
+            "the final event on the page",
+        )
+        .await;
 }
