@@ -42,7 +42,7 @@ impl From<PublishError> for HubError {
         Self {
             status: status(error.status().as_u16()),
             retry_after: error.retry_after(),
-            message: error.to_string(),
+            message: error.client_message(),
         }
     }
 }

@@ -56,9 +56,11 @@ impl HubEndpoint {
     }
 
     /// A resource at `path` that answers as sse-tower's `HubService` does:
-    /// `GET` with the stream, `HEAD` with the same head and no body (no
-    /// subscription is made), any other method with `405 Method Not Allowed`
-    /// and `Allow: GET, HEAD`.
+    /// `GET` with the stream, `HEAD` with the same status and head and no body
+    /// (the subscription is dropped unread), any other method with `405
+    /// Method Not Allowed` and `Allow: GET, HEAD`. It answers every method
+    /// on `path`: another route for the same path goes on its own resource
+    /// elsewhere, or use [`route`](Self::route).
     ///
     /// ```
     /// use actix_web::App;
@@ -69,13 +71,21 @@ impl HubEndpoint {
     /// # drop(app);
     /// ```
     pub fn resource(self, path: &str) -> Resource {
+        let head = self.clone();
         web::resource(path)
             .route(self.route())
-            .route(web::head().to(|| async {
-                let mut response = HttpResponse::Ok();
-                let mut response = response.finish();
-                insert_sse_headers(response.headers_mut());
-                response
+            .route(web::head().to(move |Cursor(cursor): Cursor| {
+                // The status a `GET` would get (a closed hub is a 503),
+                // without the stream: the subscription ends here, unread.
+                let response = match head.respond(cursor) {
+                    Either::Left(_stream) => {
+                        let mut response = HttpResponse::Ok().finish();
+                        insert_sse_headers(response.headers_mut());
+                        response
+                    }
+                    Either::Right(refusal) => refusal,
+                };
+                async move { response }
             }))
             .default_service(web::to(|| async {
                 HttpResponse::MethodNotAllowed()

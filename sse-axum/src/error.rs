@@ -46,7 +46,7 @@ impl From<PublishError> for HubError {
         Self {
             status: error.status(),
             retry_after: error.retry_after(),
-            message: error.to_string(),
+            message: error.client_message(),
         }
     }
 }

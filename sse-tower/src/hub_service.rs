@@ -35,8 +35,8 @@ use tower_service::Service;
 /// # drop((events, configured));
 /// ```
 ///
-/// It answers `GET` with the stream and `HEAD` with the same head and no
-/// body (no subscription is made); any other method gets `405 Method Not
+/// It answers `GET` with the stream and `HEAD` with the same status and head
+/// and no body (the subscription is dropped unread); any other method gets `405 Method Not
 /// Allowed` with `Allow: GET, HEAD`, so that a `POST` mounted on the same
 /// path by mistake is never a subscription. When the hub is closed it answers
 /// `503 Service Unavailable` with `Retry-After`; for a topic the hub does not
@@ -107,17 +107,22 @@ impl<B> Service<Request<B>> for HubService {
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        if request.method() == Method::HEAD {
-            return ready(Ok(sse_engine::sse_response(HubBody::empty())));
-        }
-        if request.method() != Method::GET {
+        let head_only = request.method() == Method::HEAD;
+        if !head_only && request.method() != Method::GET {
             return ready(Ok(method_not_allowed()));
         }
         let cursor = match request.extensions().get::<RequestCursor>() {
             Some(cursor) => cursor.clone(),
             None => RequestCursor::from_request(request.headers(), request.uri()),
         };
-        ready(Ok(self.respond(cursor)))
+        let response = self.respond(cursor);
+        if head_only {
+            // The status and head a `GET` would get (a closed hub is a 503),
+            // without the stream: the subscription ends here, unread.
+            let (parts, _) = response.into_parts();
+            return ready(Ok(Response::from_parts(parts, HubBody::empty())));
+        }
+        ready(Ok(response))
     }
 }
 

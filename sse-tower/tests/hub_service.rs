@@ -30,6 +30,14 @@ async fn read_events(body: &mut hyper::body::Incoming, count: usize) -> Vec<Deco
     events
 }
 
+/// The answer to a `HEAD` of `url`.
+async fn head(url: &str) -> http::Response<hyper::body::Incoming> {
+    http1()
+        .request(Request::head(url).body(Empty::<Bytes>::new()).unwrap())
+        .await
+        .unwrap()
+}
+
 fn request(url: String, last_event_id: Option<&[u8]>) -> Request<Empty<Bytes>> {
     let mut request = Request::get(url);
     if let Some(id) = last_event_id {
@@ -110,14 +118,7 @@ async fn only_get_subscribes_head_has_the_head_and_other_methods_get_405() {
         assert_eq!(response.status(), 405, "{method}");
         assert_eq!(response.headers()["allow"], "GET, HEAD", "{method}");
     }
-    let response = http1()
-        .request(
-            Request::head(server.url("/events"))
-                .body(Empty::<Bytes>::new())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let response = head(&server.url("/events")).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     assert!(
@@ -144,6 +145,9 @@ async fn a_closed_hub_answers_503_and_an_unknown_topic_404() {
         .unwrap();
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers()["retry-after"], "5");
+    // HEAD answers as GET would, without the body.
+    let response = head(&server.url("/events")).await;
+    assert_eq!(response.status(), 503);
     assert!(server.stop().await);
 
     let strict = Hub::builder().create_topics(false).build();

@@ -1,5 +1,6 @@
 //! `cargo xtask test [ARGS]`: runs `cargo test --workspace --all-features
-//! [ARGS]`, then lists, at the very end of the output, every check that was
+//! --no-fail-fast [ARGS]` (without `--workspace` when ARGS name a package
+//! with `-p`), then lists, at the very end of the output, every check that was
 //! skipped because a real part it needs (Chromium, redis-server, the npm and
 //! PyPI clients, the Python SDKs) is not installed here. Inside `cargo
 //! test`, a skipped test shows as `ok` and its message is hidden with its
@@ -12,6 +13,7 @@
 // A command-line tool: printing is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
@@ -28,16 +30,36 @@ fn main() -> ExitCode {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let log = target.join("sse-skipped.log");
+    // Absolute: the test binaries run in their own package's folder.
+    let log = match std::path::absolute(target.join("sse-skipped.log")) {
+        Ok(log) => log,
+        Err(error) => {
+            eprintln!("cannot place the skip log in {}: {error}", target.display());
+            return ExitCode::FAILURE;
+        }
+    };
     if let Err(error) = std::fs::create_dir_all(&target) {
         eprintln!("cannot create {}: {error}", target.display());
         return ExitCode::FAILURE;
     }
     let _ = std::fs::remove_file(&log);
 
+    let args: Vec<String> = args.collect();
+    // `-p NAME` narrows the run; `--workspace` would widen it back to all.
+    let scope: &[&str] = if args
+        .iter()
+        .any(|arg| arg == "-p" || arg.starts_with("--package"))
+    {
+        &[]
+    } else {
+        &["--workspace"]
+    };
+    // Every test binary runs, even after one fails, so that the totals and
+    // the skips cover the whole suite.
     let child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["test", "--workspace", "--all-features"])
-        .args(args)
+        .args(["test", "--all-features", "--no-fail-fast"])
+        .args(scope)
+        .args(&args)
         .env(SKIPPED_LOG, &log)
         .stdout(Stdio::piped())
         .spawn();
@@ -52,9 +74,15 @@ fn main() -> ExitCode {
     // `test result:` lines are added up for the closing line.
     let mut totals = Totals::default();
     if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        let mut stdout = BufReader::new(stdout);
+        let mut raw = Vec::new();
+        // Read to the end whatever the bytes: a test may print any.
+        while matches!(stdout.read_until(b'\n', &mut raw), Ok(n) if n > 0) {
+            let line = String::from_utf8_lossy(&raw);
+            let line = line.trim_end_matches(['\n', '\r']);
             println!("{line}");
-            totals.add(&line);
+            totals.add(line);
+            raw.clear();
         }
     }
     let status = match child.wait() {
@@ -66,15 +94,26 @@ fn main() -> ExitCode {
     };
 
     let skipped = std::fs::read_to_string(&log).unwrap_or_default();
-    let mut lines: Vec<&str> = skipped.lines().collect();
-    lines.sort_unstable();
+    // A client missing for three matrix tests is one line, said three times.
+    let mut lines: BTreeMap<&str, usize> = BTreeMap::new();
+    for line in skipped.lines() {
+        *lines.entry(line).or_default() += 1;
+    }
     println!();
+    if totals.results == 0 {
+        println!("tests: nothing ran (cargo test failed before any test binary; see above)");
+        return ExitCode::FAILURE;
+    }
     if lines.is_empty() {
         println!("skipped: nothing; every real client, browser and server ran");
     } else {
-        println!("skipped: {} checks, for lack of a real part:", lines.len());
-        for line in &lines {
-            println!("  {line}");
+        // A test that skipped a check still counts as passed above.
+        println!("skipped, for lack of a real part (the tests that skipped them passed):");
+        for (line, times) in &lines {
+            match times {
+                1 => println!("  {line}"),
+                _ => println!("  {line} ({times} times)"),
+            }
         }
     }
     println!(
@@ -93,6 +132,7 @@ fn main() -> ExitCode {
 /// The sums of cargo's `test result: ok. 3 passed; 0 failed; ...` lines.
 #[derive(Debug, Default)]
 struct Totals {
+    results: u64,
     passed: u64,
     failed: u64,
 }
@@ -102,6 +142,7 @@ impl Totals {
         let Some(result) = line.strip_prefix("test result: ") else {
             return;
         };
+        self.results += 1;
         for part in result.split(';') {
             let mut words = part.split_whitespace().rev();
             let (Some(what), Some(count)) = (words.next(), words.next()) else {

@@ -47,6 +47,9 @@ async fn main() -> ExitCode {
     // one event in a hundred arriving 18 ms late). actix-web leaves it off.
     .tcp_nodelay(true)
     .disable_signals()
+    // Streams still open after the hub's grace period (a client that stopped
+    // reading) are not waited for much longer.
+    .shutdown_timeout(example_chat_common::SHUTDOWN_GRACE.as_secs() + 2)
     .bind(("127.0.0.1", port));
     let server = match server {
         Ok(server) => server.run(),
@@ -61,12 +64,15 @@ async fn main() -> ExitCode {
         let _ = tokio::signal::ctrl_c().await;
         println!("shutting down");
         // Stop accepting first (acknowledged by the accept loop), so that
-        // reconnecting clients go elsewhere instead of being refused by a
-        // closed hub; the graceful stop then waits for the streams, which
-        // end after the final event.
+        // reconnecting clients go elsewhere instead of reaching a closed hub.
         handle.pause().await;
+        // The graceful stop (its command is sent by this call) runs while
+        // the hub closes: it closes the listener and the idle keep-alive
+        // connections (a page that came back on one would reach the closed
+        // hub), and waits for the streams, which end after the final event.
+        let stopped = actix_web::rt::spawn(handle.stop(true));
         example_chat_common::close_hub(&hub).await;
-        handle.stop(true).await;
+        let _ = stopped.await;
     });
     match server.await {
         Ok(()) => ExitCode::SUCCESS,

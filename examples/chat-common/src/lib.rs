@@ -224,11 +224,16 @@ impl ChatError {
     pub fn from_publish(error: &PublishError) -> Self {
         let reason = match error {
             PublishError::Closed => "the chat is shutting down".to_owned(),
-            other => other.to_string(),
+            other => other.client_message(),
         };
         Self::new(error.status().as_u16(), reason)
     }
 }
+
+/// Event names a message may not have: `EventSource` dispatches `open` and
+/// `error` to the page's own handlers, and the server sends `gap` and `bye`
+/// itself; a message with one of them would pass for the server.
+pub const RESERVED_EVENT_NAMES: [&str; 4] = ["open", "error", "gap", "bye"];
 
 /// Checks a `POST /messages` body and makes its event. Any string is allowed
 /// in `data` (several lines, CR, CRLF, empty, leading spaces, any Unicode); the
@@ -255,6 +260,10 @@ pub fn parse_message(body: &[u8]) -> Result<Event, ChatError> {
     let event = Event::new().data(message.data);
     match message.event {
         None => Ok(event),
+        Some(name) if RESERVED_EVENT_NAMES.contains(&name.as_str()) => Err(ChatError::new(
+            400,
+            format!("the event name {name:?} is the server's or the browser's own"),
+        )),
         Some(name) => event
             .try_event(name)
             .map_err(|error| ChatError::new(400, format!("bad event name: {error}"))),
@@ -310,13 +319,14 @@ mod tests {
 
     #[test]
     fn refusals_have_a_status_and_a_json_reason() {
-        let cases: [(&[u8], u16); 7] = [
+        let cases: [(&[u8], u16); 8] = [
             (b"{", 400),
             (b"[]", 400),
             (br#"{"event": "x"}"#, 400),
             (br#"{"data": 5}"#, 400),
             (br#"{"data": "x", "event": "a\r\nb"}"#, 400),
             (br#"{"data": "x", "extra": 1}"#, 400),
+            (br#"{"data": "x", "event": "bye"}"#, 400),
             (&[b' '; MAX_MESSAGE_BYTES + 1], 413),
         ];
         for (body, status) in cases {

@@ -233,7 +233,7 @@ pub async fn the_page_is_served(base: &str) {
     let (status, body, content_type) = send(request).await;
     assert_eq!(status, 200);
     assert!(content_type.is_some_and(|t| t.starts_with("text/html")));
-    assert!(body.contains("new EventSource(\"/events\")"));
+    assert!(body.contains("new EventSource(cursor === null ? \"/events\""));
 }
 
 /// Every kind of data arrives as it was posted, with its event name and id.

@@ -81,17 +81,18 @@ impl fmt::Display for TopicError {
 impl Error for TopicError {}
 
 /// How long a client is told to wait (`Retry-After`) before it tries again
-/// a hub that is closed or whose store failed.
+/// a hub that is closed, at its limit of topics, or whose store failed.
 pub const RETRY_AFTER_UNAVAILABLE: Duration = Duration::from_secs(5);
 
 impl SubscribeError {
     /// The status an HTTP endpoint answers with: `503 Service Unavailable`
-    /// when the hub is closed (the client should come back), `404 Not Found`
+    /// when the hub is closed or at its limit of topics (the client should
+    /// come back), `404 Not Found`
     /// for a topic the hub does not have, `400 Bad Request` for a topic name
     /// that cannot be one. Every adapter answers the same.
     pub fn status(&self) -> http::StatusCode {
         match self {
-            Self::Closed | Self::InvalidTopic(TopicError::Closed) => {
+            Self::Closed | Self::InvalidTopic(TopicError::Closed | TopicError::TooMany { .. }) => {
                 http::StatusCode::SERVICE_UNAVAILABLE
             }
             Self::InvalidTopic(TopicError::Unknown(_)) => http::StatusCode::NOT_FOUND,
@@ -108,8 +109,9 @@ impl SubscribeError {
 impl PublishError {
     /// The status an HTTP route that publishes answers with, the same in
     /// every adapter: `413 Content Too Large` for an event over the limit,
-    /// `503 Service Unavailable` when the hub is closed or its store failed
-    /// (the request may be tried again), `404 Not Found` for a topic the hub
+    /// `503 Service Unavailable` when the hub is closed, at its limit of
+    /// topics, or its store failed (the request may be tried again),
+    /// `404 Not Found` for a topic the hub
     /// does not have, `400 Bad Request` for a topic name that cannot be one.
     ///
     /// ```
@@ -121,7 +123,9 @@ impl PublishError {
     pub fn status(&self) -> http::StatusCode {
         match self {
             Self::TooLarge { .. } => http::StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Closed | Self::Store(_) | Self::InvalidTopic(TopicError::Closed) => {
+            Self::Closed
+            | Self::Store(_)
+            | Self::InvalidTopic(TopicError::Closed | TopicError::TooMany { .. }) => {
                 http::StatusCode::SERVICE_UNAVAILABLE
             }
             Self::InvalidTopic(TopicError::Unknown(_)) => http::StatusCode::NOT_FOUND,
@@ -132,6 +136,22 @@ impl PublishError {
     /// The `Retry-After` to answer with: [`RETRY_AFTER_UNAVAILABLE`] with a `503`.
     pub fn retry_after(&self) -> Option<Duration> {
         retry_after(self.status())
+    }
+
+    /// The reason to give an HTTP client: the error's text, but for a store
+    /// failure, whose text is the backend's (addresses, commands) and belongs
+    /// in the server's logs.
+    ///
+    /// ```
+    /// use sse_engine::hub::PublishError;
+    ///
+    /// assert_eq!(PublishError::Closed.client_message(), PublishError::Closed.to_string());
+    /// ```
+    pub fn client_message(&self) -> String {
+        match self {
+            Self::Store(_) => "cannot publish: the event store is unavailable".to_owned(),
+            other => other.to_string(),
+        }
     }
 }
 
