@@ -7,7 +7,7 @@
 //!
 //! Then open the address it prints (http://127.0.0.1:3001 unless `PORT` is
 //! set). `RETRY_MS`, `KEEP_ALIVE_MS` and `MAX_LIFETIME_MS` set up the event
-//! streams (see `StreamSettings`). Ctrl-C stops accepting connections, then
+//! streams (see `StreamSettings`). Ctrl-C (or SIGTERM) stops accepting connections, then
 //! closes the hub: every open event stream receives a last event (`bye`) and
 //! ends, and the server stops once they have.
 
@@ -61,7 +61,7 @@ async fn main() -> ExitCode {
     println!("SSE chat (actix-web) on http://127.0.0.1:{port}");
     let handle = server.handle();
     actix_web::rt::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        example_chat_common::stop_signal().await;
         println!("shutting down");
         // Stop accepting first (acknowledged by the accept loop), so that
         // reconnecting clients go elsewhere instead of reaching a closed hub.

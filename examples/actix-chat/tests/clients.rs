@@ -15,8 +15,19 @@ async fn every_client_receives_exactly_what_was_published() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_sends_the_final_event_to_100_clients() {
-    example_chat_common::matrix::ctrl_c_sends_the_final_event_to_every_client(
+    example_chat_common::matrix::stopping_sends_the_final_event_to_every_client(
         env!("CARGO_BIN_EXE_example-actix-chat"),
+        "INT",
+        100,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_sends_the_final_event_to_100_clients() {
+    example_chat_common::matrix::stopping_sends_the_final_event_to_every_client(
+        env!("CARGO_BIN_EXE_example-actix-chat"),
+        "TERM",
         100,
     )
     .await;

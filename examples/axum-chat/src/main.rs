@@ -9,7 +9,7 @@
 //! `REDIS_URL` set, messages are kept in
 //! that Redis, shared with every instance started the same way. `RETRY_MS`,
 //! `KEEP_ALIVE_MS` and `MAX_LIFETIME_MS` set up the event streams (see
-//! `StreamSettings`). Ctrl-C shuts it down gracefully: it stops accepting
+//! `StreamSettings`). Ctrl-C (or SIGTERM) shuts it down gracefully: it stops accepting
 //! connections, every open event stream receives a last event (`bye`) and
 //! ends, and clients reconnect elsewhere.
 
@@ -73,7 +73,7 @@ async fn main() -> ExitCode {
     let stop_accepting = CancellationToken::new();
     let stopped = stop_accepting.clone();
     let stopping = async move {
-        let _ = tokio::signal::ctrl_c().await;
+        example_chat_common::stop_signal().await;
         println!("shutting down");
         stop_accepting.cancel();
         tokio::spawn(async move {

@@ -136,6 +136,24 @@ impl StreamSettings {
     }
 }
 
+/// Waits for the signal to stop: Ctrl-C (SIGINT) or, on Unix, SIGTERM,
+/// which `docker stop`, systemd and Kubernetes send. Either starts the
+/// graceful shutdown, so every client receives [`final_event`].
+pub async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 /// How long a stopping chat server waits for its clients to receive the
 /// final event before it ends the streams that are left.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);

@@ -86,10 +86,15 @@ impl Server {
     }
 
     /// Ctrl-C, as a terminal sends it; waits for the server to exit.
-    async fn interrupt(mut self) {
+    async fn interrupt(self) {
+        self.stop_with("INT").await;
+    }
+
+    /// Sends the signal `name` (`INT`, `TERM`); waits for the server to exit.
+    async fn stop_with(mut self, name: &str) {
         let pid = self.child.id().expect("running").to_string();
         let status = Command::new("kill")
-            .args(["-INT", &pid])
+            .args([format!("-{name}").as_str(), &pid])
             .status()
             .await
             .expect("kill");
@@ -418,10 +423,15 @@ pub async fn every_client_receives_exactly_what_was_published(binary: &str, serv
     );
 }
 
-/// Ctrl-C with `clients` streams open on the chat server `binary`: every one
-/// of them receives the final `bye` event, then the end of its stream, and
-/// the server exits.
-pub async fn ctrl_c_sends_the_final_event_to_every_client(binary: &str, clients: usize) {
+/// The signal `signal` (`INT` for Ctrl-C, `TERM` as `docker stop` sends)
+/// with `clients` streams open on the chat server `binary`: every one of
+/// them receives the final `bye` event, then the end of its stream, and the
+/// server exits.
+pub async fn stopping_sends_the_final_event_to_every_client(
+    binary: &str,
+    signal: &str,
+    clients: usize,
+) {
     let port = free_port();
     let server = Server::start(binary, port).await;
     let base = server.base();
@@ -432,7 +442,7 @@ pub async fn ctrl_c_sends_the_final_event_to_every_client(binary: &str, clients:
         streams.push(stream);
     }
     let id = post_ok(&base, "before the end", None).await;
-    server.interrupt().await;
+    server.stop_with(signal).await;
     for (n, stream) in streams.iter_mut().enumerate() {
         let events = stream.next(2).await;
         let seen: Vec<_> = events
