@@ -16,7 +16,9 @@ pub use extract::{Cursor, LastEventId, LastEventIdRejection};
 pub use hub_endpoint::{HubEndpoint, HubResponse};
 pub use response::Sse;
 pub use sse_engine::hub;
-pub use sse_engine::{EncodedEvent, Event, EventId, InvalidField, KeepAlive, SseBody, Text};
+pub use sse_engine::{
+    EncodedEvent, Event, EventId, InvalidField, KeepAlive, RequestCursor, SseBody, Text,
+};
 
 /// A `GET` route serving `topics` of `hub` with resume; see [`HubEndpoint`].
 pub fn hub_route<T: Into<Text>>(hub: hub::Hub, topics: impl IntoIterator<Item = T>) -> Route {

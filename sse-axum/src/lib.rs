@@ -15,7 +15,9 @@ pub use extract::{Cursor, LastEventId, LastEventIdRejection};
 // dependency for SSE: the events, keep-alive, and the hub.
 pub use response::Sse;
 pub use sse_engine::hub;
-pub use sse_engine::{EncodedEvent, Event, EventId, InvalidField, KeepAlive, SseBody, Text};
+pub use sse_engine::{
+    EncodedEvent, Event, EventId, InvalidField, KeepAlive, RequestCursor, SseBody, Text,
+};
 
 /// `GET`: the topics of `hub` as an event stream, resuming from the request's
 /// cursor, with keep-alive; the hub's gap signal when the cursor cannot be
