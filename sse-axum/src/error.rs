@@ -1,16 +1,15 @@
 //! [`HubError`]: a hub's refusal as an axum response.
 
 use std::fmt;
-use std::time::Duration;
 
+use axum::body::Body;
 use axum::http::StatusCode;
-use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
-use sse_engine::hub::{PublishError, SubscribeError};
+use sse_engine::hub::Refusal;
 
-/// A publish or a subscription the hub refused, answered as sse-engine's policy
-/// says ([`PublishError::status`], [`SubscribeError::status`]): the status,
-/// `Retry-After` with a `503`, and the reason as plain text. Handlers
+/// A publish or a subscription the hub refused, answered as sse-engine's
+/// [`Refusal`] says: the status, `Retry-After` with a `503`, and the reason
+/// as plain text. Handlers
 /// return it with `?`.
 ///
 /// ```
@@ -28,42 +27,24 @@ use sse_engine::hub::{PublishError, SubscribeError};
 /// #     .with_state(Hub::new());
 /// ```
 #[derive(Debug)]
-pub struct HubError {
-    status: StatusCode,
-    retry_after: Option<Duration>,
-    message: String,
-}
+pub struct HubError(Refusal);
 
 impl HubError {
     /// The status it answers with.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status()
     }
 }
 
-impl From<PublishError> for HubError {
-    fn from(error: PublishError) -> Self {
-        Self {
-            status: error.status(),
-            retry_after: error.retry_after(),
-            message: error.client_message(),
-        }
-    }
-}
-
-impl From<SubscribeError> for HubError {
-    fn from(error: SubscribeError) -> Self {
-        Self {
-            status: error.status(),
-            retry_after: error.retry_after(),
-            message: error.to_string(),
-        }
+impl<E: Into<Refusal>> From<E> for HubError {
+    fn from(error: E) -> Self {
+        Self(error.into())
     }
 }
 
 impl fmt::Display for HubError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -71,17 +52,6 @@ impl std::error::Error for HubError {}
 
 impl IntoResponse for HubError {
     fn into_response(self) -> Response {
-        let mut response = (
-            self.status,
-            [(CONTENT_TYPE, "text/plain; charset=utf-8")],
-            self.message,
-        )
-            .into_response();
-        if let Some(after) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, after.as_secs().into());
-        }
-        response
+        self.0.into_response().map(Body::from)
     }
 }

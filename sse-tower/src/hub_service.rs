@@ -6,12 +6,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use http::header::{ALLOW, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use pin_project_lite::pin_project;
-use sse_engine::hub::{Endpoint, EndpointBody, Hub, SubscribeError};
+use sse_engine::hub::{Endpoint, EndpointBody, Hub, Refusal, SubscribeError};
 use sse_engine::{RequestCursor, Text};
 use tower_service::Service;
 
@@ -57,7 +57,7 @@ impl HubService {
             Ok(body) => sse_engine::sse_response(HubBody {
                 kind: Kind::Events { body },
             }),
-            Err(error) => error_response(&error),
+            Err(error) => error_response(error),
         }
     }
 }
@@ -78,23 +78,12 @@ fn method_not_allowed() -> Response<HubBody> {
     response
 }
 
-fn error_response(error: &SubscribeError) -> Response<HubBody> {
-    let status = error.status();
-    let mut response = Response::new(HubBody {
+fn error_response(error: SubscribeError) -> Response<HubBody> {
+    Refusal::from(error).into_response().map(|message| HubBody {
         kind: Kind::Error {
-            body: Full::new(Bytes::from(error.to_string())),
+            body: Full::new(message),
         },
-    });
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    if let Some(after) = error.retry_after() {
-        headers.insert(RETRY_AFTER, HeaderValue::from(after.as_secs()));
-    }
-    response
+    })
 }
 
 impl<B> Service<Request<B>> for HubService {
