@@ -226,7 +226,7 @@ async fn a_stalled_subscriber_costs_nothing_and_learns_of_its_lag() {
         if n % 100 == 0 {
             assert_eq!(ready(&mut reader).len(), if n == 0 { 1 } else { 100 });
         }
-        let (events, bytes, _) = hub.topic_len("t").unwrap();
+        let sse_engine::hub::TopicStats { events, bytes, .. } = hub.topic_stats("t").unwrap();
         assert!(events <= 100 && bytes <= 64 * 1024);
     }
     let events = decode(&ready(&mut stalled));
@@ -392,11 +392,11 @@ async fn dropping_a_subscription_releases_it_at_once() {
         .map(|_| hub.subscribe(&["a", "b"], None).unwrap())
         .collect();
     assert_eq!(hub.stats().subscribers, 50);
-    assert_eq!(hub.topic_len("a").unwrap().2, 50);
+    assert_eq!(hub.topic_stats("a").unwrap().subscribers, 50);
     drop(subscriptions);
     assert_eq!(hub.stats().subscribers, 0);
-    assert_eq!(hub.topic_len("a").unwrap().2, 0);
-    assert_eq!(hub.topic_len("b").unwrap().2, 0);
+    assert_eq!(hub.topic_stats("a").unwrap().subscribers, 0);
+    assert_eq!(hub.topic_stats("b").unwrap().subscribers, 0);
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use sse_engine::decode::{DecodedEvent, Decoder};
 use sse_engine::hub::{
-    Epoch, FedEvent, Feed, FeedItem, Hub, Position, Store, StoreFuture, Subscription,
+    Epoch, FedEvent, Feed, FeedItem, Hub, Position, Store, StoreFuture, StoredEvent, Subscription,
 };
 use sse_engine::{Event, LastEventId, Text};
 use support::Rng;
@@ -121,7 +121,7 @@ impl Store for SharedStore {
         after: u64,
         before: u64,
         limit: usize,
-    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
         Box::pin(async move {
             let state = self.log.0.lock().unwrap();
             if after < state.lost_through {
@@ -132,7 +132,10 @@ impl Store for SharedStore {
                     .events
                     .range(after + 1..before)
                     .filter(|(_, (topics, _))| topics.contains(topic))
-                    .map(|(seq, (_, event))| (*seq, event.clone()))
+                    .map(|(seq, (_, event))| StoredEvent {
+                        seq: *seq,
+                        event: event.clone(),
+                    })
                     .take(limit)
                     .collect(),
             ))

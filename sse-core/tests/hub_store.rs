@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use scripted::{decode, ready};
 use sse_engine::hub::{
-    Epoch, Hub, LogLimits, Position, PublishError, Store, StoreError, StoreFuture,
+    Epoch, Hub, LogLimits, Position, PublishError, Store, StoreError, StoreFuture, StoredEvent,
 };
 use sse_engine::{EncodedEvent, Event, LastEventId, Text};
 
@@ -55,7 +55,7 @@ impl Store for ArchiveStore {
         after: u64,
         before: u64,
         limit: usize,
-    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
         Box::pin(async move {
             tokio::task::yield_now().await; // a real store answers later
             if self.fail_replay.load(Ordering::SeqCst) {
@@ -69,7 +69,10 @@ impl Store for ArchiveStore {
                     .filter(|(topics, seq, _)| {
                         topics.contains(topic) && *seq > after && *seq < before
                     })
-                    .map(|(_, seq, body)| (*seq, body.clone()))
+                    .map(|(_, seq, body)| StoredEvent {
+                        seq: *seq,
+                        event: body.clone(),
+                    })
                     .take(limit)
                     .collect(),
             ))
@@ -326,7 +329,7 @@ impl Store for SlowStore {
         after: u64,
         before: u64,
         limit: usize,
-    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
         self.0.replay(topic, after, before, limit)
     }
 }

@@ -21,7 +21,8 @@ use scripted::{
 };
 use sse_engine::decode::Decoder;
 use sse_engine::hub::{
-    Epoch, FeedItem, Hub, LagPolicy, LogLimits, Position, Store, StoreFuture, Subscription,
+    Epoch, FeedItem, Hub, LagPolicy, LogLimits, Position, Store, StoreFuture, StoredEvent,
+    Subscription,
 };
 use sse_engine::{EncodedEvent, Event, LastEventId, Text};
 use support::Rng;
@@ -425,7 +426,7 @@ impl Store for Numbering {
         _: u64,
         _: u64,
         _: usize,
-    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
         Box::pin(async { Ok(None) })
     }
 }

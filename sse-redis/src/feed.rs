@@ -20,7 +20,7 @@ use sse_engine::hub::{FedEvent, FeedItem};
 use tokio::sync::mpsc;
 
 use crate::reply::{self, StreamEntry, StreamRead};
-use crate::store::Shared;
+use crate::shared::Shared;
 
 /// The hub's end of the feed.
 pub(crate) struct Receiver(pub(crate) mpsc::Receiver<FeedItem>);

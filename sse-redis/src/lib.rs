@@ -27,6 +27,7 @@ mod feed;
 mod keys;
 mod reply;
 mod scripts;
+mod shared;
 mod store;
 
 pub use self::store::{RedisStore, RedisStoreBuilder};

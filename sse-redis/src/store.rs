@@ -9,13 +9,14 @@ use bytes::Bytes;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Value};
 use sse_engine::Text;
-use sse_engine::hub::{Epoch, Feed, Store, StoreError, StoreFuture};
+use sse_engine::hub::{Epoch, Feed, Store, StoreError, StoreFuture, StoredEvent};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::keys::Keys;
 use crate::reply;
 use crate::scripts::{APPEND, REPLAY};
+use crate::shared::{Follows, Shared};
 
 /// A [`Store`] on Redis Streams: every server process that uses the same
 /// Redis and key prefix shares one sequence of ids and one replay log, so a
@@ -71,40 +72,6 @@ use crate::scripts::{APPEND, REPLAY};
 pub struct RedisStore {
     shared: Arc<Shared>,
     feed_task: Mutex<Option<JoinHandle<()>>>,
-}
-
-pub(crate) struct Shared {
-    pub(crate) client: Client,
-    pub(crate) commands: ConnectionManager,
-    pub(crate) keys: Keys,
-    pub(crate) epoch: Epoch,
-    pub(crate) head: u64,
-    pub(crate) max_len: usize,
-    pub(crate) max_age: Option<Duration>,
-    pub(crate) block: Duration,
-    pub(crate) backoff: (Duration, Duration),
-    /// The topics to read, each from after the sequence number it was
-    /// followed at, and how far the reader has reported: one lock, so that a
-    /// topic is never followed from before a report that left it out.
-    pub(crate) follows: Mutex<Follows>,
-    /// Notified when a topic is followed, to end a blocking read early.
-    pub(crate) follow_changed: Notify,
-}
-
-impl Shared {
-    pub(crate) fn follows(&self) -> std::sync::MutexGuard<'_, Follows> {
-        self.follows.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// The topics the reader follows, and how far it has reported.
-#[derive(Debug)]
-pub(crate) struct Follows {
-    /// Each topic, with the sequence number it is read from after.
-    pub(crate) topics: BTreeMap<Text, u64>,
-    /// Every event up to here has been reported (or is in a report on its
-    /// way to the hub).
-    pub(crate) reported_through: u64,
 }
 
 /// Configures and connects a [`RedisStore`]. Its `Debug` form shows the URL
@@ -283,7 +250,7 @@ impl Store for RedisStore {
         after: u64,
         before: u64,
         limit: usize,
-    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
         Box::pin(async move {
             let shared = &*self.shared;
             let value: Value = REPLAY
@@ -303,7 +270,12 @@ impl Store for RedisStore {
             Ok(Some(
                 entries
                     .into_iter()
-                    .filter_map(|entry| Some((entry.seq, entry.event?)))
+                    .filter_map(|entry| {
+                        Some(StoredEvent {
+                            seq: entry.seq,
+                            event: entry.event?,
+                        })
+                    })
                     .collect(),
             ))
         })

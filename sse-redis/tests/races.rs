@@ -93,7 +93,7 @@ impl sse_engine::hub::Store for Gated {
         after: u64,
         before: u64,
         limit: usize,
-    ) -> sse_engine::hub::StoreFuture<'a, Option<Vec<(u64, bytes::Bytes)>>> {
+    ) -> sse_engine::hub::StoreFuture<'a, Option<Vec<sse_engine::hub::StoredEvent>>> {
         self.inner.replay(topic, after, before, limit)
     }
     fn head(&self) -> u64 {

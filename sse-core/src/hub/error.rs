@@ -44,7 +44,7 @@ pub enum TopicError {
     NoTopic,
     /// An empty name.
     Empty,
-    /// A name longer than [`MAX_TOPIC_NAME_BYTES`](super::MAX_TOPIC_NAME_BYTES).
+    /// A name longer than [`MAX_TOPIC_NAME_BYTES`].
     TooLong {
         /// The name's length in bytes.
         len: usize,
@@ -69,7 +69,7 @@ impl fmt::Display for TopicError {
             Self::TooLong { len } => write!(
                 f,
                 "topic name is {len} bytes, more than the {} allowed",
-                super::MAX_TOPIC_NAME_BYTES
+                MAX_TOPIC_NAME_BYTES
             ),
             Self::Unknown(name) => write!(f, "no topic named {name:?}"),
             Self::TooMany { limit } => write!(f, "the hub already has its limit of {limit} topics"),
@@ -201,4 +201,18 @@ impl Error for SubscribeError {
             Self::Closed => None,
         }
     }
+}
+
+/// The longest topic name accepted, in bytes.
+pub const MAX_TOPIC_NAME_BYTES: usize = 256;
+
+/// Refuses a topic name that is empty or longer than [`MAX_TOPIC_NAME_BYTES`].
+pub(crate) fn check_topic_name(name: &str) -> Result<(), TopicError> {
+    if name.is_empty() {
+        return Err(TopicError::Empty);
+    }
+    if name.len() > MAX_TOPIC_NAME_BYTES {
+        return Err(TopicError::TooLong { len: name.len() });
+    }
+    Ok(())
 }

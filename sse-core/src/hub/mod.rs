@@ -90,15 +90,20 @@
 //! [`HubBuilder::create_topics(false)`](HubBuilder::create_topics), only
 //! when the hub is built; naming another one is then an error.
 
+// The internals: `shared` states the hub's shared state, its invariants
+// and lock order, and the operations that change it; start there.
+mod builder;
 mod config;
 mod endpoint;
 mod error;
 mod feed;
 mod gap;
 mod handle;
+mod lock;
 mod position;
 mod recorded;
 mod refusal;
+mod shared;
 mod slots;
 mod stats;
 mod store;
@@ -107,14 +112,20 @@ mod tail;
 mod topic;
 mod wakers;
 
+pub use self::builder::HubBuilder;
+
 pub use self::config::{LagPolicy, LogLimits};
 pub use self::endpoint::{Endpoint, EndpointBody};
-pub use self::error::{PublishError, RETRY_AFTER_UNAVAILABLE, SubscribeError, TopicError};
+pub use self::error::{
+    MAX_TOPIC_NAME_BYTES, PublishError, RETRY_AFTER_UNAVAILABLE, SubscribeError, TopicError,
+};
 pub use self::gap::{Gap, GapReason};
-pub use self::handle::{Hub, HubBuilder, MAX_TOPIC_NAME_BYTES};
+pub use self::handle::Hub;
 pub use self::position::{Epoch, Position};
 pub use self::recorded::{RecordError, Recorded};
 pub use self::refusal::Refusal;
-pub use self::stats::HubStats;
-pub use self::store::{FedEvent, Feed, FeedItem, MemoryStore, Store, StoreError, StoreFuture};
+pub use self::stats::{HubStats, TopicStats};
+pub use self::store::{
+    FedEvent, Feed, FeedItem, MemoryStore, Store, StoreError, StoreFuture, StoredEvent,
+};
 pub use self::subscription::{PublishedEvent, Subscription};

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::handle::lock;
+use super::lock::lock;
 use super::slots::Slots;
 
 /// A snapshot of a hub's counters (since it was built) and gauges (now).
@@ -27,12 +27,27 @@ pub struct HubStats {
     pub lagged: u64,
 }
 
+/// The size of one topic's log and its subscribers, now; see
+/// [`Hub::topic_stats`](super::Hub::topic_stats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct TopicStats {
+    /// Events in the log.
+    pub events: usize,
+    /// Their encoded bytes, ids included.
+    pub bytes: usize,
+    /// Subscriptions to the topic alive now.
+    pub subscribers: usize,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    pub(crate) subscribers: AtomicUsize,
-    pub(crate) published: AtomicU64,
-    pub(crate) gaps: AtomicU64,
-    pub(crate) lagged: AtomicU64,
+    /// Written only by [`Shared::join`](super::shared::Shared::join) and
+    /// [`Shared::leave`](super::shared::Shared::leave).
+    pub(super) subscribers: AtomicUsize,
+    published: AtomicU64,
+    gaps: AtomicU64,
+    lagged: AtomicU64,
     /// Deliveries of the subscribers that have left.
     delivered: AtomicU64,
     replayed: AtomicU64,
@@ -66,12 +81,26 @@ fn bump(counter: &AtomicU64) {
 }
 
 impl Counters {
-    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+    fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Counts one event published.
+    pub(crate) fn published(&self) {
+        Self::add(&self.published, 1);
+    }
+
+    /// Counts one gap signal (or, for a subscriber closed when it lags, the
+    /// end of its stream), `lagged` when the log overtook the subscriber.
+    pub(crate) fn gap(&self, lagged: bool) {
+        Self::add(&self.gaps, 1);
+        if lagged {
+            Self::add(&self.lagged, 1);
+        }
+    }
+
     /// Registers a new subscriber's counts; the index is for [`Counters::leave`].
-    pub(crate) fn join(&self) -> (Arc<SubscriberCounts>, usize) {
+    pub(super) fn join(&self) -> (Arc<SubscriberCounts>, usize) {
         let counts = Arc::new(SubscriberCounts::default());
         let index = lock(&self.live).insert(Some(counts.clone()));
         (counts, index)
@@ -79,7 +108,7 @@ impl Counters {
 
     /// Moves a leaving subscriber's counts into the totals, under the lock a
     /// snapshot takes, so that they are counted exactly once.
-    pub(crate) fn leave(&self, index: usize) {
+    pub(super) fn leave(&self, index: usize) {
         let mut live = lock(&self.live);
         if let Some(counts) = live.remove(index) {
             Self::add(&self.delivered, counts.delivered.load(Ordering::Relaxed));

@@ -57,6 +57,16 @@ pub struct FedEvent {
     pub event: Bytes,
 }
 
+/// An event as a [`Store`] gives it back to be replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Its sequence number, as [`Store::append`] returned it.
+    pub seq: u64,
+    /// The event, encoded without its `id` line, as [`Store::append`] was
+    /// given it.
+    pub event: Bytes,
+}
+
 /// The storage behind a hub's topics.
 ///
 /// The hub always keeps each topic's recent events in memory, in its bounded
@@ -100,7 +110,7 @@ pub trait Store: Send + Sync + 'static {
         after: u64,
         before: u64,
         limit: usize,
-    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>>;
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>>;
 
     /// The sequence number the store had reached when the hub was built: its
     /// readers start there. 0 unless the store is shared.
@@ -152,7 +162,7 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
         after: u64,
         before: u64,
         limit: usize,
-    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
         (**self).replay(topic, after, before, limit)
     }
 
@@ -217,7 +227,7 @@ impl Store for MemoryStore {
         _after: u64,
         _before: u64,
         _limit: usize,
-    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
         Box::pin(ready(Ok(None)))
     }
 }

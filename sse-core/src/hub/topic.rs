@@ -2,13 +2,14 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
 
 use bytes::{Bytes, BytesMut};
 use tokio::time::Instant;
 
-use super::tail::{Tail, TailEntry};
+use super::lock::lock;
+use super::tail::{Tail, TailEntry, TailReader};
 use super::wakers::Wakers;
 use super::{LogLimits, Position};
 use crate::Text;
@@ -119,12 +120,12 @@ pub(crate) struct TopicState {
     log: VecDeque<Entry>,
     bytes: usize,
     /// The newest events again, for subscribers that read without the lock.
-    pub(crate) tail: Tail,
+    tail: Tail,
     /// The highest sequence number evicted from this topic (0: none yet). A
     /// cursor below it has missed events. Written only under the lock.
     evicted: Arc<AtomicU64>,
-    pub(crate) subscribers: usize,
-    pub(crate) closed: bool,
+    subscribers: usize,
+    closed: bool,
 }
 
 impl Topic {
@@ -148,7 +149,7 @@ impl Topic {
     /// log's, so that a publish, which wakes after appending, wakes every
     /// subscriber that could have missed its event.
     pub(crate) fn wakers(&self) -> MutexGuard<'_, Wakers> {
-        self.wakers.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.wakers)
     }
 
     /// Wakes every subscriber (after an append, a loss or a close); returns
@@ -169,7 +170,7 @@ impl Topic {
     pub(crate) fn lock(&self) -> MutexGuard<'_, TopicState> {
         // Nothing that can panic runs under this lock, but a poisoned lock
         // must not take every later subscriber down with it.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.state)
     }
 }
 
@@ -184,6 +185,34 @@ impl TopicState {
         });
         self.log.push_back(entry);
         self.evict(limits, now);
+    }
+
+    /// Closes the topic: readers read what the log holds, then end. Never
+    /// undone.
+    pub(crate) fn close(&mut self) {
+        self.closed = true;
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// A reader of the tail at its newest event; see [`Tail::reader`].
+    pub(crate) fn tail_reader(&self) -> TailReader {
+        self.tail.reader()
+    }
+
+    /// Counts a subscriber in (`true`) or out.
+    pub(crate) fn count_subscriber(&mut self, joined: bool) {
+        if joined {
+            self.subscribers += 1;
+        } else {
+            self.subscribers -= 1;
+        }
+    }
+
+    pub(crate) fn subscribers(&self) -> usize {
+        self.subscribers
     }
 
     /// The highest sequence number evicted (0: none yet).

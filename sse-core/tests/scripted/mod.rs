@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use futures_util::task::noop_waker_ref;
 use sse_engine::decode::{DecodedEvent, Decoder};
 use sse_engine::hub::{
-    Epoch, FedEvent, Feed, FeedItem, Hub, LogLimits, Store, StoreFuture, Subscription,
+    Epoch, FedEvent, Feed, FeedItem, Hub, LogLimits, Store, StoreFuture, StoredEvent, Subscription,
 };
 use sse_engine::{EncodedEvent, Text};
 use tokio::sync::mpsc;
@@ -36,7 +36,7 @@ impl Store for Scripted {
         _: u64,
         _: u64,
         _: usize,
-    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
         Box::pin(async { Ok(None) })
     }
     fn feed(&self) -> Option<Feed> {
@@ -78,7 +78,7 @@ impl Store for Keeping {
         after: u64,
         before: u64,
         limit: usize,
-    ) -> StoreFuture<'a, Option<Vec<(u64, Bytes)>>> {
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
         self.replays.fetch_add(1, Ordering::SeqCst);
         let events: Vec<_> = self
             .events
@@ -87,7 +87,10 @@ impl Store for Keeping {
             .iter()
             .filter(|(seq, topics, _)| *seq > after && *seq < before && topics.contains(topic))
             .take(limit)
-            .map(|(seq, _, event)| (*seq, event.clone()))
+            .map(|(seq, _, event)| StoredEvent {
+                seq: *seq,
+                event: event.clone(),
+            })
             .collect();
         Box::pin(async move { Ok(Some(events)) })
     }

@@ -1,0 +1,424 @@
+//! The hub's shared state and the protocol every path follows to change it.
+//!
+//! # State
+//!
+//! A [`Hub`](super::Hub) and all its clones, every [`Subscription`](super::Subscription)
+//! and the feed task (for a shared store) hold one [`Shared`]:
+//!
+//! | state | what it is | guarded by |
+//! | --- | --- | --- |
+//! | `publish_order` | the order in which a local publish asks the store for an id | itself (an async mutex, held across the store's `append`) |
+//! | `last_seq` | the highest sequence number committed to the logs | itself |
+//! | `head` | every event up to here is in all of its topics' logs | written under `last_seq`; read without a lock |
+//! | `topics` | the map of topic names to topics | itself |
+//! | `closed` | the hub is closed | written under `topics`; read without a lock |
+//! | `rereads` | how many times readers were woken for a close or a loss | raised without a lock, before the wake-up |
+//! | `final_event` | sent to every subscriber after a close | itself |
+//! | `counters` | the hub's statistics, the live subscriber count | atomics; the list of live subscribers' counts under its own lock |
+//!
+//! and each [`Topic`] holds:
+//!
+//! | state | what it is | guarded by |
+//! | --- | --- | --- |
+//! | the log, its byte count, `closed`, the subscriber count | see [`TopicState`](super::topic::TopicState) | the topic's lock |
+//! | the tail | the newest events again, for readers without a lock | written under the topic's lock; read through write-once slots (see [`tail`](super::tail)) |
+//! | `evicted` | the highest sequence number evicted or lost | written under the topic's lock; read without a lock too |
+//! | the wakers | one slot per subscriber | their own lock |
+//!
+//! # Invariants
+//!
+//! 1. **Readers never pass the head.** Every event up to `head` is in the
+//!    logs (and tails) of all its topics. A reader delivers nothing above
+//!    `head`; one it sees above it is still being appended, to some of its
+//!    topics perhaps not yet, and is read once `head` moves. So a reader of
+//!    several topics can never deliver an event and then find an older one.
+//! 2. **Logs grow in sequence order.** Appends happen under `last_seq`, in
+//!    increasing sequence numbers; `head` only rises.
+//! 3. **Losses and closes are never missed by a lock-free reader.**
+//!    `rereads` is raised *before* subscribers are woken for anything but a
+//!    publish (a topic or the hub closed, events lost); a reader on the
+//!    tails compares it with the count it read under the lock and falls back
+//!    to a locked read when it moved.
+//! 4. **A topic's `evicted` mark only rises**, under the topic's lock, and a
+//!    subscriber whose cursor is below it is told of a gap (or replayed from
+//!    the store); it is never silently moved on.
+//! 5. **Closing is final.** `closed` is set under `topics`, which topic
+//!    creation also takes, so no topic is created after a close; a closed
+//!    topic is never reopened (its name can name a new topic).
+//! 6. **No wake-up is lost.** A subscriber registers its waker in every
+//!    topic *before* it reads under the topic's lock; a publish wakes every
+//!    registered waker *after* appending. Waking does not take the wakers,
+//!    so a subscriber polled with the same waker never registers again.
+//!
+//! # Operations
+//!
+//! State changes only through these methods, never through fields:
+//!
+//! - **Commit a publish** ([`Shared::commit`]): under `last_seq`, append to
+//!   each topic's log, then raise `head`, then (locks released) wake the
+//!   topics' subscribers. A local publish and the feed both commit this way.
+//! - **Make readers re-read** ([`Shared::wake_to_reread`]): raise `rereads`,
+//!   then wake. Every close and loss calls it.
+//! - **Close** ([`Shared::close`], [`Shared::close_topic`]) and **mark events
+//!   lost** ([`Shared::mark_lost`]).
+//!
+//! # Lock order
+//!
+//! `publish_order` → `last_seq` → `topics` → a topic's lock (several at once
+//! only in the order [`Shared::resolve`] returns them: sorted by name).
+//! A topic's wakers, the counters' list, `final_event` and the store's own
+//! locks are leaves: nothing else is taken while one is held. No waker is
+//! woken while a lock is held: waking may run code that takes one (dropping
+//! a subscription, say).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::Notify;
+
+use super::error::check_topic_name;
+use super::lock::lock;
+use super::stats::{Counters, SubscriberCounts};
+use super::topic::{Entry, Topic};
+use super::{Epoch, HubStats, LagPolicy, LogLimits, Store, TopicError};
+use crate::{EncodedEvent, Text};
+
+/// What a hub is built with and never changes.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) limits: LogLimits,
+    pub(crate) lag_policy: LagPolicy,
+    pub(crate) gap_event: Text,
+    pub(crate) create_topics: bool,
+    pub(crate) max_topics: usize,
+}
+
+/// See the [module docs](self).
+pub(crate) struct Shared {
+    epoch: Epoch,
+    store: Arc<dyn Store>,
+    settings: Settings,
+    /// The store is shared and reports every event through its feed: the
+    /// logs take events from the feed only, never from a local publish.
+    fed: bool,
+    publish_order: tokio::sync::Mutex<()>,
+    last_seq: Mutex<u64>,
+    head: AtomicU64,
+    topics: Mutex<HashMap<Text, Arc<Topic>>>,
+    closed: AtomicBool,
+    rereads: AtomicU64,
+    final_event: Mutex<Option<EncodedEvent>>,
+    counters: Counters,
+    /// Notified when the last subscriber leaves.
+    idle: Notify,
+}
+
+impl Shared {
+    /// The state of a hub on `store`, with `topics` created now (names that
+    /// are empty or too long are left out).
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        settings: Settings,
+        topics: Vec<Text>,
+        fed: bool,
+    ) -> Self {
+        let head = store.head();
+        let topics = topics
+            .into_iter()
+            .filter(|name| check_topic_name(name).is_ok())
+            .map(|name| {
+                let start = store.follow(&name, head);
+                (name.clone(), Arc::new(Topic::starting_after(name, start)))
+            })
+            .collect();
+        Self {
+            epoch: store.epoch(),
+            store,
+            settings,
+            fed,
+            publish_order: tokio::sync::Mutex::new(()),
+            last_seq: Mutex::new(head),
+            head: AtomicU64::new(head),
+            topics: Mutex::new(topics),
+            closed: AtomicBool::new(false),
+            rereads: AtomicU64::new(0),
+            final_event: Mutex::new(None),
+            counters: Counters::default(),
+            idle: Notify::new(),
+        }
+    }
+
+    pub(crate) fn epoch(&self) -> Epoch {
+        self.epoch
+    }
+
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub(crate) fn limits(&self) -> &LogLimits {
+        &self.settings.limits
+    }
+
+    pub(crate) fn lag_policy(&self) -> LagPolicy {
+        self.settings.lag_policy
+    }
+
+    pub(crate) fn gap_event(&self) -> &Text {
+        &self.settings.gap_event
+    }
+
+    /// Whether the logs are fed by a shared store's feed (see [`Shared`]).
+    pub(crate) fn is_fed(&self) -> bool {
+        self.fed
+    }
+
+    /// Every event up to this sequence number is in all of its topics' logs
+    /// (invariant 1).
+    pub(crate) fn head(&self) -> u64 {
+        self.head.load(Ordering::Acquire)
+    }
+
+    /// The count [`Shared::wake_to_reread`] raises (invariant 3).
+    pub(crate) fn rereads(&self) -> u64 {
+        self.rereads.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The event every subscriber receives after a close, if one was given.
+    pub(crate) fn final_event(&self) -> Option<EncodedEvent> {
+        lock(&self.final_event).clone()
+    }
+
+    /// Waits for the previous local publish to be committed: taken before the
+    /// store gives an id, so that ids are given, and events enter the logs,
+    /// in one order. `None` for a fed hub, whose store orders appends itself
+    /// (the feed is the order).
+    pub(crate) async fn publish_order(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        if self.fed {
+            None
+        } else {
+            Some(self.publish_order.lock().await)
+        }
+    }
+
+    /// Starts committing events to the logs; see [`Commit`].
+    pub(crate) fn commit(&self) -> Commit<'_> {
+        Commit {
+            shared: self,
+            last_seq: lock(&self.last_seq),
+            appended: Vec::new(),
+        }
+    }
+
+    /// Raises `rereads`, then wakes every subscriber of `topics`: the one way
+    /// to tell readers of something other than a publish (invariant 3).
+    /// Returns how many were woken.
+    fn wake_to_reread(&self, topics: &[Arc<Topic>]) -> usize {
+        self.rereads.fetch_add(1, Ordering::AcqRel);
+        topics.iter().map(|topic| topic.wake_all()).sum()
+    }
+
+    /// Closes the hub: no topic is created or published to after this, and
+    /// every subscriber, once it has read what it has not yet, receives
+    /// `final_event` and ends. Returns how many subscribers were woken.
+    pub(crate) fn close(&self, final_event: Option<EncodedEvent>) -> usize {
+        *lock(&self.final_event) = final_event;
+        let topics: Vec<_> = {
+            let topics = lock(&self.topics);
+            self.closed.store(true, Ordering::Release);
+            topics.values().cloned().collect()
+        };
+        for topic in &topics {
+            topic.lock().close();
+        }
+        self.wake_to_reread(&topics)
+    }
+
+    /// Closes one topic and removes it from the map; `None` when there is no
+    /// such topic, or how many subscribers were woken.
+    pub(crate) fn close_topic(&self, name: &str) -> Option<usize> {
+        let topic = lock(&self.topics).remove(name)?;
+        topic.lock().close();
+        Some(self.wake_to_reread(&[topic]))
+    }
+
+    /// Marks events of topic `name` up to `through` as unreadable in its log
+    /// (a shared store lost them before this process read them).
+    pub(crate) fn mark_lost(&self, name: &Text, through: u64) {
+        if let Some(topic) = self.topic(name) {
+            topic.lock().mark_lost(through);
+            self.wake_to_reread(&[topic]);
+        }
+    }
+
+    /// The topic named, if it exists.
+    pub(crate) fn topic(&self, name: &str) -> Option<Arc<Topic>> {
+        lock(&self.topics).get(name).cloned()
+    }
+
+    /// The names of the topics that exist now.
+    pub(crate) fn topic_names(&self) -> Vec<String> {
+        lock(&self.topics)
+            .keys()
+            .map(|name| name.to_string())
+            .collect()
+    }
+
+    /// The topics named, sorted by name and without duplicates (the order in
+    /// which several are locked), created when the hub does that.
+    pub(crate) fn resolve(&self, names: &[&str]) -> Result<Vec<Arc<Topic>>, TopicError> {
+        if names.is_empty() {
+            return Err(TopicError::NoTopic);
+        }
+        let mut sorted: Vec<&str> = names.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut topics = lock(&self.topics);
+        if self.is_closed() {
+            return Err(TopicError::Closed);
+        }
+        let mut resolved = Vec::with_capacity(sorted.len());
+        for name in sorted {
+            check_topic_name(name)?;
+            if let Some(topic) = topics.get(name) {
+                resolved.push(topic.clone());
+                continue;
+            }
+            if !self.settings.create_topics {
+                return Err(TopicError::Unknown(name.to_owned()));
+            }
+            if topics.len() >= self.settings.max_topics {
+                return Err(TopicError::TooMany {
+                    limit: self.settings.max_topics,
+                });
+            }
+            let name = Text::copy_from(name);
+            // With a shared store the topic may hold events from before this
+            // process knew it: its log starts at the current head, and older
+            // cursors are served from the store.
+            let start = if self.fed {
+                self.store.follow(&name, self.head())
+            } else {
+                0
+            };
+            let topic = Arc::new(Topic::starting_after(name.clone(), start));
+            topics.insert(name, topic.clone());
+            resolved.push(topic);
+        }
+        Ok(resolved)
+    }
+
+    /// A snapshot of the counters.
+    pub(crate) fn stats(&self) -> HubStats {
+        let topics = lock(&self.topics).len();
+        self.counters.snapshot(topics)
+    }
+
+    /// Counts a new subscriber; its delivery counts and the index to leave with.
+    pub(crate) fn join(&self) -> (Arc<SubscriberCounts>, usize) {
+        self.counters.subscribers.fetch_add(1, Ordering::AcqRel);
+        self.counters.join()
+    }
+
+    /// Counts a subscriber out; the last one to leave wakes
+    /// [`Shared::idle`]'s waiters.
+    pub(crate) fn leave(&self, counts_index: usize) {
+        self.counters.leave(counts_index);
+        if self.counters.subscribers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+
+    /// The subscribers alive now.
+    pub(crate) fn subscribers(&self) -> usize {
+        self.counters.subscribers.load(Ordering::Acquire)
+    }
+
+    /// Notified when the last subscriber leaves; take the future before
+    /// checking [`Shared::subscribers`], so that no leave is missed.
+    pub(crate) fn idle(&self) -> tokio::sync::futures::Notified<'_> {
+        self.idle.notified()
+    }
+
+    /// Moves the head as if events up to `seq` alone were committed.
+    #[cfg(test)]
+    pub(crate) fn set_head(&self, seq: u64) {
+        self.head.store(seq, Ordering::Release);
+    }
+}
+
+/// Events being committed to the logs, under `last_seq` (see the
+/// [module docs](self)): appended with [`Commit::append_to_all`] or
+/// [`Commit::append_fed`], made readable with [`Commit::publish_through`].
+pub(crate) struct Commit<'a> {
+    shared: &'a Shared,
+    last_seq: MutexGuard<'a, u64>,
+    /// The topics to wake once readable, each once.
+    appended: Vec<Arc<Topic>>,
+}
+
+impl Commit<'_> {
+    /// The highest sequence number committed so far.
+    pub(crate) fn last_seq(&self) -> u64 {
+        *self.last_seq
+    }
+
+    /// Appends one locally published event to each of `topics`, or to none
+    /// when the hub or one of them was closed (while the store was
+    /// appending, say): then no subscriber could read it, and the publish
+    /// fails. Returns whether it was appended.
+    pub(crate) fn append_to_all(&mut self, topics: &[Arc<Topic>], entry: &Entry) -> bool {
+        let mut states: Vec<_> = topics.iter().map(|topic| topic.lock()).collect();
+        if self.shared.is_closed() || states.iter().any(|state| state.is_closed()) {
+            return false;
+        }
+        for state in &mut states {
+            state.append(entry.clone(), self.shared.limits());
+        }
+        drop(states);
+        self.appended.extend(topics.iter().cloned());
+        true
+    }
+
+    /// Appends an event a shared store's feed reported to the log of
+    /// `topic`, unless that log already holds it or the topic is closed.
+    pub(crate) fn append_fed(&mut self, topic: &Arc<Topic>, entry: Entry) {
+        let mut state = topic.lock();
+        // Per topic, not against the hub's head: a topic followed a moment
+        // ago catches up with events the others have passed.
+        let is_new = state.newest_seq().is_none_or(|newest| entry.seq > newest);
+        if is_new && !state.is_closed() {
+            state.append(entry, self.shared.limits());
+            drop(state);
+            if !self.appended.iter().any(|seen| Arc::ptr_eq(seen, topic)) {
+                self.appended.push(topic.clone());
+            }
+        }
+    }
+
+    /// Lets readers read up to `through` (when it is past the head), then,
+    /// with every lock released, wakes the subscribers of the topics
+    /// appended to. Returns how many were woken.
+    pub(crate) fn publish_through(self, through: u64) -> usize {
+        let Self {
+            shared,
+            mut last_seq,
+            appended,
+        } = self;
+        if through > *last_seq {
+            *last_seq = through;
+            shared.head.store(through, Ordering::Release);
+        }
+        drop(last_seq);
+        appended.iter().map(|topic| topic.wake_all()).sum()
+    }
+}

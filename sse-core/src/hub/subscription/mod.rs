@@ -1,0 +1,430 @@
+//! [`Subscription`]: a cursor into the logs of one or more topics, read as a
+//! stream; its life is one state machine, [`Phase`].
+//!
+//! - `reader`: the cursor and the two read paths (locked, and the tails).
+//! - `replay`: events the logs evicted, fetched from the store.
+//! - `ahead`: a cursor newer than a shared store's feed has reached.
+//! - `delivery`: the filter, delivery counts and gap signals.
+
+mod ahead;
+mod delivery;
+mod reader;
+mod replay;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_core::Stream;
+use tokio::time::Sleep;
+
+use self::ahead::{Ahead, AheadCheck};
+use self::delivery::Delivery;
+pub use self::delivery::PublishedEvent;
+use self::reader::{Read, Reader};
+use self::replay::Replay;
+use super::shared::Shared;
+use super::topic::Topic;
+use super::{Gap, GapReason, LagPolicy, Position};
+use crate::jitter::{shorten, spread};
+use crate::{EncodedEvent, Event, InfallibleStream, KeepAlive, LastEventId, SseBody};
+
+/// A subscriber: a cursor into the logs of its topics, read as a `Stream` of
+/// encoded events. Made by [`Hub::subscribe`](super::Hub::subscribe).
+///
+/// It holds no queue of its own: a subscriber that reads slowly is only an
+/// old cursor, and when the log evicts events it has not read, it is told
+/// with a [`Gap`] (or closed, by the hub's [`LagPolicy`]). Dropping it
+/// releases it at once.
+///
+/// A subscriber that is caught up reads new events without taking the
+/// topic's lock, from blocks of eight events it holds one at a time. One that
+/// stops reading (its client's connection is stalled) keeps that one block
+/// alive, at most eight events, whatever is published after.
+#[must_use = "streams do nothing unless polled"]
+pub struct Subscription {
+    hub: Arc<Shared>,
+    reader: Reader,
+    phase: Phase,
+    delivery: Delivery,
+    /// The client's `Last-Event-ID`, reported in the gap signal when it
+    /// cannot be honoured; until then it is still being resumed from.
+    requested: Option<LastEventId>,
+    /// No read has happened yet since the subscription was made (or since a
+    /// replay round of the client's resume): a gap found now is one of the
+    /// client's cursor (evicted), not of a slow reader (lagged).
+    first_read: bool,
+    lifetime: Option<Duration>,
+    deadline: Option<Pin<Box<Sleep>>>,
+    retry: Option<Duration>,
+    counts_index: usize,
+}
+
+/// Where a subscription is in its life. Boxed where rare and large: an idle
+/// subscriber is mostly its cursor, and its size is memory held per
+/// connection.
+///
+/// ```text
+/// Gap ──────────────┐
+/// Ahead ──(caught up, unknown)──▶ Reading ◀──(round done)──▶ Replaying
+///   └──(evicted)──▶ Replaying                │ (closed, lagged and closing,
+///                                            ▼  lifetime over)
+///                                         Finished
+/// ```
+enum Phase {
+    /// The client's cursor cannot be honoured: a gap signal goes first.
+    Gap(GapReason),
+    /// The client's cursor is newer than this process's feed has reached
+    /// (a hub on a shared store): reading waits while it is checked.
+    Ahead(Box<Ahead>),
+    /// Reading the logs, replayed events first.
+    Reading,
+    /// Fetching from the store events the logs evicted.
+    Replaying(Box<Replay>),
+    /// What is queued goes, then the stream ends.
+    Finished,
+}
+
+impl Subscription {
+    /// A subscription for a client whose cursor could not be read: it starts
+    /// with an `unknown` gap.
+    pub(crate) fn new_unusable_cursor(hub: Arc<Shared>, topics: Vec<Arc<Topic>>) -> Self {
+        let mut subscription = Self::new(hub, topics, None);
+        subscription.phase = Phase::Gap(GapReason::Unknown);
+        subscription
+    }
+
+    pub(crate) fn new(
+        hub: Arc<Shared>,
+        topics: Vec<Arc<Topic>>,
+        requested: Option<LastEventId>,
+    ) -> Self {
+        let head = hub.head();
+        let (cursor, phase) = match requested.as_ref().map(|id| Position::parse(id.as_str())) {
+            None => (head, Phase::Reading),
+            Some(None) => (head, Phase::Gap(GapReason::Unknown)),
+            Some(Some(position)) if position.epoch() != hub.epoch() => {
+                (head, Phase::Gap(GapReason::Foreign))
+            }
+            Some(Some(position)) if position.seq() > head && hub.is_fed() => {
+                (position.seq(), Phase::Ahead(Box::new(Ahead::new())))
+            }
+            Some(Some(position)) if position.seq() > head => (head, Phase::Gap(GapReason::Unknown)),
+            Some(Some(position)) => (position.seq(), Phase::Reading),
+        };
+        let reader = Reader::new(topics, cursor);
+        let (counts, counts_index) = hub.join();
+        tracing::debug!(
+            cursor = requested.as_ref().map(LastEventId::as_str),
+            gap = match &phase {
+                Phase::Gap(reason) => Some(reason.as_str()),
+                _ => None,
+            },
+            "subscribed"
+        );
+        Self {
+            delivery: Delivery::new(hub.epoch(), head, counts),
+            hub,
+            reader,
+            phase,
+            requested,
+            first_read: true,
+            lifetime: None,
+            deadline: None,
+            retry: None,
+            counts_index,
+        }
+    }
+
+    /// Delivers only the events `filter` accepts, replayed and live alike: for
+    /// authorization, or a per-client selection. A filter that panics is taken
+    /// to refuse the event (and the panic is logged); the hub goes on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use futures_util::StreamExt;
+    /// use sse_engine::Event;
+    /// use sse_engine::hub::Hub;
+    ///
+    /// let hub = Hub::new();
+    /// let mut mine = hub
+    ///     .subscribe(&["orders"], None)
+    ///     .unwrap()
+    ///     .filter(|event| event.event_type() == Some("order-7"));
+    /// hub.publish("orders", Event::new().event("order-6").data("not yours")).await.unwrap();
+    /// hub.publish("orders", Event::new().event("order-7").data("yours")).await.unwrap();
+    /// let delivered = mine.next().await.unwrap();
+    /// assert!(delivered.as_bytes().ends_with(b"data: yours\n\n"));
+    /// # }
+    /// ```
+    pub fn filter<F>(mut self, filter: F) -> Self
+    where
+        F: Fn(&PublishedEvent<'_>) -> bool + Send + Sync + 'static,
+    {
+        self.delivery.filter = Some(Arc::new(filter));
+        self
+    }
+
+    /// Sends what `handler` returns instead of the default gap event: a
+    /// snapshot of the state the client missed, for example. When none of the
+    /// returned events has an id, the last one gets the gap's
+    /// [`resume_after`](Gap::resume_after), so that the client's
+    /// `Last-Event-ID` moves past the gap. A handler that panics is replaced by
+    /// the default gap event (and the panic is logged). A handler that returns
+    /// no event sends nothing: the client is not told and its cursor does not
+    /// move, so it meets the same gap when it reconnects.
+    pub fn on_gap<F>(mut self, handler: F) -> Self
+    where
+        F: Fn(&Gap) -> Vec<Event> + Send + Sync + 'static,
+    {
+        self.delivery.on_gap = Some(Arc::new(handler));
+        self
+    }
+
+    /// Ends the stream after about `lifetime`, shortened at random by up to a
+    /// tenth so that clients connected together do not reconnect together.
+    /// The client reconnects with its last id and loses nothing.
+    pub fn max_lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = Some(lifetime);
+        self
+    }
+
+    /// The reconnection delay [`Subscription::into_body`] sends first,
+    /// lengthened at random by up to a half so that clients that lose the
+    /// server together do not come back together.
+    pub fn retry(mut self, base: Duration) -> Self {
+        self.retry = Some(base);
+        self
+    }
+
+    /// The position after which reading resumes.
+    pub fn cursor(&self) -> Position {
+        Position::new(self.hub.epoch(), self.reader.cursor())
+    }
+
+    /// The subscription as a response body, with a 15 s keep-alive and the
+    /// [`retry`](Subscription::retry) delay if one was set.
+    pub fn into_body(self) -> SseBody<InfallibleStream<Self>> {
+        let retry = self.retry.map(|base| spread(base, 0.5));
+        let body = SseBody::from_infallible_stream(self).keep_alive(KeepAlive::new());
+        match retry {
+            Some(retry) => body.retry(retry),
+            None => body,
+        }
+    }
+
+    /// Whether the lifetime set with [`Subscription::max_lifetime`] is over
+    /// (its timer starts at the first poll).
+    fn lifetime_over(&mut self, cx: &mut Context<'_>) -> bool {
+        if let Some(lifetime) = self.lifetime.take() {
+            self.deadline = Some(Box::pin(tokio::time::sleep(shorten(lifetime, 0.1))));
+        }
+        self.deadline
+            .as_mut()
+            .is_some_and(|deadline| deadline.as_mut().poll(cx).is_ready())
+    }
+
+    /// Signals a gap in the client's stream that ends at `resume_after`.
+    fn signal_gap(&mut self, reason: GapReason, resume_after: u64) {
+        // A slow reader's gap is not about the cursor it connected with.
+        let requested = self
+            .requested
+            .take()
+            .filter(|_| reason != GapReason::Lagged);
+        let gap = Gap {
+            reason,
+            requested,
+            resume_after: Position::new(self.hub.epoch(), resume_after),
+        };
+        self.delivery.signal_gap(&self.hub, &gap);
+    }
+
+    /// Evicted events after the cursor, found by a read in `topics` up to
+    /// `through`: replayed from the store, or the stream ends when it lags
+    /// and the hub's policy closes it.
+    fn evicted(&mut self, through: u64, topics: &[usize], first_read: bool) -> Phase {
+        let reason = if first_read && self.requested.is_some() {
+            GapReason::Evicted
+        } else {
+            GapReason::Lagged
+        };
+        if reason == GapReason::Lagged && self.hub.lag_policy() == LagPolicy::Close {
+            self.hub.counters().gap(true);
+            tracing::debug!("subscriber lagged; closing its stream");
+            self.reader.set_cursor(through);
+            return Phase::Finished;
+        }
+        let requests = self.reader.replay_requests(topics);
+        let limit = self.hub.limits().max_events.max(1);
+        let replay = Replay::start(self.hub.store().clone(), requests, through, limit, reason);
+        Phase::Replaying(Box::new(replay))
+    }
+
+    /// Takes in what a replay round brought back: its events go before the
+    /// logs' (still as part of the client's resume, which keeps its cursor),
+    /// or, when the store could not give them all, a gap is signalled.
+    fn replayed(&mut self, replay: &Replay, rounds: Option<Vec<reader::RestoredTopic>>) {
+        let Some(rounds) = rounds else {
+            // Every gapped topic is dealt with up to `through` by the signal.
+            self.reader.give_up_evicted_through(replay.through());
+            let resume_after = self.reader.skip_gap(replay.through());
+            self.signal_gap(replay.reason(), resume_after);
+            return;
+        };
+        let with_meta = self.delivery.filter.is_some();
+        let count = self.reader.restore(rounds, self.hub.epoch(), with_meta);
+        tracing::debug!(count, through = replay.through(), "replayed from the store");
+        self.first_read = self.requested.is_some();
+    }
+}
+
+impl Stream for Subscription {
+    type Item = EncodedEvent;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EncodedEvent>> {
+        let this = &mut *self;
+        loop {
+            if let Some(event) = this.delivery.pop_queued() {
+                return Poll::Ready(Some(event));
+            }
+            if matches!(this.phase, Phase::Finished) {
+                return Poll::Ready(None);
+            }
+            if this.lifetime_over(cx) {
+                tracing::debug!("subscription reached its maximum lifetime");
+                this.phase = Phase::Finished;
+                continue;
+            }
+            match &mut this.phase {
+                Phase::Finished | Phase::Reading => {}
+                Phase::Gap(reason) => {
+                    let reason = *reason;
+                    this.phase = Phase::Reading;
+                    this.first_read = false;
+                    this.signal_gap(reason, this.reader.cursor());
+                    continue;
+                }
+                Phase::Replaying(replay) => {
+                    let Poll::Ready(rounds) = replay.poll(cx) else {
+                        return Poll::Pending;
+                    };
+                    if let Phase::Replaying(replay) =
+                        std::mem::replace(&mut this.phase, Phase::Reading)
+                    {
+                        this.replayed(&replay, rounds);
+                    }
+                    continue;
+                }
+                Phase::Ahead(ahead) => {
+                    let hub = &this.hub;
+                    match ahead.poll(cx, this.reader.cursor(), || hub.head(), hub.store()) {
+                        AheadCheck::CaughtUp => this.phase = Phase::Reading,
+                        // Read on all the same, to register the waker: nothing
+                        // past the head is readable.
+                        AheadCheck::Wait => this.reader.disarm(),
+                        AheadCheck::Unknown { head } => {
+                            // Not an id this store gave.
+                            this.phase = Phase::Reading;
+                            this.reader.set_cursor(head);
+                            this.first_read = false;
+                            this.signal_gap(GapReason::Unknown, head);
+                            continue;
+                        }
+                    }
+                }
+            }
+            let filtered = this.delivery.filter.is_some();
+            match this.reader.read_tails(&this.hub, cx, filtered) {
+                Some(Poll::Ready((seq, bytes))) => {
+                    return Poll::Ready(Some(this.delivery.delivered(seq, bytes)));
+                }
+                Some(Poll::Pending) => return Poll::Pending,
+                None => {}
+            }
+            let read = this.reader.read(&this.hub, cx, filtered);
+            let first_read = std::mem::replace(&mut this.first_read, false);
+            match read {
+                Read::Event(candidate) => {
+                    this.reader.take(&candidate);
+                    let topic = this.reader.topic_name(candidate.topic);
+                    if let Some(event) = this.delivery.deliver(candidate.entry, topic) {
+                        return Poll::Ready(Some(event));
+                    }
+                }
+                Read::Gap { through, topics } => {
+                    this.phase = this.evicted(through, &topics, first_read);
+                }
+                Read::InFlight => {
+                    // An event is being appended to the logs right now; it is
+                    // readable in a moment.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Read::Closed => {
+                    this.phase = Phase::Finished;
+                    if let Some(last) = this.hub.final_event() {
+                        this.delivery.queue(last);
+                    }
+                }
+                Read::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.reader.leave();
+        self.hub.leave(self.counts_index);
+    }
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("topics", &self.reader.topic_names())
+            .field("cursor", &self.cursor())
+            .field("queued", &self.delivery.queued())
+            .field("filter", &self.delivery.filter.is_some())
+            .field("finished", &matches!(self.phase, Phase::Finished))
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+    use std::task::{Context, Poll};
+
+    use futures_core::Stream;
+    use futures_util::task::noop_waker_ref;
+
+    use crate::Event;
+    use crate::hub::{Hub, Position};
+
+    #[tokio::test]
+    async fn a_reader_never_passes_an_event_still_being_appended() {
+        let hub = Hub::new();
+        let zero = Position::new(hub.epoch(), 0).to_string();
+        let cursor = crate::LastEventId::parse(zero.as_bytes()).unwrap();
+        let subscription = hub.subscribe(&["a", "b"], cursor).unwrap();
+        let mut subscription = pin!(subscription);
+        hub.publish("a", Event::new().data("1")).await.unwrap();
+        hub.publish("b", Event::new().data("2")).await.unwrap();
+        // As if event 2 were in its log but its publish not finished, and
+        // event 1 not yet visible: the reader must wait, not deliver 2 and
+        // move its cursor past 1.
+        hub.inner.set_head(0);
+        let mut cx = Context::from_waker(noop_waker_ref());
+        assert!(subscription.as_mut().poll_next(&mut cx).is_pending());
+        hub.inner.set_head(2);
+        let Poll::Ready(Some(first)) = subscription.as_mut().poll_next(&mut cx) else {
+            panic!("event 1 is readable once published");
+        };
+        assert!(first.as_bytes().ends_with(b"data: 1\n\n"));
+    }
+}

@@ -1,0 +1,458 @@
+//! [`Reader`]: a subscription's cursor in its topics' logs, and the two read
+//! paths: under each topic's lock ([`Reader::read`]), and on from the tails
+//! without a lock once caught up ([`Reader::read_tails`]).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use super::super::shared::Shared;
+use super::super::tail::{Onward, TailReader};
+use super::super::topic::{Entry, ReadEntry, Topic};
+use super::super::{Epoch, Position, StoredEvent};
+
+/// Where a subscription is in the logs of its topics.
+pub(super) struct Reader {
+    topics: Vec<Subscribed>,
+    /// The last position delivered or skipped: reading resumes strictly after it.
+    cursor: u64,
+    /// Per topic, how far its evicted events have been dealt with (replayed
+    /// from the store, or signalled as a gap): a gap up to here is not raised
+    /// again.
+    handled: Vec<u64>,
+    /// Events the store replayed, oldest first; merged with the logs by
+    /// sequence number.
+    restored: VecDeque<Restored>,
+    /// Set when the last locked read left this subscriber caught up in every
+    /// topic, with a place in each topic's tail: until a topic closes or
+    /// loses events, it reads the tails, without a lock.
+    armed: Option<Armed>,
+    /// The waker registered in every topic, by identity. Publishing does not
+    /// take it, so it is registered again only when the subscriber is polled
+    /// with another.
+    registered: Option<WakerIdentity>,
+}
+
+struct Subscribed {
+    topic: Arc<Topic>,
+    slot: usize,
+    /// Where this subscriber reads the topic's tail, while it is armed.
+    tail: Option<TailReader>,
+}
+
+/// An event the store replayed, and the index of the topic it was asked for.
+struct Restored {
+    entry: ReadEntry,
+    topic: usize,
+}
+
+/// What [`Reader::armed`] was armed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Armed {
+    /// The hub's count of rereads when the read began.
+    rereads: u64,
+    waker: WakerIdentity,
+}
+
+/// A waker's identity, as [`Waker::will_wake`] compares it. Kept as numbers,
+/// not pointers, and only ever compared with the identity of a waker that is
+/// registered in every topic, so alive and its address not reused: a
+/// registered waker stays until the subscriber replaces it or leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct WakerIdentity {
+    data: usize,
+    vtable: usize,
+}
+
+impl WakerIdentity {
+    fn of(waker: &Waker) -> Self {
+        Self {
+            data: waker.data() as usize,
+            vtable: std::ptr::from_ref(waker.vtable()) as usize,
+        }
+    }
+}
+
+/// What a locked read found.
+pub(super) enum Read {
+    Event(Candidate),
+    /// Topics whose evicted events after the cursor have not been dealt with.
+    Gap {
+        through: u64,
+        topics: Vec<usize>,
+    },
+    /// An event is being appended to the logs right now.
+    InFlight,
+    Closed,
+    Pending,
+}
+
+/// The next event to deliver: the oldest after the cursor in any topic.
+pub(super) struct Candidate {
+    pub(super) entry: ReadEntry,
+    pub(super) topic: usize,
+    restored: bool,
+}
+
+/// What the store gave back for one topic in a replay round.
+#[derive(Debug)]
+pub(super) struct RestoredTopic {
+    /// The topic's index in the subscription.
+    pub(super) topic: usize,
+    /// How far the round went: the events up to here are all there.
+    pub(super) through: u64,
+    /// The events, or `None` when the store no longer has them all.
+    pub(super) events: Option<Vec<StoredEvent>>,
+}
+
+/// One topic's share of a replay round: its name and where to read after.
+#[derive(Debug, Clone)]
+pub(super) struct ReplayRequest {
+    pub(super) topic: usize,
+    pub(super) name: crate::Text,
+    pub(super) after: u64,
+}
+
+impl Reader {
+    /// A reader of `topics` after `cursor`, counted in each topic.
+    pub(super) fn new(topics: Vec<Arc<Topic>>, cursor: u64) -> Self {
+        let handled = vec![0; topics.len()];
+        let topics = topics
+            .into_iter()
+            .map(|topic| {
+                topic.lock().count_subscriber(true);
+                let slot = topic.wakers().insert();
+                Subscribed {
+                    topic,
+                    slot,
+                    tail: None,
+                }
+            })
+            .collect();
+        Self {
+            topics,
+            cursor,
+            handled,
+            restored: VecDeque::new(),
+            armed: None,
+            registered: None,
+        }
+    }
+
+    pub(super) fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
+    /// Moves the cursor (past a gap, or where a check of it ended).
+    pub(super) fn set_cursor(&mut self, cursor: u64) {
+        self.cursor = cursor;
+    }
+
+    pub(super) fn topic_name(&self, topic: usize) -> &str {
+        &self.topics[topic].topic.name
+    }
+
+    pub(super) fn topic_names(&self) -> Vec<&str> {
+        self.topics.iter().map(|t| t.topic.name.as_str()).collect()
+    }
+
+    /// Reads the tails no more until the next locked read.
+    pub(super) fn disarm(&mut self) {
+        self.armed = None;
+    }
+
+    /// Takes `candidate` as read: the cursor moves to it.
+    pub(super) fn take(&mut self, candidate: &Candidate) {
+        self.cursor = candidate.entry.seq;
+        if candidate.restored {
+            self.restored.pop_front();
+        }
+    }
+
+    /// Reads on from the topics' tails, without a lock, while the last
+    /// locked read left this subscriber armed and nothing has closed or been
+    /// lost since: the next event (its sequence number and bytes), or
+    /// `Pending` when there is none (its waker is in every topic). `None`
+    /// when only a locked read can tell: an event still being appended,
+    /// evicted events, a tail it fell behind, a filter to run, replayed
+    /// events to merge.
+    pub(super) fn read_tails(
+        &mut self,
+        hub: &Shared,
+        cx: &Context<'_>,
+        filtered: bool,
+    ) -> Option<Poll<(u64, Bytes)>> {
+        let armed = self.armed?;
+        if armed.waker != WakerIdentity::of(cx.waker()) || filtered || !self.restored.is_empty() {
+            return None;
+        }
+        let cursor = self.cursor;
+        let max_age = hub.limits().max_age;
+        // Loaded before any tail is looked at: every event up to it is in
+        // all of its topics' tails by then, so none of them can appear in a
+        // tail already passed while a later one is read from another.
+        let head = hub.head();
+        let mut best: Option<(usize, u64, Bytes)> = None;
+        for (index, subscribed) in self.topics.iter_mut().enumerate() {
+            let reader = subscribed.tail.as_mut()?;
+            // An event published to several topics is in each of their
+            // tails: the copies after the first one read are passed over.
+            let found = loop {
+                if let Some(entry) = reader.entry() {
+                    if entry.seq > cursor {
+                        break Some((entry.seq, entry.published_at));
+                    }
+                    reader.advance();
+                    continue;
+                }
+                match reader.onward() {
+                    Onward::Moved => {}
+                    Onward::Nothing => break None,
+                    Onward::Behind => return None,
+                }
+            };
+            let Some((seq, published_at)) = found else {
+                continue;
+            };
+            // Read after the entry, so that whatever was evicted or marked
+            // lost before it was appended shows.
+            let evicted = subscribed.topic.evicted_through();
+            if cursor < evicted && self.handled[index] < evicted {
+                return None;
+            }
+            if max_age.is_some_and(|age| published_at.elapsed() > age) {
+                return None;
+            }
+            if best.as_ref().is_none_or(|(_, best, _)| seq < *best) {
+                let bytes = reader.entry()?.bytes.clone();
+                best = Some((index, seq, bytes));
+            }
+        }
+        // Also read after the entries: a close or a loss reported before
+        // they were appended shows here (invariant 3 of `shared`).
+        if hub.rereads() != armed.rereads {
+            return None;
+        }
+        let Some((index, seq, bytes)) = best else {
+            return Some(Poll::Pending);
+        };
+        // One beyond the head may have a predecessor still being appended,
+        // or appended to a tail looked at before it was (invariant 1).
+        if seq > head {
+            return None;
+        }
+        self.topics[index].tail.as_mut()?.advance();
+        self.cursor = seq;
+        Some(Poll::Ready((seq, bytes)))
+    }
+
+    /// Reads every topic under its lock, registering the waker first where
+    /// it changed (invariant 6 of `shared`), and arms the tails when caught up
+    /// everywhere.
+    pub(super) fn read(&mut self, hub: &Shared, cx: &Context<'_>, with_meta: bool) -> Read {
+        // Loaded before any topic is locked: a close or a loss that this
+        // read does not see has changed it, and the tails are not trusted.
+        let rereads = hub.rereads();
+        let head = hub.head();
+        let waker = WakerIdentity::of(cx.waker());
+        let register = self.registered != Some(waker);
+        let limits = hub.limits();
+        let now = limits.max_age.map(|_| Instant::now());
+        let mut best: Option<Candidate> = None;
+        let mut gap_through = 0;
+        let mut gapped = Vec::new();
+        let mut in_flight = false;
+        let mut closed = false;
+        let mut caught_up_everywhere = true;
+        for (index, subscribed) in self.topics.iter_mut().enumerate() {
+            if register {
+                subscribed
+                    .topic
+                    .wakers()
+                    .register(subscribed.slot, cx.waker());
+            }
+            let mut state = subscribed.topic.lock();
+            if let Some(now) = now {
+                state.evict(limits, now);
+            }
+            let evicted = state.evicted_through();
+            if self.cursor < evicted && self.handled[index] < evicted {
+                gap_through = gap_through.max(evicted);
+                gapped.push(index);
+                subscribed.tail = None;
+                caught_up_everywhere = false;
+                continue;
+            }
+            let newest = state.newest_seq();
+            // The tail is read from here on wherever nothing will be left to
+            // read once the candidate is: no event after the cursor, or only
+            // the one about to be read (the tail starts at it: read already,
+            // it is passed over; not read, when another topic's candidate
+            // came first, it is read next).
+            let drained = match state.first_after(self.cursor) {
+                Some(entry) if entry.seq <= head => {
+                    if best.as_ref().is_none_or(|best| entry.seq < best.entry.seq) {
+                        best = Some(Candidate {
+                            entry: entry.read(with_meta),
+                            topic: index,
+                            restored: false,
+                        });
+                    }
+                    newest == Some(entry.seq)
+                }
+                Some(_) => {
+                    in_flight = true;
+                    false
+                }
+                None if state.is_closed() => {
+                    closed = true;
+                    false
+                }
+                None => true,
+            };
+            // A closed topic's end is only seen under the lock.
+            let on_tail = drained && !state.is_closed();
+            subscribed.tail = on_tail.then(|| state.tail_reader());
+            caught_up_everywhere &= on_tail;
+        }
+        self.registered = Some(waker);
+        self.armed = (caught_up_everywhere && !in_flight && !closed && gapped.is_empty())
+            .then_some(Armed { rereads, waker });
+        // Replayed events merge with the logs, oldest first; an event that was
+        // in several topics comes once (whichever copy is read first).
+        while self
+            .restored
+            .front()
+            .is_some_and(|restored| restored.entry.seq <= self.cursor)
+        {
+            self.restored.pop_front();
+        }
+        if let Some(restored) = self.restored.front() {
+            if best
+                .as_ref()
+                .is_none_or(|best| restored.entry.seq < best.entry.seq)
+            {
+                best = Some(Candidate {
+                    entry: restored.entry.clone(),
+                    topic: restored.topic,
+                    restored: true,
+                });
+            }
+        }
+        // Events a replay brought back are delivered before the next round is
+        // asked for (the smallest candidate is never past them), so that at
+        // most one round is held at a time.
+        if gap_through > 0 && self.restored.is_empty() {
+            Read::Gap {
+                through: gap_through,
+                topics: gapped,
+            }
+        } else if let Some(best) = best {
+            Read::Event(best)
+        } else if in_flight {
+            Read::InFlight
+        } else if closed {
+            Read::Closed
+        } else {
+            Read::Pending
+        }
+    }
+
+    /// What to ask the store for `topics`: each from where it was last dealt
+    /// with.
+    pub(super) fn replay_requests(&self, topics: &[usize]) -> Vec<ReplayRequest> {
+        topics
+            .iter()
+            .map(|&topic| ReplayRequest {
+                topic,
+                name: self.topics[topic].topic.name.clone(),
+                after: self.cursor.max(self.handled[topic]),
+            })
+            .collect()
+    }
+
+    /// Takes in a complete replay round: each topic is dealt with up to where
+    /// its round went, and its events merge with the logs. Returns how many
+    /// events were restored.
+    pub(super) fn restore(
+        &mut self,
+        rounds: Vec<RestoredTopic>,
+        epoch: Epoch,
+        with_meta: bool,
+    ) -> usize {
+        let mut restored = Vec::new();
+        for round in rounds {
+            self.handled[round.topic] = self.handled[round.topic].max(round.through);
+            for event in round.events.unwrap_or_default() {
+                let position = Position::new(epoch, event.seq);
+                restored.push(Restored {
+                    entry: Entry::new(position, &event.event).read(with_meta),
+                    topic: round.topic,
+                });
+            }
+        }
+        let count = restored.len();
+        restored.extend(self.restored.drain(..));
+        restored.sort_by_key(|restored| restored.entry.seq);
+        restored.dedup_by_key(|restored| restored.entry.seq);
+        self.restored = restored.into();
+        count
+    }
+
+    /// Marks every topic that has evicted events after the cursor as dealt
+    /// with up to `through`: the store could not fill the gap, and a signal
+    /// does.
+    pub(super) fn give_up_evicted_through(&mut self, through: u64) {
+        for (index, subscribed) in self.topics.iter().enumerate() {
+            let evicted = subscribed.topic.lock().evicted_through();
+            if self.cursor < evicted {
+                self.handled[index] = self.handled[index].max(through);
+            }
+        }
+    }
+
+    /// Moves the cursor past a gap, only as far as no retained event is
+    /// skipped: to `through`, or to just before the oldest event still held
+    /// in any subscribed topic (or restored), whichever comes first. Returns
+    /// the new cursor.
+    pub(super) fn skip_gap(&mut self, through: u64) -> u64 {
+        let next = self
+            .topics
+            .iter()
+            .filter_map(|subscribed| {
+                subscribed
+                    .topic
+                    .lock()
+                    .first_after(self.cursor)
+                    .map(|entry| entry.seq)
+            })
+            .chain(self.restored.front().map(|restored| restored.entry.seq))
+            .min();
+        let resume_after = match next {
+            Some(next) => through.min(next.saturating_sub(1)),
+            None => through,
+        }
+        .max(self.cursor);
+        self.cursor = resume_after;
+        resume_after
+    }
+
+    /// Leaves every topic: its waker slot and its count go. Nothing is read
+    /// after this.
+    pub(super) fn leave(&mut self) {
+        for subscribed in self.topics.drain(..) {
+            subscribed.topic.wakers().remove(subscribed.slot);
+            subscribed.topic.lock().count_subscriber(false);
+        }
+        self.armed = None;
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.leave();
+    }
+}

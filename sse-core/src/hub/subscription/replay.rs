@@ -1,0 +1,161 @@
+//! [`Replay`]: fetching from the store the events a subscriber missed that the
+//! in-memory logs no longer hold, in bounded rounds, retried while the store
+//! is briefly away.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::Sleep;
+
+use super::super::{GapReason, Store, StoreError};
+use super::reader::{ReplayRequest, RestoredTopic};
+
+/// How many times a failing replay is tried before the client is told of a
+/// gap: a store that is briefly away (a Redis restart) loses the client
+/// nothing; one that stays away does not hold it back for ever.
+const REPLAY_ATTEMPTS: u32 = 4;
+
+/// The pause before trying a failed replay again: 100 ms, then 400 ms,
+/// then 1.6 s.
+fn replay_pause(attempt: u32) -> Duration {
+    Duration::from_millis(100 * 4u64.pow(attempt.saturating_sub(1).min(4)))
+}
+
+type Fetch = Pin<Box<dyn Future<Output = Result<Vec<RestoredTopic>, StoreError>> + Send>>;
+
+/// One replay round under way: asked of the store, or pausing before it is
+/// asked again.
+pub(super) struct Replay {
+    store: Arc<dyn Store>,
+    requests: Vec<ReplayRequest>,
+    /// Events up to here are asked for.
+    through: u64,
+    /// At most this many events per topic in one round.
+    limit: usize,
+    /// Why the events are missing: the gap signalled if they cannot be had.
+    reason: GapReason,
+    attempt: u32,
+    step: Step,
+}
+
+enum Step {
+    Fetching(Fetch),
+    Pausing(Pin<Box<Sleep>>),
+}
+
+impl Replay {
+    /// Asks the store for the events of each request up to `through`, at
+    /// most `limit` per topic, so that memory stays bounded however old the
+    /// cursor.
+    pub(super) fn start(
+        store: Arc<dyn Store>,
+        requests: Vec<ReplayRequest>,
+        through: u64,
+        limit: usize,
+        reason: GapReason,
+    ) -> Self {
+        let step = Step::Fetching(fetch(store.clone(), requests.clone(), through, limit));
+        Self {
+            store,
+            requests,
+            through,
+            limit,
+            reason,
+            attempt: 1,
+            step,
+        }
+    }
+
+    pub(super) fn reason(&self) -> GapReason {
+        self.reason
+    }
+
+    pub(super) fn through(&self) -> u64 {
+        self.through
+    }
+
+    /// The round's events per topic, `None` when the store could not give
+    /// them all (it no longer has them, or failed every attempt).
+    pub(super) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<Vec<RestoredTopic>>> {
+        loop {
+            match &mut self.step {
+                Step::Pausing(pause) => {
+                    if pause.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    self.attempt += 1;
+                    self.step = Step::Fetching(fetch(
+                        self.store.clone(),
+                        self.requests.clone(),
+                        self.through,
+                        self.limit,
+                    ));
+                }
+                Step::Fetching(fetching) => {
+                    let outcome = match fetching.as_mut().poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(outcome) => outcome,
+                    };
+                    return match outcome {
+                        Ok(rounds) => {
+                            let complete = !rounds.is_empty()
+                                && rounds.iter().all(|round| round.events.is_some());
+                            Poll::Ready(complete.then_some(rounds))
+                        }
+                        Err(error) if self.attempt < REPLAY_ATTEMPTS => {
+                            let pause = replay_pause(self.attempt);
+                            tracing::warn!(%error, attempt = self.attempt, ?pause, "replay from the store failed; trying again");
+                            self.step = Step::Pausing(Box::pin(tokio::time::sleep(pause)));
+                            continue;
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "replay from the store failed again; signalling a gap");
+                            Poll::Ready(None)
+                        }
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// One round: every topic's share, then cut, for every topic, where the
+/// first topic to fill its share ended, so that the events restored are
+/// complete up to there across topics.
+fn fetch(store: Arc<dyn Store>, requests: Vec<ReplayRequest>, through: u64, limit: usize) -> Fetch {
+    Box::pin(async move {
+        let mut answers = Vec::with_capacity(requests.len());
+        let mut round_end = through;
+        for request in requests {
+            let after = request.after;
+            let events = store
+                .replay(&request.name, after, through.saturating_add(1), limit)
+                .await?;
+            let events = events.map(|mut events| {
+                events.retain(|event| event.seq > after && event.seq <= through);
+                events.truncate(limit);
+                if events.len() == limit {
+                    if let Some(last) = events.last() {
+                        round_end = round_end.min(last.seq);
+                    }
+                }
+                events
+            });
+            answers.push((request.topic, events));
+        }
+        Ok(answers
+            .into_iter()
+            .map(|(topic, events)| RestoredTopic {
+                topic,
+                through: round_end,
+                events: events.map(|mut events| {
+                    events.retain(|event| event.seq <= round_end);
+                    events
+                }),
+            })
+            .collect())
+    })
+}
