@@ -19,7 +19,7 @@ type Seen = Vec<(String, u64)>;
 
 /// Reads until it has seen `last`, reconnecting at random with its last id.
 async fn subscriber(hub: Hub, topics: Vec<&'static str>, last: u64, seed: u64) -> Seen {
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::seeded(seed);
     let mut seen = Seen::new();
     let mut cursor = format!("{}-0", &Position::new(hub.epoch(), 0).to_string()[..12]);
     loop {
@@ -50,7 +50,7 @@ async fn subscriber(hub: Hub, topics: Vec<&'static str>, last: u64, seed: u64) -
 }
 
 async fn publish(hub: Hub, topics: &'static [&'static str], count: usize, seed: u64) -> Vec<u64> {
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::seeded(seed);
     let mut seqs = Vec::with_capacity(count);
     for n in 0..count {
         let position = hub
