@@ -68,8 +68,7 @@ impl fmt::Display for TopicError {
             Self::Empty => f.write_str("topic name is empty"),
             Self::TooLong { len } => write!(
                 f,
-                "topic name is {len} bytes, more than the {} allowed",
-                MAX_TOPIC_NAME_BYTES
+                "topic name is {len} bytes, more than the {MAX_TOPIC_NAME_BYTES} allowed"
             ),
             Self::Unknown(name) => write!(f, "no topic named {name:?}"),
             Self::TooMany { limit } => write!(f, "the hub already has its limit of {limit} topics"),

@@ -156,14 +156,11 @@ impl Hub {
         topics: &[&str],
         last_event_id: Option<LastEventId>,
     ) -> Result<Subscription, SubscribeError> {
-        if self.inner.is_closed() {
-            return Err(SubscribeError::Closed);
-        }
-        let topics = self
-            .inner
-            .resolve(topics)
-            .map_err(SubscribeError::InvalidTopic)?;
-        Ok(Subscription::new(self.inner.clone(), topics, last_event_id))
+        let cursor = match last_event_id {
+            Some(id) => RequestCursor::Valid(id),
+            None => RequestCursor::Absent,
+        };
+        self.subscribe_with(topics, cursor)
     }
 
     /// Subscribes to `topics` for a request: its cursor is read with
@@ -206,24 +203,17 @@ impl Hub {
         topics: &[&str],
         cursor: RequestCursor,
     ) -> Result<Subscription, SubscribeError> {
-        match cursor {
-            RequestCursor::Absent => self.subscribe(topics, None),
-            RequestCursor::Valid(id) => self.subscribe(topics, Some(id)),
-            RequestCursor::Invalid(error) => {
-                tracing::debug!(%error, "unusable Last-Event-ID; the client is told of a gap");
-                if self.inner.is_closed() {
-                    return Err(SubscribeError::Closed);
-                }
-                let topics = self
-                    .inner
-                    .resolve(topics)
-                    .map_err(SubscribeError::InvalidTopic)?;
-                Ok(Subscription::new_unusable_cursor(
-                    self.inner.clone(),
-                    topics,
-                ))
-            }
+        if let RequestCursor::Invalid(error) = &cursor {
+            tracing::debug!(%error, "unusable Last-Event-ID; the client is told of a gap");
         }
+        if self.inner.is_closed() {
+            return Err(SubscribeError::Closed);
+        }
+        let topics = self
+            .inner
+            .resolve(topics)
+            .map_err(SubscribeError::InvalidTopic)?;
+        Ok(Subscription::new(self.inner.clone(), topics, cursor))
     }
 
     /// Counters and gauges of the hub. Deliveries are counted by each

@@ -15,6 +15,8 @@ pub(crate) fn round() -> u64 {
         .ok()
         .and_then(|round| round.parse().ok())
         .unwrap_or(0);
+    // Test output, shown with a failure: it names the round to replay.
+    #[allow(clippy::print_stderr)]
     PRINTED.call_once(|| eprintln!("{ROUND_VARIABLE}={round}"));
     round
 }

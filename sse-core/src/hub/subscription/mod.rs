@@ -30,7 +30,9 @@ use super::shared::Shared;
 use super::topic::Topic;
 use super::{Gap, GapReason, LagPolicy, Position};
 use crate::jitter::{shorten, spread};
-use crate::{EncodedEvent, Event, InfallibleStream, KeepAlive, LastEventId, SseBody};
+use crate::{
+    EncodedEvent, Event, InfallibleStream, KeepAlive, LastEventId, RequestCursor, SseBody,
+};
 
 /// A subscriber: a cursor into the logs of its topics, read as a `Stream` of
 /// encoded events. Made by [`Hub::subscribe`](super::Hub::subscribe).
@@ -89,21 +91,18 @@ enum Phase {
 }
 
 impl Subscription {
-    /// A subscription for a client whose cursor could not be read: it starts
-    /// with an `unknown` gap.
-    pub(crate) fn new_unusable_cursor(hub: Arc<Shared>, topics: Vec<Arc<Topic>>) -> Self {
-        let mut subscription = Self::new(hub, topics, None);
-        subscription.phase = Phase::Gap(GapReason::Unknown);
-        subscription
-    }
-
-    pub(crate) fn new(
-        hub: Arc<Shared>,
-        topics: Vec<Arc<Topic>>,
-        requested: Option<LastEventId>,
-    ) -> Self {
+    /// A subscription to `topics` that resumes after the client's `cursor`.
+    /// One that cannot be read starts with an `unknown` gap, like one this
+    /// hub never gave.
+    pub(crate) fn new(hub: Arc<Shared>, topics: Vec<Arc<Topic>>, cursor: RequestCursor) -> Self {
         let head = hub.head();
+        let unusable = matches!(cursor, RequestCursor::Invalid(_));
+        let requested = match cursor {
+            RequestCursor::Valid(id) => Some(id),
+            RequestCursor::Absent | RequestCursor::Invalid(_) => None,
+        };
         let (cursor, phase) = match requested.as_ref().map(|id| Position::parse(id.as_str())) {
+            None if unusable => (head, Phase::Gap(GapReason::Unknown)),
             None => (head, Phase::Reading),
             Some(None) => (head, Phase::Gap(GapReason::Unknown)),
             Some(Some(position)) if position.epoch() != hub.epoch() => {
