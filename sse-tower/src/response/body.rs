@@ -12,7 +12,7 @@ use sse_engine::jitter::shorten;
 use tokio::time::Sleep;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
-use super::layer::Config;
+use super::config::Config;
 use crate::boundary::EventBoundary;
 
 pin_project! {

@@ -15,7 +15,7 @@ use pin_project_lite::pin_project;
 use sse_engine::X_ACCEL_BUFFERING;
 
 use super::SseResponseBody;
-use super::layer::Config;
+use super::config::Config;
 
 pin_project! {
     /// Response future of [`SseResponse`](super::SseResponse).

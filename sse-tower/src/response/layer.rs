@@ -8,19 +8,13 @@ use tokio_util::sync::CancellationToken;
 use tower_layer::Layer;
 
 use super::SseResponse;
+use super::config::Config;
 
 /// Applies [`SseResponse`] to a service; see the [module docs](super).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct SseResponseLayer {
     pub(crate) config: Config,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Config {
-    pub(crate) keep_alive: Option<KeepAlive>,
-    pub(crate) max_lifetime: Option<Duration>,
-    pub(crate) shutdown: Option<CancellationToken>,
 }
 
 impl SseResponseLayer {

@@ -64,6 +64,7 @@
 //!   `on_eos` fires when the stream ends.
 
 mod body;
+mod config;
 mod future;
 mod layer;
 mod service;

@@ -7,7 +7,7 @@ use http::{Request, Response};
 use tower_service::Service;
 
 use super::ResponseFuture;
-use super::layer::Config;
+use super::config::Config;
 
 /// Makes the event-stream responses of the inner service production-grade;
 /// see the [module docs](super).
