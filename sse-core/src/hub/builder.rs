@@ -124,9 +124,12 @@ impl HubBuilder {
     /// the feed runs on it.
     pub fn build(self) -> Hub {
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
+        // The head before the feed, as the Store docs' order has it.
+        let head = store.head();
         let feed = store.feed();
         let shared = Arc::new(Shared::new(
             store,
+            head,
             self.settings,
             self.topics,
             feed.is_some(),

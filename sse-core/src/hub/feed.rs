@@ -37,5 +37,5 @@ fn append(hub: &Shared, events: Vec<FedEvent>, through: u64) {
             commit.append_fed(&topic, Entry::new(position, &event.event));
         }
     }
-    commit.publish_through(through);
+    commit.publish_through(through).wake();
 }

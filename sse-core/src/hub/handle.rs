@@ -94,7 +94,7 @@ impl Hub {
         let body = id_block_body(event);
         let topic_names: Vec<_> = topics.iter().map(|topic| topic.name.clone()).collect();
 
-        let _order = inner.publish_order().await;
+        let order = inner.publish_order().await;
         let next = Position::new(inner.epoch(), inner.head() + 1);
         let size = id_line_len(next) + body.len();
         // An event larger than a whole log would be evicted as it is appended:
@@ -132,7 +132,10 @@ impl Hub {
             return Err(PublishError::Closed);
         }
         inner.counters().published();
-        let woken = commit.publish_through(seq);
+        let wakeups = commit.publish_through(seq);
+        // No waker is woken under a lock: waking may publish.
+        drop(order);
+        let woken = wakeups.wake();
         tracing::trace!(id = %position, topics = ?names, subscribers_woken = woken, "published");
         Ok(position)
     }
@@ -252,6 +255,16 @@ impl Hub {
             bytes: state.bytes(),
             subscribers: state.subscribers(),
         })
+    }
+
+    /// Events and encoded bytes in a topic's log, and its subscribers.
+    #[deprecated(
+        since = "0.1.0",
+        note = "use `topic_stats`, which names the three sizes"
+    )]
+    pub fn topic_len(&self, name: &str) -> Option<(usize, usize, usize)> {
+        let stats = self.topic_stats(name)?;
+        Some((stats.events, stats.bytes, stats.subscribers))
     }
 
     /// Closes one topic: its subscribers receive what they have not read yet,

@@ -8,12 +8,12 @@
 //! | state | what it is | guarded by |
 //! | --- | --- | --- |
 //! | `publish_order` | the order in which a local publish asks the store for an id | itself (an async mutex, held across the store's `append`) |
-//! | `last_seq` | the highest sequence number committed to the logs | itself |
+//! | `last_seq` | the highest sequence number committed: the newest event appended by a local publish; for a fed hub, the feed's `through` | itself |
 //! | `head` | every event up to here is in all of its topics' logs | written under `last_seq`; read without a lock |
 //! | `topics` | the map of topic names to topics | itself |
 //! | `closed` | the hub is closed | written under `topics`; read without a lock |
-//! | `rereads` | how many times readers were woken for a close or a loss | raised without a lock, before the wake-up |
-//! | `final_event` | sent to every subscriber after a close | itself |
+//! | `rereads` | how many times readers were woken for a close or a loss | raised without a lock, after the change, before the wake-up |
+//! | `final_event` | sent to every subscriber after a close (a second close replaces it) | itself; written before any topic is closed |
 //! | `counters` | the hub's statistics, the live subscriber count | atomics; the list of live subscribers' counts under its own lock |
 //!
 //! and each [`Topic`] holds:
@@ -29,16 +29,25 @@
 //!
 //! 1. **Readers never pass the head.** Every event up to `head` is in the
 //!    logs (and tails) of all its topics. A reader delivers nothing above
-//!    `head`; one it sees above it is still being appended, to some of its
-//!    topics perhaps not yet, and is read once `head` moves. So a reader of
-//!    several topics can never deliver an event and then find an older one.
+//!    `head`, whether from a log, a tail or a store's replay; one it sees
+//!    above it is still being appended, to some of its topics perhaps not
+//!    yet, and is read once `head` moves. So a reader of several topics can
+//!    never deliver an event and then find an older one. A reader that sees
+//!    an event above the head wakes itself at once (it is a matter of the
+//!    commit in progress finishing), so nothing may stay above the head for
+//!    long: a commit holds no lock it could wait on elsewhere.
 //! 2. **Logs grow in sequence order.** Appends happen under `last_seq`, in
 //!    increasing sequence numbers; `head` only rises.
-//! 3. **Losses and closes are never missed by a lock-free reader.**
-//!    `rereads` is raised *before* subscribers are woken for anything but a
-//!    publish (a topic or the hub closed, events lost); a reader on the
-//!    tails compares it with the count it read under the lock and falls back
-//!    to a locked read when it moved.
+//! 3. **Losses and closes are never missed by a lock-free reader.** A close
+//!    or a loss is written under the topic's lock, *then* `rereads` is
+//!    raised, *then* subscribers are woken. A reader loads `rereads` before
+//!    it takes any topic's lock for a locked read, and arms the tails with
+//!    that count; reading on from the tails, it loads `head` first, then
+//!    each tail's entry, then that topic's `evicted` mark, then `rereads`
+//!    again, and goes back to a locked read if the count moved or anything
+//!    it loaded says so. It reads the tails only while polled with the waker
+//!    of its last locked read, with no filter to run and no replayed events
+//!    to merge.
 //! 4. **A topic's `evicted` mark only rises**, under the topic's lock, and a
 //!    subscriber whose cursor is below it is told of a gap (or replayed from
 //!    the store); it is never silently moved on.
@@ -46,30 +55,43 @@
 //!    creation also takes, so no topic is created after a close; a closed
 //!    topic is never reopened (its name can name a new topic).
 //! 6. **No wake-up is lost.** A subscriber registers its waker in every
-//!    topic *before* it reads under the topic's lock; a publish wakes every
-//!    registered waker *after* appending. Waking does not take the wakers,
-//!    so a subscriber polled with the same waker never registers again.
+//!    topic *before* it reads under the topic's lock; a commit wakes every
+//!    registered waker of the topics it appended to *after* raising the head.
+//!    Waking does not take the wakers, so a subscriber polled with the same
+//!    waker never registers again. A fed commit wakes only the topics it
+//!    appended to: a subscriber waiting for the head to reach a cursor ahead
+//!    of the feed is woken by those appends, or by its own timer.
 //!
 //! # Operations
 //!
-//! State changes only through these methods, never through fields:
+//! Shared state changes only through these methods, never through fields:
 //!
 //! - **Commit a publish** ([`Shared::commit`]): under `last_seq`, append to
-//!   each topic's log, then raise `head`, then (locks released) wake the
-//!   topics' subscribers. A local publish and the feed both commit this way.
+//!   each topic's log, raise `head`, release the locks, then wake the
+//!   topics' subscribers ([`Wakeups`]). A local publish and the feed both
+//!   commit this way.
 //! - **Make readers re-read** ([`Shared::wake_to_reread`]): raise `rereads`,
-//!   then wake. Every close and loss calls it.
+//!   then wake. Every close and loss calls it, after its change.
 //! - **Close** ([`Shared::close`], [`Shared::close_topic`]) and **mark events
 //!   lost** ([`Shared::mark_lost`]).
+//! - **Find or create topics** ([`Shared::resolve`]) and **count a subscriber
+//!   in and out** ([`Shared::join`], [`Shared::leave`]).
+//!
+//! One change happens outside them: a reader under a topic's lock evicts the
+//! events past the log's age limit ([`TopicState::evict`](super::topic::TopicState::evict)),
+//! raising `evicted` without raising `rereads` or waking anyone. Readers on
+//! the tails check each entry's age themselves, so none of them needs telling.
 //!
 //! # Lock order
 //!
 //! `publish_order` → `last_seq` → `topics` → a topic's lock (several at once
 //! only in the order [`Shared::resolve`] returns them: sorted by name).
 //! A topic's wakers, the counters' list, `final_event` and the store's own
-//! locks are leaves: nothing else is taken while one is held. No waker is
-//! woken while a lock is held: waking may run code that takes one (dropping
-//! a subscription, say).
+//! locks are leaves: nothing else is taken while one is held. The store's
+//! [`follow`](super::Store::follow) runs under `topics` (so that a topic is
+//! followed before anyone can publish to it). No waker is woken while a lock
+//! is held, `publish_order` included: waking may run code that takes one
+//! (dropping a subscription, publishing).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -119,11 +141,11 @@ impl Shared {
     /// are empty or too long are left out).
     pub(crate) fn new(
         store: Arc<dyn Store>,
+        head: u64,
         settings: Settings,
         topics: Vec<Text>,
         fed: bool,
     ) -> Self {
-        let head = store.head();
         let topics = topics
             .into_iter()
             .filter(|name| check_topic_name(name).is_ok())
@@ -359,6 +381,7 @@ impl Shared {
 /// Events being committed to the logs, under `last_seq` (see the
 /// [module docs](self)): appended with [`Commit::append_to_all`] or
 /// [`Commit::append_fed`], made readable with [`Commit::publish_through`].
+#[must_use = "appended events are readable only once published through"]
 pub(crate) struct Commit<'a> {
     shared: &'a Shared,
     last_seq: MutexGuard<'a, u64>,
@@ -405,20 +428,41 @@ impl Commit<'_> {
         }
     }
 
-    /// Lets readers read up to `through` (when it is past the head), then,
-    /// with every lock released, wakes the subscribers of the topics
-    /// appended to. Returns how many were woken.
-    pub(crate) fn publish_through(self, through: u64) -> usize {
-        let Self {
-            shared,
-            mut last_seq,
-            appended,
-        } = self;
-        if through > *last_seq {
-            *last_seq = through;
-            shared.head.store(through, Ordering::Release);
+    /// Lets readers read up to `through` (when it is past the head) and
+    /// releases `last_seq`. The subscribers of the topics appended to are
+    /// woken with [`Wakeups::wake`], once every other lock (`publish_order`
+    /// too) is released.
+    pub(crate) fn publish_through(mut self, through: u64) -> Wakeups {
+        if through > *self.last_seq {
+            *self.last_seq = through;
+            self.shared.head.store(through, Ordering::Release);
         }
-        drop(last_seq);
-        appended.iter().map(|topic| topic.wake_all()).sum()
+        Wakeups {
+            topics: std::mem::take(&mut self.appended),
+        }
+    }
+}
+
+impl Drop for Commit<'_> {
+    fn drop(&mut self) {
+        // Appended and never made readable: readers would wait on it for
+        // ever (and spin, seeing it above the head).
+        debug_assert!(
+            self.appended.is_empty(),
+            "a commit appended events without publishing them"
+        );
+    }
+}
+
+/// The topics a commit appended to, whose subscribers are still to be woken.
+#[must_use = "subscribers wait until they are woken"]
+pub(crate) struct Wakeups {
+    topics: Vec<Arc<Topic>>,
+}
+
+impl Wakeups {
+    /// Wakes every subscriber of the topics; returns how many.
+    pub(crate) fn wake(self) -> usize {
+        self.topics.iter().map(|topic| topic.wake_all()).sum()
     }
 }

@@ -113,7 +113,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreFuture<'a, Option<Vec<StoredEvent>>>;
 
     /// The sequence number the store had reached when the hub was built: its
-    /// readers start there. 0 unless the store is shared.
+    /// readers start there. 0 unless the store is shared. The hub calls it
+    /// once, before [`Store::feed`], so a feed reports what comes after it.
     fn head(&self) -> u64 {
         0
     }

@@ -85,7 +85,8 @@ enum Phase {
     /// Reading the logs, replayed events first.
     Reading,
     /// Fetching from the store events the logs evicted.
-    Replaying(Box<Replay>),
+    /// (With the cursor-ahead check it interrupted, resumed after the round.)
+    Replaying(Box<Replay>, Option<Box<Ahead>>),
     /// What is queued goes, then the stream ends.
     Finished,
 }
@@ -245,7 +246,13 @@ impl Subscription {
     /// Evicted events after the cursor, found by a read in `topics` up to
     /// `through`: replayed from the store, or the stream ends when it lags
     /// and the hub's policy closes it.
-    fn evicted(&mut self, through: u64, topics: &[usize], first_read: bool) -> Phase {
+    fn evicted(
+        &mut self,
+        through: u64,
+        topics: &[usize],
+        first_read: bool,
+        ahead: Option<Box<Ahead>>,
+    ) -> Phase {
         let reason = if first_read && self.requested.is_some() {
             GapReason::Evicted
         } else {
@@ -260,7 +267,7 @@ impl Subscription {
         let requests = self.reader.replay_requests(topics);
         let limit = self.hub.limits().max_events.max(1);
         let replay = Replay::start(self.hub.store().clone(), requests, through, limit, reason);
-        Phase::Replaying(Box::new(replay))
+        Phase::Replaying(Box::new(replay), ahead)
     }
 
     /// Takes in what a replay round brought back: its events go before the
@@ -307,14 +314,17 @@ impl Stream for Subscription {
                     this.signal_gap(reason, this.reader.cursor());
                     continue;
                 }
-                Phase::Replaying(replay) => {
+                Phase::Replaying(replay, _) => {
                     let Poll::Ready(rounds) = replay.poll(cx) else {
                         return Poll::Pending;
                     };
-                    if let Phase::Replaying(replay) =
+                    if let Phase::Replaying(replay, ahead) =
                         std::mem::replace(&mut this.phase, Phase::Reading)
                     {
                         this.replayed(&replay, rounds);
+                        if let Some(ahead) = ahead {
+                            this.phase = Phase::Ahead(ahead);
+                        }
                     }
                     continue;
                 }
@@ -345,7 +355,13 @@ impl Stream for Subscription {
                 None => {}
             }
             let read = this.reader.read(&this.hub, cx, filtered);
-            let first_read = std::mem::replace(&mut this.first_read, false);
+            // While a cursor ahead is waited for nothing past it is readable:
+            // the client's resume has not begun.
+            let first_read = if matches!(this.phase, Phase::Ahead(_)) {
+                this.first_read
+            } else {
+                std::mem::replace(&mut this.first_read, false)
+            };
             match read {
                 Read::Event(candidate) => {
                     this.reader.take(&candidate);
@@ -355,7 +371,11 @@ impl Stream for Subscription {
                     }
                 }
                 Read::Gap { through, topics } => {
-                    this.phase = this.evicted(through, &topics, first_read);
+                    let ahead = match std::mem::replace(&mut this.phase, Phase::Reading) {
+                        Phase::Ahead(ahead) => Some(ahead),
+                        _ => None,
+                    };
+                    this.phase = this.evicted(through, &topics, first_read, ahead);
                 }
                 Read::InFlight => {
                     // An event is being appended to the logs right now; it is
@@ -395,35 +415,4 @@ impl fmt::Debug for Subscription {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::pin::pin;
-    use std::task::{Context, Poll};
-
-    use futures_core::Stream;
-    use futures_util::task::noop_waker_ref;
-
-    use crate::Event;
-    use crate::hub::{Hub, Position};
-
-    #[tokio::test]
-    async fn a_reader_never_passes_an_event_still_being_appended() {
-        let hub = Hub::new();
-        let zero = Position::new(hub.epoch(), 0).to_string();
-        let cursor = crate::LastEventId::parse(zero.as_bytes()).unwrap();
-        let subscription = hub.subscribe(&["a", "b"], cursor).unwrap();
-        let mut subscription = pin!(subscription);
-        hub.publish("a", Event::new().data("1")).await.unwrap();
-        hub.publish("b", Event::new().data("2")).await.unwrap();
-        // As if event 2 were in its log but its publish not finished, and
-        // event 1 not yet visible: the reader must wait, not deliver 2 and
-        // move its cursor past 1.
-        hub.inner.set_head(0);
-        let mut cx = Context::from_waker(noop_waker_ref());
-        assert!(subscription.as_mut().poll_next(&mut cx).is_pending());
-        hub.inner.set_head(2);
-        let Poll::Ready(Some(first)) = subscription.as_mut().poll_next(&mut cx) else {
-            panic!("event 1 is readable once published");
-        };
-        assert!(first.as_bytes().ends_with(b"data: 1\n\n"));
-    }
-}
+mod tests;

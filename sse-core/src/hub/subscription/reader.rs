@@ -331,7 +331,11 @@ impl Reader {
             self.restored.pop_front();
         }
         if let Some(restored) = self.restored.front() {
-            if best
+            if restored.entry.seq > head {
+                // Restored past the head: an older event may still be on its
+                // way into another topic's log (invariant 1).
+                in_flight = true;
+            } else if best
                 .as_ref()
                 .is_none_or(|best| restored.entry.seq < best.entry.seq)
             {

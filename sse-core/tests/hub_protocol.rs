@@ -1,0 +1,219 @@
+//! What the hub's protocol (sse-core/src/hub/shared.rs) promises stores and
+//! wakers, where a review of its restructuring found the code and the
+//! words apart: the order a store is asked for its head and feed, a cursor
+//! ahead of the feed that meets evicted events, no wake-up under a lock.
+#![allow(missing_docs)]
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Wake, Waker};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{FutureExt, StreamExt};
+use sse_engine::decode::{DecodedEvent, Decoder};
+use sse_engine::hub::{
+    Epoch, FedEvent, Feed, FeedItem, Hub, LogLimits, Position, Store, StoreFuture, StoredEvent,
+};
+use sse_engine::{EncodedEvent, Event, LastEventId, Text};
+use tokio::sync::mpsc;
+
+/// A shared store whose feed the test writes; it records the order in which
+/// the hub calls `head` and `feed`, answers `head_now` with a fixed head and
+/// replays nothing (`Some(vec![])`, or `None` when it has lost everything).
+struct Fed {
+    feed: Mutex<Option<mpsc::UnboundedReceiver<FeedItem>>>,
+    head_now: u64,
+    replay_some: bool,
+    calls: Mutex<Vec<&'static str>>,
+}
+
+impl Store for Fed {
+    fn epoch(&self) -> Epoch {
+        Epoch::from_bits(7)
+    }
+    fn append<'a>(&'a self, _: &'a [Text], _: &'a Bytes) -> StoreFuture<'a, u64> {
+        Box::pin(async { Ok(1) })
+    }
+    fn replay<'a>(
+        &'a self,
+        _: &'a Text,
+        _: u64,
+        _: u64,
+        _: usize,
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
+        let some = self.replay_some;
+        Box::pin(async move { Ok(some.then(Vec::new)) })
+    }
+    fn head(&self) -> u64 {
+        self.calls.lock().unwrap().push("head");
+        0
+    }
+    fn head_now(&self) -> StoreFuture<'_, u64> {
+        let head = self.head_now;
+        Box::pin(async move { Ok(head) })
+    }
+    fn feed(&self) -> Option<Feed> {
+        self.calls.lock().unwrap().push("feed");
+        let mut receiver = self.feed.lock().unwrap().take()?;
+        Some(Box::pin(futures_util::stream::poll_fn(move |cx| {
+            receiver.poll_recv(cx)
+        })))
+    }
+}
+
+fn fed_store(head_now: u64, replay_some: bool) -> (mpsc::UnboundedSender<FeedItem>, Arc<Fed>) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let store = Arc::new(Fed {
+        feed: Mutex::new(Some(receiver)),
+        head_now,
+        replay_some,
+        calls: Mutex::new(Vec::new()),
+    });
+    (sender, store)
+}
+
+async fn let_the_feed_task_run() {
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+    }
+}
+
+fn cursor(seq: u64) -> (String, Option<LastEventId>) {
+    let id = Position::new(Epoch::from_bits(7), seq).to_string();
+    let parsed = LastEventId::parse(id.as_bytes()).unwrap();
+    (id, parsed)
+}
+
+fn decode(events: &[EncodedEvent]) -> Vec<DecodedEvent> {
+    let mut decoder = Decoder::new();
+    for event in events {
+        decoder.push(event.as_bytes()).unwrap();
+    }
+    std::iter::from_fn(|| decoder.next_event()).collect()
+}
+
+fn batch(seqs: std::ops::RangeInclusive<u64>) -> FeedItem {
+    let through = *seqs.end();
+    FeedItem::Events {
+        events: seqs
+            .map(|seq| FedEvent {
+                seq,
+                topic: Text::from_static("t"),
+                event: Bytes::from(format!("data: {seq}\n\n")),
+            })
+            .collect(),
+        through,
+    }
+}
+
+/// A read that finds evicted events while a cursor ahead of the feed is
+/// being checked replays them and keeps the check: after the round, a
+/// cursor the store never gave is still signalled `unknown`.
+#[tokio::test(start_paused = true)]
+async fn a_cursor_ahead_is_still_checked_after_a_replay_round() {
+    // The store's head is 5: cursor 10 was never given.
+    let (feed, store) = fed_store(5, true);
+    let hub = Hub::builder().store(store.clone()).topic("t").build();
+    feed.send(FeedItem::Lost {
+        topic: Text::from_static("t"),
+        through: 20,
+    })
+    .unwrap();
+    let_the_feed_task_run().await;
+    let (_, requested) = cursor(10);
+    let mut subscription = hub.subscribe(&["t"], requested).unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(30), subscription.next())
+        .await
+        .expect("the cursor-ahead check is still made after the replay round");
+    let events = decode(&[first.unwrap()]);
+    assert_eq!(events[0].event_type(), "gap");
+    assert!(
+        events[0].data().contains(r#""reason":"unknown""#),
+        "{}",
+        events[0].data()
+    );
+}
+
+/// `Store::head` is asked before `Store::feed`, as the trait documents.
+#[tokio::test]
+async fn the_hub_asks_the_store_for_its_head_before_its_feed() {
+    let (_feed, store) = fed_store(0, true);
+    let _hub = Hub::builder().store(store.clone()).build();
+    assert_eq!(*store.calls.lock().unwrap(), ["head", "feed"]);
+}
+
+/// A client whose resumed cursor is ahead of this process's feed, and whose
+/// events the catching-up batch evicts before it reads any, is told
+/// `evicted` with its cursor, as it would be arriving a moment later (the
+/// reads made while waiting are not its first).
+#[tokio::test(start_paused = true)]
+async fn a_resumed_cursor_ahead_of_the_feed_whose_events_are_evicted_is_evicted_not_lagged() {
+    let (feed, store) = fed_store(100, false);
+    let hub = Hub::builder()
+        .store(store.clone())
+        .log_limits(LogLimits::new().max_events(4))
+        .topic("t")
+        .build();
+    feed.send(batch(1..=4)).unwrap();
+    let_the_feed_task_run().await;
+    let (id, requested) = cursor(10);
+    let mut subscription = hub.subscribe(&["t"], requested).unwrap();
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    assert!(
+        subscription.poll_next_unpin(&mut cx).is_pending(),
+        "waits for the feed"
+    );
+    feed.send(batch(5..=20)).unwrap();
+    let_the_feed_task_run().await;
+    let first = subscription.poll_next_unpin(&mut cx);
+    let std::task::Poll::Ready(Some(first)) = first else {
+        panic!("a gap is ready: {first:?}");
+    };
+    let events = decode(&[first]);
+    assert_eq!(events[0].event_type(), "gap");
+    let expected = format!(r#"{{"reason":"evicted","lastEventId":"{id}"}}"#);
+    assert_eq!(events[0].data(), expected);
+}
+
+/// No waker is woken while a lock is held, `publish_order` included: a
+/// waker that publishes at once finds nothing taken.
+#[tokio::test]
+async fn no_waker_is_woken_while_publish_order_is_held() {
+    struct Probe {
+        hub: Hub,
+        woke: AtomicBool,
+        found_held: AtomicBool,
+    }
+    impl Wake for Probe {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            if self.woke.swap(true, Ordering::SeqCst) {
+                return;
+            }
+            let published = self
+                .hub
+                .publish("other", Event::new().data("x"))
+                .now_or_never();
+            self.found_held.store(published.is_none(), Ordering::SeqCst);
+        }
+    }
+    let hub = Hub::new();
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    let probe = Arc::new(Probe {
+        hub: hub.clone(),
+        woke: AtomicBool::new(false),
+        found_held: AtomicBool::new(false),
+    });
+    let waker = Waker::from(probe.clone());
+    let mut cx = Context::from_waker(&waker);
+    assert!(subscription.poll_next_unpin(&mut cx).is_pending());
+    hub.publish("t", Event::new().data("1")).await.unwrap();
+    assert!(probe.woke.load(Ordering::SeqCst));
+    assert!(
+        !probe.found_held.load(Ordering::SeqCst),
+        "woken while publish_order was held"
+    );
+}
