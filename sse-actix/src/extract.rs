@@ -1,4 +1,19 @@
-//! [`Cursor`]: the client's cursor, as an actix-web extractor.
+//! The client's cursor as an extractor: [`Resume`].
+//!
+//! A reconnecting client sends the id of the last event it received, its
+//! `Last-Event-ID` (a header, or the `lastEventId` query parameter for a
+//! first connection that resumes). sse-engine reads it as a
+//! [`RequestCursor`] (absent, valid or invalid) or, when it is usable, a
+//! [`LastEventId`]; [`Resume`] extracts either:
+//!
+//! | handler argument | without a cursor | with an unusable one |
+//! | --- | --- | --- |
+//! | `Resume<RequestCursor>` (or `Resume`) | `RequestCursor::Absent` | `RequestCursor::Invalid` |
+//! | `Resume<LastEventId>` | `400` | `400` |
+//! | `Option<Resume<LastEventId>>` | `None` | `None` (actix-web's `Option` drops the error) |
+//!
+//! The types it holds are re-exported here, so that this crate is the only
+//! one a handler needs.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -7,31 +22,38 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, ResponseError};
-use sse_engine::{CursorRejection, LAST_EVENT_ID, RequestCursor};
 
-/// The client's cursor: absent, valid, or invalid with the reason; never
-/// rejects. Read from the `Last-Event-ID` header, or the `lastEventId` query
-/// parameter, with sse-engine's checks.
+pub use sse_engine::{CursorRejection, LastEventId, LastEventIdError, RequestCursor};
+
+/// The client's cursor, as a [`RequestCursor`] (never rejects) or as a
+/// usable [`LastEventId`] (`400 Bad Request` without one); see the [module
+/// docs](self). Read from the `Last-Event-ID` header, or the `lastEventId`
+/// query parameter, with sse-engine's checks.
 ///
 /// ```
 /// use actix_web::{App, web};
-/// use sse_actix::Cursor;
-/// use sse_engine::RequestCursor;
+/// use sse_actix::extract::{LastEventId, RequestCursor, Resume};
 ///
-/// async fn events(Cursor(cursor): Cursor) -> String {
+/// async fn events(Resume(cursor): Resume<RequestCursor>) -> String {
 ///     match cursor {
 ///         RequestCursor::Absent => "first connection".into(),
 ///         RequestCursor::Valid(id) => format!("resume after {id}"),
 ///         RequestCursor::Invalid(error) => format!("unusable cursor: {error}"),
 ///     }
 /// }
-/// let app = App::new().route("/events", web::get().to(events));
+///
+/// async fn strict(Resume(id): Resume<LastEventId>) -> String {
+///     format!("resume after {id}")
+/// }
+/// let app = App::new()
+///     .route("/events", web::get().to(events))
+///     .route("/strict", web::get().to(strict));
 /// # drop(app);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor(pub RequestCursor);
+pub struct Resume<T = RequestCursor>(pub T);
 
-impl FromRequest for Cursor {
+impl FromRequest for Resume<RequestCursor> {
     type Error = Infallible;
     type Future = Ready<Result<Self, Infallible>>;
 
@@ -40,58 +62,42 @@ impl FromRequest for Cursor {
     }
 }
 
-fn cursor_of(request: &HttpRequest) -> RequestCursor {
-    let values = request
-        .headers()
-        .get_all(LAST_EVENT_ID.as_str())
-        .map(|value| value.as_bytes());
-    let query = Some(request.query_string()).filter(|query| !query.is_empty());
-    RequestCursor::from_parts(values, query)
-}
-
-/// A usable `Last-Event-ID` (header, or `lastEventId` query parameter). A
-/// missing or unusable one is rejected with `400 Bad Request` and the reason.
-/// As `Option<LastEventId>`, actix gives `None` for both; use [`Cursor`] to
-/// tell them apart.
-///
-/// ```
-/// use actix_web::{App, web};
-/// use sse_actix::LastEventId;
-///
-/// async fn events(LastEventId(id): LastEventId) -> String {
-///     format!("resume after {id}")
-/// }
-/// let app = App::new().route("/events", web::get().to(events));
-/// # drop(app);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastEventId(pub sse_engine::LastEventId);
-
-impl FromRequest for LastEventId {
-    type Error = LastEventIdRejection;
-    type Future = Ready<Result<Self, LastEventIdRejection>>;
+impl FromRequest for Resume<LastEventId> {
+    type Error = ResumeRejection;
+    type Future = Ready<Result<Self, ResumeRejection>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         ready(
             cursor_of(request)
                 .require()
                 .map(Self)
-                .map_err(LastEventIdRejection),
+                .map_err(ResumeRejection),
         )
     }
 }
 
-/// `400 Bad Request`: the `Last-Event-ID` is missing or unusable.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastEventIdRejection(pub CursorRejection);
+/// The request's cursor, read with sse-engine's rules.
+pub(crate) fn cursor_of(request: &HttpRequest) -> RequestCursor {
+    let values = request
+        .headers()
+        .get_all(sse_engine::LAST_EVENT_ID.as_str())
+        .map(|value| value.as_bytes());
+    let query = Some(request.query_string()).filter(|query| !query.is_empty());
+    RequestCursor::from_parts(values, query)
+}
 
-impl fmt::Display for LastEventIdRejection {
+/// `400 Bad Request`: a [`Resume<LastEventId>`](Resume) without a usable
+/// `Last-Event-ID`, with the reason as plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumeRejection(pub CursorRejection);
+
+impl fmt::Display for ResumeRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.0, f)
     }
 }
 
-impl ResponseError for LastEventIdRejection {
+impl ResponseError for ResumeRejection {
     fn status_code(&self) -> StatusCode {
         StatusCode::BAD_REQUEST
     }

@@ -2,25 +2,21 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod deprecated;
+mod endpoint;
 mod error;
-mod extract;
-mod hub_endpoint;
+pub mod extract;
 mod response;
 
-use actix_web::Route;
-
+#[allow(deprecated)]
+pub use deprecated::{
+    Cursor, HubEndpoint, HubResponse, LastEventId, LastEventIdRejection, hub_route,
+};
+pub use endpoint::{endpoint_resource, endpoint_route};
 pub use error::HubError;
-pub use extract::{Cursor, LastEventId, LastEventIdRejection};
+pub use extract::{RequestCursor, Resume, ResumeRejection};
+pub use response::Sse;
 // What an application needs besides this crate, so that it is the only
 // dependency for SSE: the events, keep-alive, and the hub.
-pub use hub_endpoint::{HubEndpoint, HubResponse};
-pub use response::Sse;
 pub use sse_engine::hub;
-pub use sse_engine::{
-    EncodedEvent, Event, EventId, InvalidField, KeepAlive, RequestCursor, SseBody, Text,
-};
-
-/// A `GET` route serving `topics` of `hub` with resume; see [`HubEndpoint`].
-pub fn hub_route<T: Into<Text>>(hub: hub::Hub, topics: impl IntoIterator<Item = T>) -> Route {
-    HubEndpoint::new(hub, topics).route()
-}
+pub use sse_engine::{EncodedEvent, Event, EventId, InvalidField, KeepAlive, SseBody, Text};

@@ -9,8 +9,9 @@ use actix_web::body::MessageBody;
 use actix_web::middleware::Compress;
 use actix_web::{App, test, web};
 use futures_util::stream;
-use sse_actix::{Cursor, Sse};
-use sse_engine::hub::Hub;
+use sse_actix::extract::LastEventId;
+use sse_actix::{Resume, Sse};
+use sse_engine::hub::{Endpoint, Hub};
 use sse_engine::{Event, RequestCursor};
 
 async fn events() -> Sse<impl futures_util::TryStream<Ok = Event, Error = Infallible>> {
@@ -76,90 +77,190 @@ async fn the_compress_middleware_leaves_the_stream_alone() {
     assert!(body.starts_with(b"event: greeting\n"));
 }
 
+async fn describe(Resume(cursor): Resume<RequestCursor>) -> String {
+    match cursor {
+        RequestCursor::Absent => "absent".into(),
+        RequestCursor::Valid(id) => format!("valid {id}"),
+        RequestCursor::Invalid(error) => format!("invalid: {error}"),
+    }
+}
+
+async fn required(Resume(id): Resume<LastEventId>) -> String {
+    format!("resume after {id}")
+}
+
+async fn optional(resume: Option<Resume<LastEventId>>) -> String {
+    resume.map_or_else(|| "none".into(), |Resume(id)| format!("some {id}"))
+}
+
+/// The names of the first release still compile, and answer the same.
+#[allow(deprecated)]
+mod first_release {
+    use actix_web::Resource;
+    use sse_actix::{Cursor, HubEndpoint, LastEventId};
+    use sse_engine::hub::{Endpoint, Hub};
+
+    pub(crate) async fn describe(Cursor(cursor): Cursor) -> String {
+        super::describe(sse_actix::Resume(cursor)).await
+    }
+
+    pub(crate) async fn required(LastEventId(id): LastEventId) -> String {
+        format!("resume after {id}")
+    }
+
+    pub(crate) fn resources(hub: &Hub) -> [Resource; 3] {
+        [
+            actix_web::web::resource("/first-release/route")
+                .route(sse_actix::hub_route(hub.clone(), ["chat"])),
+            HubEndpoint::new(hub.clone(), ["chat"]).resource("/first-release/resource"),
+            actix_web::web::resource("/first-release/from")
+                .route(HubEndpoint::from(Endpoint::new(hub.clone(), ["chat"])).route()),
+        ]
+    }
+}
+
 #[actix_web::test]
 async fn the_cursor_extractor_reports_every_kind() {
-    async fn describe(Cursor(cursor): Cursor) -> String {
-        match cursor {
-            RequestCursor::Absent => "absent".into(),
-            RequestCursor::Valid(id) => format!("valid {id}"),
-            RequestCursor::Invalid(error) => format!("invalid: {error}"),
-        }
-    }
-    let app = test::init_service(App::new().route("/c", web::get().to(describe))).await;
+    let app = test::init_service(
+        App::new()
+            .route("/c", web::get().to(describe))
+            .route("/old", web::get().to(first_release::describe)),
+    )
+    .await;
     let cases = [
-        (test::TestRequest::get().uri("/c"), "absent"),
+        ("", None, "absent"),
+        ("", Some("7"), "valid 7"),
+        ("?lastEventId=8", None, "valid 8"),
         (
-            test::TestRequest::get()
-                .uri("/c")
-                .insert_header(("last-event-id", "7")),
-            "valid 7",
-        ),
-        (test::TestRequest::get().uri("/c?lastEventId=8"), "valid 8"),
-        (
-            test::TestRequest::get().uri("/c?lastEventId=%0A"),
+            "?lastEventId=%0A",
+            None,
             "invalid: Last-Event-ID contains CR, LF or NUL",
         ),
     ];
-    for (request, expected) in cases {
-        let body = test::call_and_read_body(&app, request.to_request()).await;
-        assert_eq!(body, expected);
+    for path in ["/c", "/old"] {
+        for (query, header, expected) in cases {
+            let mut request = test::TestRequest::get().uri(&format!("{path}{query}"));
+            if let Some(id) = header {
+                request = request.insert_header(("last-event-id", id));
+            }
+            let body = test::call_and_read_body(&app, request.to_request()).await;
+            assert_eq!(body, expected, "{path}{query} {header:?}");
+        }
     }
 }
 
 #[actix_web::test]
 async fn the_last_event_id_extractor_rejects_missing_and_unusable_ids() {
-    async fn required(sse_actix::LastEventId(id): sse_actix::LastEventId) -> String {
-        format!("resume after {id}")
+    let app = test::init_service(
+        App::new()
+            .route("/r", web::get().to(required))
+            .route("/old", web::get().to(first_release::required))
+            .route("/o", web::get().to(optional)),
+    )
+    .await;
+    for path in ["/r", "/old"] {
+        let ok = test::TestRequest::get()
+            .uri(path)
+            .insert_header(("last-event-id", "7"))
+            .to_request();
+        assert_eq!(test::call_and_read_body(&app, ok).await, "resume after 7");
+        for query in ["", "?lastEventId=%FF"] {
+            let request = test::TestRequest::get().uri(&format!("{path}{query}"));
+            let response = test::call_service(&app, request.to_request()).await;
+            assert_eq!(response.status(), 400, "{path}{query}");
+        }
     }
-    let app = test::init_service(App::new().route("/r", web::get().to(required))).await;
-    let ok = test::TestRequest::get()
-        .uri("/r")
-        .insert_header(("last-event-id", "7"))
-        .to_request();
-    assert_eq!(test::call_and_read_body(&app, ok).await, "resume after 7");
-    for request in [
-        test::TestRequest::get().uri("/r"),
-        test::TestRequest::get().uri("/r?lastEventId=%FF"),
+    for (query, expected) in [
+        ("", "none"),
+        ("?lastEventId=7", "some 7"),
+        ("?lastEventId=%FF", "none"),
     ] {
-        let response = test::call_service(&app, request.to_request()).await;
-        assert_eq!(response.status(), 400);
+        let request = test::TestRequest::get().uri(&format!("/o{query}"));
+        let body = test::call_and_read_body(&app, request.to_request()).await;
+        assert_eq!(body, expected, "{query}");
     }
 }
 
 #[actix_web::test]
-async fn the_hub_route_resumes_and_dropping_the_body_releases_the_subscription() {
+async fn the_endpoint_route_resumes_and_dropping_the_body_releases_the_subscription() {
     let hub = Hub::new();
+    let [route, resource, from] = first_release::resources(&hub);
     let app = test::init_service(
         App::new()
-            .service(web::resource("/events").route(sse_actix::hub_route(hub.clone(), ["chat"]))),
+            .route(
+                "/events",
+                sse_actix::endpoint_route(Endpoint::new(hub.clone(), ["chat"])),
+            )
+            .service(sse_actix::endpoint_resource(
+                "/resource",
+                Endpoint::new(hub.clone(), ["chat"]),
+            ))
+            .service(route)
+            .service(resource)
+            .service(from),
     )
     .await;
     let first = hub.publish("chat", Event::new().data("1")).await.unwrap();
     hub.publish("chat", Event::new().data("2")).await.unwrap();
-    let request = test::TestRequest::get()
-        .uri("/events")
-        .insert_header(("last-event-id", first.to_string()))
-        .to_request();
-    let response = test::call_service(&app, request).await;
-    assert_eq!(hub.stats().subscribers, 1);
-    let mut body = Box::pin(response.into_body());
-    let chunk = poll_fn(|cx| body.as_mut().poll_next(cx))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(chunk.ends_with(b"data: 2\n\n"), "{chunk:?}");
-    drop(body);
-    assert_eq!(
-        hub.stats().subscribers,
-        0,
-        "the client went away: the subscription is released"
-    );
+    let paths = [
+        "/events",
+        "/resource",
+        "/first-release/route",
+        "/first-release/resource",
+        "/first-release/from",
+    ];
+    for path in paths {
+        let request = test::TestRequest::get()
+            .uri(path)
+            .insert_header(("last-event-id", first.to_string()))
+            .to_request();
+        let response = test::call_service(&app, request).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(hub.stats().subscribers, 1);
+        let mut body = Box::pin(response.into_body());
+        let chunk = poll_fn(|cx| body.as_mut().poll_next(cx))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(chunk.ends_with(b"data: 2\n\n"), "{path}: {chunk:?}");
+        drop(body);
+        assert_eq!(
+            hub.stats().subscribers,
+            0,
+            "the client went away: the subscription is released"
+        );
+    }
+
+    // The resource answers `HEAD` with the head and no subscription, and
+    // other methods with 405 and `Allow`.
+    for path in ["/resource", "/first-release/resource"] {
+        let response = test::call_service(
+            &app,
+            test::TestRequest::default()
+                .method(actix_web::http::Method::HEAD)
+                .uri(path)
+                .to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers().get("content-type").unwrap(),
+            "text/event-stream"
+        );
+        assert_eq!(hub.stats().subscribers, 0);
+        let response =
+            test::call_service(&app, test::TestRequest::post().uri(path).to_request()).await;
+        assert_eq!(response.status(), 405);
+        assert_eq!(response.headers().get("allow").unwrap(), "GET, HEAD");
+    }
 
     hub.close(None);
-    let response =
-        test::call_service(&app, test::TestRequest::get().uri("/events").to_request()).await;
-    assert_eq!(response.status(), 503);
-    assert_eq!(response.headers().get("retry-after").unwrap(), "5");
+    for path in paths {
+        let response =
+            test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
+        assert_eq!(response.status(), 503, "{path}");
+        assert_eq!(response.headers().get("retry-after").unwrap(), "5");
+    }
 }
 
 #[actix_web::test]

@@ -2,37 +2,33 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod deprecated;
 mod error;
-mod extract;
+pub mod extract;
 mod response;
 
 use axum::routing::{MethodRouter, get_service};
-use sse_tower::HubService;
+use sse_tower::EndpointService;
 
+#[allow(deprecated)]
+pub use deprecated::{Cursor, LastEventId, LastEventIdRejection, hub_route};
 pub use error::HubError;
-pub use extract::{Cursor, LastEventId, LastEventIdRejection};
-// What an application needs besides this crate, so that it is the only
-// dependency for SSE: the events, keep-alive, and the hub.
+pub use extract::{RequestCursor, Resume, ResumeRejection};
 pub use response::Sse;
+// What an application needs besides this crate, so that it is the only
+// dependency for SSE: the events, keep-alive, the hub, and the tower layer
+// that gives every event-stream response keep-alive and graceful-shutdown
+// endings.
 pub use sse_engine::hub;
-pub use sse_engine::{
-    EncodedEvent, Event, EventId, InvalidField, KeepAlive, RequestCursor, SseBody, Text,
-};
+pub use sse_engine::{EncodedEvent, Event, EventId, InvalidField, KeepAlive, SseBody, Text};
+pub use sse_tower::response::SseResponseLayer;
 
-/// `GET`: the topics of `hub` as an event stream, resuming from the request's
-/// cursor, with keep-alive; the hub's gap signal when the cursor cannot be
-/// honoured, `503` when the hub is closed; other methods get `405` with
-/// `Allow`. [`endpoint_route`] sets how the streams run.
-pub fn hub_route<S, T>(hub: hub::Hub, topics: impl IntoIterator<Item = T>) -> MethodRouter<S>
-where
-    S: Clone + Send + Sync + 'static,
-    T: Into<Text>,
-{
-    endpoint_route(hub::Endpoint::new(hub, topics))
-}
-
-/// [`hub_route`] for an [`Endpoint`](hub::Endpoint), which sets how each
-/// stream runs: its `retry`, maximum lifetime and keep-alive.
+/// `GET` (and `HEAD`): a hub [`Endpoint`](hub::Endpoint) as a route. The
+/// endpoint says which topics are served and how each stream runs: its
+/// `retry`, maximum lifetime and keep-alive (15 s unless set). Each request
+/// resumes from its cursor (see [`Resume`]); a cursor that cannot be
+/// honoured gets the hub's gap signal, a closed hub `503` with
+/// `Retry-After`; other methods get `405` with `Allow`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -41,14 +37,26 @@ where
 /// use sse_axum::hub::{Endpoint, Hub};
 ///
 /// let hub = Hub::new();
-/// let events = Endpoint::new(hub, ["chat"])
-///     .retry(Duration::from_secs(2))
-///     .keep_alive(KeepAlive::new().interval(Duration::from_secs(10)));
-/// let app: Router = Router::new().route("/events", sse_axum::endpoint_route(events));
+/// let app: Router = Router::new()
+///     // The defaults: one line.
+///     .route("/events", sse_axum::endpoint_route(Endpoint::new(hub.clone(), ["chat"])))
+///     // Configured.
+///     .route(
+///         "/news",
+///         sse_axum::endpoint_route(
+///             Endpoint::new(hub, ["news"])
+///                 .retry(Duration::from_secs(2))
+///                 .keep_alive(KeepAlive::new().interval(Duration::from_secs(10))),
+///         ),
+///     );
 /// ```
+///
+/// A handler of your own (to authorize first, say) opens the endpoint's
+/// stream itself: `endpoint.open(cursor).map(Sse::from).map_err(HubError::from)`
+/// is a `Result` that axum answers.
 pub fn endpoint_route<S>(endpoint: hub::Endpoint) -> MethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    get_service(HubService::from(endpoint))
+    get_service(EndpointService::from(endpoint))
 }

@@ -10,8 +10,10 @@ use axum::routing::{get, post};
 use futures_util::stream;
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use sse_axum::{Cursor, LastEventId, Sse};
-use sse_engine::hub::Hub;
+use sse_axum::extract::LastEventId;
+use sse_axum::{HubError, Resume, Sse};
+use sse_engine::InfallibleStream;
+use sse_engine::hub::{Endpoint, Hub, Subscription};
 use sse_engine::{Event, RequestCursor};
 use sse_tower::last_event_id::ParseLastEventIdLayer;
 use tower::ServiceExt;
@@ -70,7 +72,7 @@ async fn sse_responds_with_the_headers_and_exact_bytes_from_get_and_post() {
     assert!(body.starts_with("event: greeting\n"));
 }
 
-async fn describe(Cursor(cursor): Cursor) -> String {
+async fn describe(Resume(cursor): Resume<RequestCursor>) -> String {
     match cursor {
         RequestCursor::Absent => "absent".into(),
         RequestCursor::Valid(id) => format!("valid {id}"),
@@ -78,12 +80,35 @@ async fn describe(Cursor(cursor): Cursor) -> String {
     }
 }
 
-async fn optional(cursor: Option<LastEventId>) -> String {
-    cursor.map_or_else(|| "none".into(), |LastEventId(id)| format!("some {id}"))
+async fn optional(resume: Option<Resume<LastEventId>>) -> String {
+    resume.map_or_else(|| "none".into(), |Resume(id)| format!("some {id}"))
 }
 
-async fn required(LastEventId(id): LastEventId) -> String {
+async fn required(Resume(id): Resume<LastEventId>) -> String {
     format!("resume after {id}")
+}
+
+/// The names of the first release still compile, and answer the same.
+#[allow(deprecated)]
+mod first_release {
+    use sse_axum::{Cursor, LastEventId, RequestCursor};
+
+    pub(crate) async fn describe(Cursor(cursor): Cursor) -> String {
+        super::describe(sse_axum::Resume(cursor)).await
+    }
+
+    pub(crate) async fn optional(cursor: Option<LastEventId>) -> String {
+        cursor.map_or_else(|| "none".into(), |LastEventId(id)| format!("some {id}"))
+    }
+
+    pub(crate) async fn required(LastEventId(id): LastEventId) -> String {
+        format!("resume after {id}")
+    }
+
+    pub(crate) fn hub_route(hub: sse_engine::hub::Hub) -> axum::routing::MethodRouter {
+        let _: fn(RequestCursor) -> Cursor = Cursor;
+        sse_axum::hub_route(hub, ["chat"])
+    }
 }
 
 #[tokio::test]
@@ -92,6 +117,10 @@ async fn the_extractors_report_absent_valid_and_invalid_cursors() {
         .route("/cursor", get(describe))
         .route("/optional", get(optional))
         .route("/required", get(required));
+    let old = Router::new()
+        .route("/cursor", get(first_release::describe))
+        .route("/optional", get(first_release::optional))
+        .route("/required", get(first_release::required));
     let huge = "9".repeat(2000);
     let cases = [
         ("/cursor", None, 200, "absent"),
@@ -115,12 +144,14 @@ async fn the_extractors_report_absent_valid_and_invalid_cursors() {
         ("/required", Some("7"), 200, "resume after 7"),
     ];
     for (uri, id, status, body) in cases {
-        let (got_status, _, got_body) = send(&app, get_with(uri, id)).await;
-        assert_eq!(
-            (got_status.as_u16(), got_body.as_str()),
-            (status, body),
-            "{uri} {id:?}"
-        );
+        for app in [&app, &old] {
+            let (got_status, _, got_body) = send(app, get_with(uri, id)).await;
+            assert_eq!(
+                (got_status.as_u16(), got_body.as_str()),
+                (status, body),
+                "{uri} {id:?}"
+            );
+        }
     }
 }
 
@@ -135,25 +166,44 @@ async fn the_extractor_agrees_with_the_tower_layer_when_it_ran() {
 }
 
 #[tokio::test]
-async fn hub_route_resumes_in_one_line() {
+async fn endpoint_route_resumes_in_one_line() {
+    /// What `endpoint_route` does, written by hand as its docs say.
+    async fn own(
+        axum::extract::State(endpoint): axum::extract::State<Endpoint>,
+        Resume(cursor): Resume<RequestCursor>,
+    ) -> Result<Sse<InfallibleStream<Subscription>>, HubError> {
+        endpoint.open(cursor).map(Sse::from).map_err(HubError::from)
+    }
     let hub = Hub::new();
-    let app: Router = Router::new().route("/events", sse_axum::hub_route(hub.clone(), ["chat"]));
+    let endpoint = Endpoint::new(hub.clone(), ["chat"]);
+    let app: Router = Router::new()
+        .route("/events", sse_axum::endpoint_route(endpoint.clone()))
+        .route("/first-release", first_release::hub_route(hub.clone()))
+        .route("/own", get(own).with_state(endpoint));
     let first = hub.publish("chat", Event::new().data("1")).await.unwrap();
     hub.publish("chat", Event::new().data("2")).await.unwrap();
-    let response = app
-        .clone()
-        .oneshot(get_with("/events", Some(&first.to_string())))
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let mut body = response.into_body();
-    let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
-    assert!(frame.ends_with(b"data: 2\n\n"), "{frame:?}");
-    drop(body);
+    for path in ["/events", "/first-release", "/own"] {
+        let response = app
+            .clone()
+            .oneshot(get_with(path, Some(&first.to_string())))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        let mut body = response.into_body();
+        let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert!(frame.ends_with(b"data: 2\n\n"), "{path}: {frame:?}");
+    }
+    let (status, headers, _) =
+        send(&app, Request::post("/events").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, 405);
+    assert_eq!(headers["allow"], "GET,HEAD");
     hub.close(None);
-    let (status, headers, _) = send(&app, get_with("/events", None)).await;
-    assert_eq!(status, 503);
-    assert_eq!(headers["retry-after"], "5");
+    for path in ["/events", "/first-release", "/own"] {
+        let (status, headers, _) = send(&app, get_with(path, None)).await;
+        assert_eq!(status, 503, "{path}");
+        assert_eq!(headers["retry-after"], "5");
+    }
 }
 
 #[tokio::test]
@@ -167,7 +217,7 @@ async fn the_builders_read_as_axum_and_refusals_answer_with_the_hub_policy() {
     async fn publish(
         axum::extract::State(hub): axum::extract::State<Hub>,
         body: String,
-    ) -> Result<String, sse_axum::HubError> {
+    ) -> Result<String, HubError> {
         Ok(hub
             .publish("chat", Event::new().data(body))
             .await?

@@ -7,14 +7,23 @@
 //!   whatever produced it. Other responses pass through untouched.
 //! - [`last_event_id`]: the client's cursor, parsed once into the request's
 //!   extensions.
-//! - [`HubService`]: an [`sse_engine::hub::Hub`]'s topics served as an SSE
-//!   endpoint with resume.
+//! - [`EndpointService`]: an [`sse_engine::hub::Endpoint`] (topics of a hub,
+//!   and how each stream runs) served as a tower `Service`, with resume.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod boundary;
-mod hub_service;
+mod endpoint;
 pub mod last_event_id;
 pub mod response;
 
-pub use hub_service::{HubBody, HubService};
+pub use endpoint::{EndpointService, EndpointServiceBody};
+
+/// Renamed to [`EndpointService`]: it serves an [`sse_engine::hub::Endpoint`],
+/// and every crate of the workspace names that concept "endpoint".
+#[deprecated(note = "renamed to `EndpointService`")]
+pub type HubService = EndpointService;
+
+/// Renamed to [`EndpointServiceBody`], the body of an [`EndpointService`].
+#[deprecated(note = "renamed to `EndpointServiceBody`")]
+pub type HubBody = EndpointServiceBody;

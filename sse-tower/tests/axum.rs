@@ -1,4 +1,4 @@
-//! In an axum app: HubService mounted with `route_service`, and the response
+//! In an axum app: EndpointService mounted with `route_service`, and the response
 //! layer added to an existing hand-written SSE route, served by `axum::serve`
 //! on 127.0.0.1.
 
@@ -12,7 +12,7 @@ use axum::routing::get;
 use futures_util::stream::{self, StreamExt};
 use sse_engine::Event;
 use sse_engine::hub::Hub;
-use sse_tower::HubService;
+use sse_tower::EndpointService;
 use sse_tower::response::SseResponseLayer;
 use support::{http1, next_data};
 use tokio::net::TcpListener;
@@ -31,7 +31,7 @@ async fn an_existing_axum_app_gains_a_hub_endpoint_and_sse_headers() {
     }
     let app = Router::new()
         .route("/ticks", get(ticks))
-        .route_service("/events", HubService::new(hub.clone(), ["chat"]))
+        .route_service("/events", EndpointService::new(hub.clone(), ["chat"]))
         .layer(
             SseResponseLayer::new().keep_alive(
                 sse_engine::KeepAlive::new()

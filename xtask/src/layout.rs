@@ -62,7 +62,7 @@ fn check(src: &Path) -> std::io::Result<Vec<String>> {
         }
     }
     for ring in rings(&crate_.imports()) {
-        let names: Vec<String> = ring.iter().map(|module| display(module)).collect();
+        let names: Vec<String> = ring.iter().map(display).collect();
         problems.push(format!("import ring: {}", names.join(" -> ")));
     }
     Ok(problems)

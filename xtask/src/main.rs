@@ -33,7 +33,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
-        Some("test") => test::run(args.collect()),
+        Some("test") => test::run(&args.collect::<Vec<_>>()),
         Some("stress") => stress::run(args.next().as_deref()),
         Some("layout") => layout::run(),
         _ => {

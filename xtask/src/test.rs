@@ -9,7 +9,7 @@ use std::process::{ExitCode, Stdio};
 const SKIPPED_LOG: &str = "SSE_SKIPPED_LOG";
 
 /// Runs the suite with `args` for `cargo test`; see the crate docs.
-pub(crate) fn run(args: Vec<String>) -> ExitCode {
+pub(crate) fn run(args: &[String]) -> ExitCode {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
@@ -41,7 +41,7 @@ pub(crate) fn run(args: Vec<String>) -> ExitCode {
     let child = crate::cargo()
         .args(["test", "--all-features", "--no-fail-fast"])
         .args(scope)
-        .args(&args)
+        .args(args)
         .env(SKIPPED_LOG, &log)
         .stdout(Stdio::piped())
         .spawn();

@@ -4,36 +4,48 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::ALLOW;
 use actix_web::web::{self, Bytes, BytesMut, ServiceConfig};
-use actix_web::{HttpResponse, Responder};
-use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
+use actix_web::{HttpRequest, HttpResponse, Responder, guard};
+use example_chat_common::{Chat, ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
 use futures_util::StreamExt;
-use sse_actix::HubEndpoint;
-use sse_engine::hub::Hub;
 
-/// `GET /`, `GET /events` and `POST /messages` over `hub`.
-pub fn routes(hub: Hub) -> impl FnOnce(&mut ServiceConfig) {
-    routes_with(hub, StreamSettings::default())
+/// `GET /`, `GET /events`, `GET /event-names` and `POST /messages` of
+/// `chat`. Make the [`Chat`] once, outside `HttpServer::new`, so that the
+/// workers share it.
+pub fn routes(chat: Chat) -> impl FnOnce(&mut ServiceConfig) {
+    routes_with(chat, StreamSettings::default())
 }
 
 /// [`routes`], with the event streams set up by `settings`.
-pub fn routes_with(hub: Hub, settings: StreamSettings) -> impl FnOnce(&mut ServiceConfig) {
+pub fn routes_with(chat: Chat, settings: StreamSettings) -> impl FnOnce(&mut ServiceConfig) {
     move |config| {
-        let events = HubEndpoint::from(settings.endpoint(hub.clone()));
+        let events = settings.endpoint(chat.hub().clone());
         config
-            .app_data(web::Data::new(hub))
+            .app_data(web::Data::new(chat))
             .route("/", web::get().to(page))
-            .service(events.resource("/events"))
-            // As axum's `post(..)` answers: 405 with `Allow` for the others.
+            .service(sse_actix::endpoint_resource("/events", events))
+            // As axum's `get(..)` and `post(..)` answer: `HEAD` with `GET`,
+            // 405 with `Allow` for the others.
+            .service(
+                web::resource("/event-names")
+                    .route(
+                        web::route()
+                            .guard(guard::Any(guard::Get()).or(guard::Head()))
+                            .to(event_names),
+                    )
+                    .default_service(web::to(|| async { method_not_allowed("GET, HEAD") })),
+            )
             .service(
                 web::resource("/messages")
                     .route(web::post().to(post_message))
-                    .default_service(web::to(|| async {
-                        HttpResponse::MethodNotAllowed()
-                            .insert_header((ALLOW, "POST"))
-                            .finish()
-                    })),
+                    .default_service(web::to(|| async { method_not_allowed("POST") })),
             );
     }
+}
+
+fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((ALLOW, allow))
+        .finish()
 }
 
 async fn page() -> impl Responder {
@@ -42,10 +54,15 @@ async fn page() -> impl Responder {
         .body(PAGE)
 }
 
-async fn post_message(hub: web::Data<Hub>, body: web::Payload) -> HttpResponse {
+async fn event_names(chat: web::Data<Chat>, request: HttpRequest) -> HttpResponse {
+    let query = Some(request.query_string()).filter(|query| !query.is_empty());
+    json(StatusCode::OK, chat.event_names(query).await)
+}
+
+async fn post_message(chat: web::Data<Chat>, body: web::Payload) -> HttpResponse {
     let body = read_limited(body).await;
     let body = body.as_deref().map_err(Clone::clone);
-    let (status, answer) = example_chat_common::post_message(&hub, body).await;
+    let (status, answer) = chat.post(body).await;
     json(
         StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
         answer,

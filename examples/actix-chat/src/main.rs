@@ -35,12 +35,9 @@ async fn main() -> ExitCode {
         }
     };
     let hub = example_chat_common::hub();
-    let routes_hub = hub.clone();
+    let chat = example_chat_common::Chat::new(hub.clone());
     let server = HttpServer::new(move || {
-        App::new().configure(example_actix_chat::routes_with(
-            routes_hub.clone(),
-            settings,
-        ))
+        App::new().configure(example_actix_chat::routes_with(chat.clone(), settings))
     })
     // Events are small writes: without TCP_NODELAY, Nagle's algorithm can
     // hold one back until the client's delayed ACK (sse-load measured about

@@ -10,7 +10,7 @@ fn start() -> String {
     start_with(example_chat_common::hub())
 }
 
-fn start_with(hub: sse_engine::hub::Hub) -> String {
+fn start_with(hub: sse_actix::hub::Hub) -> String {
     format!("http://{}", common::start_with(hub))
 }
 
@@ -54,4 +54,14 @@ async fn disconnecting_clients_release_their_subscriptions() {
     let hub = example_chat_common::hub();
     let base = start_with(hub.clone());
     suite::disconnecting_clients_release_their_subscriptions(&base, &hub).await;
+}
+
+#[tokio::test]
+async fn new_event_names_are_announced_before_their_first_message() {
+    suite::new_event_names_are_announced_before_their_first_message(&start()).await;
+}
+
+#[tokio::test]
+async fn event_names_are_bounded() {
+    suite::event_names_are_bounded(&start()).await;
 }

@@ -1,7 +1,7 @@
 //! Where the chat keeps its messages: in this process, or in Redis, shared
 //! with every other instance that uses the same Redis.
 
-use sse_engine::hub::Hub;
+use sse_axum::hub::Hub;
 #[cfg(feature = "redis")]
 use sse_redis::RedisStore;
 

@@ -9,35 +9,40 @@ pub use stoppable::StoppableListener;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use example_chat_common::{ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
-use sse_engine::hub::Hub;
+use example_chat_common::{Chat, ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
 
-/// `GET /`, `GET /events` and `POST /messages` over `hub`.
-pub fn app(hub: Hub) -> Router {
-    app_with(hub, StreamSettings::default())
+/// `GET /`, `GET /events`, `GET /event-names` and `POST /messages` of
+/// `chat`.
+pub fn app(chat: Chat) -> Router {
+    app_with(chat, StreamSettings::default())
 }
 
 /// [`app`], with the event streams set up by `settings`.
-pub fn app_with(hub: Hub, settings: StreamSettings) -> Router {
+pub fn app_with(chat: Chat, settings: StreamSettings) -> Router {
     Router::new()
         .route("/", get(|| async { Html(PAGE) }))
         .route(
             "/events",
-            sse_axum::endpoint_route(settings.endpoint(hub.clone())),
+            sse_axum::endpoint_route(settings.endpoint(chat.hub().clone())),
         )
+        .route("/event-names", get(event_names))
         .route("/messages", post(post_message))
         // One byte more than a message may have, so that an oversized one is
         // read and refused with our own 413 and JSON body.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_MESSAGE_BYTES + 1))
-        .with_state(hub)
+        .with_state(chat)
 }
 
-async fn post_message(State(hub): State<Hub>, body: Result<Bytes, BytesRejection>) -> Response {
+async fn event_names(State(chat): State<Chat>, RawQuery(query): RawQuery) -> Response {
+    json(StatusCode::OK, chat.event_names(query.as_deref()).await)
+}
+
+async fn post_message(State(chat): State<Chat>, body: Result<Bytes, BytesRejection>) -> Response {
     let body = match &body {
         Ok(body) => Ok(&body[..]),
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -45,7 +50,7 @@ async fn post_message(State(hub): State<Hub>, body: Result<Bytes, BytesRejection
         }
         Err(rejection) => Err(ChatError::unreadable(rejection.body_text())),
     };
-    let (status, answer) = example_chat_common::post_message(&hub, body).await;
+    let (status, answer) = chat.post(body).await;
     json(
         StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
         answer,

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use axum::serve::ListenerExt;
 use example_axum_chat::StoppableListener;
-use sse_tower::response::SseResponseLayer;
+use sse_axum::SseResponseLayer;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
@@ -49,7 +49,8 @@ async fn main() -> ExitCode {
         }
     };
     let shutdown = CancellationToken::new();
-    let app = example_axum_chat::app_with(hub.clone(), settings)
+    let chat = example_chat_common::Chat::new(hub.clone());
+    let app = example_axum_chat::app_with(chat, settings)
         .layer(SseResponseLayer::new().shutdown_on(shutdown.clone()));
 
     let address = SocketAddr::from(([127, 0, 0, 1], port));

@@ -8,10 +8,10 @@ async fn start() -> String {
     start_with(example_chat_common::hub()).await
 }
 
-async fn start_with(hub: sse_engine::hub::Hub) -> String {
+async fn start_with(hub: sse_axum::hub::Hub) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let app = example_axum_chat::app(hub);
+    let app = example_axum_chat::app(example_chat_common::Chat::new(hub));
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{address}")
 }
@@ -56,4 +56,14 @@ async fn an_unknown_cursor_gets_a_gap_signal() {
 #[tokio::test]
 async fn many_concurrent_subscribers_all_receive() {
     suite::many_concurrent_subscribers_all_receive(&start().await, 200).await;
+}
+
+#[tokio::test]
+async fn new_event_names_are_announced_before_their_first_message() {
+    suite::new_event_names_are_announced_before_their_first_message(&start().await).await;
+}
+
+#[tokio::test]
+async fn event_names_are_bounded() {
+    suite::event_names_are_bounded(&start().await).await;
 }

@@ -1,6 +1,7 @@
 //! Two processes of the chat example on one real Redis, as behind a load
 //! balancer: a client that reconnects to the other instance with its
-//! `Last-Event-ID` gets exactly the messages it missed there.
+//! `Last-Event-ID` gets exactly the messages it missed there, and an event
+//! name first used through one instance is known to pages of the other.
 
 #[path = "../../../sse-redis/tests/common/mod.rs"]
 mod redis_server;
@@ -9,7 +10,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use example_chat_common::suite::{Stream, post_ok};
+use example_chat_common::suite::{Stream, event_names, post_ok};
 
 /// A chat server process, killed when dropped.
 struct Instance {
@@ -78,4 +79,22 @@ async fn a_client_moves_to_the_other_instance_and_misses_nothing() {
     );
     post_ok(&a.base, "live", None).await;
     assert_eq!(on_b.next(1).await[0].data(), "live");
+
+    // A name first used through b: a learns it from the shared log, so a
+    // page that loads on a listens to it, and a, which does not announce it
+    // again, loses that page nothing.
+    let first_use = post_ok(&b.base, "named on b", Some("from-b")).await;
+    let (names, through) = event_names(&a.base, Some(&first_use)).await;
+    assert_eq!(names, ["from-b"]);
+    let mut page_on_a = Stream::open(&a.base, &format!("?lastEventId={through}"), None).await;
+    let id = post_ok(&a.base, "named on a", Some("from-b")).await;
+    let events = page_on_a.next(1).await;
+    assert_eq!(
+        (
+            events[0].event_type(),
+            events[0].data(),
+            events[0].last_event_id()
+        ),
+        ("from-b", "named on a", id.as_str())
+    );
 }

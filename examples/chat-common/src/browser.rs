@@ -1,6 +1,8 @@
 //! The chat page in headless Chromium: its native `EventSource` receives
-//! what is posted, and after the server ends the stream it reconnects with
-//! `Last-Event-ID` and receives exactly what it missed, none twice.
+//! what is posted, whatever its event name (one never used before included,
+//! on a page open before and on a page opened after), and after the server
+//! ends the stream it reconnects with `Last-Event-ID` and receives exactly
+//! what it missed, none twice.
 //!
 //! Chromium is driven through ChromeDriver's WebDriver HTTP interface (new
 //! session, navigate, run a script, screenshot). Where `chromedriver` and
@@ -178,6 +180,24 @@ impl Browser {
         }
     }
 
+    /// Opens a new window and makes it the current one; the window that was
+    /// current goes on running. Returns the handle of the one that was.
+    async fn new_window(&self) -> String {
+        let previous = self.session_call("GET", "/window", None).await;
+        let opened = self
+            .session_call("POST", "/window/new", Some(json!({ "type": "window" })))
+            .await;
+        self.switch_to(opened["handle"].as_str().expect("a window handle"))
+            .await;
+        previous.as_str().expect("a window handle").to_owned()
+    }
+
+    /// Makes the window `handle` the current one.
+    async fn switch_to(&self, handle: &str) {
+        self.session_call("POST", "/window", Some(json!({ "handle": handle })))
+            .await;
+    }
+
     async fn screenshot(&self, path: &str) {
         let png = self.session_call("GET", "/screenshot", None).await;
         let bytes = base64::engine::general_purpose::STANDARD
@@ -227,21 +247,61 @@ async fn received(browser: &Browser) -> Vec<(String, String, String)> {
         .unwrap_or_default()
 }
 
-/// The page's `EventSource` receives posted messages with their data, event
-/// name and id; after the server ends the stream, it reconnects with
-/// `Last-Event-ID` and receives exactly the messages it missed, none twice.
-pub async fn the_browser_receives_and_resumes_exactly(base: &str, hub: &Hub, server: &str) {
-    let test = format!("browser test against {server}");
-    let Some(browser) = browser_or_skip(&test).await else {
-        return;
-    };
-    browser.open(&format!("{base}/?events=note")).await;
+/// Opens the chat page in the current window and waits until it is
+/// connected.
+async fn open_page(browser: &Browser, url: &str) {
+    browser.open(url).await;
     browser
         .wait_for(
             "return document.getElementById('status').textContent === 'connected'",
             "the page to connect",
         )
         .await;
+}
+
+/// Posts `messages` (data, event name) as another client would; adds them
+/// to each list of `expected` as pages show them.
+async fn post_all(
+    base: &str,
+    messages: &[(&str, Option<&str>)],
+    expected: &mut [&mut Vec<(String, String, String)>],
+) {
+    for (data, event) in messages {
+        let id = post_ok(base, data, *event).await;
+        for list in expected.iter_mut() {
+            list.push((
+                event.unwrap_or("message").to_owned(),
+                (*data).to_owned(),
+                id.clone(),
+            ));
+        }
+    }
+}
+
+/// Waits until the page in the current window has received `expected.len()`
+/// messages, then checks them.
+async fn shows_exactly(browser: &Browser, expected: &[(String, String, String)], what: &str) {
+    browser
+        .wait_for(
+            &format!("return window.received.length >= {}", expected.len()),
+            what,
+        )
+        .await;
+    assert_eq!(received(browser).await, expected, "{what}");
+}
+
+/// The page's `EventSource` receives posted messages with their data, event
+/// name and id, including a name no page knew, posted by another client:
+/// on the page open before it and on one opened after; after the server
+/// ends the stream, it reconnects with `Last-Event-ID` and receives exactly
+/// the messages it missed (one with a name never used before among them),
+/// none twice.
+pub async fn the_browser_receives_and_resumes_exactly(base: &str, hub: &Hub, server: &str) {
+    let test = format!("browser test against {server}");
+    let Some(browser) = browser_or_skip(&test).await else {
+        return;
+    };
+    open_page(&browser, &format!("{base}/")).await;
     // Empty, it says what to do.
     let hint = browser
         .eval("return document.getElementById('hint')?.textContent ?? ''")
@@ -251,32 +311,52 @@ pub async fn the_browser_receives_and_resumes_exactly(base: &str, hub: &Hub, ser
         "the empty page explains itself: {hint}"
     );
 
-    let sent = [
-        ("hello", None),
-        ("two\nlines", Some("note")),
-        ("  spaced é 😀", None),
-    ];
+    // `note` is a name the page has never heard of.
     let mut expected = Vec::new();
-    for (data, event) in sent {
-        let id = post_ok(base, data, event).await;
-        expected.push((event.unwrap_or("message").to_owned(), data.to_owned(), id));
-    }
-    browser
-        .wait_for(
-            &format!("return window.received.length >= {}", expected.len()),
-            "the messages",
-        )
-        .await;
-    assert_eq!(received(&browser).await, expected);
+    post_all(
+        base,
+        &[
+            ("hello", None),
+            ("two\nlines", Some("note")),
+            ("  spaced é 😀", None),
+        ],
+        &mut [&mut expected],
+    )
+    .await;
+    shows_exactly(&browser, &expected, "the messages, the new name's included").await;
+
+    // A page opened after `note` was first used shows it; a name new to
+    // both pages shows on both.
+    let first = browser.new_window().await;
+    open_page(&browser, &format!("{base}/")).await;
+    let mut on_second = Vec::new();
+    post_all(
+        base,
+        &[
+            ("noted again", Some("note")),
+            ("a name no page knew", Some("shout")),
+        ],
+        &mut [&mut expected, &mut on_second],
+    )
+    .await;
+    shows_exactly(&browser, &on_second, "on the page opened later").await;
+    browser.switch_to(&first).await;
+    shows_exactly(&browser, &expected, "on the page open before").await;
 
     // The server ends the stream mid-session; messages are posted while the
     // page is away; it comes back by itself and gets exactly those.
+    // One of them has a name never used before: the replay announces it.
     hub.close_topic(crate::TOPIC);
-    let missed = [("while away 1", None), ("while away 2", Some("note"))];
-    for (data, event) in missed {
-        let id = post_ok(base, data, event).await;
-        expected.push((event.unwrap_or("message").to_owned(), data.to_owned(), id));
-    }
+    post_all(
+        base,
+        &[
+            ("while away 1", None),
+            ("while away 2", Some("note")),
+            ("while away 3", Some("whisper")),
+        ],
+        &mut [&mut expected],
+    )
+    .await;
     browser
         .wait_for("return window.reconnects >= 1", "the page to reconnect")
         .await;
@@ -332,6 +412,13 @@ pub async fn the_browser_receives_and_resumes_exactly(base: &str, hub: &Hub, ser
         .wait_for(
             "return [...document.querySelectorAll('#log li.gap')].some((li) => li.textContent.includes('does not know'))",
             "the gap in words",
+        )
+        .await;
+    // The page asks for the names again and goes on after the gap.
+    browser
+        .wait_for(
+            "return document.getElementById('status').textContent === 'connected'",
+            "the page to connect again after the gap",
         )
         .await;
 

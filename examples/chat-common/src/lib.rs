@@ -3,14 +3,19 @@
 //!
 //! - `GET /`: [`PAGE`], a page that connects with `EventSource`.
 //! - `GET /events`: the hub topic [`TOPIC`], with resume.
+//! - `GET /event-names`: the event names in use, for a page that loads
+//!   ([`Chat::event_names`]; see [`names`]).
 //! - `POST /messages`: `{"data": "<any string>", "event": "<optional name>"}`,
-//!   checked by [`parse_message`], answered with `{"id": "<assigned id>"}`, or
-//!   an error as `{"error": "<reason>"}` with its status.
+//!   checked by [`parse_message`], published by [`Chat::post`] (after an
+//!   [`ANNOUNCEMENT`] when the name is new), answered with
+//!   `{"id": "<assigned id>"}`, or an error as `{"error": "<reason>"}` with
+//!   its status.
 
 #[cfg(feature = "suite")]
 pub mod browser;
 #[cfg(feature = "suite")]
 pub mod matrix;
+pub mod names;
 #[cfg(feature = "suite")]
 pub mod suite;
 
@@ -18,7 +23,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use sse_engine::Event;
-use sse_engine::hub::{Endpoint, Hub, HubBuilder, LogLimits, PublishError};
+use sse_engine::hub::{Endpoint, Hub, HubBuilder, LogLimits, Position, PublishError};
+
+use names::EventNames;
+pub use names::{ANNOUNCEMENT, MAX_EVENT_NAMES};
 
 /// The page served at `/`.
 pub const PAGE: &str = include_str!("page.html");
@@ -29,6 +37,11 @@ pub const TOPIC: &str = "chat";
 /// The largest `POST /messages` body accepted, in bytes; larger ones get
 /// `413 Payload Too Large`.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// The largest event the hub keeps, encoded, in bytes: a message of
+/// [`MAX_MESSAGE_BYTES`] of JSON can encode to more (each escaped line break
+/// is a `data:` line).
+pub const MAX_EVENT_BYTES: usize = 2 * MAX_MESSAGE_BYTES;
 
 /// The hub of a chat server: the last 1,000 messages are kept for clients
 /// that reconnect.
@@ -41,8 +54,99 @@ pub fn hub_builder() -> HubBuilder {
     Hub::builder().log_limits(
         LogLimits::new()
             .max_events(1_000)
-            .max_event_bytes(2 * MAX_MESSAGE_BYTES),
+            .max_event_bytes(MAX_EVENT_BYTES),
     )
+}
+
+/// A chat: its hub (built by [`hub`] or [`hub_builder`]), and the event
+/// names in use, which it follows in a task of its own. Cheap to clone: one
+/// per server, shared by its workers.
+#[derive(Debug, Clone)]
+pub struct Chat {
+    hub: Hub,
+    names: EventNames,
+}
+
+impl Chat {
+    /// The chat over `hub`.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime (the chat follows its topic in a task), or
+    /// when the hub is closed already.
+    pub fn new(hub: Hub) -> Self {
+        let names = EventNames::follow(&hub);
+        Self { hub, names }
+    }
+
+    /// The chat's hub.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// `POST /messages` after the body was read (or refused while reading,
+    /// for being too large or unreadable): checks the message, publishes it
+    /// (after an [`ANNOUNCEMENT`] when its event name is new), and gives the
+    /// status and JSON body to answer. A refused message is not published.
+    pub async fn post(&self, body: Result<&[u8], ChatError>) -> (u16, String) {
+        match self.publish(body).await {
+            Ok(id) => (200, published(&id)),
+            Err(error) => (error.status, error.body()),
+        }
+    }
+
+    async fn publish(&self, body: Result<&[u8], ChatError>) -> Result<Position, ChatError> {
+        let event = body.and_then(parse_message)?;
+        let new_name = match event.get_event().map(|name| name.as_str()) {
+            Some(name) if names::needs_announcement(name) && self.names.before_use(name)? => {
+                Some(name.to_owned())
+            }
+            _ => None,
+        };
+        if let Some(name) = new_name {
+            // Checked before the announcement: a message the hub would
+            // refuse announces nothing.
+            let announced = match self.fits(&event) {
+                Ok(()) => self
+                    .hub
+                    .publish(TOPIC, names::announcement(&name))
+                    .await
+                    .map_err(|error| ChatError::from_publish(&error)),
+                Err(error) => Err(error),
+            };
+            if let Err(error) = announced {
+                self.names.not_announced(&name);
+                return Err(error);
+            }
+        }
+        self.hub
+            .publish(TOPIC, event)
+            .await
+            .map_err(|error| ChatError::from_publish(&error))
+    }
+
+    /// Whether the hub takes `event`, with the longest id it could give it.
+    fn fits(&self, event: &Event) -> Result<(), ChatError> {
+        let longest_id = Position::new(self.hub.epoch(), u64::MAX).to_event_id();
+        let size = event.clone().id(longest_id).encode().len();
+        if size > MAX_EVENT_BYTES {
+            let error = PublishError::TooLarge {
+                size,
+                limit: MAX_EVENT_BYTES,
+            };
+            return Err(ChatError::from_publish(&error));
+        }
+        Ok(())
+    }
+
+    /// `GET /event-names`, with the request's query string: the JSON
+    /// `{"names": [...], "lastEventId": "<id>"}`, the names announced up to
+    /// the event `<id>`, for a page to listen to before it opens its stream
+    /// after `<id>`. With `?lastEventId=<id of this log>` (a page that
+    /// resumes), the names are those read up to that id at least.
+    pub async fn event_names(&self, query: Option<&str>) -> String {
+        self.names.snapshot(names::requested(query)).await
+    }
 }
 
 /// `GET /events` of a chat with the default [`StreamSettings`].
@@ -231,6 +335,16 @@ impl ChatError {
         )
     }
 
+    /// A message with a new event name when [`MAX_EVENT_NAMES`] are in use.
+    pub fn too_many_names() -> Self {
+        Self::new(
+            409,
+            format!(
+                "the chat has {MAX_EVENT_NAMES} event names already: use one of them (GET /event-names) or none"
+            ),
+        )
+    }
+
     /// A body that could not be read.
     pub fn unreadable(reason: impl std::fmt::Display) -> Self {
         Self::new(400, format!("the request body could not be read: {reason}"))
@@ -249,9 +363,10 @@ impl ChatError {
 }
 
 /// Event names a message may not have: `EventSource` dispatches `open` and
-/// `error` to the page's own handlers, and the server sends `gap` and `bye`
-/// itself; a message with one of them would pass for the server.
-pub const RESERVED_EVENT_NAMES: [&str; 4] = ["open", "error", "gap", "bye"];
+/// `error` to the page's own handlers, and the server sends `gap`, `bye` and
+/// [`ANNOUNCEMENT`] itself; a message with one of them would pass for the
+/// server.
+pub const RESERVED_EVENT_NAMES: [&str; 5] = ["open", "error", "gap", "bye", ANNOUNCEMENT];
 
 /// Checks a `POST /messages` body and makes its event. Any string is allowed
 /// in `data` (several lines, CR, CRLF, empty, leading spaces, any Unicode); the
@@ -288,23 +403,6 @@ pub fn parse_message(body: &[u8]) -> Result<Event, ChatError> {
     }
 }
 
-/// `POST /messages` after the body was read (or refused while reading, for
-/// being too large or unreadable): checks the message, publishes it, and
-/// gives the status and JSON body to answer. Nothing is published on error.
-pub async fn post_message(hub: &Hub, body: Result<&[u8], ChatError>) -> (u16, String) {
-    let published_id = match body.and_then(parse_message) {
-        Ok(event) => hub
-            .publish(TOPIC, event)
-            .await
-            .map_err(|error| ChatError::from_publish(&error)),
-        Err(error) => Err(error),
-    };
-    match published_id {
-        Ok(id) => (200, published(&id)),
-        Err(error) => (error.status, error.body()),
-    }
-}
-
 /// `{"id": "<id>"}`: the answer to a published message.
 pub fn published(id: &impl std::fmt::Display) -> String {
     serde_json::json!({ "id": id.to_string() }).to_string()
@@ -337,7 +435,7 @@ mod tests {
 
     #[test]
     fn refusals_have_a_status_and_a_json_reason() {
-        let cases: [(&[u8], u16); 8] = [
+        let cases: [(&[u8], u16); 9] = [
             (b"{", 400),
             (b"[]", 400),
             (br#"{"event": "x"}"#, 400),
@@ -345,6 +443,7 @@ mod tests {
             (br#"{"data": "x", "event": "a\r\nb"}"#, 400),
             (br#"{"data": "x", "extra": 1}"#, 400),
             (br#"{"data": "x", "event": "bye"}"#, 400),
+            (br#"{"data": "x", "event": "event-name"}"#, 400),
             (&[b' '; MAX_MESSAGE_BYTES + 1], 413),
         ];
         for (body, status) in cases {

@@ -10,7 +10,8 @@
 //! `retry:`; the clients connect through a [`CutProxy`]:
 //!
 //! 1. messages of every shape are published (multi-line, CR and CRLF, empty,
-//!    leading spaces, Unicode, a forged `data:` inside data);
+//!    leading spaces, Unicode, a forged `data:` inside data); the first with
+//!    an event name comes after the chat's announcement of that name;
 //! 2. the proxy drops every connection, as a load balancer can, and more
 //!    messages are published while no client is connected: each client
 //!    reconnects with `Last-Event-ID` and receives exactly those;
@@ -34,7 +35,7 @@ use crate::suite::post_ok;
 const STEP: Duration = Duration::from_secs(30);
 
 /// The event types the clients listen for.
-const TYPES: [&str; 4] = ["note", "gap", "bye", "done"];
+const TYPES: [&str; 5] = ["note", "gap", "bye", "done", crate::ANNOUNCEMENT];
 
 /// What is published before the connections are dropped: every shape of
 /// data a chat message may have.
@@ -214,10 +215,29 @@ impl Expected {
 }
 
 /// Publishes `messages` on `server`, one every 120 ms (three keep-alive
-/// intervals), and adds them to `expected`.
-async fn publish(server: &str, messages: &[(&str, Option<&str>)], expected: &mut Vec<Expected>) {
+/// intervals), and adds them to `expected`, each after the announcement of
+/// its event name when this run of the server had not announced it
+/// (`announced`, updated).
+async fn publish(
+    server: &str,
+    messages: &[(&str, Option<&str>)],
+    announced: &mut Vec<String>,
+    expected: &mut Vec<Expected>,
+) {
     for (data, event) in messages {
         let id = post_ok(server, data, *event).await;
+        if let Some(name) = event.filter(|name| !announced.iter().any(|known| known == name)) {
+            // Published just before the message: the id before its own.
+            let (epoch, seq) = id.split_once('-').expect("<epoch>-<seq>");
+            let seq: u64 = seq.parse().expect("a sequence number");
+            let announcement = format!("{epoch}-{}", seq - 1);
+            expected.push(Expected::new(
+                Some(crate::ANNOUNCEMENT),
+                name,
+                Some(announcement),
+            ));
+            announced.push(name.to_owned());
+        }
         expected.push(Expected::new(*event, data, Some(id)));
         tokio::time::sleep(Duration::from_millis(120)).await;
     }
@@ -298,7 +318,8 @@ pub async fn every_client_receives_exactly_what_was_published(binary: &str, serv
 
     // 1. Every shape of data, with keep-alive comments in between.
     let mut expected = Vec::new();
-    publish(&server.base(), &FIRST, &mut expected).await;
+    let mut announced = Vec::new();
+    publish(&server.base(), &FIRST, &mut announced, &mut expected).await;
     wait_all(&participants, "the first messages", |_, r| {
         events(r).len() >= expected.len()
     })
@@ -327,6 +348,7 @@ pub async fn every_client_receives_exactly_what_was_published(binary: &str, serv
             ("missed 2", Some("note")),
             ("missed 3", None),
         ],
+        &mut announced,
         &mut expected,
     )
     .await;
@@ -337,7 +359,13 @@ pub async fn every_client_receives_exactly_what_was_published(binary: &str, serv
         })
         .await;
     }
-    publish(&server.base(), &[("live again", None)], &mut expected).await;
+    publish(
+        &server.base(),
+        &[("live again", None)],
+        &mut announced,
+        &mut expected,
+    )
+    .await;
     wait_all(&participants, "the live message", |_, r| {
         events(r).len() >= expected.len()
     })
@@ -361,9 +389,12 @@ pub async fn every_client_receives_exactly_what_was_published(binary: &str, serv
     })
     .await;
     let before_gap = expected.len();
+    // A new run: it announces names anew.
+    let mut announced = Vec::new();
     publish(
         &server.base(),
         &[("after the restart", None), ("the end", Some("done"))],
+        &mut announced,
         &mut expected,
     )
     .await;

@@ -136,6 +136,16 @@ pub async fn each_route_answers_only_its_methods(base: &str) {
         assert_eq!(status, 405, "{method} /messages");
         assert_eq!(methods(allow), ["POST"], "{method} /messages");
     }
+    for method in ["POST", "PUT", "DELETE"] {
+        let (status, allow, _) = answer_to(base, method, "/event-names").await;
+        assert_eq!(status, 405, "{method} /event-names");
+        assert_eq!(methods(allow), ["GET", "HEAD"], "{method} /event-names");
+    }
+    let (status, _, content_type) = answer_to(base, "HEAD", "/event-names").await;
+    assert_eq!(
+        (status, content_type.as_deref()),
+        (200, Some("application/json"))
+    );
     let (status, _, _) = answer_to(base, "GET", "/no-such-page").await;
     assert_eq!(status, 404);
 }
@@ -233,7 +243,139 @@ pub async fn the_page_is_served(base: &str) {
     let (status, body, content_type) = send(request).await;
     assert_eq!(status, 200);
     assert!(content_type.is_some_and(|t| t.starts_with("text/html")));
-    assert!(body.contains("new EventSource(cursor === null ? \"/events\""));
+    assert!(body.contains("new EventSource(\"/events?lastEventId=\""));
+    assert!(body.contains("fetch(\"/event-names\""));
+}
+
+/// `GET /event-names`: the names in use and the id they are known up to,
+/// waiting, with `?lastEventId=`, until the server has read that far.
+pub async fn event_names(base: &str, last_event_id: Option<&str>) -> (Vec<String>, String) {
+    let query = last_event_id.map_or_else(String::new, |id| format!("?lastEventId={id}"));
+    let request = Request::get(format!("{base}/event-names{query}"))
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let (status, body, content_type) = send(request).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(content_type.as_deref(), Some("application/json"), "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let names = answer["names"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no names: {body}"))
+        .iter()
+        .map(|name| name.as_str().expect("a name").to_owned())
+        .collect();
+    let id = answer["lastEventId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no lastEventId: {body}"))
+        .to_owned();
+    (names, id)
+}
+
+/// The events a stream gets for `messages` posted on a chat that has seen
+/// the names in `announced`: each message with a new name comes after the
+/// announcement of that name. As (type, data) pairs; `announced` is updated.
+pub fn with_announcements(
+    messages: &[(&str, Option<&str>)],
+    announced: &mut Vec<String>,
+) -> Vec<(String, String)> {
+    let mut events = Vec::new();
+    for (data, event) in messages {
+        let new = |name: &&str| {
+            !name.is_empty() && *name != "message" && !announced.iter().any(|known| known == name)
+        };
+        if let Some(name) = event.filter(new) {
+            announced.push(name.to_owned());
+            events.push((crate::ANNOUNCEMENT.to_owned(), name.to_owned()));
+        }
+        let data = data.replace("\r\n", "\n").replace('\r', "\n");
+        events.push((event.unwrap_or("message").to_owned(), data));
+    }
+    events
+}
+
+/// A message with a name never used before comes after the announcement of
+/// the name, once; `GET /event-names` lists it then, and a stream opened
+/// after the id it gives meets every announcement it did not list.
+pub async fn new_event_names_are_announced_before_their_first_message(base: &str) {
+    let (names, through) = event_names(base, None).await;
+    assert!(names.is_empty(), "{names:?}");
+    let mut stream = Stream::open(base, &format!("?lastEventId={through}"), None).await;
+    let messages = [
+        ("first", Some("note")),
+        ("second", Some("note")),
+        ("plain", None),
+        ("named message", Some("message")),
+        ("another", Some("shout")),
+        ("again", Some("note")),
+    ];
+    let mut ids = Vec::new();
+    for (data, event) in messages {
+        ids.push(post_ok(base, data, event).await);
+    }
+    let expected = with_announcements(&messages, &mut Vec::new());
+    let events = stream.next(expected.len()).await;
+    let got: Vec<(String, String)> = events
+        .iter()
+        .map(|e| (e.event_type().to_owned(), e.data().to_owned()))
+        .collect();
+    assert_eq!(got, expected);
+    let message_ids: Vec<&str> = events
+        .iter()
+        .filter(|e| e.event_type() != crate::ANNOUNCEMENT)
+        .map(DecodedEvent::last_event_id)
+        .collect();
+    assert_eq!(message_ids, ids);
+
+    // Once the server has read up to the last message, it lists both names;
+    // a page that loads now listens to them and misses no announcement.
+    let last = ids.last().expect("an id");
+    let (names, through) = event_names(base, Some(last)).await;
+    assert_eq!(names, ["note", "shout"]);
+    assert_eq!(&through, last);
+    let mut fresh = Stream::open(base, &format!("?lastEventId={through}"), None).await;
+    let id = post_ok(base, "to the new page", Some("note")).await;
+    let new_name = post_ok(base, "and a new name", Some("whisper")).await;
+    let events = fresh.next(3).await;
+    let got: Vec<(&str, &str)> = events.iter().map(|e| (e.event_type(), e.data())).collect();
+    assert_eq!(
+        got,
+        [
+            ("note", "to the new page"),
+            (crate::ANNOUNCEMENT, "whisper"),
+            ("whisper", "and a new name"),
+        ]
+    );
+    assert_eq!(events[0].last_event_id(), id);
+    assert_eq!(events[2].last_event_id(), new_name);
+
+    // The announcement's name is the server's own.
+    let (status, answer) = post(base, r#"{"data":"x","event":"event-name"}"#).await;
+    assert_eq!(status, 400, "{answer}");
+}
+
+/// At most [`crate::MAX_EVENT_NAMES`] names: a new one past them is refused
+/// with `409` and announces nothing; the names in use still work.
+pub async fn event_names_are_bounded(base: &str) {
+    let mut last = String::new();
+    for n in 0..crate::MAX_EVENT_NAMES {
+        last = post_ok(base, "x", Some(&format!("name {n}"))).await;
+    }
+    let mut stream = Stream::open(base, &format!("?lastEventId={last}"), None).await;
+    let (status, answer) = post(base, r#"{"data":"x","event":"one too many"}"#).await;
+    assert_eq!(status, 409, "{answer}");
+    assert!(answer.starts_with(r#"{"error":""#), "{answer}");
+    let id = post_ok(base, "still fine", Some("name 7")).await;
+    let events = stream.next(1).await;
+    assert_eq!(
+        (
+            events[0].event_type(),
+            events[0].data(),
+            events[0].last_event_id()
+        ),
+        ("name 7", "still fine", id.as_str())
+    );
+    let (names, _) = event_names(base, Some(&id)).await;
+    assert_eq!(names.len(), crate::MAX_EVENT_NAMES);
 }
 
 /// Every kind of data arrives as it was posted, with its event name and id.
@@ -253,12 +395,20 @@ pub async fn posted_messages_arrive_as_posted(base: &str) {
     for (data, event) in messages {
         ids.push(post_ok(base, data, event).await);
     }
-    let events = stream.next(messages.len()).await;
-    for (((data, event), id), got) in messages.iter().zip(&ids).zip(&events) {
-        assert_eq!(got.data(), data.replace("\r\n", "\n").replace('\r', "\n"));
-        assert_eq!(got.event_type(), event.unwrap_or("message"));
-        assert_eq!(got.last_event_id(), id);
-    }
+    // Each new event name is announced first.
+    let expected = with_announcements(&messages, &mut Vec::new());
+    let events = stream.next(expected.len()).await;
+    let got: Vec<(String, String)> = events
+        .iter()
+        .map(|e| (e.event_type().to_owned(), e.data().to_owned()))
+        .collect();
+    assert_eq!(got, expected);
+    let message_ids: Vec<&str> = events
+        .iter()
+        .filter(|e| e.event_type() != crate::ANNOUNCEMENT)
+        .map(DecodedEvent::last_event_id)
+        .collect();
+    assert_eq!(message_ids, ids);
 }
 
 /// Bad requests are refused with a JSON error, and nothing is published.
@@ -266,8 +416,19 @@ pub async fn bad_requests_are_refused_and_publish_nothing(base: &str) {
     let mut stream = Stream::open(base, "", None).await;
     stream.ready().await;
     let oversized = format!(r#"{{"data":"{}"}}"#, "x".repeat(crate::MAX_MESSAGE_BYTES));
-    let cases: [(Bytes, u16); 6] = [
+    // Small enough to read, too large once encoded (a `data:` line per line
+    // break), with a name never used: not even its announcement is published.
+    let encoded_too_large = format!(
+        r#"{{"data":"{}","event":"never used"}}"#,
+        "\\n".repeat(crate::MAX_MESSAGE_BYTES / 2 - 100)
+    );
+    let cases: [(Bytes, u16); 8] = [
+        (Bytes::from(encoded_too_large), 413),
         (Bytes::from_static(br#"{"data":"x","event":"a\nb"}"#), 400),
+        (
+            Bytes::from_static(br#"{"data":"x","event":"event-name"}"#),
+            400,
+        ),
         (Bytes::from_static(br#"{"data":"x","event":"a\rb"}"#), 400),
         (Bytes::from_static(b"{not json"), 400),
         (Bytes::from_static(br#"{"event":"no data"}"#), 400),

@@ -1,6 +1,6 @@
 //! A plain hyper server, no framework: `GET /events` is the `ticks` topic of
-//! a hub, served by sse-tower's `HubService` behind its layers; anything else
-//! is `404`. Run it with `cargo run -p example-hyper-tower`.
+//! a hub, served by sse-tower's `EndpointService` behind its layers;
+//! anything else is `404`. Run it with `cargo run -p example-hyper-tower`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -15,7 +15,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use sse_engine::Event;
 use sse_engine::hub::{Endpoint, Hub};
-use sse_tower::HubService;
+use sse_tower::EndpointService;
 use sse_tower::last_event_id::ParseLastEventIdLayer;
 use sse_tower::response::SseResponseLayer;
 use tokio::net::TcpListener;
@@ -37,7 +37,7 @@ async fn route(
         *response.status_mut() = StatusCode::NOT_FOUND;
         return Ok(response);
     }
-    let events = HubService::from(Endpoint::new(hub, [TOPIC]).retry(Duration::from_secs(2)));
+    let events = EndpointService::from(Endpoint::new(hub, [TOPIC]).retry(Duration::from_secs(2)));
     let response = events.oneshot(request).await?;
     Ok(response.map(BodyExt::boxed_unsync))
 }

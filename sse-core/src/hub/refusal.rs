@@ -12,7 +12,7 @@ use super::{PublishError, SubscribeError};
 /// [`SubscribeError::status`], `Retry-After` with a `503`, and the reason as
 /// plain text (a store's own error text stays out of it). The adapters'
 /// error types (`sse_axum::HubError`, `sse_actix::HubError`) and sse-tower's
-/// `HubService` answer with it.
+/// `EndpointService` answer with it.
 ///
 /// ```
 /// use sse_engine::hub::{PublishError, Refusal};

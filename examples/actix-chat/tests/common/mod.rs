@@ -3,15 +3,16 @@
 use std::net::SocketAddr;
 
 use actix_web::{App, HttpServer};
-use sse_engine::hub::Hub;
+use sse_actix::hub::Hub;
 
 /// Serves the chat over `hub` on a free port; its address.
 pub(crate) fn start_with(hub: Hub) -> SocketAddr {
     let (address_tx, address_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
+            let chat = example_chat_common::Chat::new(hub);
             let server = HttpServer::new(move || {
-                App::new().configure(example_actix_chat::routes(hub.clone()))
+                App::new().configure(example_actix_chat::routes(chat.clone()))
             })
             .workers(1)
             .disable_signals()

@@ -1,13 +1,12 @@
-//! Ours on actix-web: the hub topic served by sse-actix's `HubEndpoint`
-//! (what `sse_actix::hub_route` mounts, with the keep-alive interval set),
-//! and `sse_actix::Sse` for `/flood`.
+//! Ours on actix-web: the hub topic served by `sse_actix::endpoint_route`
+//! (with the keep-alive interval set), and `sse_actix::Sse` for `/flood`.
 
 use std::convert::Infallible;
 
 use actix_web::web::{self, Bytes, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use futures_util::{StreamExt, stream};
-use sse_actix::{HubEndpoint, Sse};
+use sse_actix::Sse;
 use sse_engine::hub::{Endpoint, Hub};
 use sse_engine::{Event, KeepAlive, SseBody, Text};
 
@@ -24,13 +23,12 @@ struct Ours {
 pub(super) fn routes(config: Config) -> impl Fn(&mut ServiceConfig) + Clone + Send + 'static {
     let hub = super::hub();
     let keep_alive = KeepAlive::new().interval(config.keep_alive);
-    let events =
-        HubEndpoint::from(Endpoint::new(hub.clone(), [TOPIC]).keep_alive(keep_alive.clone()));
+    let events = Endpoint::new(hub.clone(), [TOPIC]).keep_alive(keep_alive.clone());
     let ours = Ours { hub, keep_alive };
     move |routes: &mut ServiceConfig| {
         routes
             .app_data(web::Data::new(ours.clone()))
-            .service(web::resource("/events").route(events.clone().route()))
+            .service(web::resource("/events").route(sse_actix::endpoint_route(events.clone())))
             .route("/publish", web::post().to(publish))
             .route("/flood", web::get().to(flood))
             .route("/stats", web::get().to(stats));

@@ -1,5 +1,5 @@
-//! Ours on axum: the hub topic served by sse-tower's `HubService` (what
-//! `sse_axum::hub_route` mounts, with the keep-alive interval set), and
+//! Ours on axum: the hub topic served by sse-tower's `EndpointService` (what
+//! `sse_axum::endpoint_route` mounts, with the keep-alive interval set), and
 //! `sse_axum::Sse` for `/flood`.
 
 use std::convert::Infallible;
@@ -14,7 +14,7 @@ use futures_util::{StreamExt, stream};
 use sse_axum::Sse;
 use sse_engine::hub::{Endpoint, Hub};
 use sse_engine::{Event, KeepAlive, SseBody, Text};
-use sse_tower::HubService;
+use sse_tower::EndpointService;
 
 use super::Config;
 use super::axum_common::hold;
@@ -31,7 +31,7 @@ pub(super) fn router(config: Config) -> Router {
     let hub = super::hub();
     let keep_alive = KeepAlive::new().interval(config.keep_alive);
     let events =
-        HubService::from(Endpoint::new(hub.clone(), [TOPIC]).keep_alive(keep_alive.clone()));
+        EndpointService::from(Endpoint::new(hub.clone(), [TOPIC]).keep_alive(keep_alive.clone()));
     Router::new()
         .route("/events", get_service(events))
         .route("/publish", post(publish))

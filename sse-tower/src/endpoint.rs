@@ -1,4 +1,4 @@
-//! [`HubService`]: a hub's topics served as an SSE endpoint.
+//! [`EndpointService`]: a hub [`Endpoint`] as a tower `Service`.
 
 use std::convert::Infallible;
 use std::future::{Ready, ready};
@@ -15,8 +15,8 @@ use sse_engine::hub::{Endpoint, EndpointBody, Hub, Refusal, SubscribeError};
 use sse_engine::{RequestCursor, Text};
 use tower_service::Service;
 
-/// Serves topics of a [`Hub`] as an event stream, resuming from each
-/// request's cursor (the `Last-Event-ID` header, or the `lastEventId` query
+/// A hub [`Endpoint`] as a tower `Service`: serves topics of a [`Hub`] as an
+/// event stream, resuming from each request's cursor (the `Last-Event-ID` header, or the `lastEventId` query
 /// parameter; read from the [`RequestCursor`] extension when
 /// [`ParseLastEventIdLayer`](crate::last_event_id::ParseLastEventIdLayer) ran
 /// first). A cursor that cannot be honoured gets the hub's gap signal. How
@@ -25,11 +25,11 @@ use tower_service::Service;
 /// ```
 /// use std::time::Duration;
 /// use sse_engine::hub::{Endpoint, Hub};
-/// use sse_tower::HubService;
+/// use sse_tower::EndpointService;
 ///
 /// let hub = Hub::new();
-/// let events = HubService::new(hub.clone(), ["chat"]);
-/// let configured = HubService::from(Endpoint::new(hub, ["chat"]).retry(Duration::from_secs(2)));
+/// let events = EndpointService::new(hub.clone(), ["chat"]);
+/// let configured = EndpointService::from(Endpoint::new(hub, ["chat"]).retry(Duration::from_secs(2)));
 /// // axum:  Router::new().route_service("/events", events)
 /// // hyper: serve it with hyper_util's TowerToHyperService
 /// # drop((events, configured));
@@ -42,19 +42,19 @@ use tower_service::Service;
 /// `503 Service Unavailable` with `Retry-After`; for a topic the hub does not
 /// have (and does not create) it answers `404 Not Found`.
 #[derive(Clone, Debug)]
-pub struct HubService {
+pub struct EndpointService {
     endpoint: Endpoint,
 }
 
-impl HubService {
+impl EndpointService {
     /// Serves `topics` of `hub`, with the [`Endpoint`] defaults.
     pub fn new<T: Into<Text>>(hub: Hub, topics: impl IntoIterator<Item = T>) -> Self {
         Self::from(Endpoint::new(hub, topics))
     }
 
-    fn respond(&self, cursor: RequestCursor) -> Response<HubBody> {
+    fn respond(&self, cursor: RequestCursor) -> Response<EndpointServiceBody> {
         match self.endpoint.open(cursor) {
-            Ok(body) => sse_engine::sse_response(HubBody {
+            Ok(body) => sse_engine::sse_response(EndpointServiceBody {
                 kind: Kind::Events { body },
             }),
             Err(error) => error_response(error),
@@ -62,15 +62,15 @@ impl HubService {
     }
 }
 
-impl From<Endpoint> for HubService {
+impl From<Endpoint> for EndpointService {
     fn from(endpoint: Endpoint) -> Self {
         Self { endpoint }
     }
 }
 
 /// `405`, with the methods an event stream answers.
-fn method_not_allowed() -> Response<HubBody> {
-    let mut response = Response::new(HubBody::empty());
+fn method_not_allowed() -> Response<EndpointServiceBody> {
+    let mut response = Response::new(EndpointServiceBody::empty());
     *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     response
         .headers_mut()
@@ -78,18 +78,20 @@ fn method_not_allowed() -> Response<HubBody> {
     response
 }
 
-fn error_response(error: SubscribeError) -> Response<HubBody> {
-    Refusal::from(error).into_response().map(|message| HubBody {
-        kind: Kind::Error {
-            body: Full::new(message),
-        },
-    })
+fn error_response(error: SubscribeError) -> Response<EndpointServiceBody> {
+    Refusal::from(error)
+        .into_response()
+        .map(|message| EndpointServiceBody {
+            kind: Kind::Error {
+                body: Full::new(message),
+            },
+        })
 }
 
-impl<B> Service<Request<B>> for HubService {
-    type Response = Response<HubBody>;
+impl<B> Service<Request<B>> for EndpointService {
+    type Response = Response<EndpointServiceBody>;
     type Error = Infallible;
-    type Future = Ready<Result<Response<HubBody>, Infallible>>;
+    type Future = Ready<Result<Response<EndpointServiceBody>, Infallible>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -109,15 +111,18 @@ impl<B> Service<Request<B>> for HubService {
             // The status and head a `GET` would get (a closed hub is a 503),
             // without the stream: the subscription ends here, unread.
             let (parts, _) = response.into_parts();
-            return ready(Ok(Response::from_parts(parts, HubBody::empty())));
+            return ready(Ok(Response::from_parts(
+                parts,
+                EndpointServiceBody::empty(),
+            )));
         }
         ready(Ok(response))
     }
 }
 
 pin_project! {
-    /// Response body of [`HubService`]: the event stream, or an error message.
-    pub struct HubBody {
+    /// Response body of [`EndpointService`]: the event stream, or an error message.
+    pub struct EndpointServiceBody {
         #[pin]
         kind: Kind,
     }
@@ -137,7 +142,7 @@ pin_project! {
     }
 }
 
-impl HubBody {
+impl EndpointServiceBody {
     /// No bytes: the body of a `HEAD` or `405` answer.
     fn empty() -> Self {
         Self {
@@ -148,7 +153,7 @@ impl HubBody {
     }
 }
 
-impl Body for HubBody {
+impl Body for EndpointServiceBody {
     type Data = Bytes;
     type Error = Infallible;
 
@@ -177,11 +182,14 @@ impl Body for HubBody {
     }
 }
 
-impl std::fmt::Debug for HubBody {
+impl std::fmt::Debug for EndpointServiceBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.kind {
-            Kind::Events { body } => f.debug_tuple("HubBody").field(body).finish(),
-            Kind::Error { .. } => f.debug_tuple("HubBody").field(&"error").finish(),
+            Kind::Events { body } => f.debug_tuple("EndpointServiceBody").field(body).finish(),
+            Kind::Error { .. } => f
+                .debug_tuple("EndpointServiceBody")
+                .field(&"error")
+                .finish(),
         }
     }
 }

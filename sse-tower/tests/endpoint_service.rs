@@ -1,4 +1,4 @@
-//! HubService behind a real hyper server on 127.0.0.1: resume over HTTP/1.1 and
+//! EndpointService behind a real hyper server on 127.0.0.1: resume over HTTP/1.1 and
 //! HTTP/2, gaps for unusable cursors, errors, and release on disconnect.
 
 mod support;
@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Empty};
 use sse_engine::Event;
 use sse_engine::decode::{DecodedEvent, Decoder};
 use sse_engine::hub::{Endpoint, Hub};
-use sse_tower::HubService;
+use sse_tower::EndpointService;
 use sse_tower::last_event_id::ParseLastEventIdLayer;
 use support::{http1, http2, next_data, serve};
 use tower::ServiceBuilder;
@@ -50,7 +50,7 @@ fn request(url: String, last_event_id: Option<&[u8]>) -> Request<Empty<Bytes>> {
 async fn resumes_from_last_event_id_then_streams_live_over_http1_and_http2() {
     for client in [http1(), http2()] {
         let hub = Hub::new();
-        let server = serve(HubService::new(hub.clone(), ["chat"]), WAIT).await;
+        let server = serve(EndpointService::new(hub.clone(), ["chat"]), WAIT).await;
         let first = hub.publish("chat", Event::new().data("1")).await.unwrap();
         hub.publish("chat", Event::new().data("2")).await.unwrap();
         hub.publish("chat", Event::new().data("3")).await.unwrap();
@@ -85,7 +85,7 @@ async fn an_unusable_cursor_through_the_parse_layer_gets_a_gap_event() {
     hub.publish("chat", Event::new().data("old")).await.unwrap();
     let service = ServiceBuilder::new()
         .layer(ParseLastEventIdLayer::new())
-        .service(HubService::new(hub.clone(), ["chat"]));
+        .service(EndpointService::new(hub.clone(), ["chat"]));
     let server = serve(service, WAIT).await;
     let huge = vec![b'7'; 4096];
     let response = http1()
@@ -103,7 +103,7 @@ async fn an_unusable_cursor_through_the_parse_layer_gets_a_gap_event() {
 #[tokio::test]
 async fn only_get_subscribes_head_has_the_head_and_other_methods_get_405() {
     let hub = Hub::new();
-    let server = serve(HubService::new(hub.clone(), ["chat"]), WAIT).await;
+    let server = serve(EndpointService::new(hub.clone(), ["chat"]), WAIT).await;
     for method in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"] {
         let response = http1()
             .request(
@@ -138,7 +138,7 @@ async fn only_get_subscribes_head_has_the_head_and_other_methods_get_405() {
 async fn a_closed_hub_answers_503_and_an_unknown_topic_404() {
     let closed = Hub::new();
     closed.close(None);
-    let server = serve(HubService::new(closed, ["chat"]), WAIT).await;
+    let server = serve(EndpointService::new(closed, ["chat"]), WAIT).await;
     let response = http1()
         .request(request(server.url("/events"), None))
         .await
@@ -151,7 +151,7 @@ async fn a_closed_hub_answers_503_and_an_unknown_topic_404() {
     assert!(server.stop().await);
 
     let strict = Hub::builder().create_topics(false).build();
-    let server = serve(HubService::new(strict, ["missing"]), WAIT).await;
+    let server = serve(EndpointService::new(strict, ["missing"]), WAIT).await;
     let response = http1()
         .request(request(server.url("/events"), None))
         .await
@@ -166,7 +166,7 @@ async fn a_closed_hub_answers_503_and_an_unknown_topic_404() {
 async fn a_client_that_disconnects_releases_its_subscription() {
     let hub = Hub::new();
     let server = serve(
-        HubService::from(Endpoint::new(hub.clone(), ["chat"]).retry(Duration::from_secs(1))),
+        EndpointService::from(Endpoint::new(hub.clone(), ["chat"]).retry(Duration::from_secs(1))),
         WAIT,
     )
     .await;
@@ -192,5 +192,30 @@ async fn a_client_that_disconnects_releases_its_subscription() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    assert!(server.stop().await);
+}
+
+/// The names of the first release still compile, as aliases.
+#[tokio::test]
+#[allow(deprecated)]
+async fn the_first_release_names_still_serve() {
+    use tower::ServiceExt;
+
+    let hub = Hub::new();
+    let service: sse_tower::HubService = sse_tower::HubService::new(hub.clone(), ["chat"]);
+    let server = serve(service, WAIT).await;
+    hub.publish("chat", Event::new().data("1")).await.unwrap();
+    let response = http1()
+        .request(request(server.url("/events"), Some(b"x")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: http::Response<sse_tower::HubBody> =
+        sse_tower::HubService::from(Endpoint::new(hub, ["chat"]))
+            .oneshot(Request::head("/events").body(()).unwrap())
+            .await
+            .unwrap();
+    assert_eq!(body.status(), 200);
+    drop(response);
     assert!(server.stop().await);
 }
