@@ -1,28 +1,31 @@
-//! The hub: fan-out of one event to many subscribers, memory per idle
-//! subscriber, and publish throughput, against the usual axum pattern
-//! (`tokio::sync::broadcast`, each subscriber building its own
-//! `axum::response::sse::Event` for every message) in the same run.
+//! The hub: fan-out of one event to many subscribers, against the usual axum
+//! pattern (`tokio::sync::broadcast`, each subscriber building its own
+//! `axum::response::sse::Event` for every message), interleaved in rounds
+//! (`sse_bench::rounds`); the cost per subscriber at 1,000 and 10,000
+//! subscribers, compared within each round; publishing with subscribers
+//! attached; and the heap held per idle subscriber.
 //!
 //! ```text
-//! cargo bench -p sse-bench --bench hub
+//! cargo bench -p sse-bench --bench hub [-- WORKLOAD...]
 //! ```
 //!
 //! Every subscriber is a response body, polled by hand with a no-op waker
 //! the way a server polls it after a wake-up; "delivered" means its body
-//! yielded the frame holding the event.
+//! yielded the frame holding the event. The subscribers of every size and
+//! both libraries are built before the first round, the peer's first (on
+//! the freshest heap), and live side by side while the rounds run.
 #![allow(clippy::print_stdout, missing_docs)]
 
 use std::alloc::System;
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::Bytes;
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::stream;
 use futures_util::task::noop_waker_ref;
 use http_body::Body;
+use sse_bench::rounds::{Clock, Config, Contender, Workload};
 use sse_engine::Event;
 use sse_engine::hub::Hub;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
@@ -70,16 +73,27 @@ impl Ours {
         Self { hub, bodies }
     }
 
-    fn fan_out(&mut self, rt: &tokio::runtime::Runtime, data: &str) -> usize {
+    fn publish(&self, rt: &tokio::runtime::Runtime, data: &str) {
         rt.block_on(
             self.hub
                 .publish("prices", Event::new().data(data.to_owned())),
         )
         .expect("publish");
-        self.bodies
+    }
+
+    /// Publishes `data` and polls every body once; the bytes delivered.
+    fn fan_out(&mut self, rt: &tokio::runtime::Runtime, data: &str) -> u64 {
+        self.publish(rt, data);
+        let delivered: usize = self
+            .bodies
             .iter_mut()
             .map(|body| poll_once(body.as_mut()))
-            .sum()
+            .sum();
+        assert!(
+            delivered >= self.bodies.len() * data.len(),
+            "every subscriber had the event"
+        );
+        delivered as u64
     }
 }
 
@@ -118,12 +132,19 @@ impl AxumBroadcast {
         Self { sender, bodies }
     }
 
-    fn fan_out(&mut self, data: &str) -> usize {
+    /// Sends `data` and polls every body once; the bytes delivered.
+    fn fan_out(&mut self, data: &str) -> u64 {
         self.sender.send(data.to_owned()).expect("receivers");
-        self.bodies
+        let delivered: usize = self
+            .bodies
             .iter_mut()
             .map(|body| poll_once(body.as_mut()))
-            .sum()
+            .sum();
+        assert!(
+            delivered >= self.bodies.len() * data.len(),
+            "every subscriber had the event"
+        );
+        delivered as u64
     }
 }
 
@@ -134,76 +155,123 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
+fn allocations() -> u64 {
+    GLOBAL.stats().allocations as u64
+}
+
+/// Fan-out of one event at each size, ours against the peer; then the cost
+/// per subscriber at the largest size against the smallest, for each.
+fn fan_out(config: &Config, rt: &tokio::runtime::Runtime, data: &str) {
+    let sizes: [usize; 2] = if config.is_full() {
+        [1_000, 10_000]
+    } else {
+        [10, 100]
+    };
+    // The peer first, at every size, before anything of ours is built: built
+    // in a heap that ours has just freed, its subscribers and per-message
+    // strings ran about a third slower, which would flatter the ratio
+    // (BENCHMARKS.md).
+    let mut peers: Vec<AxumBroadcast> = sizes.iter().map(|&n| AxumBroadcast::new(n)).collect();
+    let mut ours: Vec<Ours> = sizes.iter().map(|&n| Ours::new(n)).collect();
+    for ((mine, peer), &n) in ours.iter_mut().zip(&mut peers).zip(&sizes) {
+        let name = format!("fan-out of one 1 KiB event, {n} subscribers");
+        if !config.selects(&name) {
+            continue;
+        }
+        let report = Workload::new(name, "delivery")
+            .output("bytes")
+            .contender(Contender::new("sse-engine hub", n as u64, || {
+                mine.fan_out(rt, data)
+            }))
+            .contender(Contender::new("axum + broadcast", n as u64, || {
+                peer.fan_out(data)
+            }))
+            .run(config);
+        println!("{report}");
+    }
+    let [small, large] = sizes;
+    let name = format!("fan-out cost per subscriber, {large} against {small}");
+    if config.selects(&name) {
+        let (ours_small, ours_large) = ours.split_at_mut(1);
+        let report = Workload::new(format!("{name}, sse-engine hub"), "delivery")
+            .contender(Contender::new("sse-engine hub", small as u64, || {
+                ours_small[0].fan_out(rt, data)
+            }))
+            .contender(Contender::new("sse-engine hub", large as u64, || {
+                ours_large[0].fan_out(rt, data)
+            }))
+            .run(config);
+        println!("{report}");
+        let (peer_small, peer_large) = peers.split_at_mut(1);
+        let report = Workload::new(format!("{name}, axum + broadcast"), "delivery")
+            .contender(Contender::new("axum + broadcast", small as u64, || {
+                peer_small[0].fan_out(data)
+            }))
+            .contender(Contender::new("axum + broadcast", large as u64, || {
+                peer_large[0].fan_out(data)
+            }))
+            .run(config);
+        println!("{report}");
+    }
+}
+
+/// Publishing one event with 0, 1,000 and 10,000 idle subscribers attached
+/// (polled once, so their wakers are registered, and never again).
+fn publish(config: &Config, rt: &tokio::runtime::Runtime, data: &str) {
+    let name = "publish one 1 KiB event, idle subscribers attached";
+    if !config.selects(name) {
+        return;
+    }
+    let attached: [usize; 3] = if config.is_full() {
+        [0, 1_000, 10_000]
+    } else {
+        [0, 10, 100]
+    };
+    let hubs: Vec<Ours> = attached.iter().map(|&n| Ours::new(n)).collect();
+    let mut workload = Workload::new(name, "publish");
+    for (hub, n) in hubs.iter().zip(attached) {
+        workload = workload.contender(Contender::new(format!("{n} attached"), 1, move || {
+            hub.publish(rt, data);
+            1
+        }));
+    }
+    println!("{}", workload.run(config));
+}
+
 /// Heap bytes still held per subscriber after each was made and polled once.
-fn memory_report(full: bool) {
+fn memory_report(config: &Config) {
+    if !config.selects("memory") {
+        return;
+    }
     let rt = runtime();
     let _guard = rt.enter();
-    let n = if full { 10_000 } else { 100 };
-    println!("\nheap held per idle subscriber (hub and body), {n} subscribers:");
+    let n = if config.is_full() { 10_000 } else { 100 };
+    println!("### heap held per idle subscriber (hub and body), {n} subscribers\n");
+    println!("| implementation | bytes per idle subscriber |\n| --- | ---: |");
     let region = Region::new(GLOBAL);
     let ours = Ours::new(n);
     let stats = region.change();
     let held = stats.bytes_allocated as f64 - stats.bytes_deallocated as f64;
-    println!("  sse-engine hub:      {:>7.0} bytes", held / n as f64);
+    println!("| sse-engine hub | {:.0} |", held / n as f64);
     drop(ours);
 
     let region = Region::new(GLOBAL);
     let peer = AxumBroadcast::new(n);
     let stats = region.change();
     let held = stats.bytes_allocated as f64 - stats.bytes_deallocated as f64;
-    println!("  axum + broadcast:  {:>7.0} bytes", held / n as f64);
+    println!("| axum + broadcast | {:.0} |", held / n as f64);
     drop(peer);
     println!();
 }
 
-fn fan_out(c: &mut Criterion) {
-    let full = std::env::args().any(|arg| arg == "--bench");
+fn main() {
+    let config = Config::from_args()
+        .clock(Clock::ThreadCpu)
+        .count_allocations(allocations);
     let rt = runtime();
     let _guard = rt.enter();
     let data = payload();
-    let sizes: &[usize] = if full { &[1_000, 10_000] } else { &[10] };
-
-    let mut group = c.benchmark_group("fan-out 1 KiB");
-    group.sample_size(20);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(5));
-    // The peer first, at every size, before anything of ours was built (the
-    // memory report, which builds both, comes last): built in a heap that
-    // ours has just freed, its subscribers and per-message strings run about
-    // a third slower, which would flatter the ratio (BENCHMARKS.md).
-    for &n in sizes {
-        group.throughput(Throughput::Elements(n as u64));
-        let mut peer = AxumBroadcast::new(n);
-        group.bench_with_input(BenchmarkId::new("axum + broadcast", n), &n, |b, _| {
-            b.iter(|| assert!(peer.fan_out(&data) >= n * data.len()));
-        });
-    }
-    for &n in sizes {
-        group.throughput(Throughput::Elements(n as u64));
-        let mut ours = Ours::new(n);
-        group.bench_with_input(BenchmarkId::new("sse-engine hub", n), &n, |b, _| {
-            b.iter(|| assert!(ours.fan_out(&rt, &data) >= n * data.len()));
-        });
-    }
-    group.finish();
-
-    let mut group = c.benchmark_group("publish 1 KiB");
-    group.throughput(Throughput::Elements(1));
-    group.sample_size(20);
-    group.measurement_time(Duration::from_secs(3));
-    let attached: &[usize] = if full { &[0, 1_000, 10_000] } else { &[0, 10] };
-    for &n in attached {
-        let ours = Ours::new(n);
-        group.bench_with_input(BenchmarkId::new("subscribers attached", n), &n, |b, _| {
-            b.iter(|| {
-                rt.block_on(ours.hub.publish("prices", Event::new().data(data.clone())))
-                    .expect("publish")
-            });
-        });
-    }
-    group.finish();
-    memory_report(full);
+    fan_out(&config, &rt, &data);
+    publish(&config, &rt, &data);
+    memory_report(&config);
 }
-
-criterion_group!(benches, fan_out);
-criterion_main!(benches);

@@ -2,11 +2,14 @@
 //! actix-web-lab's SSE. Nothing here is published: see `benches/` and the
 //! workspace's `BENCHMARKS.md` for what is measured and the results.
 //!
-//! The library holds what several benchmarks share, and the `sse-load`
-//! tool ([`load`]) that measures real servers over loopback.
+//! The library holds what several benchmarks share: [`rounds`], which runs
+//! the implementations of a workload interleaved and compares them within
+//! each round, and [`drain`]; and the `sse-load` tool ([`load`]) that
+//! measures real servers over loopback.
 #![forbid(unsafe_code)]
 
 pub mod load;
+pub mod rounds;
 
 use std::pin::pin;
 

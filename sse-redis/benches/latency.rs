@@ -1,28 +1,36 @@
 //! Publish→deliver latency and publish throughput through Redis, against the
-//! in-memory hub, in the same run, on a `redis-server` started for it.
+//! in-memory hub, on a `redis-server` started for it; the two hubs
+//! interleaved in rounds (`sse_bench::rounds`).
 //!
 //! ```text
-//! cargo bench -p sse-redis --bench latency
+//! cargo bench -p sse-redis --bench latency [-- WORKLOAD...]
 //! ```
 //!
-//! Latency: one subscriber; events published at a steady rate, each carrying
-//! the time it was published; measured when the subscription yields it.
+//! Latency: one subscriber; in each round, a batch of events published at a
+//! steady rate through each hub, each carrying the time it was published;
+//! measured when the subscription yields it. The rounds compare the
+//! batches' medians; the percentiles are over every event of every round.
 //! Throughput: events published back to back by one task, then by 8 at once.
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use sse_bench::rounds::{Config, Contender, Workload};
 use sse_engine::Event;
 use sse_engine::decode::Decoder;
 use sse_engine::hub::Hub;
+use tokio::runtime::Runtime;
 
 struct Sizes {
+    /// Events per hub in each round.
     latency_events: usize,
     rate_per_second: u64,
+    /// Events published in one run of a throughput workload.
     throughput_events: usize,
 }
 
@@ -31,10 +39,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index.min(sorted.len() - 1)]
 }
 
-async fn latency(hub: &Hub, sizes: &Sizes) -> Vec<Duration> {
+/// One batch: `events` published at the rate to one subscriber; their
+/// latencies, sorted.
+async fn latency(hub: &Hub, events: usize, rate_per_second: u64) -> Vec<Duration> {
     let base = Instant::now();
     let mut subscription = hub.subscribe(&["latency"], None).expect("subscribes");
-    let wanted = sizes.latency_events;
     let receiver = tokio::spawn(async move {
         let mut latencies = Vec::new();
         let mut decoder = Decoder::new();
@@ -45,15 +54,14 @@ async fn latency(hub: &Hub, sizes: &Sizes) -> Vec<Duration> {
                 let sent: u64 = decoded.data().parse().expect("a time");
                 latencies.push(received.saturating_sub(Duration::from_nanos(sent)));
             }
-            if latencies.len() >= wanted {
+            if latencies.len() >= events {
                 break;
             }
         }
         latencies
     });
-    let mut ticker =
-        tokio::time::interval(Duration::from_nanos(1_000_000_000 / sizes.rate_per_second));
-    for _ in 0..sizes.latency_events {
+    let mut ticker = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate_per_second));
+    for _ in 0..events {
         ticker.tick().await;
         let sent = base.elapsed().as_nanos() as u64;
         hub.publish("latency", Event::new().data(sent.to_string()))
@@ -64,13 +72,13 @@ async fn latency(hub: &Hub, sizes: &Sizes) -> Vec<Duration> {
         .await
         .expect("every event arrives")
         .expect("the receiver ran");
+    assert_eq!(latencies.len(), events, "no event lost");
     latencies.sort();
     latencies
 }
 
-/// Events per second published back to back by `tasks` tasks.
-async fn throughput(hub: &Hub, events: usize, tasks: usize) -> f64 {
-    let started = Instant::now();
+/// Publishes `events` back to back from `tasks` tasks.
+async fn throughput(hub: &Hub, events: usize, tasks: usize) -> u64 {
     let mut handles = Vec::new();
     for task in 0..tasks {
         let hub = hub.clone();
@@ -87,7 +95,7 @@ async fn throughput(hub: &Hub, events: usize, tasks: usize) -> f64 {
     for handle in handles {
         handle.await.expect("publisher ran");
     }
-    (events / tasks * tasks) as f64 / started.elapsed().as_secs_f64()
+    (events / tasks * tasks) as u64
 }
 
 /// The server's `appendonly` setting, as it reports it: the figures are
@@ -103,14 +111,54 @@ async fn appendonly(redis: &common::RedisServer) -> String {
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let full = std::env::args().any(|arg| arg == "--bench");
-    let sizes = if full {
+/// The latency rounds: each round's median compared within the round, then
+/// the percentiles of every event.
+fn latency_rounds(config: &Config, rt: &Runtime, hubs: &[(&str, Hub)], sizes: &Sizes) {
+    let name = "publish→deliver latency, one subscriber";
+    if !config.selects(name) {
+        return;
+    }
+    let all: Vec<RefCell<Vec<Duration>>> = hubs.iter().map(|_| RefCell::default()).collect();
+    let mut workload = Workload::new(
+        format!(
+            "{name}, {} events per hub per round at {}/s",
+            sizes.latency_events, sizes.rate_per_second
+        ),
+        "event",
+    );
+    for ((backend, hub), all) in hubs.iter().zip(&all) {
+        workload = workload.contender(Contender::self_timed(format!("{backend}, p50"), || {
+            let batch = rt.block_on(latency(hub, sizes.latency_events, sizes.rate_per_second));
+            let median = percentile(&batch, 0.5);
+            all.borrow_mut().extend(batch);
+            median
+        }));
+    }
+    println!("{}", workload.run(config));
+    println!("every event of every round:\n");
+    println!("| hub | events | p50 | p99 | max |\n| --- | ---: | ---: | ---: | ---: |");
+    for ((backend, _), all) in hubs.iter().zip(all) {
+        let mut all = all.into_inner();
+        all.sort();
+        let micros = |latency: Duration| latency.as_secs_f64() * 1e6;
+        println!(
+            "| {backend} | {} | {:.0} µs | {:.0} µs | {:.0} µs |",
+            all.len(),
+            micros(percentile(&all, 0.50)),
+            micros(percentile(&all, 0.99)),
+            all.last().copied().map_or(0.0, micros),
+        );
+    }
+    println!();
+}
+
+fn main() {
+    let config = Config::from_args();
+    let sizes = if config.is_full() {
         Sizes {
-            latency_events: 5_000,
+            latency_events: 250,
             rate_per_second: 1_000,
-            throughput_events: 20_000,
+            throughput_events: 2_000,
         }
     } else {
         Sizes {
@@ -124,29 +172,35 @@ async fn main() {
     let Some(redis) = common::RedisServer::start_with("the Redis benchmark", false) else {
         return;
     };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     println!(
-        "publish→deliver latency, {} events at {}/s, one subscriber; publish throughput, {} events of 64 B; redis-server with appendonly {}",
-        sizes.latency_events,
-        sizes.rate_per_second,
-        sizes.throughput_events,
-        appendonly(&redis).await
+        "redis-server with appendonly {}\n",
+        rt.block_on(appendonly(&redis))
     );
-    println!("| hub | p50 | p99 | max | publish, 1 task | publish, 8 tasks |");
-    println!("| --- | --- | --- | --- | --- | --- |");
-    for backend in ["in-memory", "Redis"] {
-        let hub = match backend {
-            "Redis" => redis.hub("bench:").await,
-            _ => Hub::new(),
+    let hubs = [
+        ("in-memory", Hub::new()),
+        ("Redis", rt.block_on(redis.hub("bench:"))),
+    ];
+    latency_rounds(&config, &rt, &hubs, &sizes);
+    for tasks in [1, 8] {
+        let name = if tasks == 1 {
+            "publish 64 B events back to back, 1 task".to_owned()
+        } else {
+            format!("publish 64 B events back to back, {tasks} tasks at once")
         };
-        let latencies = latency(&hub, &sizes).await;
-        assert_eq!(latencies.len(), sizes.latency_events, "no event lost");
-        let one = throughput(&hub, sizes.throughput_events, 1).await;
-        let eight = throughput(&hub, sizes.throughput_events, 8).await;
-        println!(
-            "| {backend} | {:.0} µs | {:.0} µs | {:.0} µs | {one:.0}/s | {eight:.0}/s |",
-            percentile(&latencies, 0.50).as_secs_f64() * 1e6,
-            percentile(&latencies, 0.99).as_secs_f64() * 1e6,
-            latencies.last().map_or(0.0, |max| max.as_secs_f64() * 1e6),
-        );
+        if !config.selects(&name) {
+            continue;
+        }
+        let events = sizes.throughput_events;
+        let mut workload = Workload::new(name, "event");
+        for (backend, hub) in &hubs {
+            workload = workload.contender(Contender::new(*backend, events as u64, || {
+                rt.block_on(throughput(hub, events, tasks))
+            }));
+        }
+        println!("{}", workload.run(&config));
     }
 }
