@@ -73,7 +73,7 @@ impl<S: TryStream> Sse<S> {
     /// Sends a comment first, so the response leaves at once
     /// ([`SseBody::initial_comment`]).
     pub fn initial_comment(self, comment: impl Into<Text>) -> Self {
-        Self::from(self.body.initial_comment(comment))
+        Self::from(self.body.initial_comment(Into::<Text>::into(comment)))
     }
 
     /// Numbers the events that have no id ([`SseBody::sequence_ids`]).

@@ -59,7 +59,7 @@ impl<S: TryStream> Sse<S> {
     /// Sends a comment first, so the response leaves at once
     /// ([`SseBody::initial_comment`]).
     pub fn initial_comment(self, comment: impl Into<Text>) -> Self {
-        Self(self.0.initial_comment(comment))
+        Self(self.0.initial_comment(Into::<Text>::into(comment)))
     }
 
     /// Numbers the events that have no id ([`SseBody::sequence_ids`]).

@@ -115,10 +115,7 @@ fn ours(spec: &Spec) -> impl Body<Data = Bytes, Error = Infallible> {
         match id {
             Id::None => {}
             Id::Number => built = built.id(n),
-            // TODO(Event taking `String` ids, under way in sse-core): switch
-            // to `built.id(n.to_string())`, the line axum users write, once
-            // it compiles.
-            Id::Text => built = built.try_id(n.to_string()).expect("a number is a valid id"),
+            Id::Text => built = built.id(n.to_string()),
         }
         Ok::<_, Infallible>(built)
     });

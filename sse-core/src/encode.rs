@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::field::push_decimal;
+use crate::wire::{find_line_break, push_decimal};
 use crate::{EventId, Text};
 
 /// Data lines at least this long are sent as a slice of the caller's bytes
@@ -197,8 +197,8 @@ pub(crate) fn put_comment_lines(out: &mut FrameBuf, text: &Text) {
 }
 
 /// Writes one field line per line of `text`, splitting on LF, CR and CRLF
-/// (CRLF is one break). Empty text still writes one line. Long lines are sent
-/// without being copied.
+/// (CRLF is one break). Empty text still writes one line. Long lines of
+/// shared text are sent without being copied.
 #[inline(always)]
 fn put_multiline(out: &mut FrameBuf, field: &FieldPrefix, text: &Text) {
     let bytes = text.as_bytes();
@@ -214,52 +214,19 @@ fn put_multiline(out: &mut FrameBuf, field: &FieldPrefix, text: &Text) {
             }
         };
         let line = &bytes[start..end];
-        if line.len() >= ZERO_COPY_MIN {
-            out.put(field.before_value);
-            out.put_shared(bytes.slice(start..end));
-            out.put(b"\n");
-        } else {
-            put_field(out, field, line);
+        match text.shared_bytes() {
+            Some(shared) if line.len() >= ZERO_COPY_MIN => {
+                out.put(field.before_value);
+                out.put_shared(shared.slice(start..end));
+                out.put(b"\n");
+            }
+            _ => put_field(out, field, line),
         }
         match next {
             Some(next) => start = next,
             None => return,
         }
     }
-}
-
-/// The first CR or LF in `bytes`. Short values (event names, ids, a token's
-/// JSON) are scanned eight bytes at a time in a `u64`: below 64 bytes that
-/// beats the set-up of memchr's vectorised search.
-#[inline]
-pub(crate) fn find_line_break(bytes: &[u8]) -> Option<usize> {
-    if bytes.len() >= 64 {
-        return memchr::memchr2(b'\n', b'\r', bytes);
-    }
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const LF: u64 = ONES * b'\n' as u64;
-    const CR: u64 = ONES * b'\r' as u64;
-    let mut words = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for word in &mut words {
-        let mut le = [0u8; 8];
-        le.copy_from_slice(word);
-        let word = u64::from_le_bytes(le);
-        // A byte of `x` is zero where `word` holds the byte looked for; the
-        // lowest flagged byte is always a true match (borrows only run upward).
-        let (lf, cr) = (word ^ LF, word ^ CR);
-        let found = ((lf.wrapping_sub(ONES) & !lf) | (cr.wrapping_sub(ONES) & !cr)) & HIGHS;
-        if found != 0 {
-            return Some(offset + (found.trailing_zeros() / 8) as usize);
-        }
-        offset += 8;
-    }
-    words
-        .remainder()
-        .iter()
-        .position(|&b| b == b'\n' || b == b'\r')
-        .map(|at| offset + at)
 }
 
 /// Bytes a multi-line field copies when it is one line, for pre-sizing; text
@@ -289,39 +256,6 @@ mod tests {
         assert_eq!(lines("a\r\rb"), "data: a\ndata:\ndata: b\n");
         assert_eq!(lines("a\n"), "data: a\ndata:\n");
         assert_eq!(lines("\r\n"), "data:\ndata:\n");
-    }
-
-    #[test]
-    fn line_breaks_are_found_in_short_and_long_values() {
-        for len in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 200] {
-            let mut value = vec![b'a'; len];
-            assert_eq!(find_line_break(&value), None);
-            if len > 0 {
-                value[len - 1] = b'\r';
-                assert_eq!(find_line_break(&value), Some(len - 1));
-                value[len / 2] = b'\n';
-                assert_eq!(find_line_break(&value), Some(len / 2));
-            }
-        }
-    }
-
-    #[test]
-    fn word_scan_agrees_with_a_plain_search_on_every_byte_value() {
-        // Every byte value, at every position of a short value, next to the
-        // bytes that confuse word tricks (0x00, 0x01, 0x0b, 0x0c, 0x0e, 0x80, 0xff).
-        let tricky = [0x00, 0x01, 0x09, 0x0b, 0x0c, 0x0e, 0x80, 0x8a, 0x8d, 0xff];
-        for len in 1..24 {
-            for at in 0..len {
-                for byte in 0..=255u8 {
-                    for &filler in &tricky {
-                        let mut value = vec![filler; len];
-                        value[at] = byte;
-                        let plain = value.iter().position(|&b| b == b'\n' || b == b'\r');
-                        assert_eq!(find_line_break(&value), plain, "{value:?}");
-                    }
-                }
-            }
-        }
     }
 
     #[test]

@@ -7,7 +7,10 @@ use bytes::Bytes;
 use crate::encode::{
     EVENT, FrameBuf, ID, multiline_copy_len, put_comment_lines, put_data_lines, put_field,
 };
-use crate::field::{FieldName, check_single_line, decimal_len};
+use crate::field::FieldName;
+use crate::id::IntoEventId;
+use crate::text::IntoText;
+use crate::wire::decimal_len;
 use crate::{EncodedEvent, EventId, InvalidField, Text};
 
 /// One server-sent event, built field by field and checked while it is built.
@@ -17,6 +20,12 @@ use crate::{EncodedEvent, EventId, InvalidField, Text};
 /// [`Event::try_id`] check and report as an [`InvalidField`]. Data and
 /// comments may hold any text; every line break in them (LF, CR or CRLF)
 /// starts a new `data:` (or `:`) line on the wire.
+///
+/// The fields take what axum's `Event` takes: any string, borrowed or
+/// owned ([`IntoText`]), and for the id also numbers and [`EventId`]s
+/// ([`IntoEventId`]). A borrowed string is copied (short ones into the
+/// event itself, with no allocation); a `String` is taken over; a [`Text`]
+/// is shared.
 ///
 /// ```
 /// use std::time::Duration;
@@ -35,6 +44,15 @@ use crate::{EncodedEvent, EventId, InvalidField, Text};
 /// // A value from a request is checked, not trusted:
 /// let from_request = String::from("update\ndata: forged");
 /// assert!(Event::new().try_event(from_request).is_err());
+///
+/// // Borrowed text, and ids as text, the way axum's `Event` takes them:
+/// fn token(kind: &str, json: &str, n: u64) -> Event {
+///     Event::new().event(kind).data(json).id(n.to_string())
+/// }
+/// assert_eq!(
+///     token("delta", "{}", 42).encode().as_bytes(),
+///     "event: delta\nid: 42\ndata: {}\n\n"
+/// );
 /// ```
 ///
 /// An event without data is not an event for clients, and is written so
@@ -77,8 +95,9 @@ impl Event {
 
     /// Sets the data, replacing any set before. Any text is allowed: line breaks
     /// become separate `data:` lines, and clients join them back with LF.
-    pub fn data(mut self, data: impl Into<Text>) -> Self {
-        self.data = Some(data.into());
+    #[inline]
+    pub fn data(mut self, data: impl IntoText) -> Self {
+        data.store_in(&mut self.data);
         self
     }
 
@@ -112,11 +131,13 @@ impl Event {
     ///
     /// When `name` contains a CR or LF. For names that come from outside the
     /// program, use [`Event::try_event`].
-    pub fn event(self, name: impl Into<Text>) -> Self {
-        match self.try_event(name) {
-            Ok(event) => event,
-            Err(error) => panic!("{error}"),
+    #[track_caller]
+    #[inline]
+    pub fn event(mut self, name: impl IntoText) -> Self {
+        if let Err(error) = name.store_line_in(&mut self.event, FieldName::Event) {
+            panic!("{error}");
         }
+        self
     }
 
     /// Sets the event type, or reports why the name cannot be one.
@@ -124,26 +145,37 @@ impl Event {
     /// # Errors
     ///
     /// When `name` contains a CR or LF.
-    pub fn try_event(mut self, name: impl Into<Text>) -> Result<Self, InvalidField> {
-        let name = name.into();
-        check_single_line(FieldName::Event, &name)?;
-        self.event = Some(name);
+    #[inline]
+    pub fn try_event(mut self, name: impl IntoText) -> Result<Self, InvalidField> {
+        name.store_line_in(&mut self.event, FieldName::Event)?;
         Ok(self)
     }
 
-    /// Sets the id from a checked [`EventId`], or a number.
-    pub fn id(mut self, id: impl Into<EventId>) -> Self {
-        self.id = Some(id.into());
+    /// Sets the id: a number, an [`EventId`], or text (see [`IntoEventId`]).
+    ///
+    /// # Panics
+    ///
+    /// When the id is text that contains a CR, LF or NUL. For ids that come
+    /// from outside the program, use [`Event::try_id`].
+    #[track_caller]
+    #[inline]
+    pub fn id(mut self, id: impl IntoEventId) -> Self {
+        if let Err(error) = id.store_in(&mut self.id) {
+            panic!("{error}");
+        }
         self
     }
 
-    /// Sets the id from text, or reports why the text cannot be an id.
+    /// Sets the id, or reports why the text cannot be an id. Takes what
+    /// [`Event::id`] takes; numbers and [`EventId`]s never fail.
     ///
     /// # Errors
     ///
-    /// When `id` contains a CR, LF or NUL.
-    pub fn try_id(self, id: impl Into<Text>) -> Result<Self, InvalidField> {
-        Ok(self.id(EventId::new(id)?))
+    /// When `id` is text that contains a CR, LF or NUL.
+    #[inline]
+    pub fn try_id(mut self, id: impl IntoEventId) -> Result<Self, InvalidField> {
+        id.store_in(&mut self.id)?;
+        Ok(self)
     }
 
     /// Tells the client how long to wait before reconnecting, written in whole
@@ -154,11 +186,11 @@ impl Event {
     }
 
     /// Adds a comment, which clients ignore; every line of it becomes a `:` line.
-    pub fn comment(mut self, comment: impl Into<Text>) -> Self {
+    pub fn comment(mut self, comment: impl IntoText) -> Self {
         self.rare
             .get_or_insert_default()
             .comments
-            .push(comment.into());
+            .push(Text::new(comment));
         self
     }
 

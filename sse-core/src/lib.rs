@@ -3,7 +3,10 @@
 //!
 //! - [`Event`]: one event, checked while it is built and encoded exactly as
 //!   the WHATWG HTML standard's parser reads it back; [`EncodedEvent`] to
-//!   encode once and send to many.
+//!   encode once and send to many. Its fields take what axum's `Event`
+//!   takes: any string, borrowed or owned ([`IntoText`]), and ids as numbers
+//!   or text ([`IntoEventId`]); short text is held in the event itself, long
+//!   text in shared [`Text`] that is never copied again.
 //! - [`SseBody`]: any `Stream` of events as an `http_body::Body`, with
 //!   coalesced frames, keep-alive, ids and a [`LastSentId`] handle.
 //! - [`LastEventId`]: the reconnecting client's cursor, parsed and checked.
@@ -83,17 +86,20 @@ mod encoded;
 mod event;
 mod field;
 pub mod hub;
+mod id;
 pub mod jitter;
 mod last_event_id;
 mod response;
 mod text;
+mod wire;
 
 pub use body::{Encodable, InfallibleStream, KeepAlive, KeepAliveTimer, LastSentId, SseBody};
 pub use encoded::EncodedEvent;
 pub use event::Event;
-pub use field::{EventId, FieldName, InvalidField, InvalidFieldKind};
+pub use field::{FieldName, InvalidField, InvalidFieldKind};
+pub use id::{EventId, IntoEventId};
 pub use last_event_id::{
     CursorRejection, LAST_EVENT_ID, LastEventId, LastEventIdError, RequestCursor,
 };
 pub use response::{SSE_HEADERS, X_ACCEL_BUFFERING, response_builder, sse_response};
-pub use text::Text;
+pub use text::{IntoText, Text};

@@ -8,8 +8,8 @@ use bytes::Bytes;
 use pin_project_lite::pin_project;
 use tokio::time::{Instant, Sleep};
 
-use crate::Text;
 use crate::encode::{FrameBuf, put_comment_lines};
+use crate::{IntoText, Text};
 
 const MAX_INTERVAL: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
@@ -55,9 +55,9 @@ impl KeepAlive {
     }
 
     /// Sets the comment's text; each of its lines becomes a `:` line.
-    pub fn text(mut self, text: impl Into<Text>) -> Self {
+    pub fn text(mut self, text: impl IntoText) -> Self {
         let mut out = FrameBuf::default();
-        put_comment_lines(&mut out, &text.into());
+        put_comment_lines(&mut out, &Text::new(text));
         self.comment = out.take_all();
         self
     }

@@ -56,7 +56,7 @@ pub use self::last_sent::LastSentId;
 
 use self::encodable::sealed::Sealed as _;
 use crate::encode::FrameBuf;
-use crate::{Event, EventId, Text};
+use crate::{Event, EventId, IntoText};
 
 /// Frames grow to this size when events are ready faster than they are sent.
 const DEFAULT_MAX_FRAME_BYTES: usize = 32 * 1024;
@@ -154,7 +154,7 @@ impl<S: TryStream> SseBody<S> {
     /// leave at once: `EventSource.onopen` fires and proxies commit the
     /// response before the first event exists. Like `retry`, it has no
     /// blank line after it.
-    pub fn initial_comment(mut self, comment: impl Into<Text>) -> Self {
+    pub fn initial_comment(mut self, comment: impl IntoText) -> Self {
         let preamble = self.preamble.take().map(|event| *event).unwrap_or_default();
         self.preamble = Some(Box::new(preamble.comment(comment)));
         self

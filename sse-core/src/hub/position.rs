@@ -6,7 +6,7 @@ use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::EventId;
+use crate::{EventId, wire};
 
 /// Identifies one run of a hub (one process, or one shared store). Ids from
 /// another epoch are recognised as foreign instead of being mistaken for
@@ -78,15 +78,7 @@ impl Position {
 
     /// Reads `<12 hex digits>-<decimal>`; anything else is `None`.
     pub fn parse(id: &str) -> Option<Self> {
-        let (epoch, seq) = id.split_once('-')?;
-        if epoch.len() != 12 || !epoch.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        if seq.is_empty() || seq.len() > 20 || !seq.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let epoch = u64::from_str_radix(epoch, 16).ok()?;
-        let seq = seq.parse().ok()?;
+        let (epoch, seq) = wire::parse_position(id)?;
         Some(Self::new(Epoch::from_bits(epoch), seq))
     }
 
@@ -111,26 +103,6 @@ mod tests {
         for seq in [0, 1, 99, u64::MAX] {
             let position = Position::new(Epoch::random(), seq);
             assert_eq!(Position::parse(&position.to_string()), Some(position));
-        }
-    }
-
-    #[test]
-    fn rejects_what_it_never_writes() {
-        for bad in [
-            "",
-            "-",
-            "abc-1",
-            "000000000abc-",
-            "000000000abc-x",
-            "000000000abc--1",
-            "000000000abc-+1",
-            "00000000zabc-1",
-            "000000000abc-99999999999999999999999",
-            "0000000000abc-1",
-            "000000000abc-1-2",
-            " 000000000abc-1",
-        ] {
-            assert_eq!(Position::parse(bad), None, "{bad:?}");
         }
     }
 
