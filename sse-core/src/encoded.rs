@@ -17,15 +17,40 @@ use crate::EventId;
 /// assert_eq!(for_another_client.as_bytes(), "id: 1\ndata: tick\n\n");
 /// assert_eq!(encoded.id().map(ToString::to_string).as_deref(), Some("1"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct EncodedEvent {
     bytes: Bytes,
     id: Option<EventId>,
+    /// Set by a stream that knew, when it yielded this event, that it had
+    /// nothing more ready: a body then hands its frame out without asking
+    /// the stream again (it asks on its next poll). Not part of the event.
+    last_ready: bool,
 }
+
+impl PartialEq for EncodedEvent {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes && self.id == other.id
+    }
+}
+
+impl Eq for EncodedEvent {}
 
 impl EncodedEvent {
     pub(crate) fn from_parts(bytes: Bytes, id: Option<EventId>) -> Self {
-        Self { bytes, id }
+        Self {
+            bytes,
+            id,
+            last_ready: false,
+        }
+    }
+
+    /// Marks it as the last event its stream had ready (see `last_ready`).
+    pub(crate) fn set_last_ready(&mut self) {
+        self.last_ready = true;
+    }
+
+    pub(crate) fn is_last_ready(&self) -> bool {
+        self.last_ready
     }
 
     pub(crate) fn into_parts(self) -> (Bytes, Option<EventId>) {

@@ -91,6 +91,7 @@ pub mod jitter;
 mod last_event_id;
 mod response;
 mod text;
+mod waker_identity;
 mod wire;
 
 pub use body::{Encodable, InfallibleStream, KeepAlive, KeepAliveTimer, LastSentId, SseBody};

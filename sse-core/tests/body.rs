@@ -428,6 +428,51 @@ mod keep_alive {
         }
     }
 
+    /// Counts its wake-ups.
+    struct Wakes(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counting_waker() -> (Arc<Wakes>, std::task::Waker) {
+        let wakes = Arc::new(Wakes(std::sync::atomic::AtomicUsize::new(0)));
+        (wakes.clone(), std::task::Waker::from(wakes))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_timer_wakes_the_waker_of_the_last_poll() {
+        // The timer is not polled again while it holds the waker the body is
+        // polled with; a body polled with another must hand the timer that
+        // one, or the comment would wake a task that no longer polls it.
+        let (_tx, rx) = mpsc::unbounded_channel::<Event>();
+        let mut body = std::pin::pin!(
+            SseBody::from_infallible_stream(ReceiverStream(rx))
+                .keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
+        );
+        let (first, first_waker) = counting_waker();
+        let (second, second_waker) = counting_waker();
+        for waker in [&first_waker, &first_waker, &second_waker, &second_waker] {
+            let mut cx = Context::from_waker(waker);
+            assert!(body.as_mut().poll_frame(&mut cx).is_pending());
+        }
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(second.0.load(Ordering::SeqCst), 1, "the last waker is woken");
+        assert_eq!(first.0.load(Ordering::SeqCst), 0);
+        // Polled again with the same waker once woken: the timer has fired,
+        // and is looked at.
+        let mut cx = Context::from_waker(&second_waker);
+        let Poll::Ready(Some(Ok(frame))) = body.as_mut().poll_frame(&mut cx) else {
+            panic!("the comment is due");
+        };
+        assert_eq!(frame.into_data().unwrap(), ":\n");
+        assert!(body.as_mut().poll_frame(&mut cx).is_pending());
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(second.0.load(Ordering::SeqCst), 2, "and again an interval later");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn an_interval_of_duration_max_means_never_and_does_not_overflow() {
         let (_tx, rx) = mpsc::unbounded_channel::<Event>();

@@ -217,3 +217,52 @@ async fn no_waker_is_woken_while_publish_order_is_held() {
         "woken while publish_order was held"
     );
 }
+
+/// A subscriber reading its topic's tail marks the event it yields as the
+/// last one ready when the tail has nothing after it, and the body then
+/// hands its frame out without asking the subscription again: nothing
+/// published before or after is held back or lost.
+#[tokio::test]
+async fn events_read_from_the_tail_all_go_out_whether_or_not_more_follow() {
+    let hub = Hub::new();
+    let mut body = std::pin::pin!(hub.subscribe(&["t"], None).unwrap().into_body());
+    // Caught up, reading the tail from here on.
+    assert!(ready(body.as_mut()).is_empty());
+    for n in 1..=3 {
+        hub.publish("t", Event::new().data(n.to_string())).await.unwrap();
+    }
+    assert_eq!(ready(body.as_mut()), ["1", "2", "3"], "a burst");
+    for n in 4..=6 {
+        hub.publish("t", Event::new().data(n.to_string())).await.unwrap();
+        assert_eq!(ready(body.as_mut()), [n.to_string()], "one at a time");
+    }
+}
+
+/// The data of every event the body has ready, polled until it answers
+/// pending.
+fn ready<B>(mut body: std::pin::Pin<&mut B>) -> Vec<String>
+where
+    B: http_body::Body<Data = Bytes>,
+{
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    let mut bytes = Vec::new();
+    loop {
+        match body.as_mut().poll_frame(&mut cx) {
+            std::task::Poll::Ready(Some(Ok(frame))) => {
+                bytes.extend_from_slice(&frame.into_data().unwrap_or_default());
+            }
+            std::task::Poll::Ready(_) => panic!("the stream ended"),
+            std::task::Poll::Pending => break,
+        }
+    }
+    decode_frame(&Bytes::from(bytes))
+        .iter()
+        .map(|event| event.data().to_owned())
+        .collect()
+}
+
+fn decode_frame(frame: &Bytes) -> Vec<DecodedEvent> {
+    let mut decoder = Decoder::new();
+    decoder.push(frame).unwrap();
+    std::iter::from_fn(|| decoder.next_event()).collect()
+}

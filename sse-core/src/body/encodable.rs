@@ -24,6 +24,10 @@ pub(crate) mod sealed {
         /// Clients dispatch it (it has data), so it takes a sequence id.
         fn dispatches(&self) -> bool;
         fn encode_into(self, fallback_id: Option<&EventId>, out: &mut FrameBuf);
+        /// Its stream had nothing more ready when it yielded it.
+        fn last_ready(&self) -> bool {
+            false
+        }
     }
 }
 
@@ -54,5 +58,9 @@ impl sealed::Sealed for EncodedEvent {
 
     fn encode_into(self, fallback_id: Option<&EventId>, out: &mut FrameBuf) {
         encode_encoded(self, fallback_id, out);
+    }
+
+    fn last_ready(&self) -> bool {
+        self.is_last_ready()
     }
 }

@@ -1,7 +1,7 @@
 //! Keep-alive: a comment after an idle interval, restarted by every frame.
 
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,6 +9,7 @@ use pin_project_lite::pin_project;
 use tokio::time::{Instant, Sleep};
 
 use crate::encode::{FrameBuf, put_comment_lines};
+use crate::waker_identity::WakerIdentity;
 use crate::{IntoText, Text};
 
 const MAX_INTERVAL: Duration = Duration::from_secs(365 * 24 * 60 * 60);
@@ -116,6 +117,12 @@ pin_project! {
         // Frames are flowing: the sleep is at most a quarter interval away,
         // and frames only set `dirty`.
         watching: bool,
+        // The sleep was polled, pending, with this waker since it was last
+        // set or reset: it holds that waker and wakes it when due, so
+        // polling it again with the same one would only register it again.
+        // Spares a timer poll per frame (the body finds nothing more to send
+        // after every wake-up).
+        waiting_with: Option<WakerIdentity>,
         #[pin]
         sleep: Option<Sleep>,
     }
@@ -129,6 +136,7 @@ impl KeepAliveTimer {
             quiet_since: None,
             dirty: false,
             watching: false,
+            waiting_with: None,
             sleep: None,
         }
     }
@@ -154,6 +162,7 @@ impl KeepAliveTimer {
         *this.quiet_since = Some(now);
         *this.dirty = false;
         *this.watching = true;
+        *this.waiting_with = None;
         match this.sleep.as_mut().as_pin_mut() {
             Some(sleep) => sleep.reset(check),
             None => this.sleep.set(Some(tokio::time::sleep_until(check))),
@@ -169,6 +178,15 @@ impl KeepAliveTimer {
         let Some(config) = this.config.as_ref() else {
             return Poll::Pending;
         };
+        let waker = WakerIdentity::of(cx.waker());
+        // Not elapsed: the timer has not woken the waker it holds. If it
+        // fires right after this look, it wakes that waker, and the next
+        // poll finds it elapsed.
+        if *this.waiting_with == Some(waker)
+            && this.sleep.as_ref().as_pin_ref().is_some_and(|sleep| !sleep.is_elapsed())
+        {
+            return Poll::Pending;
+        }
         loop {
             let Some(mut sleep) = this.sleep.as_mut().as_pin_mut() else {
                 let since = *this.quiet_since.get_or_insert_with(Instant::now);
@@ -176,7 +194,10 @@ impl KeepAliveTimer {
                     .set(Some(tokio::time::sleep_until(due(since, config.interval))));
                 continue;
             };
-            ready!(sleep.as_mut().poll(cx));
+            if sleep.as_mut().poll(cx).is_pending() {
+                *this.waiting_with = Some(waker);
+                return Poll::Pending;
+            }
             // The deadline stands for "now": the timer fired at or after it,
             // so the silence it measures is never longer than the real one.
             let fired = sleep.deadline();

@@ -240,7 +240,12 @@ where
                                 *this.unsent_id = Some(id.clone());
                             }
                         }
+                        let last_ready = item.last_ready();
                         item.encode_into(fallback.as_ref(), this.frames);
+                        if last_ready {
+                            // Nothing more to coalesce: the next poll asks.
+                            break;
+                        }
                     }
                     Poll::Ready(Some(Err(error))) => *this.state = State::Failed(error),
                     Poll::Ready(None) => *this.state = State::Done,

@@ -167,6 +167,14 @@ impl TailReader {
         self.index += 1;
     }
 
+    /// Whether anything may be readable past this place right now: an entry
+    /// written there, or a next block. `false` is exact at the time of the
+    /// look; `true` may only mean a block to move to.
+    #[inline]
+    pub(crate) fn may_have_more(&self) -> bool {
+        self.entry().is_some() || self.block.next.get().is_some()
+    }
+
     /// When [`TailReader::entry`] finds nothing: moves to the next block if
     /// this one is finished.
     pub(crate) fn onward(&mut self) -> Onward {

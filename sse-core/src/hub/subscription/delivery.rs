@@ -78,6 +78,11 @@ impl Delivery {
         self.queued.pop_front()
     }
 
+    /// Whether no event is queued.
+    pub(super) fn nothing_queued(&self) -> bool {
+        self.queued.is_empty()
+    }
+
     /// Queues an event to go before anything read after it.
     pub(super) fn queue(&mut self, event: EncodedEvent) {
         self.queued.push_back(event);

@@ -348,8 +348,12 @@ impl Stream for Subscription {
             }
             let filtered = this.delivery.filter.is_some();
             match this.reader.read_tails(&this.hub, cx, filtered) {
-                Some(Poll::Ready((seq, bytes))) => {
-                    return Poll::Ready(Some(this.delivery.delivered(seq, bytes)));
+                Some(Poll::Ready(read)) => {
+                    let mut event = this.delivery.delivered(read.seq, read.bytes);
+                    if read.last_ready && this.delivery.nothing_queued() {
+                        event.set_last_ready();
+                    }
+                    return Poll::Ready(Some(event));
                 }
                 Some(Poll::Pending) => return Poll::Pending,
                 None => {}

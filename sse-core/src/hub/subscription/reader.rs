@@ -4,19 +4,23 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 use tokio::time::Instant;
 
 use super::super::shared::Shared;
 use super::super::tail::{Onward, TailReader};
 use super::super::topic::{Entry, ReadEntry, Topic};
 use super::super::{Epoch, Position, StoredEvent};
+use crate::waker_identity::WakerIdentity;
 
 /// Where a subscription is in the logs of its topics.
 pub(super) struct Reader {
-    topics: Vec<Subscribed>,
+    /// Inline for one topic, the usual case: one allocation less to reach
+    /// on every read.
+    topics: SmallVec<[Subscribed; 1]>,
     /// The last position delivered or skipped: reading resumes strictly after it.
     cursor: u64,
     /// Per topic, how far its evicted events have been dealt with (replayed
@@ -57,23 +61,13 @@ struct Armed {
     waker: WakerIdentity,
 }
 
-/// A waker's identity, as [`Waker::will_wake`] compares it. Kept as numbers,
-/// not pointers, and only ever compared with the identity of a waker that is
-/// registered in every topic, so alive and its address not reused: a
-/// registered waker stays until the subscriber replaces it or leaves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct WakerIdentity {
-    data: usize,
-    vtable: usize,
-}
-
-impl WakerIdentity {
-    fn of(waker: &Waker) -> Self {
-        Self {
-            data: waker.data() as usize,
-            vtable: std::ptr::from_ref(waker.vtable()) as usize,
-        }
-    }
+/// An event read from a tail.
+pub(super) struct TailRead {
+    pub(super) seq: u64,
+    pub(super) bytes: Bytes,
+    /// Nothing more was readable from the tails just after it (looked at in
+    /// one topic only: with several, another may have more).
+    pub(super) last_ready: bool,
 }
 
 /// What a locked read found.
@@ -184,7 +178,7 @@ impl Reader {
         hub: &Shared,
         cx: &Context<'_>,
         filtered: bool,
-    ) -> Option<Poll<(u64, Bytes)>> {
+    ) -> Option<Poll<TailRead>> {
         let armed = self.armed?;
         if armed.waker != WakerIdentity::of(cx.waker()) || filtered || !self.restored.is_empty() {
             return None;
@@ -244,9 +238,15 @@ impl Reader {
         if seq > head {
             return None;
         }
-        self.topics[index].tail.as_mut()?.advance();
+        let single = self.topics.len() == 1;
+        let tail = self.topics[index].tail.as_mut()?;
+        tail.advance();
         self.cursor = seq;
-        Some(Poll::Ready((seq, bytes)))
+        Some(Poll::Ready(TailRead {
+            seq,
+            bytes,
+            last_ready: single && !tail.may_have_more(),
+        }))
     }
 
     /// Reads every topic under its lock, registering the waker first where
