@@ -10,7 +10,7 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{Either, FromRequest, HttpRequest, HttpResponse, Resource, ResponseError, Route};
 use sse_engine::hub::{Endpoint, Hub, Subscription};
-use sse_engine::{InfallibleStream, Text};
+use sse_engine::{InfallibleStream, IntoText};
 
 use crate::Sse;
 use crate::endpoint::respond;
@@ -88,7 +88,7 @@ pub type HubResponse = Either<Sse<InfallibleStream<Subscription>>, HttpResponse>
 
 impl HubEndpoint {
     /// Serves `topics` of `hub`, with the [`Endpoint`] defaults.
-    pub fn new<T: Into<Text>>(hub: Hub, topics: impl IntoIterator<Item = T>) -> Self {
+    pub fn new<T: IntoText>(hub: Hub, topics: impl IntoIterator<Item = T>) -> Self {
         Self::from(Endpoint::new(hub, topics))
     }
 
@@ -117,6 +117,6 @@ impl From<Endpoint> for HubEndpoint {
 
 /// Renamed: `endpoint_route(Endpoint::new(hub, topics))` is the same route.
 #[deprecated(note = "renamed to `endpoint_route(Endpoint::new(hub, topics))`")]
-pub fn hub_route<T: Into<Text>>(hub: Hub, topics: impl IntoIterator<Item = T>) -> Route {
+pub fn hub_route<T: IntoText>(hub: Hub, topics: impl IntoIterator<Item = T>) -> Route {
     crate::endpoint_route(Endpoint::new(hub, topics))
 }

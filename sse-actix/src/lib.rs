@@ -19,4 +19,6 @@ pub use response::Sse;
 // What an application needs besides this crate, so that it is the only
 // dependency for SSE: the events, keep-alive, and the hub.
 pub use sse_engine::hub;
-pub use sse_engine::{EncodedEvent, Event, EventId, InvalidField, KeepAlive, SseBody, Text};
+pub use sse_engine::{
+    EncodedEvent, Event, EventId, IntoEventId, IntoText, InvalidField, KeepAlive, SseBody, Text,
+};

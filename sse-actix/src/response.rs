@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures_core::{Stream, TryStream};
 use http_body::Body;
 use pin_project_lite::pin_project;
-use sse_engine::{Encodable, InfallibleStream, KeepAlive, SSE_HEADERS, SseBody, Text};
+use sse_engine::{Encodable, InfallibleStream, IntoText, KeepAlive, SSE_HEADERS, SseBody};
 
 pin_project! {
     /// An event stream as an actix-web response: a [`Responder`] with the SSE
@@ -72,8 +72,8 @@ impl<S: TryStream> Sse<S> {
 
     /// Sends a comment first, so the response leaves at once
     /// ([`SseBody::initial_comment`]).
-    pub fn initial_comment(self, comment: impl Into<Text>) -> Self {
-        Self::from(self.body.initial_comment(Into::<Text>::into(comment)))
+    pub fn initial_comment(self, comment: impl IntoText) -> Self {
+        Self::from(self.body.initial_comment(comment))
     }
 
     /// Numbers the events that have no id ([`SseBody::sequence_ids`]).

@@ -11,7 +11,7 @@ use axum::routing::MethodRouter;
 use http::request::Parts;
 
 use crate::extract::{CursorRejection, RequestCursor, Resume, ResumeRejection, cursor_of};
-use crate::{Text, hub};
+use crate::{IntoText, hub};
 
 /// Renamed to [`Resume<RequestCursor>`](Resume): the name `Cursor` collided
 /// with `std::io::Cursor`.
@@ -86,7 +86,7 @@ impl IntoResponse for LastEventIdRejection {
 pub fn hub_route<S, T>(hub: hub::Hub, topics: impl IntoIterator<Item = T>) -> MethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
-    T: Into<Text>,
+    T: IntoText,
 {
     crate::endpoint_route(hub::Endpoint::new(hub, topics))
 }

@@ -20,7 +20,9 @@ pub use response::Sse;
 // that gives every event-stream response keep-alive and graceful-shutdown
 // endings.
 pub use sse_engine::hub;
-pub use sse_engine::{EncodedEvent, Event, EventId, InvalidField, KeepAlive, SseBody, Text};
+pub use sse_engine::{
+    EncodedEvent, Event, EventId, IntoEventId, IntoText, InvalidField, KeepAlive, SseBody, Text,
+};
 pub use sse_tower::response::SseResponseLayer;
 
 /// `GET` (and `HEAD`): a hub [`Endpoint`](hub::Endpoint) as a route. The

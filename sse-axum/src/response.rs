@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use futures_core::{Stream, TryStream};
 use std::time::Duration;
 
-use sse_engine::{Encodable, InfallibleStream, KeepAlive, SseBody, Text};
+use sse_engine::{Encodable, InfallibleStream, IntoText, KeepAlive, SseBody};
 
 /// An event stream as an axum response, with the SSE headers.
 ///
@@ -58,8 +58,8 @@ impl<S: TryStream> Sse<S> {
 
     /// Sends a comment first, so the response leaves at once
     /// ([`SseBody::initial_comment`]).
-    pub fn initial_comment(self, comment: impl Into<Text>) -> Self {
-        Self(self.0.initial_comment(Into::<Text>::into(comment)))
+    pub fn initial_comment(self, comment: impl IntoText) -> Self {
+        Self(self.0.initial_comment(comment))
     }
 
     /// Numbers the events that have no id ([`SseBody::sequence_ids`]).

@@ -158,3 +158,16 @@ fn an_event_stays_small() {
     // one word per optional field.
     assert!(size_of::<Event>() <= 128, "{}", size_of::<Event>());
 }
+
+/// Topic names borrowed for less than `'static` (from a config read at
+/// start-up, say) name an endpoint's topics.
+#[test]
+fn an_endpoint_takes_borrowed_topic_names() {
+    let names: Vec<String> = vec!["prices".to_owned(), "news".to_owned()];
+    let endpoint = sse_engine::hub::Endpoint::new(
+        sse_engine::hub::Hub::new(),
+        names.iter().map(String::as_str),
+    );
+    drop(names);
+    assert!(format!("{endpoint:?}").contains("prices"));
+}

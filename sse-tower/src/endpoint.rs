@@ -12,7 +12,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use pin_project_lite::pin_project;
 use sse_engine::hub::{Endpoint, EndpointBody, Hub, Refusal, SubscribeError};
-use sse_engine::{RequestCursor, Text};
+use sse_engine::{IntoText, RequestCursor};
 use tower_service::Service;
 
 /// A hub [`Endpoint`] as a tower `Service`: serves topics of a [`Hub`] as an
@@ -48,7 +48,7 @@ pub struct EndpointService {
 
 impl EndpointService {
     /// Serves `topics` of `hub`, with the [`Endpoint`] defaults.
-    pub fn new<T: Into<Text>>(hub: Hub, topics: impl IntoIterator<Item = T>) -> Self {
+    pub fn new<T: IntoText>(hub: Hub, topics: impl IntoIterator<Item = T>) -> Self {
         Self::from(Endpoint::new(hub, topics))
     }
 

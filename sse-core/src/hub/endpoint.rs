@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Hub, SubscribeError, Subscription};
-use crate::{InfallibleStream, KeepAlive, RequestCursor, SseBody, Text};
+use crate::{InfallibleStream, IntoText, KeepAlive, RequestCursor, SseBody, Text};
 
 /// Which topics of which hub an endpoint serves, and how each stream runs:
 /// its `retry`, its maximum lifetime and its keep-alive. The tower `Service`
@@ -36,10 +36,10 @@ pub type EndpointBody = SseBody<InfallibleStream<Subscription>>;
 
 impl Endpoint {
     /// Serves `topics` of `hub`.
-    pub fn new<T: Into<Text>>(hub: Hub, topics: impl IntoIterator<Item = T>) -> Self {
+    pub fn new<T: IntoText>(hub: Hub, topics: impl IntoIterator<Item = T>) -> Self {
         Self {
             hub,
-            topics: topics.into_iter().map(Into::into).collect(),
+            topics: topics.into_iter().map(Text::new).collect(),
             retry: None,
             max_lifetime: None,
             keep_alive: None,
