@@ -252,6 +252,10 @@ impl fmt::Debug for EventId {
 /// ```
 ///
 /// This trait is sealed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an event id",
+    note = "give an integer, a `&str`, a `String` or an `EventId` (`EventId::from(value)` for a type that converts into one)"
+)]
 pub trait IntoEventId: sealed::Sealed {}
 
 impl<T: sealed::Sealed> IntoEventId for T {}
@@ -259,6 +263,10 @@ impl<T: sealed::Sealed> IntoEventId for T {}
 pub(crate) mod sealed {
     use crate::{EventId, InvalidField};
 
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not an event id",
+        note = "give an integer, a `&str`, a `String` or an `EventId` (`EventId::from(value)` for a type that converts into one)"
+    )]
     pub trait Sealed {
         /// Checks the id and stores it in `slot`, which is left alone on
         /// an error. (Stored in place rather than returned: an `Event` is
@@ -306,6 +314,24 @@ macro_rules! id_from_integer {
 }
 
 id_from_integer!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
+/// A client's `Last-Event-ID` was checked when it was read (its checks are
+/// a superset of an id's): an event can carry it back as it is.
+impl sealed::Sealed for crate::LastEventId {
+    #[inline]
+    fn store_in(self, slot: &mut Option<EventId>) -> Result<(), InvalidField> {
+        *slot = Some(EventId::from(self));
+        Ok(())
+    }
+}
+
+impl sealed::Sealed for &crate::LastEventId {
+    #[inline]
+    fn store_in(self, slot: &mut Option<EventId>) -> Result<(), InvalidField> {
+        *slot = Some(EventId::from(self.clone()));
+        Ok(())
+    }
+}
 
 #[cfg(test)]
 mod tests {

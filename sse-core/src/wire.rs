@@ -196,8 +196,10 @@ mod tests {
         }
     }
 
+    /// Lenient where leniency resumes at the same place (upper-case hex,
+    /// leading zeros in the sequence number); strict where it would not.
     #[test]
-    fn parsing_rejects_what_is_never_written() {
+    fn parsing_rejects_what_cannot_be_a_position() {
         for bad in [
             "",
             "-",

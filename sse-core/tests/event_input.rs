@@ -171,3 +171,29 @@ fn an_endpoint_takes_borrowed_topic_names() {
     drop(names);
     assert!(format!("{endpoint:?}").contains("prices"));
 }
+
+/// The rest of what axum's `impl AsRef<str>` takes: mutable borrows (what
+/// a formatter writing into a stack buffer gives), `Rc<str>`, a borrowed
+/// `Box<str>`; and a client's `Last-Event-ID`, carried back as an id.
+#[test]
+fn mutable_borrows_rc_and_a_last_event_id() {
+    let mut buffer = *b"order-17";
+    let id: &mut str = std::str::from_utf8_mut(&mut buffer).unwrap();
+    let mut owned = String::from("delta");
+    let boxed: Box<str> = "data".into();
+    let shared: std::rc::Rc<str> = "note".into();
+    let event = Event::new()
+        .id(id)
+        .event(&mut owned)
+        .data(&boxed)
+        .comment(shared.clone())
+        .comment(&shared);
+    assert_eq!(
+        wire(event),
+        ": note\n: note\nevent: delta\nid: order-17\ndata: data\n\n"
+    );
+
+    let cursor = sse_engine::LastEventId::parse(b"order-17").unwrap().unwrap();
+    assert_eq!(wire(Event::new().id(&cursor).data("x")), "id: order-17\ndata: x\n\n");
+    assert_eq!(wire(Event::new().id(cursor).data("x")), "id: order-17\ndata: x\n\n");
+}

@@ -281,7 +281,7 @@ impl Decoder {
 
     fn dispatch(&mut self) {
         if mem::take(&mut self.id_changed) {
-            self.last_event_id = Text::from(self.id_buffer.clone());
+            self.last_event_id = Text::copy_from(&self.id_buffer);
             self.id_seen = true;
         }
         if self.data.is_empty() {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::shared::{Settings, Shared};
 use super::{Epoch, Hub, LagPolicy, LogLimits, MemoryStore, Store};
-use crate::{InvalidField, Text};
+use crate::{IntoText, InvalidField, Text};
 
 impl Hub {
     /// Configures a hub.
@@ -74,8 +74,8 @@ impl HubBuilder {
     /// # Errors
     ///
     /// When the name holds a line break.
-    pub fn gap_event_name(mut self, name: impl Into<Text>) -> Result<Self, InvalidField> {
-        let name = name.into();
+    pub fn gap_event_name(mut self, name: impl IntoText) -> Result<Self, InvalidField> {
+        let name = Text::new(name);
         crate::field::check_single_line(crate::FieldName::Event, &name)?;
         self.settings.gap_event = name;
         Ok(self)
@@ -97,8 +97,8 @@ impl HubBuilder {
     }
 
     /// Creates a topic now. Names that are empty or too long are ignored.
-    pub fn topic(mut self, name: impl Into<Text>) -> Self {
-        self.topics.push(name.into());
+    pub fn topic(mut self, name: impl IntoText) -> Self {
+        self.topics.push(Text::new(name));
         self
     }
 

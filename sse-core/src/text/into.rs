@@ -32,6 +32,10 @@ use super::Text;
 ///
 /// This trait is sealed: the list above is all there is, and
 /// [`Text::new`] converts any of them.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not text an event field takes",
+    note = "give a `&str`, a `String` or a `Text` (`Text::from(value)` for a type that converts into one)"
+)]
 pub trait IntoText: sealed::Sealed {}
 
 pub(crate) mod sealed {
@@ -42,6 +46,10 @@ pub(crate) mod sealed {
     // straight into the event's field: built in a temporary and moved, a
     // short text is read back before its bytes reach memory, which stalls
     // the processor longer than building the rest of the event takes.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not text an event field takes",
+        note = "give a `&str`, a `String` or a `Text` (`Text::from(value)` for a type that converts into one)"
+    )]
     pub trait Sealed: Sized {
         /// The bytes, before any conversion.
         fn text_bytes(&self) -> &[u8];
@@ -91,6 +99,7 @@ pub(crate) mod sealed {
 
     text_by_copy!(&str, &&str, &String, &std::borrow::Cow<'_, str>);
     text_by_copy!(std::sync::Arc<str>, &std::sync::Arc<str>);
+    text_by_copy!(&mut str, &mut String, &Box<str>, std::rc::Rc<str>, &std::rc::Rc<str>);
 }
 
 impl<T: sealed::Sealed> IntoText for T {}
