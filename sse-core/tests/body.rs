@@ -459,7 +459,11 @@ mod keep_alive {
             assert!(body.as_mut().poll_frame(&mut cx).is_pending());
         }
         tokio::time::advance(Duration::from_secs(10)).await;
-        assert_eq!(second.0.load(Ordering::SeqCst), 1, "the last waker is woken");
+        assert_eq!(
+            second.0.load(Ordering::SeqCst),
+            1,
+            "the last waker is woken"
+        );
         assert_eq!(first.0.load(Ordering::SeqCst), 0);
         // Polled again with the same waker once woken: the timer has fired,
         // and is looked at.
@@ -470,7 +474,11 @@ mod keep_alive {
         assert_eq!(frame.into_data().unwrap(), ":\n");
         assert!(body.as_mut().poll_frame(&mut cx).is_pending());
         tokio::time::advance(Duration::from_secs(10)).await;
-        assert_eq!(second.0.load(Ordering::SeqCst), 2, "and again an interval later");
+        assert_eq!(
+            second.0.load(Ordering::SeqCst),
+            2,
+            "and again an interval later"
+        );
     }
 
     #[tokio::test(start_paused = true)]

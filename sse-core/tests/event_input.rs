@@ -193,7 +193,15 @@ fn mutable_borrows_rc_and_a_last_event_id() {
         ": note\n: note\nevent: delta\nid: order-17\ndata: data\n\n"
     );
 
-    let cursor = sse_engine::LastEventId::parse(b"order-17").unwrap().unwrap();
-    assert_eq!(wire(Event::new().id(&cursor).data("x")), "id: order-17\ndata: x\n\n");
-    assert_eq!(wire(Event::new().id(cursor).data("x")), "id: order-17\ndata: x\n\n");
+    let cursor = sse_engine::LastEventId::parse(b"order-17")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        wire(Event::new().id(&cursor).data("x")),
+        "id: order-17\ndata: x\n\n"
+    );
+    assert_eq!(
+        wire(Event::new().id(cursor).data("x")),
+        "id: order-17\ndata: x\n\n"
+    );
 }

@@ -229,11 +229,15 @@ async fn events_read_from_the_tail_all_go_out_whether_or_not_more_follow() {
     // Caught up, reading the tail from here on.
     assert!(ready(body.as_mut()).is_empty());
     for n in 1..=3 {
-        hub.publish("t", Event::new().data(n.to_string())).await.unwrap();
+        hub.publish("t", Event::new().data(n.to_string()))
+            .await
+            .unwrap();
     }
     assert_eq!(ready(body.as_mut()), ["1", "2", "3"], "a burst");
     for n in 4..=6 {
-        hub.publish("t", Event::new().data(n.to_string())).await.unwrap();
+        hub.publish("t", Event::new().data(n.to_string()))
+            .await
+            .unwrap();
         assert_eq!(ready(body.as_mut()), [n.to_string()], "one at a time");
     }
 }

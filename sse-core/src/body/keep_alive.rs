@@ -183,7 +183,11 @@ impl KeepAliveTimer {
         // fires right after this look, it wakes that waker, and the next
         // poll finds it elapsed.
         if *this.waiting_with == Some(waker)
-            && this.sleep.as_ref().as_pin_ref().is_some_and(|sleep| !sleep.is_elapsed())
+            && this
+                .sleep
+                .as_ref()
+                .as_pin_ref()
+                .is_some_and(|sleep| !sleep.is_elapsed())
         {
             return Poll::Pending;
         }

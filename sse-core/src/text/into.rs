@@ -99,7 +99,13 @@ pub(crate) mod sealed {
 
     text_by_copy!(&str, &&str, &String, &std::borrow::Cow<'_, str>);
     text_by_copy!(std::sync::Arc<str>, &std::sync::Arc<str>);
-    text_by_copy!(&mut str, &mut String, &Box<str>, std::rc::Rc<str>, &std::rc::Rc<str>);
+    text_by_copy!(
+        &mut str,
+        &mut String,
+        &Box<str>,
+        std::rc::Rc<str>,
+        &std::rc::Rc<str>
+    );
 }
 
 impl<T: sealed::Sealed> IntoText for T {}
