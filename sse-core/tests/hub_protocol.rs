@@ -270,3 +270,52 @@ fn decode_frame(frame: &Bytes) -> Vec<DecodedEvent> {
     decoder.push(frame).unwrap();
     std::iter::from_fn(|| decoder.next_event()).collect()
 }
+
+/// A store that loses events (a Redis restarted without persistence)
+/// reports it through its feed. A subscriber that was caught up and reading
+/// is told `lost`: it did not lag, so it is not counted as lagged, and a
+/// hub that closes lagging streams keeps it open.
+#[tokio::test(start_paused = true)]
+async fn a_store_that_lost_events_is_a_lost_gap_never_a_lagged_one() {
+    use sse_engine::hub::LagPolicy;
+
+    for policy in [LagPolicy::SignalGap, LagPolicy::Close] {
+        let (feed, store) = fed_store(0, false);
+        let hub = Hub::builder()
+            .store(store.clone())
+            .lag_policy(policy)
+            .topic("t")
+            .build();
+        let mut subscription = hub.subscribe(&["t"], None).unwrap();
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        assert!(subscription.poll_next_unpin(&mut cx).is_pending());
+        feed.send(batch(1..=3)).unwrap();
+        let_the_feed_task_run().await;
+        let mut read = Vec::new();
+        while let std::task::Poll::Ready(Some(event)) = subscription.poll_next_unpin(&mut cx) {
+            read.push(event);
+        }
+        assert_eq!(decode(&read).len(), 3, "caught up");
+
+        // The store restarted empty: whatever it held up to 10 is gone.
+        feed.send(FeedItem::Lost {
+            topic: Text::from_static("t"),
+            through: 10,
+        })
+        .unwrap();
+        feed.send(batch(11..=11)).unwrap();
+        let_the_feed_task_run().await;
+        let mut after = Vec::new();
+        while let std::task::Poll::Ready(Some(event)) = subscription.poll_next_unpin(&mut cx) {
+            after.push(event);
+        }
+        let events = decode(&after);
+        assert_eq!(events.len(), 2, "{policy:?}: the gap, then the next event");
+        assert_eq!(events[0].event_type(), "gap");
+        assert_eq!(events[0].data(), r#"{"reason":"lost","lastEventId":""}"#);
+        assert_eq!(events[1].data(), "11");
+        let stats = hub.stats();
+        assert_eq!(stats.lagged, 0, "{policy:?}: nobody lagged");
+        assert_eq!(stats.gaps, 1);
+    }
+}

@@ -21,6 +21,12 @@ pub enum GapReason {
     /// The `Last-Event-ID` is not an id this hub could have given: malformed,
     /// or a position it never reached.
     Unknown,
+    /// A shared store lost events after the subscriber's position (it
+    /// restarted without them, or trimmed them while this process's feed
+    /// was away): neither the client's cursor nor a slow reader is to
+    /// blame, and a stream is never closed for it (`LagPolicy::Close` is
+    /// about slow readers).
+    Lost,
 }
 
 impl GapReason {
@@ -31,6 +37,7 @@ impl GapReason {
             Self::Lagged => "lagged",
             Self::Foreign => "foreign",
             Self::Unknown => "unknown",
+            Self::Lost => "lost",
         }
     }
 }
@@ -52,6 +59,16 @@ impl fmt::Display for GapReason {
 /// id: <resume_after>
 /// data: {"reason":"evicted","lastEventId":"<the client's cursor, or empty>"}
 /// ```
+///
+/// `reason` is one of:
+///
+/// | reason | when | `lastEventId` |
+/// | --- | --- | --- |
+/// | `evicted` | the events after the client's cursor left the log (count, size or age bounds) and the store could not replay them | the cursor |
+/// | `lagged` | a subscriber read so slowly that the log overtook it ([`LagPolicy::Close`](super::LagPolicy::Close) closes the stream instead) | empty |
+/// | `foreign` | the cursor is from another epoch: an earlier run, another hub | the cursor |
+/// | `unknown` | the cursor is not an id this hub could have given | the cursor |
+/// | `lost` | a shared store lost events after the subscriber's position (restarted without them, or trimmed them while the feed was away); never closes a stream | the cursor, when it was being resumed |
 ///
 /// Its id moves the client's `Last-Event-ID` past the gap, so a reconnect
 /// does not report it again. A client handles it by reloading its state (for

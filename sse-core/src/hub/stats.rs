@@ -91,7 +91,8 @@ impl Counters {
     }
 
     /// Counts one gap signal (or, for a subscriber closed when it lags, the
-    /// end of its stream), `lagged` when the log overtook the subscriber.
+    /// end of its stream), `lagged` when the log overtook the subscriber (a
+    /// store's loss is a gap, never `lagged`).
     pub(crate) fn gap(&self, lagged: bool) {
         Self::add(&self.gaps, 1);
         if lagged {

@@ -124,6 +124,9 @@ pub(crate) struct TopicState {
     /// The highest sequence number evicted from this topic (0: none yet). A
     /// cursor below it has missed events. Written only under the lock.
     evicted: Arc<AtomicU64>,
+    /// The highest sequence number a shared store reported lost (0: none):
+    /// a gap that reaches past it is the store's loss, not a slow reader's.
+    lost_through: u64,
     subscribers: usize,
     closed: bool,
 }
@@ -269,9 +272,16 @@ impl TopicState {
     }
 
     /// Marks events up to `seq` as unreadable here: subscribers behind it
-    /// are told of a gap (or served from the store).
+    /// are told of a gap (or served from the store), and told that the
+    /// store lost them, not that they read too slowly.
     pub(crate) fn mark_lost(&mut self, seq: u64) {
         self.raise_evicted_through(seq);
+        self.lost_through = self.lost_through.max(seq);
+    }
+
+    /// The highest sequence number a store reported lost (0: none).
+    pub(crate) fn lost_through(&self) -> u64 {
+        self.lost_through
     }
 
     /// The sequence number of the newest event held.

@@ -250,14 +250,9 @@ impl Subscription {
         &mut self,
         through: u64,
         topics: &[usize],
-        first_read: bool,
+        reason: GapReason,
         ahead: Option<Box<Ahead>>,
     ) -> Phase {
-        let reason = if first_read && self.requested.is_some() {
-            GapReason::Evicted
-        } else {
-            GapReason::Lagged
-        };
         if reason == GapReason::Lagged && self.hub.lag_policy() == LagPolicy::Close {
             self.hub.counters().gap(true);
             tracing::debug!("subscriber lagged; closing its stream");
@@ -374,12 +369,23 @@ impl Stream for Subscription {
                         return Poll::Ready(Some(event));
                     }
                 }
-                Read::Gap { through, topics } => {
+                Read::Gap {
+                    through,
+                    topics,
+                    lost,
+                } => {
                     let ahead = match std::mem::replace(&mut this.phase, Phase::Reading) {
                         Phase::Ahead(ahead) => Some(ahead),
                         _ => None,
                     };
-                    this.phase = this.evicted(through, &topics, first_read, ahead);
+                    let reason = if lost {
+                        GapReason::Lost
+                    } else if first_read && this.requested.is_some() {
+                        GapReason::Evicted
+                    } else {
+                        GapReason::Lagged
+                    };
+                    this.phase = this.evicted(through, &topics, reason, ahead);
                 }
                 Read::InFlight => {
                     // An event is being appended to the logs right now; it is

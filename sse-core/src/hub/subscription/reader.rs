@@ -77,6 +77,9 @@ pub(super) enum Read {
     Gap {
         through: u64,
         topics: Vec<usize>,
+        /// A store reported events after the cursor lost (in one of the
+        /// topics): the gap is its loss, whatever else it is.
+        lost: bool,
     },
     /// An event is being appended to the logs right now.
     InFlight,
@@ -264,6 +267,7 @@ impl Reader {
         let mut best: Option<Candidate> = None;
         let mut gap_through = 0;
         let mut gapped = Vec::new();
+        let mut lost = false;
         let mut in_flight = false;
         let mut closed = false;
         let mut caught_up_everywhere = true;
@@ -282,6 +286,7 @@ impl Reader {
             if self.cursor < evicted && self.handled[index] < evicted {
                 gap_through = gap_through.max(evicted);
                 gapped.push(index);
+                lost |= self.cursor.max(self.handled[index]) < state.lost_through();
                 subscribed.tail = None;
                 caught_up_everywhere = false;
                 continue;
@@ -353,6 +358,7 @@ impl Reader {
             Read::Gap {
                 through: gap_through,
                 topics: gapped,
+                lost,
             }
         } else if let Some(best) = best {
             Read::Event(best)
