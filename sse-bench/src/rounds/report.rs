@@ -26,7 +26,7 @@ pub struct Row {
     pub allocations_per_element: Option<f64>,
     /// What a run returned, per element (bytes per event, say).
     pub output_per_element: Option<f64>,
-    /// Whether the contender measured itself ([`Contender::self_timed`]).
+    /// Whether the contender measured itself ([`Contender::self_timed`](super::Contender::self_timed)).
     pub self_timed: bool,
 }
 
@@ -39,7 +39,7 @@ pub struct Report {
     pub(super) output: Option<String>,
     pub(super) rounds: usize,
     /// Thread CPU time over wall time, over every sample, when timed by
-    /// [`Clock::ThreadCpu`].
+    /// [`Clock::ThreadCpu`](super::Clock::ThreadCpu).
     pub(super) on_cpu: Option<Spread>,
     pub(super) show_difference: bool,
     pub(super) rows: Vec<Row>,
