@@ -7,7 +7,9 @@
 //!
 //! Then open the address it prints (http://127.0.0.1:3001 unless `PORT` is
 //! set). `RETRY_MS`, `KEEP_ALIVE_MS` and `MAX_LIFETIME_MS` set up the event
-//! streams (see `StreamSettings`). Ctrl-C (or SIGTERM) stops accepting connections, then
+//! streams (see `StreamSettings`). With `REDIS_URL` set (and the `redis`
+//! feature), messages are kept in Redis, shared by every instance on it (see
+//! `example-axum-chat`'s README). Ctrl-C (or SIGTERM) stops accepting connections, then
 //! closes the hub: every open event stream receives a last event (`bye`) and
 //! ends, and the server stops once they have.
 
@@ -34,7 +36,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let hub = example_chat_common::hub();
+    let (hub, backend) = match example_chat_common::hub_from_env(env!("CARGO_PKG_NAME")).await {
+        Ok(hub) => hub,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let chat = example_chat_common::Chat::new(hub.clone());
     let server = HttpServer::new(move || {
         App::new().configure(example_actix_chat::routes_with(chat.clone(), settings))
@@ -55,7 +63,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("SSE chat (actix-web) on http://127.0.0.1:{port}");
+    println!("SSE chat (actix-web) on http://127.0.0.1:{port}, messages {backend}");
     let handle = server.handle();
     actix_web::rt::spawn(async move {
         example_chat_common::stop_signal().await;

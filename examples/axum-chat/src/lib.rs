@@ -1,10 +1,8 @@
 //! The chat's routes, as a library so that tests can serve them on any port.
 //! Run the server with `cargo run -p example-axum-chat`.
 
-mod backend;
 mod stoppable;
 
-pub use backend::hub_from_env;
 pub use stoppable::StoppableListener;
 
 use axum::Router;

@@ -41,7 +41,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (hub, backend) = match example_axum_chat::hub_from_env().await {
+    let (hub, backend) = match example_chat_common::hub_from_env(env!("CARGO_PKG_NAME")).await {
         Ok(hub) => hub,
         Err(message) => {
             eprintln!("{message}");

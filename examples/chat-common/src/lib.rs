@@ -11,6 +11,7 @@
 //!   `{"id": "<assigned id>"}`, or an error as `{"error": "<reason>"}` with
 //!   its status.
 
+mod backend;
 #[cfg(feature = "suite")]
 pub mod browser;
 #[cfg(feature = "suite")]
@@ -18,6 +19,8 @@ pub mod matrix;
 pub mod names;
 #[cfg(feature = "suite")]
 pub mod suite;
+#[cfg(feature = "suite")]
+pub mod two_instances;
 
 use std::time::Duration;
 
@@ -25,6 +28,7 @@ use serde::Deserialize;
 use sse_engine::Event;
 use sse_engine::hub::{Endpoint, Hub, HubBuilder, LogLimits, Position, PublishError};
 
+pub use backend::hub_from_env;
 use names::EventNames;
 pub use names::{ANNOUNCEMENT, MAX_EVENT_NAMES};
 

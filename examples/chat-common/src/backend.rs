@@ -1,7 +1,7 @@
 //! Where the chat keeps its messages: in this process, or in Redis, shared
 //! with every other instance that uses the same Redis.
 
-use sse_axum::hub::Hub;
+use sse_engine::hub::Hub;
 #[cfg(feature = "redis")]
 use sse_redis::RedisStore;
 
@@ -16,23 +16,25 @@ const REDIS_MAX_LEN: usize = 10_000;
 /// # Errors
 ///
 /// When `REDIS_URL` is set and Redis cannot be reached, or this build has no
-/// Redis support (the `redis` feature).
-pub async fn hub_from_env() -> Result<(Hub, String), String> {
+/// Redis support (the `redis` feature of `package`, the example's package,
+/// which the message names).
+pub async fn hub_from_env(package: &str) -> Result<(Hub, String), String> {
     let Ok(url) = std::env::var("REDIS_URL") else {
-        return Ok((example_chat_common::hub(), "in memory".to_owned()));
+        return Ok((crate::hub(), "in memory".to_owned()));
     };
-    on_redis(url).await
+    on_redis(url, package).await
 }
 
 #[cfg(not(feature = "redis"))]
-async fn on_redis(_url: String) -> Result<(Hub, String), String> {
-    Err("REDIS_URL is set, but this build has no Redis support: \
-         run it with `cargo run -p example-axum-chat --features redis`"
-        .to_owned())
+async fn on_redis(_url: String, package: &str) -> Result<(Hub, String), String> {
+    Err(format!(
+        "REDIS_URL is set, but this build has no Redis support: \
+         run it with `cargo run -p {package} --features redis`"
+    ))
 }
 
 #[cfg(feature = "redis")]
-async fn on_redis(url: String) -> Result<(Hub, String), String> {
+async fn on_redis(url: String, _package: &str) -> Result<(Hub, String), String> {
     let prefix = std::env::var("REDIS_PREFIX").unwrap_or_else(|_| "chat:".to_owned());
     let builder = RedisStore::builder(url)
         .prefix(prefix.as_str())
@@ -43,6 +45,6 @@ async fn on_redis(url: String) -> Result<(Hub, String), String> {
         .connect()
         .await
         .map_err(|error| format!("cannot use the Redis at {address}: {error}"))?;
-    let hub = example_chat_common::hub_builder().store(store).build();
+    let hub = crate::hub_builder().store(store).build();
     Ok((hub, format!("on Redis at {address}, key prefix {prefix:?}")))
 }

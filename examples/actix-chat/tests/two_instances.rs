@@ -1,0 +1,18 @@
+//! Two processes of the chat example on one real Redis, as behind a load
+//! balancer (the steps are in `example_chat_common::two_instances`, which
+//! both chat servers pass).
+
+#[path = "../../../sse-redis/tests/common/mod.rs"]
+mod redis_server;
+
+#[tokio::test]
+async fn a_client_moves_to_the_other_instance_and_misses_nothing() {
+    let Some(redis) = redis_server::RedisServer::start("two chat instances") else {
+        return;
+    };
+    example_chat_common::two_instances::a_client_moves_to_the_other_instance_and_misses_nothing(
+        env!("CARGO_BIN_EXE_example-actix-chat"),
+        &redis.url(),
+    )
+    .await;
+}

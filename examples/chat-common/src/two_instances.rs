@@ -1,0 +1,102 @@
+//! Two processes of a chat server on one real Redis, as behind a load
+//! balancer: what both chat examples must do when `REDIS_URL` is set.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::suite::{Stream, event_names, post_ok};
+
+/// A chat server process, killed when dropped.
+struct Instance {
+    child: Child,
+    base: String,
+}
+
+impl Instance {
+    fn start(binary: &str, redis_url: &str) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(binary)
+            .env("PORT", port.to_string())
+            .env("REDIS_URL", redis_url)
+            .env("REDIS_PREFIX", "two-instances:")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the example starts");
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(address).is_err() {
+            assert!(Instant::now() < deadline, "the example did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            child,
+            base: format!("http://{address}"),
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts two instances of the chat server `binary` on the Redis at
+/// `redis_url`: a client that reconnects to the other instance with its
+/// `Last-Event-ID` gets exactly the messages it missed there, and an event
+/// name first used through one instance is known to pages of the other.
+///
+/// # Panics
+///
+/// When either instance does not do so.
+pub async fn a_client_moves_to_the_other_instance_and_misses_nothing(
+    binary: &str,
+    redis_url: &str,
+) {
+    let a = Instance::start(binary, redis_url);
+    let b = Instance::start(binary, redis_url);
+
+    let mut on_a = Stream::open(&a.base, "", None).await;
+    on_a.ready().await;
+    post_ok(&a.base, "hello from a", None).await;
+    let seen = on_a.next(1).await;
+    assert_eq!(seen[0].data(), "hello from a");
+    let last_id = seen[0].last_event_id().to_owned();
+    drop(on_a);
+
+    // Posted while the client is away, to either instance.
+    post_ok(&b.base, "missed on b", None).await;
+    post_ok(&a.base, "missed on a", None).await;
+
+    let mut on_b = Stream::open(&b.base, "", Some(&last_id)).await;
+    let resumed = on_b.next(2).await;
+    assert_eq!(
+        resumed.iter().map(|event| event.data()).collect::<Vec<_>>(),
+        ["missed on b", "missed on a"]
+    );
+    post_ok(&a.base, "live", None).await;
+    assert_eq!(on_b.next(1).await[0].data(), "live");
+
+    // A name first used through b: a learns it from the shared log, so a
+    // page that loads on a listens to it, and a, which does not announce it
+    // again, loses that page nothing.
+    let first_use = post_ok(&b.base, "named on b", Some("from-b")).await;
+    let (names, through) = event_names(&a.base, Some(&first_use)).await;
+    assert_eq!(names, ["from-b"]);
+    let mut page_on_a = Stream::open(&a.base, &format!("?lastEventId={through}"), None).await;
+    let id = post_ok(&a.base, "named on a", Some("from-b")).await;
+    let events = page_on_a.next(1).await;
+    assert_eq!(
+        (
+            events[0].event_type(),
+            events[0].data(),
+            events[0].last_event_id()
+        ),
+        ("from-b", "named on a", id.as_str())
+    );
+}
