@@ -319,3 +319,43 @@ async fn a_store_that_lost_events_is_a_lost_gap_never_a_lagged_one() {
         assert_eq!(stats.gaps, 1);
     }
 }
+
+/// A client that resumed and has read live since is no longer resuming
+/// when its store loses events: the `lost` gap names no cursor (it would be
+/// the one it connected with, long ago).
+#[tokio::test(start_paused = true)]
+async fn a_lost_gap_after_the_resume_names_no_cursor() {
+    let (feed, store) = fed_store(5, false);
+    let hub = Hub::builder().store(store.clone()).topic("t").build();
+    feed.send(batch(1..=5)).unwrap();
+    let_the_feed_task_run().await;
+    let (_, requested) = cursor(3);
+    let mut subscription = hub.subscribe(&["t"], requested).unwrap();
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    let mut drain = |subscription: &mut sse_engine::hub::Subscription| {
+        let mut events = Vec::new();
+        while let std::task::Poll::Ready(Some(event)) = subscription.poll_next_unpin(&mut cx) {
+            events.push(event);
+        }
+        decode(&events)
+    };
+    let resumed = drain(&mut subscription);
+    assert_eq!(
+        resumed.iter().map(DecodedEvent::data).collect::<Vec<_>>(),
+        ["4", "5"]
+    );
+    feed.send(batch(6..=8)).unwrap();
+    let_the_feed_task_run().await;
+    assert_eq!(drain(&mut subscription).len(), 3, "live");
+
+    feed.send(FeedItem::Lost {
+        topic: Text::from_static("t"),
+        through: 20,
+    })
+    .unwrap();
+    feed.send(batch(21..=21)).unwrap();
+    let_the_feed_task_run().await;
+    let events = drain(&mut subscription);
+    assert_eq!(events[0].data(), r#"{"reason":"lost","lastEventId":""}"#);
+    assert_eq!(events[1].data(), "21");
+}

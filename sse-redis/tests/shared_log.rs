@@ -6,33 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use sse_engine::decode::DecodedEvent;
 use sse_engine::hub::{Hub, Position, PublishError, Subscription};
 use sse_engine::{Event, LastEventId};
 
-use common::{RedisServer, decode, publish_when_back};
-
-const WAIT: Duration = Duration::from_secs(10);
-
-/// The next `n` events of a subscription, decoded, or a failure after a while.
-async fn next_n(subscription: &mut Subscription, n: usize) -> Vec<DecodedEvent> {
-    let mut out = Vec::new();
-    while out.len() < n {
-        let event = tokio::time::timeout(WAIT, subscription.next())
-            .await
-            .expect("an event within the wait")
-            .expect("the stream goes on");
-        out.push(decode(&event));
-    }
-    out
-}
-
-/// Nothing more arrives for a moment.
-async fn quiet(subscription: &mut Subscription) {
-    let more = tokio::time::timeout(Duration::from_millis(300), subscription.next()).await;
-    assert!(more.is_err(), "nothing more: {more:?}");
-}
+use common::{RedisServer, next_n, publish_when_back, quiet};
 
 fn data(events: &[DecodedEvent]) -> Vec<&str> {
     events.iter().map(DecodedEvent::data).collect()

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use sse_engine::decode::{DecodedEvent, Decoder};
-use sse_engine::hub::{Hub, Position};
+use sse_engine::hub::{Hub, Position, Subscription};
 use sse_engine::{EncodedEvent, Event};
 use sse_redis::RedisStore;
 
@@ -162,4 +163,27 @@ pub(crate) async fn publish_when_back(hub: &Hub, topic: &str, text: &str) -> Pos
         }
     }
     panic!("publishing works again after the restart");
+}
+
+/// How long a test waits for an event before it fails.
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
+
+/// The next `n` events of a subscription, decoded, or a failure after
+/// [`WAIT`].
+pub(crate) async fn next_n(subscription: &mut Subscription, n: usize) -> Vec<DecodedEvent> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        let event = tokio::time::timeout(WAIT, subscription.next())
+            .await
+            .expect("an event within the wait")
+            .expect("the stream goes on");
+        out.push(decode(&event));
+    }
+    out
+}
+
+/// Nothing more arrives for a moment (and the stream is not closed).
+pub(crate) async fn quiet(subscription: &mut Subscription) {
+    let more = tokio::time::timeout(Duration::from_millis(300), subscription.next()).await;
+    assert!(more.is_err(), "nothing more: {more:?}");
 }

@@ -379,6 +379,12 @@ impl Stream for Subscription {
                         _ => None,
                     };
                     let reason = if lost {
+                        // Past its first read, the client is no longer
+                        // resuming: the cursor it connected with is not
+                        // the one the loss cut.
+                        if !first_read {
+                            this.requested = None;
+                        }
                         GapReason::Lost
                     } else if first_read && this.requested.is_some() {
                         GapReason::Evicted
