@@ -1,0 +1,385 @@
+//! What a subscriber is told when a shared store's feed reports a loss
+//! (`GapReason::Lost`, issue 16). The ignored tests show known faults of
+//! the loss path, found by review and left for the sse-nats work, which
+//! shares it: run them with `cargo test -p sse-engine --test hub_lost -- --ignored`.
+#![allow(missing_docs, clippy::print_stderr)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use sse_engine::decode::{DecodedEvent, Decoder};
+use sse_engine::hub::{
+    Epoch, FedEvent, Feed, FeedItem, Hub, LagPolicy, LogLimits, Store, StoreFuture, StoredEvent,
+    Subscription,
+};
+use sse_engine::{EncodedEvent, Text};
+use tokio::sync::mpsc;
+
+/// A shared store whose feed the test writes. Its replay holds every event
+/// in `kept`, and can give none from before `lost_through` (the events it
+/// lost): `None` for a request that starts before it, as the Redis store's
+/// REPLAY does.
+struct Fed {
+    feed: Mutex<Option<mpsc::UnboundedReceiver<FeedItem>>>,
+    kept: Mutex<BTreeMap<u64, Bytes>>,
+    lost_through: Mutex<u64>,
+    replays: Mutex<Vec<(u64, u64)>>,
+    /// When set, a replay waits until it holds `true`.
+    gate: Mutex<Option<tokio::sync::watch::Receiver<bool>>>,
+}
+
+impl Store for Fed {
+    fn epoch(&self) -> Epoch {
+        Epoch::from_bits(7)
+    }
+    fn append<'a>(&'a self, _: &'a [Text], _: &'a Bytes) -> StoreFuture<'a, u64> {
+        Box::pin(async { Ok(1) })
+    }
+    fn replay<'a>(
+        &'a self,
+        _: &'a Text,
+        after: u64,
+        before: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
+        self.replays.lock().unwrap().push((after, before));
+        let gate = self.gate.lock().unwrap().clone();
+        Box::pin(async move {
+            if let Some(mut gate) = gate {
+                let _ = gate.wait_for(|open| *open).await;
+            }
+            let lost = *self.lost_through.lock().unwrap();
+            let answer = (after >= lost).then(|| {
+                self.kept
+                    .lock()
+                    .unwrap()
+                    .range(after + 1..before)
+                    .take(limit)
+                    .map(|(&seq, event)| StoredEvent {
+                        seq,
+                        event: event.clone(),
+                    })
+                    .collect()
+            });
+            Ok(answer)
+        })
+    }
+    fn head(&self) -> u64 {
+        0
+    }
+    fn head_now(&self) -> StoreFuture<'_, u64> {
+        Box::pin(async move { Ok(0) })
+    }
+    fn feed(&self) -> Option<Feed> {
+        let mut receiver = self.feed.lock().unwrap().take()?;
+        Some(Box::pin(futures_util::stream::poll_fn(move |cx| {
+            receiver.poll_recv(cx)
+        })))
+    }
+}
+
+struct Harness {
+    feed: mpsc::UnboundedSender<FeedItem>,
+    store: Arc<Fed>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let (feed, receiver) = mpsc::unbounded_channel();
+        let store = Arc::new(Fed {
+            feed: Mutex::new(Some(receiver)),
+            kept: Mutex::new(BTreeMap::new()),
+            lost_through: Mutex::new(0),
+            replays: Mutex::new(Vec::new()),
+            gate: Mutex::new(None),
+        });
+        Self { feed, store }
+    }
+
+    fn hub(&self, max_events: usize, policy: LagPolicy) -> Hub {
+        Hub::builder()
+            .store(self.store.clone())
+            .log_limits(LogLimits::new().max_events(max_events))
+            .lag_policy(policy)
+            .topic("t")
+            .build()
+    }
+
+    /// Appends `seqs` to the store and reports them through the feed.
+    fn publish(&self, seqs: std::ops::RangeInclusive<u64>) {
+        let through = *seqs.end();
+        let mut kept = self.store.kept.lock().unwrap();
+        let events = seqs
+            .map(|seq| {
+                let event = Bytes::from(format!("data: {seq}\n\n"));
+                kept.insert(seq, event.clone());
+                FedEvent {
+                    seq,
+                    topic: Text::from_static("t"),
+                    event,
+                }
+            })
+            .collect();
+        self.feed
+            .send(FeedItem::Events { events, through })
+            .unwrap();
+    }
+
+    /// The store loses everything up to `through` and the feed says so.
+    fn lose(&self, through: u64) {
+        self.store
+            .kept
+            .lock()
+            .unwrap()
+            .retain(|&seq, _| seq > through);
+        *self.store.lost_through.lock().unwrap() = through;
+        self.feed
+            .send(FeedItem::Lost {
+                topic: Text::from_static("t"),
+                through,
+            })
+            .unwrap();
+    }
+}
+
+async fn let_the_feed_task_run() {
+    for _ in 0..50 {
+        tokio::task::yield_now().await;
+    }
+}
+
+fn decode(events: &[EncodedEvent]) -> Vec<DecodedEvent> {
+    let mut decoder = Decoder::new();
+    for event in events {
+        decoder.push(event.as_bytes()).unwrap();
+    }
+    std::iter::from_fn(|| decoder.next_event()).collect()
+}
+
+/// Polls until pending (letting replays resolve), at most `max` events.
+async fn read(subscription: &mut Subscription, max: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for _ in 0..200 {
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        match subscription.poll_next_unpin(&mut cx) {
+            Poll::Ready(Some(event)) => {
+                for decoded in decode(&[event]) {
+                    out.push(describe(&decoded));
+                }
+                if out.len() >= max {
+                    break;
+                }
+            }
+            Poll::Ready(None) => {
+                out.push("END".to_owned());
+                break;
+            }
+            Poll::Pending => tokio::task::yield_now().await,
+        }
+    }
+    out
+}
+
+fn describe(event: &DecodedEvent) -> String {
+    let seq = event.last_event_id().rsplit('-').next().unwrap_or("");
+    if event.event_type() == "gap" {
+        format!("gap@{seq} {}", event.data())
+    } else {
+        event.data().to_owned()
+    }
+}
+
+/// A subscriber that has not yet read events the log holds from before the
+/// loss is told of the loss before them: the gap's position is not where
+/// the events are missing.
+#[tokio::test(start_paused = true)]
+#[ignore = "issue 16, known fault: a loss raises the evicted mark past events the log still holds"]
+async fn a_lost_gap_comes_after_the_events_the_log_still_holds() {
+    let h = Harness::new();
+    let hub = h.hub(100, LagPolicy::SignalGap);
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    assert!(read(&mut subscription, 1).await.is_empty());
+    h.publish(1..=5);
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut subscription, 2).await, ["1", "2"]);
+
+    // 6..=10 lost; 3, 4, 5 are still in the log.
+    h.lose(10);
+    h.publish(11..=11);
+    let_the_feed_task_run().await;
+    let got = read(&mut subscription, 10).await;
+    eprintln!("got: {got:?}");
+    assert_eq!(
+        got,
+        [
+            "3",
+            "4",
+            "5",
+            r#"gap@10 {"reason":"lost","lastEventId":""}"#,
+            "11"
+        ]
+    );
+}
+
+/// After the loss, more events arrive than the log holds before the
+/// subscriber reads: the store still has them (11..=15), but only the ones
+/// after the loss can be replayed. The replay asks from the subscriber's
+/// cursor (before the loss), fails as a whole, and 11..=13 are skipped.
+#[tokio::test(start_paused = true)]
+#[ignore = "issue 16, known fault: the replay asks from before the loss and fails as a whole"]
+async fn events_the_store_kept_after_a_loss_are_replayed() {
+    let h = Harness::new();
+    let hub = h.hub(2, LagPolicy::SignalGap);
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    assert!(read(&mut subscription, 1).await.is_empty());
+    h.publish(1..=2);
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut subscription, 2).await, ["1", "2"]);
+
+    h.lose(10);
+    h.publish(11..=15);
+    let_the_feed_task_run().await;
+    let got = read(&mut subscription, 10).await;
+    eprintln!("got: {got:?}");
+    eprintln!("replays asked: {:?}", h.store.replays.lock().unwrap());
+    assert_eq!(
+        got,
+        [
+            r#"gap@10 {"reason":"lost","lastEventId":""}"#,
+            "11",
+            "12",
+            "13",
+            "14",
+            "15"
+        ]
+    );
+}
+
+/// The same with a store that lost nothing it still could replay (its feed
+/// dropped reports, say): the replay succeeds in rounds of `max_events`;
+/// once the rounds pass the loss, the rest of the same gap is called
+/// `lagged`, and LagPolicy::Close ends the stream of a subscriber that was
+/// caught up.
+#[tokio::test(start_paused = true)]
+#[ignore = "issue 16, known fault: a replay round after the first forgets the reason"]
+async fn a_lost_gap_replayed_in_rounds_never_turns_lagged() {
+    let h = Harness::new();
+    let hub = h.hub(2, LagPolicy::Close);
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    assert!(read(&mut subscription, 1).await.is_empty());
+    h.publish(1..=2);
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut subscription, 2).await, ["1", "2"]);
+
+    // The feed says 3..=10 may be lost; the store still has them all.
+    {
+        let mut kept = h.store.kept.lock().unwrap();
+        for seq in 3..=10 {
+            kept.insert(seq, Bytes::from(format!("data: {seq}\n\n")));
+        }
+    }
+    h.feed
+        .send(FeedItem::Lost {
+            topic: Text::from_static("t"),
+            through: 10,
+        })
+        .unwrap();
+    h.publish(11..=15);
+    let_the_feed_task_run().await;
+    let got = read(&mut subscription, 20).await;
+    eprintln!("got: {got:?}");
+    eprintln!("replays asked: {:?}", h.store.replays.lock().unwrap());
+    eprintln!("stats: {:?}", hub.stats());
+    assert!(!got.iter().any(|e| e == "END"), "stream closed: {got:?}");
+    assert_eq!(hub.stats().lagged, 0);
+}
+
+/// A subscriber that lagged (the log overtook it) before the store lost
+/// events is told `lost` and not closed under LagPolicy::Close (by design:
+/// "the gap is its loss, whatever else it is"); recorded here as evidence.
+#[tokio::test(start_paused = true)]
+async fn a_subscriber_that_lagged_before_a_loss_is_told_lost() {
+    let h = Harness::new();
+    let hub = h.hub(2, LagPolicy::Close);
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    assert!(read(&mut subscription, 1).await.is_empty());
+    h.publish(1..=1);
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut subscription, 1).await, ["1"]);
+    // It does not read while 2..=6 are published: the log (2 events)
+    // overtakes it. Then the store loses 7..=10.
+    h.publish(2..=6);
+    h.lose(10);
+    h.publish(11..=11);
+    let_the_feed_task_run().await;
+    let got = read(&mut subscription, 10).await;
+    eprintln!("got: {got:?} stats {:?}", hub.stats());
+}
+
+// ---------------------------------------------------------------------------
+// Q1: a stress test of the lock-free tail path against losses, on two
+// worker threads. Every seq in a lost range is never fed; subscribers read
+// concurrently with the feed task.
+
+/// A subscriber of two topics lags in "u"; while the store is asked for
+/// u's evicted events (a round trip, retried for seconds while Redis is
+/// away), the store reports seq 3 of "t" lost. The replay fails, and the
+/// give-up marks every topic behind as dealt with through u's gap: t's loss
+/// is folded into a `lagged` gap, counted as lagged, never signalled `lost`.
+#[tokio::test(start_paused = true)]
+#[ignore = "issue 16, known fault: the reason is fixed before the replay round that then skips a loss"]
+async fn a_loss_during_a_lagged_replay_is_swallowed_by_the_lagged_gap() {
+    let h = Harness::new();
+    let (open, gate) = tokio::sync::watch::channel(false);
+    *h.store.gate.lock().unwrap() = Some(gate);
+    *h.store.lost_through.lock().unwrap() = u64::MAX; // nothing replayable
+    let hub = Hub::builder()
+        .store(h.store.clone())
+        .log_limits(LogLimits::new().max_events(2))
+        .topic("t")
+        .topic("u")
+        .build();
+    let mut subscription = hub.subscribe(&["t", "u"], None).unwrap();
+    assert!(read(&mut subscription, 1).await.is_empty());
+    let fed = |seq: u64, topic: &'static str| FedEvent {
+        seq,
+        topic: Text::from_static(topic),
+        event: Bytes::from(format!("data: {topic}{seq}\n\n")),
+    };
+    h.feed
+        .send(FeedItem::Events {
+            events: vec![fed(1, "t")],
+            through: 1,
+        })
+        .unwrap();
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut subscription, 1).await, ["t1"]);
+    // u: 2, 4, 5, 6, 7 (3 was t's, never reported); u's log keeps 6, 7.
+    h.feed
+        .send(FeedItem::Events {
+            events: [2, 4, 5, 6, 7].into_iter().map(|s| fed(s, "u")).collect(),
+            through: 7,
+        })
+        .unwrap();
+    let_the_feed_task_run().await;
+    // The read finds u's gap (lagged) and asks the store: pending.
+    assert!(read(&mut subscription, 1).await.is_empty());
+    // Meanwhile the store reports t's seq 3 lost.
+    h.feed
+        .send(FeedItem::Lost {
+            topic: Text::from_static("t"),
+            through: 3,
+        })
+        .unwrap();
+    let_the_feed_task_run().await;
+    open.send(true).unwrap();
+    let got = read(&mut subscription, 10).await;
+    eprintln!("got: {got:?} stats {:?}", hub.stats());
+    assert!(
+        got.iter().any(|e| e.contains(r#""reason":"lost""#)),
+        "t's loss is never signalled: {got:?}"
+    );
+}
