@@ -30,7 +30,7 @@ use sse_engine::hub::{Endpoint, Hub, HubBuilder, LogLimits, Position, PublishErr
 
 pub use backend::hub_from_env;
 use names::EventNames;
-pub use names::{ANNOUNCEMENT, MAX_EVENT_NAMES};
+pub use names::{ANNOUNCEMENT, MAX_EVENT_NAME_BYTES, MAX_EVENT_NAMES};
 
 /// The page served at `/`.
 pub const PAGE: &str = include_str!("page.html");
@@ -101,27 +101,21 @@ impl Chat {
 
     async fn publish(&self, body: Result<&[u8], ChatError>) -> Result<Position, ChatError> {
         let event = body.and_then(parse_message)?;
-        let new_name = match event.get_event().map(|name| name.as_str()) {
-            Some(name) if names::needs_announcement(name) && self.names.before_use(name)? => {
-                Some(name.to_owned())
-            }
+        let place = match event.get_event().map(|name| name.as_str()) {
+            Some(name) if names::needs_announcement(name) => self.names.before_use(name)?,
             _ => None,
         };
-        if let Some(name) = new_name {
+        if let Some(place) = place {
             // Checked before the announcement: a message the hub would
-            // refuse announces nothing.
-            let announced = match self.fits(&event) {
-                Ok(()) => self
-                    .hub
-                    .publish(TOPIC, names::announcement(&name))
-                    .await
-                    .map_err(|error| ChatError::from_publish(&error)),
-                Err(error) => Err(error),
-            };
-            if let Err(error) = announced {
-                self.names.not_announced(&name);
-                return Err(error);
-            }
+            // refuse announces nothing. The place is given back when this
+            // returns before the announcement is published, or when the
+            // request is dropped meanwhile (its client went away).
+            self.fits(&event)?;
+            self.hub
+                .publish(TOPIC, names::announcement(place.name()))
+                .await
+                .map_err(|error| ChatError::from_publish(&error))?;
+            place.announced();
         }
         self.hub
             .publish(TOPIC, event)
@@ -397,6 +391,10 @@ pub fn parse_message(body: &[u8]) -> Result<Event, ChatError> {
     let event = Event::new().data(message.data);
     match message.event {
         None => Ok(event),
+        Some(name) if name.len() > MAX_EVENT_NAME_BYTES => Err(ChatError::new(
+            400,
+            format!("an event name is at most {MAX_EVENT_NAME_BYTES} bytes"),
+        )),
         Some(name) if RESERVED_EVENT_NAMES.contains(&name.as_str()) => Err(ChatError::new(
             400,
             format!("the event name {name:?} is the server's or the browser's own"),
@@ -418,6 +416,15 @@ mod tests {
 
     fn data_of(event: &Event) -> &str {
         event.get_data().map_or("", |d| d.as_str())
+    }
+
+    #[test]
+    fn event_names_are_short() {
+        let longest = "n".repeat(MAX_EVENT_NAME_BYTES);
+        assert!(parse_message(format!(r#"{{"data":"x","event":"{longest}"}}"#).as_bytes()).is_ok());
+        let error = parse_message(format!(r#"{{"data":"x","event":"{longest}n"}}"#).as_bytes())
+            .expect_err("a name one byte too long");
+        assert_eq!(error.status, 400);
     }
 
     #[test]

@@ -24,7 +24,10 @@
 //! - **Bounded.** At most [`MAX_EVENT_NAMES`] names: a message with a new
 //!   name past that is refused with `409 Conflict` (the names in use still
 //!   work). Several servers on one store, each checking what it has read,
-//!   can take the count a little past the bound together.
+//!   can take the count a little past the bound together. A request that
+//!   fails, or whose client goes away, before its announcement is
+//!   published gives its place back. A name is at most
+//!   [`MAX_EVENT_NAME_BYTES`] long (`400` beyond).
 
 use std::time::Duration;
 
@@ -42,6 +45,10 @@ pub const ANNOUNCEMENT: &str = "event-name";
 
 /// The most event names a chat announces; see the [module docs](self).
 pub const MAX_EVENT_NAMES: usize = 100;
+
+/// The longest event name a message may have, in bytes: every page loads
+/// the list of names, so a name is a word, not a payload.
+pub const MAX_EVENT_NAME_BYTES: usize = 64;
 
 /// How long `GET /event-names?lastEventId=<id>` waits for this server to
 /// have read the log up to `<id>`.
@@ -72,9 +79,10 @@ struct State {
     names: Vec<String>,
     /// The last event read.
     through: Position,
-    /// New names this server is announcing, not read back yet: counted
-    /// against the bound.
-    announcing: Vec<String>,
+    /// New names this server is announcing, not read back yet, with how
+    /// many requests hold a place for each: counted against the bound
+    /// until read back, or until the last of them gives its place back.
+    announcing: Vec<(String, usize)>,
 }
 
 impl EventNames {
@@ -123,40 +131,37 @@ impl EventNames {
         }
     }
 
-    /// Before a message named `name` is published: whether it must be
-    /// announced first.
+    /// Before a message named `name` is published: `None` when the name is
+    /// known, or a place among the names being announced, which the
+    /// caller announces (and gives back by dropping it, if it does not).
     ///
     /// # Errors
     ///
     /// `409` when the name is new and [`MAX_EVENT_NAMES`] are in use.
-    pub(crate) fn before_use(&self, name: &str) -> Result<bool, ChatError> {
-        let mut answer = Ok(true);
+    pub(crate) fn before_use(&self, name: &str) -> Result<Option<Place>, ChatError> {
+        let mut answer = Ok(None);
         self.state.send_if_modified(|state| {
             if state.names.iter().any(|known| known == name) {
-                answer = Ok(false);
                 return false;
             }
-            if state.announcing.iter().any(|new| new == name) {
+            if let Some((_, holders)) = state.announcing.iter_mut().find(|(new, _)| new == name) {
                 // Being announced by another request, perhaps not yet in
                 // the log: announce it again rather than overtake it.
-                return false;
-            }
-            if state.names.len() + state.announcing.len() >= MAX_EVENT_NAMES {
+                *holders += 1;
+            } else if state.names.len() + state.announcing.len() >= MAX_EVENT_NAMES {
                 answer = Err(ChatError::too_many_names());
                 return false;
+            } else {
+                state.announcing.push((name.to_owned(), 1));
             }
-            state.announcing.push(name.to_owned());
+            answer = Ok(Some(Place {
+                names: self.clone(),
+                name: name.to_owned(),
+                announced: false,
+            }));
             false
         });
         answer
-    }
-
-    /// The announcement of `name` was not published after all.
-    pub(crate) fn not_announced(&self, name: &str) {
-        self.state.send_if_modified(|state| {
-            state.announcing.retain(|new| new != name);
-            false
-        });
     }
 
     /// `{"names": [...], "lastEventId": "<id>"}`: the names announced up to
@@ -188,10 +193,54 @@ impl State {
             return;
         }
         let name = event.data();
-        self.announcing.retain(|new| new != name);
+        self.announcing.retain(|(new, _)| new != name);
         if !self.names.iter().any(|known| known == name) {
             self.names.push(name.to_owned());
         }
+    }
+}
+
+/// A request's place among the names being announced
+/// ([`EventNames::before_use`]): given back when dropped before
+/// [`Place::announced`], whether the request failed or was dropped itself
+/// (its client went away), so that no request keeps a place it did not use.
+#[derive(Debug)]
+pub(crate) struct Place {
+    names: EventNames,
+    name: String,
+    announced: bool,
+}
+
+impl Place {
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The announcement is in the log: the place goes when it is read back.
+    pub(crate) fn announced(mut self) {
+        self.announced = true;
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if self.announced {
+            return;
+        }
+        self.names.state.send_if_modified(|state| {
+            if let Some(index) = state
+                .announcing
+                .iter()
+                .position(|(new, _)| *new == self.name)
+            {
+                let holders = &mut state.announcing[index].1;
+                *holders -= 1;
+                if *holders == 0 {
+                    state.announcing.remove(index);
+                }
+            }
+            false
+        });
     }
 }
 
@@ -207,4 +256,38 @@ fn cursor(position: Position) -> Option<LastEventId> {
 pub(crate) fn requested(query: Option<&str>) -> Option<Position> {
     let id = LastEventId::from_parts(std::iter::empty(), query).ok()??;
     Position::parse(id.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Places held by requests count against the bound until they are
+    /// announced or given back; a request dropped before its announcement
+    /// (its client went away) gives its place back, and one of several
+    /// requests announcing the same name does not free the others' place.
+    #[tokio::test]
+    async fn places_not_announced_are_given_back() {
+        let hub = crate::hub();
+        let names = EventNames::follow(&hub);
+        let mut places: Vec<Place> = (0..MAX_EVENT_NAMES)
+            .map(|n| names.before_use(&format!("name-{n}")).unwrap().unwrap())
+            .collect();
+        let refused = names.before_use("one-too-many").unwrap_err();
+        assert_eq!(refused.status, 409);
+
+        // A second request for a name being announced holds it too.
+        let again = names.before_use("name-0").unwrap().unwrap();
+        drop(places.remove(0));
+        assert_eq!(names.before_use("one-too-many").unwrap_err().status, 409);
+        drop(again);
+        let new = names
+            .before_use("one-too-many")
+            .unwrap()
+            .expect("a place is free");
+
+        // An announced place stays until the announcement is read back.
+        new.announced();
+        assert_eq!(names.before_use("yet-another").unwrap_err().status, 409);
+    }
 }

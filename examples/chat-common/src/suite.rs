@@ -422,8 +422,13 @@ pub async fn bad_requests_are_refused_and_publish_nothing(base: &str) {
         r#"{{"data":"{}","event":"never used"}}"#,
         "\\n".repeat(crate::MAX_MESSAGE_BYTES / 2 - 100)
     );
-    let cases: [(Bytes, u16); 8] = [
+    let long_name = format!(
+        r#"{{"data":"x","event":"{}"}}"#,
+        "n".repeat(crate::MAX_EVENT_NAME_BYTES + 1)
+    );
+    let cases: [(Bytes, u16); 9] = [
         (Bytes::from(encoded_too_large), 413),
+        (Bytes::from(long_name), 400),
         (Bytes::from_static(br#"{"data":"x","event":"a\nb"}"#), 400),
         (
             Bytes::from_static(br#"{"data":"x","event":"event-name"}"#),
