@@ -2,7 +2,7 @@
 //! Run the server with `cargo run -p example-actix-chat`.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::ALLOW;
+use actix_web::http::header::{ALLOW, HeaderValue, RETRY_AFTER};
 use actix_web::web::{self, Bytes, BytesMut, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse, Responder, guard};
 use example_chat_common::{Chat, ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
@@ -62,11 +62,15 @@ async fn event_names(chat: web::Data<Chat>, request: HttpRequest) -> HttpRespons
 async fn post_message(chat: web::Data<Chat>, body: web::Payload) -> HttpResponse {
     let body = read_limited(body).await;
     let body = body.as_deref().map_err(Clone::clone);
-    let (status, answer) = chat.post(body).await;
-    json(
-        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-        answer,
-    )
+    let answer = chat.post(body).await;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = json(status, answer.body);
+    if let Some(seconds) = answer.retry_after {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 /// The body, read until one byte past the limit at most: an oversized body

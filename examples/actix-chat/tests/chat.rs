@@ -65,3 +65,10 @@ async fn new_event_names_are_announced_before_their_first_message() {
 async fn event_names_are_bounded() {
     suite::event_names_are_bounded(&start()).await;
 }
+
+#[tokio::test]
+async fn a_post_the_hub_cannot_take_now_is_503_with_retry_after() {
+    let hub = example_chat_common::hub();
+    let base = start_with(hub.clone());
+    suite::a_post_the_hub_cannot_take_now_is_503_with_retry_after(&base, &hub).await;
+}

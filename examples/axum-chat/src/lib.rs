@@ -48,11 +48,15 @@ async fn post_message(State(chat): State<Chat>, body: Result<Bytes, BytesRejecti
         }
         Err(rejection) => Err(ChatError::unreadable(rejection.body_text())),
     };
-    let (status, answer) = chat.post(body).await;
-    json(
-        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-        answer,
-    )
+    let answer = chat.post(body).await;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = json(status, answer.body);
+    if let Some(seconds) = answer.retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    }
+    response
 }
 
 fn json(status: StatusCode, body: String) -> Response {

@@ -91,11 +91,20 @@ impl Chat {
     /// `POST /messages` after the body was read (or refused while reading,
     /// for being too large or unreadable): checks the message, publishes it
     /// (after an [`ANNOUNCEMENT`] when its event name is new), and gives the
-    /// status and JSON body to answer. A refused message is not published.
-    pub async fn post(&self, body: Result<&[u8], ChatError>) -> (u16, String) {
+    /// status and JSON body to answer, and the `Retry-After` (in seconds)
+    /// of a `503`. A refused message is not published.
+    pub async fn post(&self, body: Result<&[u8], ChatError>) -> PostAnswer {
         match self.publish(body).await {
-            Ok(id) => (200, published(&id)),
-            Err(error) => (error.status, error.body()),
+            Ok(id) => PostAnswer {
+                status: 200,
+                body: published(&id),
+                retry_after: None,
+            },
+            Err(error) => PostAnswer {
+                status: error.status,
+                body: error.body(),
+                retry_after: error.retry_after.map(|delay| delay.as_secs().max(1)),
+            },
         }
     }
 
@@ -303,6 +312,19 @@ struct Message {
     event: Option<String>,
 }
 
+/// What `POST /messages` answers: the status, the JSON body, and for a
+/// `503` (the chat closing, its store unavailable) the seconds a client
+/// should wait before trying again (`Retry-After`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostAnswer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The JSON body.
+    pub body: String,
+    /// The `Retry-After` header's value, in seconds.
+    pub retry_after: Option<u64>,
+}
+
 /// A refused request: its status and its JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatError {
@@ -310,6 +332,8 @@ pub struct ChatError {
     pub status: u16,
     /// Why, for the client.
     pub reason: String,
+    /// How long to wait before trying again, for a refusal that passes.
+    pub retry_after: Option<Duration>,
 }
 
 impl ChatError {
@@ -317,6 +341,7 @@ impl ChatError {
         Self {
             status,
             reason: reason.into(),
+            retry_after: None,
         }
     }
 
@@ -356,7 +381,10 @@ impl ChatError {
             PublishError::Closed => "the chat is shutting down".to_owned(),
             other => other.client_message(),
         };
-        Self::new(error.status().as_u16(), reason)
+        Self {
+            retry_after: error.retry_after(),
+            ..Self::new(error.status().as_u16(), reason)
+        }
     }
 }
 

@@ -507,6 +507,29 @@ pub async fn many_concurrent_subscribers_all_receive(base: &str, subscribers: us
     }
 }
 
+/// A message the chat cannot take for now (its hub closing, its store
+/// unavailable) is refused with `503` and a `Retry-After` in seconds, so
+/// that a client knows it may try again and when.
+pub async fn a_post_the_hub_cannot_take_now_is_503_with_retry_after(
+    base: &str,
+    hub: &sse_engine::hub::Hub,
+) {
+    hub.close(None);
+    let request = Request::post(format!("{base}/messages"))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from_static(br#"{"data":"too late"}"#)))
+        .expect("request");
+    let response = client().request(request).await.expect("the server answers");
+    assert_eq!(response.status().as_u16(), 503);
+    let retry_after: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!(retry_after >= 1, "{retry_after}");
+}
+
 /// Clients that go away release their subscriptions: the hub's subscriber
 /// count comes back to where it was, within two keep-alive intervals (a
 /// server may notice a departed client only when a write to it fails).
