@@ -54,6 +54,20 @@ fn poll_until_pending<B: Body<Data = Bytes> + ?Sized>(mut body: Pin<&mut B>) -> 
     bytes
 }
 
+/// Polls every body until it is pending, after `data` was sent to all;
+/// the bytes they yielded, each checked to hold at least the event.
+fn deliver<B: Body<Data = Bytes> + ?Sized>(bodies: &mut [Pin<Box<B>>], data: &str) -> u64 {
+    let delivered: usize = bodies
+        .iter_mut()
+        .map(|body| poll_until_pending(body.as_mut()))
+        .sum();
+    assert!(
+        delivered >= bodies.len() * data.len(),
+        "every subscriber had the event"
+    );
+    delivered as u64
+}
+
 struct Ours {
     hub: Hub,
     bodies: Vec<OurBody>,
@@ -85,19 +99,10 @@ impl Ours {
         .expect("publish");
     }
 
-    /// Publishes `data` and polls every body once; the bytes delivered.
+    /// Publishes `data` and delivers it to every body; the bytes delivered.
     fn fan_out(&mut self, rt: &tokio::runtime::Runtime, data: &str) -> u64 {
         self.publish(rt, data);
-        let delivered: usize = self
-            .bodies
-            .iter_mut()
-            .map(|body| poll_until_pending(body.as_mut()))
-            .sum();
-        assert!(
-            delivered >= self.bodies.len() * data.len(),
-            "every subscriber had the event"
-        );
-        delivered as u64
+        deliver(&mut self.bodies, data)
     }
 }
 
@@ -136,19 +141,10 @@ impl AxumBroadcast {
         Self { sender, bodies }
     }
 
-    /// Sends `data` and polls every body once; the bytes delivered.
+    /// Sends `data` and delivers it to every body; the bytes delivered.
     fn fan_out(&mut self, data: &str) -> u64 {
         self.sender.send(data.to_owned()).expect("receivers");
-        let delivered: usize = self
-            .bodies
-            .iter_mut()
-            .map(|body| poll_until_pending(body.as_mut()))
-            .sum();
-        assert!(
-            delivered >= self.bodies.len() * data.len(),
-            "every subscriber had the event"
-        );
-        delivered as u64
+        deliver(&mut self.bodies, data)
     }
 }
 

@@ -218,10 +218,9 @@ async fn no_waker_is_woken_while_publish_order_is_held() {
     );
 }
 
-/// A subscriber reading its topic's tail marks the event it yields as the
-/// last one ready when the tail has nothing after it, and the body then
-/// hands its frame out without asking the subscription again: nothing
-/// published before or after is held back or lost.
+/// Whatever the body does with the last event its subscription had ready
+/// (it hands the frame out without asking again), nothing published
+/// before or after is held back or lost, in bursts or one at a time.
 #[tokio::test]
 async fn events_read_from_the_tail_all_go_out_whether_or_not_more_follow() {
     let hub = Hub::new();
@@ -358,4 +357,61 @@ async fn a_lost_gap_after_the_resume_names_no_cursor() {
     let events = drain(&mut subscription);
     assert_eq!(events[0].data(), r#"{"reason":"lost","lastEventId":""}"#);
     assert_eq!(events[1].data(), "21");
+}
+
+/// The body asks the subscription once per event it had ready, not once
+/// more after the last: the subscription says which event was the last one
+/// ready when it read it from its tail. (Without that, a wake-up costs a
+/// second poll of the subscription that finds nothing.)
+#[tokio::test]
+async fn the_body_asks_the_subscription_once_per_event_ready() {
+    use std::sync::atomic::AtomicUsize;
+
+    use http_body::Body;
+    use sse_engine::SseBody;
+
+    /// Counts the polls of the stream it wraps.
+    struct Counting<S> {
+        inner: S,
+        polls: Arc<AtomicUsize>,
+    }
+
+    impl<S: futures_util::Stream + Unpin> futures_util::Stream for Counting<S> {
+        type Item = S::Item;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> std::task::Poll<Option<S::Item>> {
+            self.polls.fetch_add(1, Ordering::SeqCst);
+            self.inner.poll_next_unpin(cx)
+        }
+    }
+
+    let hub = Hub::new();
+    let polls = Arc::new(AtomicUsize::new(0));
+    let counting = Counting {
+        inner: hub.subscribe(&["t"], None).unwrap(),
+        polls: polls.clone(),
+    };
+    let mut body = std::pin::pin!(SseBody::from_infallible_stream(counting));
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    assert!(body.as_mut().poll_frame(&mut cx).is_pending(), "caught up");
+
+    for burst in [1, 2, 3] {
+        for n in 0..burst {
+            hub.publish("t", Event::new().data(n.to_string()))
+                .await
+                .unwrap();
+        }
+        polls.store(0, Ordering::SeqCst);
+        let mut events = 0;
+        while let std::task::Poll::Ready(Some(Ok(frame))) = body.as_mut().poll_frame(&mut cx) {
+            let frame: http_body::Frame<Bytes> = frame;
+            events += decode_frame(&frame.into_data().unwrap()).len();
+        }
+        assert_eq!(events, burst);
+        // One poll per event, and the one that finds nothing once the body
+        // is asked again after handing the frames out.
+        assert_eq!(polls.load(Ordering::SeqCst), burst + 1, "burst of {burst}");
+    }
 }
