@@ -61,7 +61,7 @@ pub fn endpoint_route(endpoint: Endpoint) -> Route {
 /// `EndpointService` does: `GET` with the stream (as [`endpoint_route`]),
 /// `HEAD` with the same status and head and no body (the subscription is
 /// dropped unread), any other method with `405 Method Not Allowed` and
-/// `Allow: GET, HEAD`. It answers every method on `path`: another route for
+/// `Allow: GET,HEAD`. It answers every method on `path`: another route for
 /// the same path goes on a resource of its own, or use [`endpoint_route`].
 ///
 /// ```
@@ -93,7 +93,7 @@ pub fn endpoint_resource(path: &str, endpoint: Endpoint) -> Resource {
         )
         .default_service(web::to(|| async {
             HttpResponse::MethodNotAllowed()
-                .insert_header((ALLOW, "GET, HEAD"))
+                .insert_header((ALLOW, "GET,HEAD"))
                 .finish()
         }))
 }

@@ -251,7 +251,7 @@ async fn the_endpoint_route_resumes_and_dropping_the_body_releases_the_subscript
         let response =
             test::call_service(&app, test::TestRequest::post().uri(path).to_request()).await;
         assert_eq!(response.status(), 405);
-        assert_eq!(response.headers().get("allow").unwrap(), "GET, HEAD");
+        assert_eq!(response.headers().get("allow").unwrap(), "GET,HEAD");
     }
 
     hub.close(None);

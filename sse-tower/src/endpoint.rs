@@ -37,7 +37,7 @@ use tower_service::Service;
 ///
 /// It answers `GET` with the stream and `HEAD` with the same status and head
 /// and no body (the subscription is dropped unread); any other method gets `405 Method Not
-/// Allowed` with `Allow: GET, HEAD`, so that a `POST` mounted on the same
+/// Allowed` with `Allow: GET,HEAD`, so that a `POST` mounted on the same
 /// path by mistake is never a subscription. When the hub is closed it answers
 /// `503 Service Unavailable` with `Retry-After`; for a topic the hub does not
 /// have (and does not create) it answers `404 Not Found`.
@@ -74,7 +74,7 @@ fn method_not_allowed() -> Response<EndpointServiceBody> {
     *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     response
         .headers_mut()
-        .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        .insert(ALLOW, HeaderValue::from_static("GET,HEAD"));
     response
 }
 

@@ -116,7 +116,7 @@ async fn only_get_subscribes_head_has_the_head_and_other_methods_get_405() {
             .await
             .unwrap();
         assert_eq!(response.status(), 405, "{method}");
-        assert_eq!(response.headers()["allow"], "GET, HEAD", "{method}");
+        assert_eq!(response.headers()["allow"], "GET,HEAD", "{method}");
     }
     let response = head(&server.url("/events")).await;
     assert_eq!(response.status(), 200);

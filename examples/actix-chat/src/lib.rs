@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{ALLOW, HeaderValue, RETRY_AFTER};
 use actix_web::web::{self, Bytes, BytesMut, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse, Responder, guard};
-use example_chat_common::{Chat, ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
+use example_chat_common::{Answer, Chat, ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
 use futures_util::StreamExt;
 
 /// `GET /`, `GET /events`, `GET /event-names` and `POST /messages` of
@@ -32,7 +32,7 @@ pub fn routes_with(chat: Chat, settings: StreamSettings) -> impl FnOnce(&mut Ser
                             .guard(guard::Any(guard::Get()).or(guard::Head()))
                             .to(event_names),
                     )
-                    .default_service(web::to(|| async { method_not_allowed("GET, HEAD") })),
+                    .default_service(web::to(|| async { method_not_allowed("GET,HEAD") })),
             )
             .service(
                 web::resource("/messages")
@@ -56,14 +56,18 @@ async fn page() -> impl Responder {
 
 async fn event_names(chat: web::Data<Chat>, request: HttpRequest) -> HttpResponse {
     let query = Some(request.query_string()).filter(|query| !query.is_empty());
-    json(StatusCode::OK, chat.event_names(query).await)
+    respond(chat.event_names(query).await)
 }
 
 async fn post_message(chat: web::Data<Chat>, body: web::Payload) -> HttpResponse {
     let body = read_limited(body).await;
     let body = body.as_deref().map_err(Clone::clone);
-    let answer = chat.post(body).await;
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
+    respond(chat.post(body).await)
+}
+
+/// The chat's answer as a response, with its `Retry-After`.
+fn respond(answer: Answer) -> HttpResponse {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = json(status, answer.body);
     if let Some(seconds) = answer.retry_after {
         response

@@ -36,14 +36,14 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (hub, backend) = match example_chat_common::hub_from_env(env!("CARGO_PKG_NAME")).await {
-        Ok(hub) => hub,
+    let (chat, backend) = match example_chat_common::chat_from_env(env!("CARGO_PKG_NAME")).await {
+        Ok(chat) => chat,
         Err(message) => {
             eprintln!("{message}");
             return ExitCode::FAILURE;
         }
     };
-    let chat = example_chat_common::Chat::new(hub.clone());
+    let hub = chat.hub().clone();
     let server = HttpServer::new(move || {
         App::new().configure(example_actix_chat::routes_with(chat.clone(), settings))
     })

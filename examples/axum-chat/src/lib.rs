@@ -12,7 +12,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use example_chat_common::{Chat, ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
+use example_chat_common::{Answer, Chat, ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
 
 /// `GET /`, `GET /events`, `GET /event-names` and `POST /messages` of
 /// `chat`.
@@ -37,7 +37,7 @@ pub fn app_with(chat: Chat, settings: StreamSettings) -> Router {
 }
 
 async fn event_names(State(chat): State<Chat>, RawQuery(query): RawQuery) -> Response {
-    json(StatusCode::OK, chat.event_names(query.as_deref()).await)
+    respond(chat.event_names(query.as_deref()).await)
 }
 
 async fn post_message(State(chat): State<Chat>, body: Result<Bytes, BytesRejection>) -> Response {
@@ -48,8 +48,12 @@ async fn post_message(State(chat): State<Chat>, body: Result<Bytes, BytesRejecti
         }
         Err(rejection) => Err(ChatError::unreadable(rejection.body_text())),
     };
-    let answer = chat.post(body).await;
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
+    respond(chat.post(body).await)
+}
+
+/// The chat's answer as a response, with its `Retry-After`.
+fn respond(answer: Answer) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = json(status, answer.body);
     if let Some(seconds) = answer.retry_after {
         response

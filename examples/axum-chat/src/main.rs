@@ -41,15 +41,15 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (hub, backend) = match example_chat_common::hub_from_env(env!("CARGO_PKG_NAME")).await {
-        Ok(hub) => hub,
+    let (chat, backend) = match example_chat_common::chat_from_env(env!("CARGO_PKG_NAME")).await {
+        Ok(chat) => chat,
         Err(message) => {
             eprintln!("{message}");
             return ExitCode::FAILURE;
         }
     };
     let shutdown = CancellationToken::new();
-    let chat = example_chat_common::Chat::new(hub.clone());
+    let hub = chat.hub().clone();
     let app = example_axum_chat::app_with(chat, settings)
         .layer(SseResponseLayer::new().shutdown_on(shutdown.clone()));
 

@@ -16,3 +16,15 @@ async fn a_client_moves_to_the_other_instance_and_misses_nothing() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_instance_started_late_knows_the_names_in_use() {
+    let Some(redis) = redis_server::RedisServer::start("a chat instance started late") else {
+        return;
+    };
+    example_chat_common::two_instances::an_instance_started_late_knows_the_names_in_use(
+        env!("CARGO_BIN_EXE_example-axum-chat"),
+        &redis.url(),
+    )
+    .await;
+}

@@ -17,6 +17,7 @@ pub mod browser;
 #[cfg(feature = "suite")]
 pub mod matrix;
 pub mod names;
+mod registry;
 #[cfg(feature = "suite")]
 pub mod suite;
 #[cfg(feature = "suite")]
@@ -28,9 +29,10 @@ use serde::Deserialize;
 use sse_engine::Event;
 use sse_engine::hub::{Endpoint, Hub, HubBuilder, LogLimits, Position, PublishError};
 
-pub use backend::hub_from_env;
+pub use backend::chat_from_env;
 use names::EventNames;
 pub use names::{ANNOUNCEMENT, MAX_EVENT_NAME_BYTES, MAX_EVENT_NAMES};
+use registry::NameRegistry;
 
 /// The page served at `/`.
 pub const PAGE: &str = include_str!("page.html");
@@ -79,7 +81,13 @@ impl Chat {
     /// Outside a tokio runtime (the chat follows its topic in a task), or
     /// when the hub is closed already.
     pub fn new(hub: Hub) -> Self {
-        let names = EventNames::follow(&hub);
+        Self::with_registry(hub, NameRegistry::local())
+    }
+
+    /// The chat over `hub`, whose servers record the event names in
+    /// `registry`.
+    pub(crate) fn with_registry(hub: Hub, registry: NameRegistry) -> Self {
+        let names = EventNames::follow(&hub, registry);
         Self { hub, names }
     }
 
@@ -93,19 +101,8 @@ impl Chat {
     /// (after an [`ANNOUNCEMENT`] when its event name is new), and gives the
     /// status and JSON body to answer, and the `Retry-After` (in seconds)
     /// of a `503`. A refused message is not published.
-    pub async fn post(&self, body: Result<&[u8], ChatError>) -> PostAnswer {
-        match self.publish(body).await {
-            Ok(id) => PostAnswer {
-                status: 200,
-                body: published(&id),
-                retry_after: None,
-            },
-            Err(error) => PostAnswer {
-                status: error.status,
-                body: error.body(),
-                retry_after: error.retry_after.map(|delay| delay.as_secs().max(1)),
-            },
-        }
+    pub async fn post(&self, body: Result<&[u8], ChatError>) -> Answer {
+        self.publish(body).await.map(|id| published(&id)).into()
     }
 
     async fn publish(&self, body: Result<&[u8], ChatError>) -> Result<Position, ChatError> {
@@ -120,6 +117,7 @@ impl Chat {
             // returns before the announcement is published, or when the
             // request is dropped meanwhile (its client went away).
             self.fits(&event)?;
+            self.names.record(place.name()).await?;
             self.hub
                 .publish(TOPIC, names::announcement(place.name()))
                 .await
@@ -150,9 +148,10 @@ impl Chat {
     /// `{"names": [...], "lastEventId": "<id>"}`, the names announced up to
     /// the event `<id>`, for a page to listen to before it opens its stream
     /// after `<id>`. With `?lastEventId=<id of this log>` (a page that
-    /// resumes), the names are those read up to that id at least.
-    pub async fn event_names(&self, query: Option<&str>) -> String {
-        self.names.snapshot(names::requested(query)).await
+    /// resumes), the names are those read up to that id at least. A `503`
+    /// when the names cannot be read (Redis unavailable).
+    pub async fn event_names(&self, query: Option<&str>) -> Answer {
+        self.names.snapshot(names::requested(query)).await.into()
     }
 }
 
@@ -312,17 +311,34 @@ struct Message {
     event: Option<String>,
 }
 
-/// What `POST /messages` answers: the status, the JSON body, and for a
-/// `503` (the chat closing, its store unavailable) the seconds a client
-/// should wait before trying again (`Retry-After`).
+/// What `POST /messages` and `GET /event-names` answer: the status, the
+/// JSON body, and for a `503` (the chat closing, its store unavailable) the
+/// seconds a client should wait before trying again (`Retry-After`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostAnswer {
+pub struct Answer {
     /// The HTTP status.
     pub status: u16,
     /// The JSON body.
     pub body: String,
     /// The `Retry-After` header's value, in seconds.
     pub retry_after: Option<u64>,
+}
+
+impl From<Result<String, ChatError>> for Answer {
+    fn from(result: Result<String, ChatError>) -> Self {
+        match result {
+            Ok(body) => Self {
+                status: 200,
+                body,
+                retry_after: None,
+            },
+            Err(error) => Self {
+                status: error.status,
+                body: error.body(),
+                retry_after: error.retry_after.map(|delay| delay.as_secs().max(1)),
+            },
+        }
+    }
 }
 
 /// A refused request: its status and its JSON body.
@@ -366,6 +382,15 @@ impl ChatError {
                 "the chat has {MAX_EVENT_NAMES} event names already: use one of them (GET /event-names) or none"
             ),
         )
+    }
+
+    /// A dependency of the chat (its store) that cannot be reached now:
+    /// `503`, to try again after `retry_after`.
+    pub fn unavailable(retry_after: Duration) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(503, "the chat's store cannot be reached; try again later")
+        }
     }
 
     /// A body that could not be read.

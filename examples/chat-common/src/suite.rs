@@ -114,17 +114,11 @@ async fn answer_to(base: &str, method: &str, path: &str) -> (u16, Option<String>
 /// `POST` for messages, `405` with `Allow` for the others, and nothing else
 /// opens a subscription.
 pub async fn each_route_answers_only_its_methods(base: &str) {
-    // `Allow` is a list: `GET,HEAD` and `GET, HEAD` say the same.
-    let methods = |allow: Option<String>| {
-        let allow = allow.unwrap_or_default();
-        let mut methods: Vec<String> = allow.split(',').map(|m| m.trim().to_owned()).collect();
-        methods.sort();
-        methods
-    };
+    // The same bytes on both servers: axum's spelling of the list.
     for method in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"] {
         let (status, allow, _) = answer_to(base, method, "/events").await;
         assert_eq!(status, 405, "{method} /events");
-        assert_eq!(methods(allow), ["GET", "HEAD"], "{method} /events");
+        assert_eq!(allow.as_deref(), Some("GET,HEAD"), "{method} /events");
     }
     let (status, _, content_type) = answer_to(base, "HEAD", "/events").await;
     assert_eq!(
@@ -134,12 +128,12 @@ pub async fn each_route_answers_only_its_methods(base: &str) {
     for method in ["GET", "PUT", "DELETE"] {
         let (status, allow, _) = answer_to(base, method, "/messages").await;
         assert_eq!(status, 405, "{method} /messages");
-        assert_eq!(methods(allow), ["POST"], "{method} /messages");
+        assert_eq!(allow.as_deref(), Some("POST"), "{method} /messages");
     }
     for method in ["POST", "PUT", "DELETE"] {
         let (status, allow, _) = answer_to(base, method, "/event-names").await;
         assert_eq!(status, 405, "{method} /event-names");
-        assert_eq!(methods(allow), ["GET", "HEAD"], "{method} /event-names");
+        assert_eq!(allow.as_deref(), Some("GET,HEAD"), "{method} /event-names");
     }
     let (status, _, content_type) = answer_to(base, "HEAD", "/event-names").await;
     assert_eq!(

@@ -15,6 +15,11 @@ struct Instance {
 
 impl Instance {
     fn start(binary: &str, redis_url: &str) -> Self {
+        Self::start_with(binary, redis_url, &[("REDIS_PREFIX", "two-instances:")])
+    }
+
+    /// Started with the variables `env` (besides `PORT` and `REDIS_URL`).
+    fn start_with(binary: &str, redis_url: &str, env: &[(&str, &str)]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
@@ -22,7 +27,7 @@ impl Instance {
         let child = Command::new(binary)
             .env("PORT", port.to_string())
             .env("REDIS_URL", redis_url)
-            .env("REDIS_PREFIX", "two-instances:")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
             .expect("the example starts");
@@ -98,5 +103,45 @@ pub async fn a_client_moves_to_the_other_instance_and_misses_nothing(
             events[0].last_event_id()
         ),
         ("from-b", "named on a", id.as_str())
+    );
+}
+
+/// Starts an instance of the chat server `binary` on the Redis at
+/// `redis_url`, which keeps few messages; uses an event name, then posts
+/// until Redis has trimmed the name's announcement, and starts a second
+/// instance: a page that loads on it listens to the name (from the names
+/// recorded in Redis), and shows the next message with it.
+///
+/// # Panics
+///
+/// When either instance does not do so.
+pub async fn an_instance_started_late_knows_the_names_in_use(binary: &str, redis_url: &str) {
+    // Redis trims approximately, by nodes of 100 entries: 250 messages
+    // leave at least the first one out.
+    let env = [("REDIS_PREFIX", "started-late:"), ("REDIS_MAX_LEN", "1")];
+    let a = Instance::start_with(binary, redis_url, &env);
+    let announced = post_ok(&a.base, "first", Some("early")).await;
+    for n in 0..250 {
+        post_ok(&a.base, &format!("filler {n}"), None).await;
+    }
+    let late = Instance::start_with(binary, redis_url, &env);
+    let mut trimmed = Stream::open(&late.base, "", Some(&announced)).await;
+    assert_eq!(
+        trimmed.next(1).await[0].event_type(),
+        "gap",
+        "the announcement is trimmed"
+    );
+    let (names, through) = event_names(&late.base, None).await;
+    assert_eq!(names, ["early"]);
+    let mut page_on_late = Stream::open(&late.base, &format!("?lastEventId={through}"), None).await;
+    let id = post_ok(&a.base, "later", Some("early")).await;
+    let events = page_on_late.next(1).await;
+    assert_eq!(
+        (
+            events[0].event_type(),
+            events[0].data(),
+            events[0].last_event_id()
+        ),
+        ("early", "later", id.as_str())
     );
 }

@@ -45,6 +45,32 @@ impl Hub {
         self.inner.epoch()
     }
 
+    /// The position of the newest event this hub's subscribers can read
+    /// now: every event up to it is in its topics' logs, and a subscription
+    /// with this cursor receives only what comes after. With a shared store,
+    /// the newest event its feed has brought so far.
+    ///
+    /// It is what a "state, then stream" page needs: answer a snapshot with
+    /// this position, and the page opens its stream after it, missing
+    /// nothing and reading nothing twice. It is also where a reader that
+    /// wants the last few events starts: `head.seq() - n`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use sse_engine::Event;
+    /// use sse_engine::hub::{Hub, Position};
+    ///
+    /// let hub = Hub::new();
+    /// assert_eq!(hub.head(), Position::new(hub.epoch(), 0));
+    /// let id = hub.publish("news", Event::new().data("one")).await.unwrap();
+    /// assert_eq!(hub.head(), id);
+    /// # }
+    /// ```
+    pub fn head(&self) -> Position {
+        Position::new(self.epoch(), self.inner.head())
+    }
+
     /// Publishes `event` to one topic; see [`Hub::publish_to`].
     ///
     /// # Errors
