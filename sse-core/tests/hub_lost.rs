@@ -1,7 +1,7 @@
 //! What a subscriber is told when a shared store's feed reports a loss
 //! (`GapReason::Lost`, issue 16). The ignored tests show known faults of
-//! the loss path, found by review and left for the sse-nats work, which
-//! shares it: run them with `cargo test -p sse-engine --test hub_lost -- --ignored`.
+//! the loss path, found by review and not fixed yet: run them with
+//! `cargo test -p sse-engine --test hub_lost -- --ignored`.
 #![allow(missing_docs, clippy::print_stderr)]
 
 use std::collections::BTreeMap;
@@ -260,11 +260,11 @@ async fn events_the_store_kept_after_a_loss_are_replayed() {
 
 /// The same with a store that lost nothing it still could replay (its feed
 /// dropped reports, say): the replay succeeds in rounds of `max_events`;
-/// once the rounds pass the loss, the rest of the same gap is called
-/// `lagged`, and LagPolicy::Close ends the stream of a subscriber that was
-/// caught up.
+/// once the rounds pass the loss, the rest of the same gap (events the log
+/// evicted while the rounds ran) is still the loss's, never `lagged`, so
+/// LagPolicy::Close does not end the stream of a subscriber that was caught
+/// up.
 #[tokio::test(start_paused = true)]
-#[ignore = "issue 16, known fault: a replay round after the first forgets the reason"]
 async fn a_lost_gap_replayed_in_rounds_never_turns_lagged() {
     let h = Harness::new();
     let hub = h.hub(2, LagPolicy::Close);
@@ -327,11 +327,10 @@ async fn a_subscriber_that_lagged_before_a_loss_is_told_lost() {
 /// A subscriber of two topics lags in "u"; while the store is asked for
 /// u's evicted events (a round trip, retried for seconds while Redis is
 /// away), the store reports seq 3 of "t" lost. The replay fails, and the
-/// give-up marks every topic behind as dealt with through u's gap: t's loss
-/// is folded into a `lagged` gap, counted as lagged, never signalled `lost`.
+/// one gap signalled for both topics is told as a loss (it was folded into
+/// a `lagged` gap before).
 #[tokio::test(start_paused = true)]
-#[ignore = "issue 16, known fault: the reason is fixed before the replay round that then skips a loss"]
-async fn a_loss_during_a_lagged_replay_is_swallowed_by_the_lagged_gap() {
+async fn a_loss_during_a_lagged_replay_is_told_as_a_loss() {
     let h = Harness::new();
     let (open, gate) = tokio::sync::watch::channel(false);
     *h.store.gate.lock().unwrap() = Some(gate);

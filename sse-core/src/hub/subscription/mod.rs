@@ -59,6 +59,11 @@ pub struct Subscription {
     /// replay round of the client's resume): a gap found now is one of the
     /// client's cursor (evicted), not of a slow reader (lagged).
     first_read: bool,
+    /// The reason of the replay whose round was just taken in: a gap the
+    /// next read finds before reading the log again is the rest of the
+    /// same one (a loss replayed in rounds stays a loss, even once the
+    /// rounds have passed the lost events).
+    continues: Option<GapReason>,
     lifetime: Option<Duration>,
     deadline: Option<Pin<Box<Sleep>>>,
     retry: Option<Duration>,
@@ -132,6 +137,7 @@ impl Subscription {
             phase,
             requested,
             first_read: true,
+            continues: None,
             lifetime: None,
             deadline: None,
             retry: None,
@@ -270,16 +276,24 @@ impl Subscription {
     /// or, when the store could not give them all, a gap is signalled.
     fn replayed(&mut self, replay: &Replay, rounds: Option<Vec<reader::RestoredTopic>>) {
         let Some(rounds) = rounds else {
+            // A loss reported while the store was asked is part of what the
+            // signal skips: it is told as a loss, whatever the replay was for.
+            let reason = if self.reader.lost_after_cursor() {
+                GapReason::Lost
+            } else {
+                replay.reason()
+            };
             // Every gapped topic is dealt with up to `through` by the signal.
             self.reader.give_up_evicted_through(replay.through());
             let resume_after = self.reader.skip_gap(replay.through());
-            self.signal_gap(replay.reason(), resume_after);
+            self.signal_gap(reason, resume_after);
             return;
         };
         let with_meta = self.delivery.filter.is_some();
         let count = self.reader.restore(rounds, self.hub.epoch(), with_meta);
         tracing::debug!(count, through = replay.through(), "replayed from the store");
         self.first_read = self.requested.is_some();
+        self.continues = Some(replay.reason());
     }
 }
 
@@ -363,6 +377,9 @@ impl Stream for Subscription {
             };
             match read {
                 Read::Event(candidate) => {
+                    if !candidate.is_restored() {
+                        this.continues = None;
+                    }
                     this.reader.take(&candidate);
                     let topic = this.reader.topic_name(candidate.topic);
                     if let Some(event) = this.delivery.deliver(candidate.entry, topic) {
@@ -378,6 +395,7 @@ impl Stream for Subscription {
                         Phase::Ahead(ahead) => Some(ahead),
                         _ => None,
                     };
+                    let continued = this.continues.take();
                     let reason = if lost {
                         // Past its first read, the client is no longer
                         // resuming: the cursor it connected with is not
@@ -386,6 +404,8 @@ impl Stream for Subscription {
                             this.requested = None;
                         }
                         GapReason::Lost
+                    } else if let Some(reason) = continued {
+                        reason
                     } else if first_read && this.requested.is_some() {
                         GapReason::Evicted
                     } else {
@@ -405,7 +425,10 @@ impl Stream for Subscription {
                         this.delivery.queue(last);
                     }
                 }
-                Read::Pending => return Poll::Pending,
+                Read::Pending => {
+                    this.continues = None;
+                    return Poll::Pending;
+                }
             }
         }
     }

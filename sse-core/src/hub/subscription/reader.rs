@@ -94,6 +94,13 @@ pub(super) struct Candidate {
     restored: bool,
 }
 
+impl Candidate {
+    /// Whether it comes from a replay round rather than a log.
+    pub(super) fn is_restored(&self) -> bool {
+        self.restored
+    }
+}
+
 /// What the store gave back for one topic in a replay round.
 #[derive(Debug)]
 pub(super) struct RestoredTopic {
@@ -159,6 +166,17 @@ impl Reader {
     /// Reads the tails no more until the next locked read.
     pub(super) fn disarm(&mut self) {
         self.armed = None;
+    }
+
+    /// Whether a store reported events lost after the cursor, in a topic
+    /// where they have not been dealt with.
+    pub(super) fn lost_after_cursor(&self) -> bool {
+        self.topics
+            .iter()
+            .zip(&self.handled)
+            .any(|(subscribed, handled)| {
+                self.cursor.max(*handled) < subscribed.topic.lock().lost_through()
+            })
     }
 
     /// Takes `candidate` as read: the cursor moves to it.
