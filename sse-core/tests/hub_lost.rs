@@ -196,7 +196,6 @@ fn describe(event: &DecodedEvent) -> String {
 /// loss is told of the loss before them: the gap's position is not where
 /// the events are missing.
 #[tokio::test(start_paused = true)]
-#[ignore = "issue 16, known fault: a loss raises the evicted mark past events the log still holds"]
 async fn a_lost_gap_comes_after_the_events_the_log_still_holds() {
     let h = Harness::new();
     let hub = h.hub(100, LagPolicy::SignalGap);
@@ -229,7 +228,6 @@ async fn a_lost_gap_comes_after_the_events_the_log_still_holds() {
 /// after the loss can be replayed. The replay asks from the subscriber's
 /// cursor (before the loss), fails as a whole, and 11..=13 are skipped.
 #[tokio::test(start_paused = true)]
-#[ignore = "issue 16, known fault: the replay asks from before the loss and fails as a whole"]
 async fn events_the_store_kept_after_a_loss_are_replayed() {
     let h = Harness::new();
     let hub = h.hub(2, LagPolicy::SignalGap);
@@ -380,5 +378,112 @@ async fn a_loss_during_a_lagged_replay_is_told_as_a_loss() {
     assert!(
         got.iter().any(|e| e.contains(r#""reason":"lost""#)),
         "t's loss is never signalled: {got:?}"
+    );
+}
+
+/// A subscriber that joins after a loss never meets it: it reads on from
+/// where it joined.
+#[tokio::test(start_paused = true)]
+async fn a_subscriber_that_joins_after_a_loss_is_told_nothing() {
+    let h = Harness::new();
+    let hub = h.hub(100, LagPolicy::Close);
+    h.publish(1..=2);
+    h.lose(10);
+    h.publish(11..=11);
+    let_the_feed_task_run().await;
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    h.publish(12..=12);
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut subscription, 10).await, ["12"]);
+    assert_eq!(hub.stats().gaps, 0);
+}
+
+/// A client whose `Last-Event-ID` falls inside a lost range (another
+/// process gave it that id before the store lost it) is told of the loss,
+/// with its cursor, then reads on; one whose cursor is before the loss
+/// first reads what the log holds before it.
+#[tokio::test(start_paused = true)]
+async fn a_cursor_inside_or_before_a_loss_meets_it_where_events_are_missing() {
+    let h = Harness::new();
+    let hub = h.hub(100, LagPolicy::SignalGap);
+    h.publish(1..=2);
+    h.lose(10);
+    h.publish(11..=11);
+    let_the_feed_task_run().await;
+    let id = |seq: u64| {
+        let position = sse_engine::hub::Position::new(Epoch::from_bits(7), seq);
+        sse_engine::LastEventId::parse(position.to_string().as_bytes())
+            .unwrap()
+            .unwrap()
+    };
+    let mut inside = hub.subscribe(&["t"], Some(id(7))).unwrap();
+    let cursor = id(7);
+    assert_eq!(
+        read(&mut inside, 10).await,
+        [
+            format!(
+                r#"gap@10 {{"reason":"lost","lastEventId":"{}"}}"#,
+                cursor.as_str()
+            ),
+            "11".to_owned()
+        ]
+    );
+    let mut before = hub.subscribe(&["t"], Some(id(1))).unwrap();
+    assert_eq!(
+        read(&mut before, 10).await,
+        ["2", r#"gap@10 {"reason":"lost","lastEventId":""}"#, "11"]
+    );
+}
+
+/// Two topics: "u" loses 3..=6 while "t" has events in that range. The
+/// loss is told once, as soon as every event of "u" before it is read (its
+/// lost events could be any of 3..=6), and no event of either topic is
+/// skipped: "t"'s events in the range follow it.
+#[tokio::test(start_paused = true)]
+async fn a_loss_in_one_topic_skips_no_event_of_another() {
+    let h = Harness::new();
+    let hub = Hub::builder()
+        .store(h.store.clone())
+        .log_limits(LogLimits::new().max_events(100))
+        .topic("t")
+        .topic("u")
+        .build();
+    let mut subscription = hub.subscribe(&["t", "u"], None).unwrap();
+    assert!(read(&mut subscription, 1).await.is_empty());
+    let fed = |seq: u64, topic: &'static str| FedEvent {
+        seq,
+        topic: Text::from_static(topic),
+        event: Bytes::from(format!("data: {topic}{seq}\n\n")),
+    };
+    h.feed
+        .send(FeedItem::Events {
+            events: vec![fed(1, "u"), fed(2, "t")],
+            through: 2,
+        })
+        .unwrap();
+    // u's events 3..=6 lost; t goes on with 4 and 8.
+    h.feed
+        .send(FeedItem::Lost {
+            topic: Text::from_static("u"),
+            through: 6,
+        })
+        .unwrap();
+    h.feed
+        .send(FeedItem::Events {
+            events: vec![fed(4, "t"), fed(7, "u"), fed(8, "t")],
+            through: 8,
+        })
+        .unwrap();
+    let_the_feed_task_run().await;
+    assert_eq!(
+        read(&mut subscription, 10).await,
+        [
+            "u1",
+            r#"gap@1 {"reason":"lost","lastEventId":""}"#,
+            "t2",
+            "t4",
+            "u7",
+            "t8"
+        ]
     );
 }

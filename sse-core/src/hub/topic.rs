@@ -108,6 +108,8 @@ pub(crate) struct Topic {
     /// [`TopicState::evicted_through`], for readers of the tail, which take
     /// no lock.
     evicted: Arc<AtomicU64>,
+    /// [`TopicState::lost_through`], for readers of the tail.
+    lost: Arc<AtomicU64>,
     /// Registered until the subscriber leaves or replaces it: a publish
     /// wakes every one and takes none, so that a subscriber reading the
     /// tail never needs a lock to put its waker back. Apart from the log's
@@ -126,10 +128,29 @@ pub(crate) struct TopicState {
     evicted: Arc<AtomicU64>,
     /// The highest sequence number a shared store reported lost (0: none):
     /// a gap that reaches past it is the store's loss, not a slow reader's.
-    lost_through: u64,
+    lost: Arc<AtomicU64>,
+    /// The ranges a shared store reported lost, oldest first (the last
+    /// [`MAX_LOSSES`]): a reader meets each where the events are missing,
+    /// after the events before it, whether it reads them from the log or
+    /// from the store.
+    losses: VecDeque<Loss>,
     subscribers: usize,
     closed: bool,
 }
+
+/// Events a shared store reported lost: those after `after` up to `through`
+/// (`after` is the newest event the topic had been given then, so every
+/// event up to it is in the log, or was evicted from it as any other).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Loss {
+    pub(crate) after: u64,
+    pub(crate) through: u64,
+}
+
+/// At most this many losses are kept apart; older ones become evictions
+/// (a reader behind them is told of a gap before the events the log still
+/// holds from before them, as if they had been evicted).
+const MAX_LOSSES: usize = 16;
 
 impl Topic {
     /// A topic whose log starts after sequence number `seq`: a cursor older
@@ -137,13 +158,16 @@ impl Topic {
     /// processes, whose topics hold events from before this one existed).
     pub(crate) fn starting_after(name: Text, seq: u64) -> Self {
         let evicted = Arc::new(AtomicU64::new(seq));
+        let lost = Arc::new(AtomicU64::new(0));
         Self {
             name,
             state: Mutex::new(TopicState {
                 evicted: evicted.clone(),
+                lost: lost.clone(),
                 ..TopicState::default()
             }),
             evicted,
+            lost,
             wakers: Mutex::default(),
         }
     }
@@ -168,6 +192,11 @@ impl Topic {
     /// [`TopicState::evicted_through`], read without the lock.
     pub(crate) fn evicted_through(&self) -> u64 {
         self.evicted.load(Ordering::Acquire)
+    }
+
+    /// [`TopicState::lost_through`], read without the lock.
+    pub(crate) fn lost_through(&self) -> u64 {
+        self.lost.load(Ordering::Acquire)
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, TopicState> {
@@ -249,8 +278,6 @@ impl TopicState {
         }
         if let Some(seq) = evicted {
             self.raise_evicted_through(seq);
-            // Only what left the log: a loss mark may be past events that
-            // the log (and so the tail) still holds.
             self.tail.release_through(seq);
         }
     }
@@ -271,17 +298,57 @@ impl TopicState {
         self.log.get(index)
     }
 
-    /// Marks events up to `seq` as unreadable here: subscribers behind it
-    /// are told of a gap (or served from the store), and told that the
-    /// store lost them, not that they read too slowly.
+    /// Records that the store lost the events up to `seq` it had not given
+    /// this topic yet: a subscriber reads every event the log holds before
+    /// them, then is told of a gap (`lost`, not `lagged`) where they are
+    /// missing.
     pub(crate) fn mark_lost(&mut self, seq: u64) {
-        self.raise_evicted_through(seq);
-        self.lost_through = self.lost_through.max(seq);
+        if seq > self.lost_through() {
+            self.lost.store(seq, Ordering::Release);
+        }
+        let after = self
+            .newest_seq()
+            .unwrap_or(0)
+            .max(self.evicted_through())
+            .max(self.losses.back().map_or(0, |loss| loss.through));
+        if seq <= after {
+            // Nothing it had not given: what the log still holds is read,
+            // and a replay of what it evicted finds the store's loss.
+            return;
+        }
+        if self.losses.len() == MAX_LOSSES {
+            if let Some(oldest) = self.losses.pop_front() {
+                self.raise_evicted_through(oldest.through);
+            }
+        }
+        self.losses.push_back(Loss {
+            after,
+            through: seq,
+        });
     }
 
     /// The highest sequence number a store reported lost (0: none).
     pub(crate) fn lost_through(&self) -> u64 {
-        self.lost_through
+        self.lost.load(Ordering::Relaxed)
+    }
+
+    /// The first loss after what a reader has dealt with up to `handled`:
+    /// a replay of evicted events stops before it.
+    pub(crate) fn loss_ahead(&self, handled: u64) -> Option<Loss> {
+        self.losses
+            .iter()
+            .find(|loss| handled < loss.through)
+            .copied()
+    }
+
+    /// The first loss a reader whose events are read up to `read` (and
+    /// dealt with up to `handled`) has reached and not dealt with: every
+    /// event the log holds before it is read.
+    pub(crate) fn loss_reached(&self, read: u64, handled: u64) -> Option<Loss> {
+        self.losses
+            .iter()
+            .find(|loss| loss.after <= read && handled < loss.through)
+            .copied()
     }
 
     /// The sequence number of the newest event held.

@@ -386,6 +386,22 @@ impl Stream for Subscription {
                         return Poll::Ready(Some(event));
                     }
                 }
+                Read::Lost { through, topics } => {
+                    if matches!(this.phase, Phase::Ahead(_)) {
+                        // The cursor is not known to be one the store gave:
+                        // the check, whose timer wakes this, comes first.
+                        return Poll::Pending;
+                    }
+                    // Nothing can fill it: told at once, where the events
+                    // are missing, after every event held before them.
+                    if !first_read {
+                        this.requested = None;
+                    }
+                    this.reader.deal_with(&topics, through);
+                    let resume_after = this.reader.skip_gap(through);
+                    this.signal_gap(GapReason::Lost, resume_after);
+                    this.continues = Some(GapReason::Lost);
+                }
                 Read::Gap {
                     through,
                     topics,

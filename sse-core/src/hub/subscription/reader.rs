@@ -23,8 +23,9 @@ pub(super) struct Reader {
     topics: SmallVec<[Subscribed; 1]>,
     /// The last position delivered or skipped: reading resumes strictly after it.
     cursor: u64,
-    /// Per topic, how far its evicted events have been dealt with (replayed
-    /// from the store, or signalled as a gap): a gap up to here is not raised
+    /// Per topic, how far its evicted and lost events have been dealt with
+    /// (replayed from the store, or signalled as a gap; from the start, the
+    /// cursor the subscription began at): a gap up to here is not raised
     /// again.
     handled: Vec<u64>,
     /// Events the store replayed, oldest first; merged with the logs by
@@ -73,6 +74,12 @@ pub(super) struct TailRead {
 /// What a locked read found.
 pub(super) enum Read {
     Event(Candidate),
+    /// Topics where the reader has reached events a store reported lost,
+    /// not dealt with: the gap ends at `through`. Nothing can fill it.
+    Lost {
+        through: u64,
+        topics: Vec<usize>,
+    },
     /// Topics whose evicted events after the cursor have not been dealt with.
     Gap {
         through: u64,
@@ -123,7 +130,7 @@ pub(super) struct ReplayRequest {
 impl Reader {
     /// A reader of `topics` after `cursor`, counted in each topic.
     pub(super) fn new(topics: Vec<Arc<Topic>>, cursor: u64) -> Self {
-        let handled = vec![0; topics.len()];
+        let handled = vec![cursor; topics.len()];
         let topics = topics
             .into_iter()
             .map(|topic| {
@@ -153,6 +160,11 @@ impl Reader {
     /// Moves the cursor (past a gap, or where a check of it ended).
     pub(super) fn set_cursor(&mut self, cursor: u64) {
         self.cursor = cursor;
+        // Nothing after a cursor moved back is dealt with yet (a cursor
+        // ahead of the store starts again at its head).
+        for handled in &mut self.handled {
+            *handled = (*handled).min(cursor);
+        }
     }
 
     pub(super) fn topic_name(&self, topic: usize) -> &str {
@@ -212,6 +224,14 @@ impl Reader {
         let head = hub.head();
         let mut best: Option<(usize, u64, Bytes)> = None;
         for (index, subscribed) in self.topics.iter_mut().enumerate() {
+            // A loss this reader has not dealt with is met under the lock,
+            // whether or not the tail has an event after it: the locked
+            // read that armed this reader may have come before it reached
+            // the loss.
+            let lost = subscribed.topic.lost_through();
+            if cursor < lost && self.handled[index] < lost {
+                return None;
+            }
             let reader = subscribed.tail.as_mut()?;
             // An event published to several topics is in each of their
             // tails: the copies after the first one read are passed over.
@@ -286,6 +306,11 @@ impl Reader {
         let mut gap_through = 0;
         let mut gapped = Vec::new();
         let mut lost = false;
+        let mut loss_through = u64::MAX;
+        // Where the first loss ahead of a gapped topic starts: its evicted
+        // events are replayed only up to there (across it, a store has none).
+        let mut replay_cap = u64::MAX;
+        let mut lost_topics = Vec::new();
         let mut in_flight = false;
         let mut closed = false;
         let mut caught_up_everywhere = true;
@@ -300,9 +325,20 @@ impl Reader {
             if let Some(now) = now {
                 state.evict(limits, now);
             }
+            let handled = self.handled[index];
+            if let Some(loss) = state.loss_reached(self.cursor.max(handled), handled) {
+                loss_through = loss_through.min(loss.through);
+                lost_topics.push(index);
+                subscribed.tail = None;
+                caught_up_everywhere = false;
+                continue;
+            }
             let evicted = state.evicted_through();
-            if self.cursor < evicted && self.handled[index] < evicted {
+            if self.cursor < evicted && handled < evicted {
                 gap_through = gap_through.max(evicted);
+                if let Some(loss) = state.loss_ahead(handled) {
+                    replay_cap = replay_cap.min(loss.after);
+                }
                 gapped.push(index);
                 lost |= self.cursor.max(self.handled[index]) < state.lost_through();
                 subscribed.tail = None;
@@ -344,6 +380,15 @@ impl Reader {
         self.registered = Some(waker);
         self.armed = (caught_up_everywhere && !in_flight && !closed && gapped.is_empty())
             .then_some(Armed { rereads, waker });
+        let gap_through = gap_through.min(replay_cap);
+        // Other topics' evicted events first: they may still be replayed,
+        // and a loss signalled first would move the cursor past them.
+        if gap_through == 0 && !lost_topics.is_empty() {
+            return Read::Lost {
+                through: loss_through,
+                topics: lost_topics,
+            };
+        }
         // Replayed events merge with the logs, oldest first; an event that was
         // in several topics comes once (whichever copy is read first).
         while self
@@ -428,6 +473,14 @@ impl Reader {
         restored.dedup_by_key(|restored| restored.entry.seq);
         self.restored = restored.into();
         count
+    }
+
+    /// Marks `topics` as dealt with up to `through`: a signal tells of
+    /// their gap.
+    pub(super) fn deal_with(&mut self, topics: &[usize], through: u64) {
+        for &topic in topics {
+            self.handled[topic] = self.handled[topic].max(through);
+        }
     }
 
     /// Marks every topic that has evicted events after the cursor as dealt
