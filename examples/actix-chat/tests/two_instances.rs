@@ -28,3 +28,16 @@ async fn an_instance_started_late_knows_the_names_in_use() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn names_survive_redis_losing_its_data() {
+    let Some(redis) = redis_server::RedisServer::start("chat names after Redis lost its data")
+    else {
+        return;
+    };
+    example_chat_common::two_instances::names_survive_redis_losing_its_data(
+        env!("CARGO_BIN_EXE_example-actix-chat"),
+        &redis.url(),
+    )
+    .await;
+}

@@ -107,22 +107,23 @@ impl Chat {
 
     async fn publish(&self, body: Result<&[u8], ChatError>) -> Result<Position, ChatError> {
         let event = body.and_then(parse_message)?;
-        let place = match event.get_event().map(|name| name.as_str()) {
-            Some(name) if names::needs_announcement(name) => self.names.before_use(name)?,
-            _ => None,
-        };
-        if let Some(place) = place {
+        let name = event
+            .get_event()
+            .map(|name| name.as_str())
+            .filter(|name| names::needs_announcement(name));
+        if let Some(name) = name
+            && self.names.needs_announcing(name).await?
+        {
             // Checked before the announcement: a message the hub would
-            // refuse announces nothing. The place is given back when this
-            // returns before the announcement is published, or when the
-            // request is dropped meanwhile (its client went away).
+            // refuse announces nothing.
             self.fits(&event)?;
-            self.names.record(place.name()).await?;
             self.hub
-                .publish(TOPIC, names::announcement(place.name()))
+                .publish(TOPIC, names::announcement(name))
                 .await
                 .map_err(|error| ChatError::from_publish(&error))?;
-            place.announced();
+            // Only once it is in the log: a request that fails or is
+            // dropped before leaves the name to be announced next time.
+            self.names.record(name).await;
         }
         self.hub
             .publish(TOPIC, event)

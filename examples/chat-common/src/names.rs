@@ -4,48 +4,49 @@
 //! listener registered for that name: a page that does not know the name
 //! drops the message without a trace. So the chat keeps the names known:
 //!
-//! - **Announced in the log.** Before a message with a name that is new to
-//!   its server, or whose last announcement that server read more than
-//!   [`REANNOUNCE_AFTER`] ago, the chat publishes an [`ANNOUNCEMENT`] event
-//!   whose data is the name, to the same topic. A page adds a listener
-//!   while it handles the announcement, and the message, dispatched after
-//!   it, finds it. Replay is the same read of the log, so a page that
-//!   reconnects meets the announcement before the message too.
-//! - **Recorded where the log is.** Before its announcement is published, a
-//!   name is recorded in the [registry](crate::registry) of the chat's
-//!   store (in memory, or in Redis beside the log) with the time, and the
-//!   registry forgets names unused for [`REMEMBERED`].
-//! - **Told to a page that loads.** `GET /event-names` answers the names
-//!   recorded in the last [`REMEMBERED`] and those this server read in the
-//!   log in that time, and a position of the log up to which it has read
+//! - **Announced in the log.** Before a message with a name that was not
+//!   announced in the last [`REANNOUNCE_AFTER`], the chat publishes an
+//!   [`ANNOUNCEMENT`] event whose data is the name, to the same topic. A
+//!   page adds a listener while it handles the announcement, and the
+//!   message, dispatched after it, finds it. Replay is the same read of the
+//!   log, so a page that reconnects meets the announcement before the
+//!   message too.
+//! - **Recorded beside the log.** Once its announcement is in the log, a
+//!   name is recorded with the time in the [registry](crate::registry) of
+//!   the chat's store (in this process, or in Redis beside the log, on
+//!   Redis's clock), which forgets names after [`REMEMBERED`]. The registry
+//!   decides whether a name needs an announcement, for every server on the
+//!   store alike.
+//! - **Told to a page that loads.** `GET /event-names` answers a position
+//!   of the log this server has read up to, and the names recorded in the
+//!   last [`REMEMBERED`] with those this server read in the log
 //!   (`{"names": [...], "lastEventId": "<id>"}`). The page listens to those
 //!   names, then opens its stream after that position.
-//! - **Learned from the log, not from the requests.** Each server follows
-//!   the topic with a subscription of its own and learns the names from the
-//!   announcements it reads, its own and those of other servers on the same
-//!   store.
 //!
 //! Why a page misses no message, even from a server that started after the
-//! store trimmed a name's first announcement: a name is recorded before its
-//! announcement is in the log, and its server announces it again once it
-//! has gone [`REANNOUNCE_AFTER`] without reading an announcement of it. A
-//! message's name was therefore recorded at most that long before the
-//! message (plus how far its server's reading lagged behind the log, for
-//! which [`REMEMBERED`] leaves 50 minutes). A page that streams after
-//! position `P` was told every name recorded before its server read `P`
-//! and recorded in the last [`REMEMBERED`]; a name recorded later is
-//! announced after `P`, in its stream. An announcement more is harmless (a
-//! page ignores a name it knows); one too few would lose messages.
+//! store trimmed a name's first announcement, or after Redis lost the
+//! registry: a message's name was announced, and recorded, at most
+//! [`REANNOUNCE_AFTER`] before its server asked the registry (or is
+//! announced right then). A page streams after a position `P` its server
+//! had read before it asked the registry. If the announcement is after
+//! `P`, it is in the page's stream; if it is before, the server read it
+//! (it is among the names it read) or, recorded at most
+//! [`REANNOUNCE_AFTER`] before the message, it is still in the registry
+//! (which keeps names for [`REMEMBERED`], leaving 50 minutes for a publish
+//! that takes long). Only the registry's clock is compared with itself. An
+//! announcement more is harmless (a page ignores a name it knows); one too
+//! few would lose messages, which is why a name is recorded only after its
+//! announcement is published: a request that fails or is dropped before
+//! leaves the name to be announced next time.
 //!
 //! - **Bounded.** At most [`MAX_EVENT_NAMES`] names announced in the last
-//!   [`REANNOUNCE_AFTER`] as a server has read them: a message with a name
-//!   past that is refused with `409 Conflict` (the names in use still
-//!   work), and a name unused for that long gives its place back. Several
-//!   servers on one store, each checking what it has read, can take the
-//!   count a little past the bound together. A request that fails, or
-//!   whose client goes away, before its announcement is published gives its
-//!   place back. A name is at most [`MAX_EVENT_NAME_BYTES`] long (`400`
-//!   beyond).
+//!   [`REANNOUNCE_AFTER`] (as the registry has them): a message with a name
+//!   that needs an announcement past that is refused with `409 Conflict`
+//!   (the names in use still work), and a name unused for that long gives
+//!   its place back. Requests announcing new names at the same moment can
+//!   take the count past the bound by as many as there are. A name is at
+//!   most [`MAX_EVENT_NAME_BYTES`] long (`400` beyond). A page lists at most
+//!   the names announced in the last [`REMEMBERED`].
 
 use std::time::Duration;
 
@@ -56,27 +57,28 @@ use sse_engine::{Event, LastEventId};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::registry::NameRegistry;
+use crate::registry::{Claim, NameRegistry};
 use crate::{ChatError, TOPIC};
 
 /// The event type of an announcement: its data is an event name that
 /// messages use from then on. Reserved: no message may have it.
 pub const ANNOUNCEMENT: &str = "event-name";
 
-/// The most event names a chat announces; see the [module docs](self).
+/// The most event names in use (announced in the last
+/// [`REANNOUNCE_AFTER`]); see the [module docs](self).
 pub const MAX_EVENT_NAMES: usize = 100;
 
 /// The longest event name a message may have, in bytes: every page loads
 /// the list of names, so a name is a word, not a payload.
 pub const MAX_EVENT_NAME_BYTES: usize = 64;
 
-/// How long after a server read a name's last announcement it may use the
-/// name without announcing it again; see the [module docs](self).
+/// How long after its last announcement a name may be used without
+/// announcing it again; see the [module docs](self).
 pub const REANNOUNCE_AFTER: Duration = Duration::from_secs(10 * 60);
 
-/// How long the names recorded and read are told to pages that load; see
-/// the [module docs](self). [`REANNOUNCE_AFTER`] and a margin for a server
-/// whose reading lags behind the log.
+/// How long the registry keeps a name, and a server the names it read, to
+/// tell pages that load: [`REANNOUNCE_AFTER`] and a margin; see the
+/// [module docs](self).
 pub const REMEMBERED: Duration = Duration::from_secs(60 * 60);
 
 /// How long `GET /event-names?lastEventId=<id>` waits for this server to
@@ -105,21 +107,18 @@ pub(crate) struct EventNames {
 #[derive(Debug)]
 struct State {
     /// The names whose announcements this server read in the last
-    /// [`REMEMBERED`], in the order it first read them, each with when it
-    /// read the latest.
+    /// [`REMEMBERED`] (by when it read them), in the order it first read
+    /// them: told to pages with the registry's, so that a name recorded
+    /// late is not missed.
     names: Vec<(String, Instant)>,
     /// The last event read.
     through: Position,
-    /// New names this server is announcing, not read back yet, with how
-    /// many requests hold a place for each: counted against the bound
-    /// until read back, or until the last of them gives its place back.
-    announcing: Vec<(String, usize)>,
 }
 
 impl EventNames {
     /// Follows the chat's topic of `hub` from the start of its log, in a
     /// task of the current tokio runtime that ends when the hub closes;
-    /// records new names in `registry`.
+    /// names are recorded in `registry`.
     ///
     /// # Panics
     ///
@@ -132,7 +131,6 @@ impl EventNames {
         let (state, _) = watch::channel(State {
             names: Vec::new(),
             through: start,
-            announcing: Vec::new(),
         });
         let names = Self { state, registry };
         tokio::spawn(names.clone().read(hub.clone(), subscription));
@@ -163,49 +161,32 @@ impl EventNames {
         }
     }
 
-    /// Before a message named `name` is published: `None` when the name is
-    /// known, or a place among the names being announced, which the
-    /// caller announces (and gives back by dropping it, if it does not).
+    /// Before a message named `name` is published: whether it needs an
+    /// announcement first (then [`EventNames::record`] it once published).
     ///
     /// # Errors
     ///
-    /// `409` when the name needs an announcement and [`MAX_EVENT_NAMES`]
-    /// are in use.
-    pub(crate) fn before_use(&self, name: &str) -> Result<Option<Place>, ChatError> {
-        let mut answer = Ok(None);
-        self.state.send_if_modified(|state| {
-            let now = Instant::now();
-            if state.is_in_use(name, now) {
-                return false;
-            }
-            if let Some((_, holders)) = state.announcing.iter_mut().find(|(new, _)| new == name) {
-                // Being announced by another request, perhaps not yet in
-                // the log: announce it again rather than overtake it.
-                *holders += 1;
-            } else if state.in_use(now) + state.announcing.len() >= MAX_EVENT_NAMES {
-                answer = Err(ChatError::too_many_names());
-                return false;
-            } else {
-                state.announcing.push((name.to_owned(), 1));
-            }
-            answer = Ok(Some(Place {
-                names: self.clone(),
-                name: name.to_owned(),
-                announced: false,
-            }));
-            false
-        });
-        answer
+    /// `409` when it needs one and [`MAX_EVENT_NAMES`] are in use; `503`
+    /// when the registry cannot be reached.
+    pub(crate) async fn needs_announcing(&self, name: &str) -> Result<bool, ChatError> {
+        match self.registry.claim(name).await? {
+            Claim::InUse => Ok(false),
+            Claim::Announce => Ok(true),
+            Claim::Full => Err(ChatError::too_many_names()),
+        }
     }
 
-    /// Records `name` in the registry, before its announcement is
-    /// published.
-    ///
-    /// # Errors
-    ///
-    /// `503` when the registry cannot be reached.
-    pub(crate) async fn record(&self, name: &str) -> Result<(), ChatError> {
-        self.registry.record(name).await
+    /// Records that `name`'s announcement is in the log. A failure is
+    /// logged and otherwise harmless: the name is announced again next
+    /// time, and this server, having published it, lists it to its pages.
+    pub(crate) async fn record(&self, name: &str) {
+        if let Err(error) = self.registry.record(name).await {
+            tracing::warn!(
+                name,
+                reason = error.reason,
+                "an event name was not recorded"
+            );
+        }
     }
 
     /// `{"names": [...], "lastEventId": "<id>"}`: the names a page must
@@ -260,75 +241,12 @@ impl State {
         }
         let name = event.data();
         let now = Instant::now();
-        self.announcing.retain(|(new, _)| new != name);
         match self.names.iter_mut().find(|(known, _)| known == name) {
             Some((_, read)) => *read = now,
             None => self.names.push((name.to_owned(), now)),
         }
-        // The list holds what a page may still be told: the names read in
-        // the last `REMEMBERED`.
         self.names
             .retain(|(_, read)| now.duration_since(*read) <= REMEMBERED);
-    }
-
-    /// Whether `name` may be used without an announcement: this server read
-    /// one in the last [`REANNOUNCE_AFTER`].
-    fn is_in_use(&self, name: &str, now: Instant) -> bool {
-        self.names
-            .iter()
-            .any(|(known, read)| known == name && now.duration_since(*read) <= REANNOUNCE_AFTER)
-    }
-
-    /// The names announced in the last [`REANNOUNCE_AFTER`].
-    fn in_use(&self, now: Instant) -> usize {
-        self.names
-            .iter()
-            .filter(|(_, read)| now.duration_since(*read) <= REANNOUNCE_AFTER)
-            .count()
-    }
-}
-
-/// A request's place among the names being announced
-/// ([`EventNames::before_use`]): given back when dropped before
-/// [`Place::announced`], whether the request failed or was dropped itself
-/// (its client went away), so that no request keeps a place it did not use.
-#[derive(Debug)]
-pub(crate) struct Place {
-    names: EventNames,
-    name: String,
-    announced: bool,
-}
-
-impl Place {
-    pub(crate) fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The announcement is in the log: the place goes when it is read back.
-    pub(crate) fn announced(mut self) {
-        self.announced = true;
-    }
-}
-
-impl Drop for Place {
-    fn drop(&mut self) {
-        if self.announced {
-            return;
-        }
-        self.names.state.send_if_modified(|state| {
-            if let Some(index) = state
-                .announcing
-                .iter()
-                .position(|(new, _)| *new == self.name)
-            {
-                let holders = &mut state.announcing[index].1;
-                *holders -= 1;
-                if *holders == 0 {
-                    state.announcing.remove(index);
-                }
-            }
-            false
-        });
     }
 }
 
@@ -455,32 +373,43 @@ mod tests {
         a_page_shows_every_message(&hub, known, after).await;
     }
 
-    /// Places held by requests count against the bound until they are
-    /// announced or given back; a request dropped before its announcement
-    /// (its client went away) gives its place back, and one of several
-    /// requests announcing the same name does not free the others' place.
-    #[tokio::test]
-    async fn places_not_announced_are_given_back() {
+    /// A server that starts while an old announcement is still in the log
+    /// reads it then, long after it was published: that does not make the
+    /// name count as announced for it. A page that loads on the first
+    /// server after the registry forgot the name still shows a message the
+    /// late server posts with it. (Found by review: the decision was once
+    /// made on when a server read the announcement.)
+    #[tokio::test(start_paused = true)]
+    async fn an_old_announcement_read_late_is_not_taken_as_new() {
         let hub = crate::hub();
-        let names = EventNames::follow(&hub, NameRegistry::local());
-        let mut places: Vec<Place> = (0..MAX_EVENT_NAMES)
-            .map(|n| names.before_use(&format!("name-{n}")).unwrap().unwrap())
-            .collect();
-        let refused = names.before_use("one-too-many").unwrap_err();
-        assert_eq!(refused.status, 409);
+        let registry = NameRegistry::local();
+        let first = Chat::with_registry(hub.clone(), registry.clone());
+        post(&first, r#"{"data":"hello","event":"note"}"#).await;
+        let _ = snapshot(&first.names, &hub).await;
 
-        // A second request for a name being announced holds it too.
-        let again = names.before_use("name-0").unwrap().unwrap();
-        drop(places.remove(0));
-        assert_eq!(names.before_use("one-too-many").unwrap_err().status, 409);
-        drop(again);
-        let new = names
-            .before_use("one-too-many")
-            .unwrap()
-            .expect("a place is free");
+        tokio::time::advance(Duration::from_secs(59 * 60)).await;
+        let late = Chat::with_registry(hub.clone(), registry.clone());
+        let _ = snapshot(&late.names, &hub).await;
 
-        // An announced place stays until the announcement is read back.
-        new.announced();
-        assert_eq!(names.before_use("yet-another").unwrap_err().status, 409);
+        tokio::time::advance(Duration::from_secs(6 * 60)).await;
+        let (known, after) = snapshot(&first.names, &hub).await;
+        post(&late, r#"{"data":"again","event":"note"}"#).await;
+        a_page_shows_every_message(&hub, known, after).await;
+    }
+
+    /// A request that asks and then fails or is dropped before its
+    /// announcement is published leaves no trace: the name is announced
+    /// by the next message that uses it.
+    #[tokio::test]
+    async fn a_name_is_recorded_only_once_announced() {
+        let hub = crate::hub();
+        let chat = Chat::new(hub.clone());
+        assert!(chat.names.needs_announcing("note").await.unwrap());
+        // Dropped here: no announcement, nothing recorded.
+        let (known, after) = snapshot(&chat.names, &hub).await;
+        assert!(known.is_empty());
+        post(&chat, r#"{"data":"x","event":"note"}"#).await;
+        a_page_shows_every_message(&hub, known, after).await;
+        assert!(!chat.names.needs_announcing("note").await.unwrap());
     }
 }

@@ -1,6 +1,7 @@
 //! Where a chat's servers record the event names they announce, beside the
-//! log: what a server that starts late tells its pages, when the store has
-//! trimmed the first announcements of names still in use. See
+//! log, with when: it decides which names need an announcement, for every
+//! server alike, and tells pages of a server that started late the names
+//! whose first announcements the store has trimmed. See
 //! [`names`](crate::names) for how the record, the announcements and a
 //! page's list of names fit together.
 
@@ -10,10 +11,21 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::time::Instant;
 
 use crate::ChatError;
-use crate::names::REMEMBERED;
+use crate::names::{MAX_EVENT_NAMES, REANNOUNCE_AFTER, REMEMBERED};
 
-/// The names announced in the last [`REMEMBERED`], shared by the servers of
-/// a chat. Cheap to clone.
+/// What the registry says of a name a message is about to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// Announced in the last [`REANNOUNCE_AFTER`]: use it as it is.
+    InUse,
+    /// Announce it first (and record it once announced).
+    Announce,
+    /// It needs an announcement, and [`MAX_EVENT_NAMES`] names are in use.
+    Full,
+}
+
+/// The names announced in the last [`REMEMBERED`], each with when it was
+/// last announced, shared by the servers of a chat. Cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) enum NameRegistry {
     /// In this process, for the chats that share one hub.
@@ -29,7 +41,35 @@ impl NameRegistry {
         Self::Local(Arc::default())
     }
 
-    /// Records that `name` is announced now, and forgets the names unused
+    /// Whether a message may use `name` as it is; see [`Claim`]. Forgets the
+    /// names unused for [`REMEMBERED`].
+    ///
+    /// # Errors
+    ///
+    /// `503` when the registry cannot be reached.
+    pub(crate) async fn claim(&self, name: &str) -> Result<Claim, ChatError> {
+        match self {
+            Self::Local(names) => {
+                let now = Instant::now();
+                let mut names = names.lock().unwrap_or_else(PoisonError::into_inner);
+                names.retain(|_, recorded| now.duration_since(*recorded) <= REMEMBERED);
+                let fresh = |recorded: &Instant| now.duration_since(*recorded) <= REANNOUNCE_AFTER;
+                if names.get(name).is_some_and(fresh) {
+                    Ok(Claim::InUse)
+                } else if names.values().filter(|recorded| fresh(recorded)).count()
+                    >= MAX_EVENT_NAMES
+                {
+                    Ok(Claim::Full)
+                } else {
+                    Ok(Claim::Announce)
+                }
+            }
+            #[cfg(feature = "redis")]
+            Self::Redis(names) => names.claim(name).await,
+        }
+    }
+
+    /// Records that `name` was announced now, and forgets the names unused
     /// for [`REMEMBERED`].
     ///
     /// # Errors
@@ -81,11 +121,30 @@ pub(crate) mod redis_names {
     use redis::Script;
     use redis::aio::ConnectionManager;
 
+    use super::Claim;
     use crate::ChatError;
-    use crate::names::REMEMBERED;
+    use crate::names::{MAX_EVENT_NAMES, REANNOUNCE_AFTER, REMEMBERED};
 
     /// How long a `503` asks a client to wait.
     const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+    /// Whether `ARGV[1]` may be used as it is: 0 when recorded in the last
+    /// `ARGV[3]` seconds, -1 when it is not and `ARGV[4]` names are, 1
+    /// otherwise (announce it). Forgets what is older than `ARGV[2]`
+    /// seconds.
+    const CLAIM: &str = r"
+local now = tonumber(redis.call('TIME')[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[2])))
+local fresh_since = now - tonumber(ARGV[3])
+local recorded = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if recorded and tonumber(recorded) >= fresh_since then
+  return 0
+end
+if redis.call('ZCOUNT', KEYS[1], fresh_since, '+inf') >= tonumber(ARGV[4]) then
+  return -1
+end
+return 1
+";
 
     /// Records `ARGV[1]` now and forgets what is older than `ARGV[2]` seconds.
     const RECORD: &str = r"
@@ -125,6 +184,24 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], now - tonumber(ARGV[1]), '+inf')
             Ok(Self {
                 connection,
                 key: format!("{prefix}event-names"),
+            })
+        }
+
+        pub(crate) async fn claim(&self, name: &str) -> Result<Claim, ChatError> {
+            let mut connection = self.connection.clone();
+            let answer: i64 = Script::new(CLAIM)
+                .key(&self.key)
+                .arg(name)
+                .arg(REMEMBERED.as_secs())
+                .arg(REANNOUNCE_AFTER.as_secs())
+                .arg(MAX_EVENT_NAMES)
+                .invoke_async(&mut connection)
+                .await
+                .map_err(|error| unavailable(&error))?;
+            Ok(match answer {
+                0 => Claim::InUse,
+                -1 => Claim::Full,
+                _ => Claim::Announce,
             })
         }
 

@@ -145,3 +145,52 @@ pub async fn an_instance_started_late_knows_the_names_in_use(binary: &str, redis
         ("early", "later", id.as_str())
     );
 }
+
+/// Starts an instance of the chat server `binary` on the Redis at
+/// `redis_url`, uses an event name, then empties Redis (a restart without
+/// persistence, a `FLUSHALL`, an eviction of the names' key) and starts a
+/// second instance: the first announces the name again, so a page that
+/// loads on the second shows its next message. (Found by review: the
+/// first once decided from its own reading of the log that the name was
+/// known.)
+///
+/// # Panics
+///
+/// When a page on the second instance would drop the message, or
+/// `redis-cli` cannot be run.
+pub async fn names_survive_redis_losing_its_data(binary: &str, redis_url: &str) {
+    let env = [("REDIS_PREFIX", "emptied:")];
+    let a = Instance::start_with(binary, redis_url, &env);
+    let first = post_ok(&a.base, "first", Some("early")).await;
+    let _ = event_names(&a.base, Some(&first)).await;
+    let port = redis_url
+        .trim_start_matches("redis://127.0.0.1:")
+        .trim_end_matches('/');
+    let flushed = Command::new("redis-cli")
+        .args(["-p", port, "FLUSHALL"])
+        .stdout(Stdio::null())
+        .status()
+        .expect("redis-cli runs");
+    assert!(flushed.success());
+    let late = Instance::start_with(binary, redis_url, &env);
+    let (names, through) = event_names(&late.base, None).await;
+    let mut page_on_late = Stream::open(&late.base, &format!("?lastEventId={through}"), None).await;
+    let id = post_ok(&a.base, "later", Some("early")).await;
+    let mut known: Vec<String> = names;
+    loop {
+        let event = page_on_late.next(1).await.remove(0);
+        if event.event_type() == crate::ANNOUNCEMENT {
+            known.push(event.data().to_owned());
+            continue;
+        }
+        assert_eq!(
+            (event.event_type(), event.data(), event.last_event_id()),
+            ("early", "later", id.as_str())
+        );
+        assert!(
+            known.iter().any(|name| name == "early"),
+            "the page on the late instance does not listen to `early`: {known:?}"
+        );
+        break;
+    }
+}
