@@ -6,6 +6,8 @@ mod deprecated;
 mod error;
 pub mod extract;
 mod response;
+#[cfg(feature = "serve")]
+mod serve;
 
 use axum::routing::{MethodRouter, get_service};
 use sse_tower::EndpointService;
@@ -15,6 +17,9 @@ pub use deprecated::{Cursor, LastEventId, LastEventIdRejection, hub_route};
 pub use error::HubError;
 pub use extract::{RequestCursor, Resume, ResumeRejection};
 pub use response::Sse;
+#[cfg(feature = "serve")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
+pub use serve::{HEADER_READ_TIMEOUT, Serve, serve};
 // What an application needs besides this crate, so that it is the only
 // dependency for SSE: the events, keep-alive, the hub, and the tower layer
 // that gives every event-stream response keep-alive and graceful-shutdown

@@ -60,7 +60,11 @@ async fn event_names(chat: web::Data<Chat>, request: HttpRequest) -> HttpRespons
 }
 
 async fn post_message(chat: web::Data<Chat>, body: web::Payload) -> HttpResponse {
-    let body = read_limited(body).await;
+    let timeout = chat.body_read_timeout();
+    let body = match tokio::time::timeout(timeout, read_limited(body)).await {
+        Ok(body) => body,
+        Err(_) => Err(ChatError::too_slow(timeout)),
+    };
     let body = body.as_deref().map_err(Clone::clone);
     respond(chat.post(body).await)
 }

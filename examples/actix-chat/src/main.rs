@@ -51,6 +51,9 @@ async fn main() -> ExitCode {
     // hold one back until the client's delayed ACK (sse-load measured about
     // one event in a hundred arriving 18 ms late). actix-web leaves it off.
     .tcp_nodelay(true)
+    // A client that sends its headers a byte at a time is cut off (bodies
+    // are bounded by the chat).
+    .client_request_timeout(example_chat_common::HEADER_READ_TIMEOUT)
     .disable_signals()
     // Streams still open after the hub's grace period (a client that stopped
     // reading) are not waited for much longer.

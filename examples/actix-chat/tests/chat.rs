@@ -72,3 +72,10 @@ async fn a_post_the_hub_cannot_take_now_is_503_with_retry_after() {
     let base = start_with(hub.clone());
     suite::a_post_the_hub_cannot_take_now_is_503_with_retry_after(&base, &hub).await;
 }
+
+#[tokio::test]
+async fn a_body_sent_a_byte_at_a_time_is_refused() {
+    let hub = example_chat_common::hub();
+    let base = start_with(hub.clone());
+    suite::a_body_sent_a_byte_at_a_time_is_refused(&base, &hub).await;
+}

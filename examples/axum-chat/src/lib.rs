@@ -6,13 +6,13 @@ mod stoppable;
 pub use stoppable::StoppableListener;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use example_chat_common::{Answer, Chat, ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
+use http_body_util::BodyExt;
 
 /// `GET /`, `GET /events`, `GET /event-names` and `POST /messages` of
 /// `chat`.
@@ -30,9 +30,6 @@ pub fn app_with(chat: Chat, settings: StreamSettings) -> Router {
         )
         .route("/event-names", get(event_names))
         .route("/messages", post(post_message))
-        // One byte more than a message may have, so that an oversized one is
-        // read and refused with our own 413 and JSON body.
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_MESSAGE_BYTES + 1))
         .with_state(chat)
 }
 
@@ -40,15 +37,26 @@ async fn event_names(State(chat): State<Chat>, RawQuery(query): RawQuery) -> Res
     respond(chat.event_names(query.as_deref()).await)
 }
 
-async fn post_message(State(chat): State<Chat>, body: Result<Bytes, BytesRejection>) -> Response {
-    let body = match &body {
-        Ok(body) => Ok(&body[..]),
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+async fn post_message(State(chat): State<Chat>, body: Body) -> Response {
+    let body = read_body(body, &chat).await;
+    let body = body.as_deref().map_err(Clone::clone);
+    respond(chat.post(body).await)
+}
+
+/// The body, read within the chat's body read timeout and up to the
+/// message limit: a slower one is refused with `408`, a larger one with
+/// `413`, each with the chat's own JSON body, like the other chat servers.
+async fn read_body(body: Body, chat: &Chat) -> Result<Bytes, ChatError> {
+    let timeout = chat.body_read_timeout();
+    let limited = http_body_util::Limited::new(body, MAX_MESSAGE_BYTES);
+    match tokio::time::timeout(timeout, limited.collect()).await {
+        Err(_) => Err(ChatError::too_slow(timeout)),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
             Err(ChatError::too_large())
         }
-        Err(rejection) => Err(ChatError::unreadable(rejection.body_text())),
-    };
-    respond(chat.post(body).await)
+        Ok(Err(error)) => Err(ChatError::unreadable(error)),
+    }
 }
 
 /// The chat's answer as a response, with its `Retry-After`.

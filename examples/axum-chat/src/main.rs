@@ -16,6 +16,7 @@
 // A server prints where it listens and why it stops: printing is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -88,7 +89,12 @@ async fn main() -> ExitCode {
     let listener = StoppableListener::new(listener, stopped.clone()).tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    let serve = axum::serve(listener, app).with_graceful_shutdown(stopping);
+    // axum's serve, with a bound on reading headers (a client that sends
+    // them a byte at a time is cut off); bodies are bounded by the chat.
+    let serve = sse_axum::serve(listener, app)
+        .header_read_timeout(example_chat_common::HEADER_READ_TIMEOUT)
+        .with_graceful_shutdown(stopping)
+        .into_future();
     let last_wait = async {
         stopped.cancelled().await;
         tokio::time::sleep(example_chat_common::SHUTDOWN_GRACE + Duration::from_secs(2)).await;

@@ -1,6 +1,8 @@
 //! The chat's HTTP interface, served on 127.0.0.1 and checked by the suite
 //! both chat servers share.
 
+use std::future::IntoFuture;
+
 use example_chat_common::suite;
 
 /// Serves the app on a free port; its base URL.
@@ -11,8 +13,9 @@ async fn start() -> String {
 async fn start_with(hub: sse_axum::hub::Hub) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let app = example_axum_chat::app(example_chat_common::Chat::new(hub));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let chat = example_chat_common::Chat::new(hub).with_body_read_timeout(suite::BODY_READ_TIMEOUT);
+    let app = example_axum_chat::app(chat);
+    tokio::spawn(sse_axum::serve(listener, app).into_future());
     format!("http://{address}")
 }
 
@@ -73,4 +76,11 @@ async fn a_post_the_hub_cannot_take_now_is_503_with_retry_after() {
     let hub = example_chat_common::hub();
     let base = start_with(hub.clone()).await;
     suite::a_post_the_hub_cannot_take_now_is_503_with_retry_after(&base, &hub).await;
+}
+
+#[tokio::test]
+async fn a_body_sent_a_byte_at_a_time_is_refused() {
+    let hub = example_chat_common::hub();
+    let base = start_with(hub.clone()).await;
+    suite::a_body_sent_a_byte_at_a_time_is_refused(&base, &hub).await;
 }

@@ -45,7 +45,7 @@ async fn main() -> ExitCode {
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    if let Err(error) = axum::serve(listener, app).await {
+    if let Err(error) = sse_axum::serve(listener, app).await {
         eprintln!("server error: {error}");
         return ExitCode::FAILURE;
     }

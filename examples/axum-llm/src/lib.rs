@@ -41,9 +41,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 
 pub use self::config::Config;
+use tower_http::timeout::TimeoutLayer;
+
 use self::demo::{DEMO_MODEL, Demo};
 use self::error::ApiError;
 use self::generation::{Generation, Generations};
@@ -56,6 +59,12 @@ use self::upstream::Upstream;
 /// A larger one is refused with `413`, in the API's error shape.
 pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 
+/// How long a request may take to be read and answered up to the start of
+/// its stream (the stream itself runs as long as the answer): a client that
+/// sends its body a byte at a time gets `408` then. Headers are bounded by
+/// the server (`sse_axum::serve`).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// `GET /`, `POST /v1/chat/completions` and `POST /v1/messages`, answered
 /// by `llm`. Any other path is `404` and any other method `405`, with an
 /// error body in OpenAI's shape (Anthropic's under `/v1/messages`).
@@ -67,6 +76,12 @@ pub fn app(llm: Llm) -> Router {
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        // A request must be read and answered (its stream begun) in time: a
+        // client that sends its body a byte at a time is answered 408.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .with_state(llm)
 }
 

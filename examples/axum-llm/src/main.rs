@@ -54,7 +54,7 @@ async fn main() -> ExitCode {
         let _ = tokio::signal::ctrl_c().await;
         println!("shutting down");
     };
-    if let Err(error) = axum::serve(listener, example_axum_llm::app(llm))
+    if let Err(error) = sse_axum::serve(listener, example_axum_llm::app(llm))
         .with_graceful_shutdown(stopping)
         .await
     {

@@ -44,6 +44,15 @@ pub const TOPIC: &str = "chat";
 /// `413 Payload Too Large`.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
+/// How long a client may take to send a `POST /messages` body, from the end
+/// of its headers; a slower one is answered `408` (a client that sends a
+/// body a byte at a time would otherwise hold its connection for good).
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a client may take to send a request's headers: both servers
+/// close the connection of a slower one.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The largest event the hub keeps, encoded, in bytes: a message of
 /// [`MAX_MESSAGE_BYTES`] of JSON can encode to more (each escaped line break
 /// is a `data:` line).
@@ -71,6 +80,7 @@ pub fn hub_builder() -> HubBuilder {
 pub struct Chat {
     hub: Hub,
     names: EventNames,
+    body_read_timeout: Duration,
 }
 
 impl Chat {
@@ -88,7 +98,24 @@ impl Chat {
     /// `registry`.
     pub(crate) fn with_registry(hub: Hub, registry: NameRegistry) -> Self {
         let names = EventNames::follow(&hub, registry);
-        Self { hub, names }
+        Self {
+            hub,
+            names,
+            body_read_timeout: BODY_READ_TIMEOUT,
+        }
+    }
+
+    /// The same chat, with a `POST /messages` body to be read within
+    /// `timeout` ([`BODY_READ_TIMEOUT`] unless set).
+    #[must_use]
+    pub fn with_body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
+    }
+
+    /// How long a `POST /messages` body may take to arrive.
+    pub fn body_read_timeout(&self) -> Duration {
+        self.body_read_timeout
     }
 
     /// The chat's hub.
@@ -392,6 +419,17 @@ impl ChatError {
             retry_after: Some(retry_after),
             ..Self::new(503, "the chat's store cannot be reached; try again later")
         }
+    }
+
+    /// A body that did not arrive within `timeout`.
+    pub fn too_slow(timeout: Duration) -> Self {
+        Self::new(
+            408,
+            format!(
+                "the message did not arrive within {} ms",
+                timeout.as_millis()
+            ),
+        )
     }
 
     /// A body that could not be read.

@@ -549,3 +549,54 @@ pub async fn disconnecting_clients_release_their_subscriptions(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// The body read timeout of the chats under test (`Chat::with_body_read_timeout`).
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// A `POST /messages` whose body arrives a byte at a time (a "slowloris")
+/// is answered `408` once the chat's body read timeout
+/// ([`BODY_READ_TIMEOUT`] here) has passed, not when the client is done,
+/// and publishes nothing.
+pub async fn a_body_sent_a_byte_at_a_time_is_refused(base: &str, hub: &sse_engine::hub::Hub) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let address = base.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("the server accepts");
+    let (mut reader, mut writer) = stream.into_split();
+    writer
+        .write_all(
+            b"POST /messages HTTP/1.1\r\nHost: chat\r\nContent-Type: application/json\r\n\
+              Content-Length: 64\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .expect("headers sent");
+    let started = std::time::Instant::now();
+    // One byte every 100 ms, for longer than the timeout: the body never
+    // arrives whole before the server answers.
+    let drip = tokio::spawn(async move {
+        for byte in br#"{"data":"slow..........................................."}"# {
+            if writer.write_all(&[*byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(WAIT, reader.read_to_end(&mut answer)).await;
+    drip.abort();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(read.is_ok(), "no answer within {WAIT:?}: {answer}");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.ends_with(r#"{"error":"the message did not arrive within 500 ms"}"#),
+        "{answer}"
+    );
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_millis(64 * 100),
+        "answered only after {elapsed:?}, when the body was whole"
+    );
+    assert_eq!(hub.stats().published, 0, "a refused message was published");
+}

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use sse_engine::Event;
@@ -42,7 +42,12 @@ async fn route(
     Ok(response.map(BodyExt::boxed_unsync))
 }
 
-/// Accepts connections on `listener` forever, HTTP/1.1 and HTTP/2.
+/// How long a client may take to send a request's headers.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts connections on `listener` forever, HTTP/1.1 and HTTP/2; a
+/// connection whose request headers take longer than
+/// [`HEADER_READ_TIMEOUT`] is closed.
 pub async fn serve(listener: TcpListener, hub: Hub) {
     let service = ServiceBuilder::new()
         .layer(SseResponseLayer::new())
@@ -57,8 +62,16 @@ pub async fn serve(listener: TcpListener, hub: Hub) {
         // one event in a hundred arriving 18 ms late).
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(service.clone());
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // hyper bounds reading a request's headers only with a timer: without
+        // one, a client that sends them a byte at a time holds its
+        // connection for good.
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT);
         tokio::spawn(async move {
-            let _ = auto::Builder::new(TokioExecutor::new())
+            let _ = builder
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });

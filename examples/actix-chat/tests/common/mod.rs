@@ -10,7 +10,8 @@ pub(crate) fn start_with(hub: Hub) -> SocketAddr {
     let (address_tx, address_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let chat = example_chat_common::Chat::new(hub);
+            let chat = example_chat_common::Chat::new(hub)
+                .with_body_read_timeout(example_chat_common::suite::BODY_READ_TIMEOUT);
             let server = HttpServer::new(move || {
                 App::new().configure(example_actix_chat::routes(chat.clone()))
             })
