@@ -1,0 +1,172 @@
+//! Opening the hub's stream: creating it when it is missing, bringing its
+//! limits to the builder's, and reading its epoch and head.
+
+use std::time::Duration;
+
+use async_nats::jetstream::Context;
+use async_nats::jetstream::context::{CreateStreamErrorKind, GetStreamErrorKind};
+use async_nats::jetstream::stream::{self, DiscardPolicy, StorageType};
+use sse_engine::hub::Epoch;
+
+use crate::epoch;
+use crate::error::ConnectError;
+
+/// The limits and placement the builder asks of the stream.
+#[derive(Debug, Clone)]
+pub(crate) struct StreamSettings {
+    pub(crate) name: String,
+    pub(crate) subjects: String,
+    pub(crate) replicas: usize,
+    pub(crate) max_messages: Option<u64>,
+    pub(crate) max_bytes: Option<u64>,
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) duplicate_window: Duration,
+    pub(crate) memory: bool,
+}
+
+impl StreamSettings {
+    fn config(&self, description: String) -> stream::Config {
+        let limit = |value: Option<u64>| value.map_or(-1, |v| i64::try_from(v).unwrap_or(i64::MAX));
+        stream::Config {
+            name: self.name.clone(),
+            description: Some(description),
+            subjects: vec![self.subjects.clone()],
+            num_replicas: self.replicas,
+            max_messages: limit(self.max_messages),
+            max_bytes: limit(self.max_bytes),
+            max_age: self.max_age.unwrap_or_default(),
+            // The oldest events go to make room: a log, not a queue.
+            discard: DiscardPolicy::Old,
+            duplicate_window: self.duplicate_window,
+            storage: if self.memory {
+                StorageType::Memory
+            } else {
+                StorageType::File
+            },
+            ..stream::Config::default()
+        }
+    }
+
+    /// Whether `config`'s limits are this builder's.
+    fn same_limits(&self, config: &stream::Config) -> bool {
+        let wanted = self.config(String::new());
+        config.max_messages == wanted.max_messages
+            && config.max_bytes == wanted.max_bytes
+            && config.max_age == wanted.max_age
+            && config.duplicate_window == wanted.duplicate_window
+            && config.num_replicas == wanted.num_replicas
+    }
+}
+
+/// What the store needs to know of the stream it opened.
+#[derive(Debug)]
+pub(crate) struct Opened {
+    pub(crate) epoch: Epoch,
+    pub(crate) head: u64,
+}
+
+/// Opens the stream, creating it (with a new random epoch) when missing.
+pub(crate) async fn open(
+    jetstream: &Context,
+    settings: &StreamSettings,
+) -> Result<Opened, ConnectError> {
+    // Twice at most: another process may create it between our look and
+    // our create.
+    for _ in 0..2 {
+        match jetstream.get_stream(&settings.name).await {
+            Ok(mut stream) => {
+                let info = stream.info().await.map_err(ConnectError::new)?.clone();
+                return adopt(jetstream, settings, info).await;
+            }
+            Err(error) if is_missing(error.kind()) => {}
+            Err(error) => return Err(ConnectError::new(error)),
+        }
+        let config = settings.config(epoch::description(Epoch::random()));
+        match jetstream.create_stream(config).await {
+            Ok(mut stream) => {
+                let info = stream.info().await.map_err(ConnectError::new)?.clone();
+                tracing::info!(stream = settings.name, "created the JetStream stream");
+                return opened(&info);
+            }
+            Err(error) if name_taken(&error.kind()) => continue,
+            Err(error) => return Err(ConnectError::new(error)),
+        }
+    }
+    Err(ConnectError::new(format!(
+        "the stream {:?} is created and deleted under us",
+        settings.name
+    )))
+}
+
+/// An existing stream: checked to capture our subjects, its limits brought
+/// to ours (keeping its description, so its epoch).
+async fn adopt(
+    jetstream: &Context,
+    settings: &StreamSettings,
+    info: stream::Info,
+) -> Result<Opened, ConnectError> {
+    if !info.config.subjects.contains(&settings.subjects) {
+        return Err(ConnectError::new(format!(
+            "the stream {:?} captures {:?}, not {:?}",
+            settings.name, info.config.subjects, settings.subjects
+        )));
+    }
+    if !settings.same_limits(&info.config) {
+        let description = info.config.description.clone().unwrap_or_default();
+        let wanted = settings.config(description);
+        let config = stream::Config {
+            max_messages: wanted.max_messages,
+            max_bytes: wanted.max_bytes,
+            max_age: wanted.max_age,
+            duplicate_window: wanted.duplicate_window,
+            num_replicas: wanted.num_replicas,
+            ..info.config.clone()
+        };
+        jetstream
+            .update_stream(config)
+            .await
+            .map_err(ConnectError::new)?;
+        tracing::info!(stream = settings.name, "brought the stream's limits to the store's");
+    }
+    opened(&info)
+}
+
+fn opened(info: &stream::Info) -> Result<Opened, ConnectError> {
+    let epoch = info
+        .config
+        .description
+        .as_deref()
+        .and_then(epoch::from_description)
+        .unwrap_or_else(|| {
+            epoch::from_creation(&info.config.name, info.created.unix_timestamp_nanos())
+        });
+    Ok(Opened {
+        epoch,
+        head: info.state.last_sequence,
+    })
+}
+
+/// The epoch of the stream as it is now (to notice one created again).
+pub(crate) async fn current_epoch(
+    jetstream: &Context,
+    name: &str,
+) -> Result<Option<Epoch>, ConnectError> {
+    match jetstream.get_stream(name).await {
+        Ok(mut stream) => {
+            let info = stream.info().await.map_err(ConnectError::new)?;
+            Ok(Some(opened(info)?.epoch))
+        }
+        Err(error) if is_missing(error.kind()) => Ok(None),
+        Err(error) => Err(ConnectError::new(error)),
+    }
+}
+
+fn is_missing(kind: GetStreamErrorKind) -> bool {
+    matches!(kind, GetStreamErrorKind::JetStream(error)
+        if error.error_code() == async_nats::jetstream::ErrorCode::STREAM_NOT_FOUND)
+}
+
+fn name_taken(kind: &CreateStreamErrorKind) -> bool {
+    matches!(kind, CreateStreamErrorKind::JetStream(error)
+        if error.error_code() == async_nats::jetstream::ErrorCode::STREAM_NAME_EXIST)
+}
