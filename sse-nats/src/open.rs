@@ -37,7 +37,10 @@ impl StreamSettings {
             max_age: self.max_age.unwrap_or_default(),
             // The oldest events go to make room: a log, not a queue.
             discard: DiscardPolicy::Old,
-            duplicate_window: self.duplicate_window,
+            // JetStream refuses a window longer than the age limit.
+            duplicate_window: self
+                .max_age
+                .map_or(self.duplicate_window, |age| self.duplicate_window.min(age)),
             storage: if self.memory {
                 StorageType::Memory
             } else {
