@@ -1,0 +1,104 @@
+//! The `nats-server` killed and restarted (with its store directory, so
+//! JetStream keeps what it stored) while subscribers stay attached: nothing
+//! acknowledged is lost, nothing is delivered twice, nothing unacknowledged
+//! is reported as published; what the stream dropped meanwhile is a gap.
+
+mod common;
+
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use sse_engine::Event;
+use sse_engine::hub::PublishError;
+
+use common::{NatsServer, data, hub_with, ids, next_n, publish, publish_when_back, quiet};
+
+#[tokio::test]
+async fn a_server_killed_and_restarted_loses_nothing_stored_and_repeats_nothing() {
+    let Some(mut nats) = NatsServer::start("nats restart") else {
+        return;
+    };
+    let a = nats.hub("RESTART").await;
+    let b = nats.hub("RESTART").await;
+    let mut on_a = a.subscribe(&["t", "u"], None).unwrap();
+    let mut on_b = b.subscribe(&["t"], None).unwrap();
+    let mut sent = Vec::new();
+    sent.push(publish(&a, "t", "before-1").await.to_string());
+    sent.push(publish(&b, "t", "before-2").await.to_string());
+    assert_eq!(ids(&next_n(&mut on_a, 2).await), sent);
+    assert_eq!(ids(&next_n(&mut on_b, 2).await), sent);
+
+    nats.kill();
+    let refused = a.publish("t", Event::new().data("while-down")).await;
+    assert!(
+        matches!(refused, Err(PublishError::Store(_))),
+        "{refused:?}"
+    );
+    // Subscribers keep their streams while the server is away.
+    quiet(&mut on_a).await;
+    quiet(&mut on_b).await;
+
+    nats.restart();
+    let mut after = Vec::new();
+    after.push(publish_when_back(&b, "t", "after-1").await.to_string());
+    after.push(publish_when_back(&a, "u", "after-2").await.to_string());
+    after.push(publish_when_back(&a, "t", "after-3").await.to_string());
+    let seen_a = next_n(&mut on_a, 3).await;
+    assert_eq!(data(&seen_a), ["after-1", "after-2", "after-3"]);
+    assert_eq!(ids(&seen_a), after);
+    let seen_b = next_n(&mut on_b, 2).await;
+    assert_eq!(data(&seen_b), ["after-1", "after-3"]);
+    quiet(&mut on_a).await;
+    quiet(&mut on_b).await;
+    assert_eq!(a.stats().gaps, 0);
+    assert_eq!(b.stats().gaps, 0);
+
+    // The refused publish was never stored: a late resume from the start
+    // sees exactly the acknowledged events.
+    let late = nats.hub("RESTART").await;
+    let first = sse_engine::hub::Position::parse(&sent[0]).unwrap();
+    let mut resumed = late.subscribe(&["t", "u"], common::cursor(&first)).unwrap();
+    let replayed = next_n(&mut resumed, 4).await;
+    assert_eq!(
+        data(&replayed),
+        ["before-2", "after-1", "after-2", "after-3"]
+    );
+    quiet(&mut resumed).await;
+}
+
+#[tokio::test]
+async fn events_the_stream_dropped_while_the_reader_was_away_are_a_gap() {
+    let Some(mut nats) = NatsServer::start("dropped while away") else {
+        return;
+    };
+    // A reader slow to come back, and a stream that keeps four events.
+    let builder = nats
+        .builder("AWAY")
+        .max_messages(4)
+        .backoff(Duration::from_secs(2), Duration::from_secs(2));
+    let hub = hub_with(builder).await;
+    let mut live = hub.subscribe(&["t"], None).unwrap();
+    publish(&hub, "t", "seen").await;
+    assert_eq!(data(&next_n(&mut live, 1).await), ["seen"]);
+
+    nats.kill();
+    nats.restart();
+    // Another process publishes ten events before this one's reader is
+    // back: the stream keeps the last four.
+    let jetstream = nats.jetstream().await;
+    for n in 0..10 {
+        let mut headers = HeaderMap::new();
+        headers.insert("Sse-Topics", "t");
+        jetstream
+            .publish_with_headers("sse.away.t.t", headers, format!("data: {n}\n\n").into())
+            .await
+            .expect("sent")
+            .await
+            .expect("stored");
+    }
+    let events = next_n(&mut live, 5).await;
+    assert_eq!(events[0].event_type(), "gap", "{events:?}");
+    assert_eq!(data(&events[1..]), ["6", "7", "8", "9"]);
+    quiet(&mut live).await;
+    assert_eq!(hub.stats().gaps, 1);
+}
