@@ -187,9 +187,10 @@ impl NatsStoreBuilder {
     /// stream cannot be created or captures other subjects.
     pub async fn connect(self) -> Result<NatsStore, ConnectError> {
         if self.prefix.is_empty()
-            || self.prefix.split('.').any(|token| {
-                token.is_empty() || token.contains(['*', '>', ' ', '\t', '\r', '\n'])
-            })
+            || self
+                .prefix
+                .split('.')
+                .any(|token| token.is_empty() || token.contains(['*', '>', ' ', '\t', '\r', '\n']))
         {
             return Err(ConnectError::new(format!(
                 "{:?} is not a subject prefix",
@@ -214,7 +215,11 @@ impl NatsStoreBuilder {
             .timeout(self.ack_timeout)
             .build(client);
         let opened = open::open(&jetstream, &self.stream).await?;
-        tracing::debug!(stream = self.stream.name, head = opened.head, "connected to JetStream");
+        tracing::debug!(
+            stream = self.stream.name,
+            head = opened.head,
+            "connected to JetStream"
+        );
         let shared = Shared {
             jetstream,
             stream: self.stream.name,
@@ -240,7 +245,9 @@ fn backoff_callback(
     (min, max): (Duration, Duration),
 ) -> impl Fn(usize) -> Duration + Send + Sync + 'static {
     move |attempts| {
-        let doublings = u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX).min(16);
+        let doublings = u32::try_from(attempts.saturating_sub(1))
+            .unwrap_or(u32::MAX)
+            .min(16);
         min.saturating_mul(1 << doublings).min(max)
     }
 }

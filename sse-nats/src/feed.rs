@@ -75,7 +75,10 @@ pub(crate) async fn run(shared: Arc<Shared>, sender: mpsc::Sender<FeedItem>) {
         match read_until_broken(&shared, &sender, &mut last, &mut backoff).await {
             Ok(Stop::HubGone) => return,
             Ok(Stop::Replaced) => {
-                tracing::error!(stream = shared.stream, "the stream was deleted and created again: this store stops; restart the process");
+                tracing::error!(
+                    stream = shared.stream,
+                    "the stream was deleted and created again: this store stops; restart the process"
+                );
                 shared.mark_replaced();
                 return;
             }
@@ -186,7 +189,12 @@ fn process(shared: &Shared, last: &mut u64, batch: Vec<Read>) -> Vec<FeedItem> {
         }
         if read.seq > *last + 1 {
             let through = read.seq - 1;
-            tracing::warn!(stream = shared.stream, from = *last + 1, through, "the stream no longer holds events the reader had not read");
+            tracing::warn!(
+                stream = shared.stream,
+                from = *last + 1,
+                through,
+                "the stream no longer holds events the reader had not read"
+            );
             if !events.is_empty() {
                 items.push(FeedItem::Events {
                     events: std::mem::take(&mut events),
@@ -204,11 +212,19 @@ fn process(shared: &Shared, last: &mut u64, batch: Vec<Read>) -> Vec<FeedItem> {
         }
         *last = read.seq;
         let Some(topics) = read.topics else {
-            tracing::warn!(stream = shared.stream, seq = read.seq, "a message without topics in the stream");
+            tracing::warn!(
+                stream = shared.stream,
+                seq = read.seq,
+                "a message without topics in the stream"
+            );
             continue;
         };
         for topic in topics {
-            if follows.topics.get(&topic).is_some_and(|start| read.seq > *start) {
+            if follows
+                .topics
+                .get(&topic)
+                .is_some_and(|start| read.seq > *start)
+            {
                 events.push(FedEvent {
                     seq: read.seq,
                     topic,

@@ -129,7 +129,10 @@ async fn adopt(
             .update_stream(config)
             .await
             .map_err(ConnectError::new)?;
-        tracing::info!(stream = settings.name, "brought the stream's limits to the store's");
+        tracing::info!(
+            stream = settings.name,
+            "brought the stream's limits to the store's"
+        );
     }
     opened(&info)
 }

@@ -68,7 +68,9 @@ pub(crate) async fn replay(
     events.retain(|event| event.seq < end);
     events.sort_by_key(|event| event.seq);
     events.truncate(limit);
-    let checked_to = events.last().map_or(before, |last| last.seq.saturating_add(1));
+    let checked_to = events
+        .last()
+        .map_or(before, |last| last.seq.saturating_add(1));
     if holds_all(shared, after, checked_to).await? {
         Ok(Some(events))
     } else {

@@ -115,7 +115,11 @@ impl NatsStore {
             let message = PublishMessage::build()
                 .payload(event.clone())
                 .headers(headers.clone());
-            let acknowledged = match shared.jetstream.send_publish(subject.clone(), message).await {
+            let acknowledged = match shared
+                .jetstream
+                .send_publish(subject.clone(), message)
+                .await
+            {
                 Ok(ack) => {
                     sent = true;
                     ack.await.map_err(StoreError::new)
@@ -165,7 +169,13 @@ impl Store for NatsStore {
         before: u64,
         limit: usize,
     ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
-        Box::pin(crate::replay::replay(&self.shared, topic, after, before, limit))
+        Box::pin(crate::replay::replay(
+            &self.shared,
+            topic,
+            after,
+            before,
+            limit,
+        ))
     }
 
     fn head(&self) -> u64 {

@@ -124,7 +124,10 @@ async fn a_replay_longer_than_a_round_comes_whole_and_in_order() {
         .map(|e| (e.last_event_id().to_owned(), e.data().to_owned()))
         .collect();
     assert_eq!(got.len(), expected.len());
-    assert!(got == expected, "the replay differs from what was published");
+    assert!(
+        got == expected,
+        "the replay differs from what was published"
+    );
     quiet(&mut resumed).await;
     assert_eq!(late.stats().gaps, 0);
 }

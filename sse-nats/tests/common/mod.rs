@@ -208,7 +208,10 @@ pub(crate) fn builder(urls: &[String], stream: &str) -> NatsStoreBuilder {
 }
 
 pub(crate) async fn hub_with(builder: NatsStoreBuilder) -> Hub {
-    let store = builder.connect().await.expect("connects to the test nats-server");
+    let store = builder
+        .connect()
+        .await
+        .expect("connects to the test nats-server");
     Hub::builder().store(store).build()
 }
 
