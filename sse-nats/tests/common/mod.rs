@@ -84,6 +84,18 @@ impl NatsServer {
         }
     }
 
+    /// Stops the process (SIGSTOP) without closing its connections, as a
+    /// stalled machine would, or lets it go on again (SIGCONT).
+    pub(crate) fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("running");
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal}");
+    }
+
     pub(crate) fn is_running(&self) -> bool {
         self.child.is_some()
     }
