@@ -217,3 +217,53 @@ async fn killing_the_stream_leader_loses_and_repeats_nothing_acknowledged() {
         assert_eq!(decode(&event).last_event_id(), after.to_string());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_node_stopped_and_started_again_duplicates_and_skips_nothing() {
+    let Some(mut cluster) = Cluster::start("whole cluster restart") else {
+        return;
+    };
+    let a = cluster_hub(&cluster).await;
+    let b = cluster_hub(&cluster).await;
+    let mut on_a = a.subscribe(&["t"], None).unwrap();
+    let mut on_b = b.subscribe(&["t"], None).unwrap();
+    let mut sent = Vec::new();
+    for n in 0..10 {
+        let hub = if n % 2 == 0 { &a } else { &b };
+        sent.push(common::publish(hub, "t", &format!("before-{n}")).await);
+    }
+    let sent_ids: Vec<String> = sent.iter().map(ToString::to_string).collect();
+    assert_eq!(common::ids(&common::next_n(&mut on_a, 10).await), sent_ids);
+    assert_eq!(common::ids(&common::next_n(&mut on_b, 10).await), sent_ids);
+
+    for node in &mut cluster.nodes {
+        node.kill();
+    }
+    let refused = a.publish("t", Event::new().data("while-down")).await;
+    assert!(refused.is_err(), "{refused:?}");
+    common::quiet(&mut on_a).await;
+    for node in &mut cluster.nodes {
+        node.restart();
+    }
+    let mut after = Vec::new();
+    after.push(common::publish_when_back(&a, "t", "after-a").await);
+    after.push(common::publish_when_back(&b, "t", "after-b").await);
+    let after_ids: Vec<String> = after.iter().map(ToString::to_string).collect();
+    for subscription in [&mut on_a, &mut on_b] {
+        let seen = common::next_n(subscription, 2).await;
+        assert_eq!(common::data(&seen), ["after-a", "after-b"]);
+        assert_eq!(common::ids(&seen), after_ids);
+        common::quiet(subscription).await;
+    }
+    assert_eq!(a.stats().gaps, 0);
+    assert_eq!(b.stats().gaps, 0);
+
+    // A new instance replays the whole history, once.
+    let late = cluster_hub(&cluster).await;
+    let mut resumed = late.subscribe(&["t"], common::cursor(&sent[0])).unwrap();
+    let replayed = common::next_n(&mut resumed, 11).await;
+    let mut expected: Vec<String> = sent_ids[1..].to_vec();
+    expected.extend(after_ids);
+    assert_eq!(common::ids(&replayed), expected);
+    common::quiet(&mut resumed).await;
+}
