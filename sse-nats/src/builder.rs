@@ -46,8 +46,21 @@ impl fmt::Debug for NatsStoreBuilder {
     }
 }
 
+impl NatsStore {
+    /// A builder for a store on the NATS servers at `servers`
+    /// (`nats://host:4222`, `tls://host:4222`; several for a cluster, the
+    /// client also learns the others from the server).
+    pub fn builder<I>(servers: I) -> NatsStoreBuilder
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        NatsStoreBuilder::new(servers.into_iter().map(Into::into).collect())
+    }
+}
+
 impl NatsStoreBuilder {
-    pub(crate) fn new(servers: Vec<String>) -> Self {
+    fn new(servers: Vec<String>) -> Self {
         Self {
             servers,
             options: None,

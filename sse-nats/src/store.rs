@@ -12,7 +12,6 @@ use sse_engine::Text;
 use sse_engine::hub::{Epoch, Feed, Store, StoreError, StoreFuture, StoredEvent};
 use tokio::task::JoinHandle;
 
-use crate::builder::NatsStoreBuilder;
 use crate::shared::Shared;
 use crate::subject::{self, TOPICS};
 
@@ -50,17 +49,6 @@ pub struct NatsStore {
 }
 
 impl NatsStore {
-    /// A builder for a store on the NATS servers at `servers`
-    /// (`nats://host:4222`, `tls://host:4222`; several for a cluster, the
-    /// client also learns the others from the server).
-    pub fn builder<I>(servers: I) -> NatsStoreBuilder
-    where
-        I: IntoIterator,
-        I::Item: Into<String>,
-    {
-        NatsStoreBuilder::new(servers.into_iter().map(Into::into).collect())
-    }
-
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
         Self {
             id_prefix: format!(
