@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -243,6 +243,7 @@ impl NatsStoreBuilder {
             fetch_bytes,
             backoff: self.backoff,
             replaced: AtomicBool::new(false),
+            read: AtomicU64::new(opened.head),
             follows: Mutex::new(Follows {
                 topics: HashMap::new(),
                 reported_through: opened.head,

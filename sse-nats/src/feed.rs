@@ -102,8 +102,12 @@ async fn read_until_broken(
     last: &mut u64,
     backoff: &mut Duration,
 ) -> Result<Stop, BoxError> {
-    match open::current_epoch(&shared.jetstream, &shared.stream).await? {
-        Some(epoch) if epoch == shared.epoch => {}
+    match open::current(&shared.jetstream, &shared.stream).await? {
+        // The stream has everything the reader read, or more.
+        Some(now) if now.epoch == shared.epoch && now.head >= *last => {}
+        // Created again, or rolled back (restored from an older copy, a
+        // single server that lost its last writes): its next sequence
+        // numbers would repeat ids already given, for other events.
         Some(_) => return Ok(Stop::Replaced),
         None => return Err(format!("the stream {:?} does not exist", shared.stream).into()),
     }
@@ -211,6 +215,7 @@ fn process(shared: &Shared, last: &mut u64, batch: Vec<Read>) -> Vec<FeedItem> {
             }
         }
         *last = read.seq;
+        shared.note_read(read.seq);
         let Some(topics) = read.topics else {
             tracing::warn!(
                 stream = shared.stream,

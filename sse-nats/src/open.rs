@@ -152,15 +152,16 @@ fn opened(info: &stream::Info) -> Result<Opened, ConnectError> {
     })
 }
 
-/// The epoch of the stream as it is now (to notice one created again).
-pub(crate) async fn current_epoch(
+/// The stream as it is now: its epoch and last sequence number, to notice
+/// one created again or rolled back. `None` when it does not exist.
+pub(crate) async fn current(
     jetstream: &Context,
     name: &str,
-) -> Result<Option<Epoch>, ConnectError> {
+) -> Result<Option<Opened>, ConnectError> {
     match jetstream.get_stream(name).await {
         Ok(mut stream) => {
             let info = stream.info().await.map_err(ConnectError::new)?;
-            Ok(Some(opened(info)?.epoch))
+            Ok(Some(opened(info)?))
         }
         Err(error) if is_missing(error.kind()) => Ok(None),
         Err(error) => Err(ConnectError::new(error)),

@@ -9,7 +9,7 @@
 //! before a report that left it out.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -37,9 +37,14 @@ pub(crate) struct Shared {
     /// second.
     pub(crate) backoff: (Duration, Duration),
     /// Set when the reader found that the stream was deleted and created
-    /// again under the store: its sequence numbers started over, so this
-    /// store's ids would repeat; it appends nothing more.
+    /// again under the store, or rolled back to an older state: its
+    /// sequence numbers would repeat ids already given, for other events,
+    /// so this store appends nothing more.
     pub(crate) replaced: AtomicBool,
+    /// The highest sequence number the reader has read: a publish numbered
+    /// at or below what it was when the publish was sent shows that the
+    /// stream was rolled back.
+    pub(crate) read: AtomicU64,
     pub(crate) follows: Mutex<Follows>,
 }
 
@@ -50,6 +55,14 @@ impl Shared {
 
     pub(crate) fn is_replaced(&self) -> bool {
         self.replaced.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn note_read(&self, seq: u64) {
+        self.read.fetch_max(seq, Ordering::AcqRel);
+    }
+
+    pub(crate) fn has_read(&self) -> u64 {
+        self.read.load(Ordering::Acquire)
     }
 
     pub(crate) fn mark_replaced(&self) {

@@ -72,7 +72,7 @@ impl NatsStore {
         let shared = &*self.shared;
         if shared.is_replaced() {
             return Err(StoreError::new(
-                "the stream was deleted and created again; this store no longer publishes",
+                "the stream was created again or rolled back; this store no longer publishes",
             ));
         }
         let subject = match topics {
@@ -91,6 +91,7 @@ impl NatsStore {
         headers.insert(NATS_MESSAGE_ID, id.as_str());
         headers.insert(NATS_EXPECTED_STREAM, shared.stream.as_str());
         let client = shared.jetstream.client();
+        let read_before = shared.has_read();
         let mut sent = false;
         let mut failure: Option<StoreError> = None;
         for _ in 0..shared.publish_attempts {
@@ -115,13 +116,29 @@ impl NatsStore {
                 Err(error) => Err(StoreError::new(error)),
             };
             match acknowledged {
-                Ok(ack) if ack.stream == shared.stream => return Ok(ack.sequence),
-                Ok(ack) => {
+                Ok(ack) if ack.stream != shared.stream => {
                     return Err(StoreError::new(format!(
                         "stored in the stream {:?}, not {:?}",
                         ack.stream, shared.stream
                     )));
                 }
+                // Stored after everything the reader had read before the
+                // first attempt was sent (the reader may read it before its
+                // acknowledgement comes): lower means the stream went back,
+                // and the number belongs to another event.
+                Ok(ack) if ack.sequence <= read_before => {
+                    tracing::error!(
+                        stream = shared.stream,
+                        seq = ack.sequence,
+                        "the stream was rolled back: this store stops; restart the process"
+                    );
+                    shared.mark_replaced();
+                    return Err(StoreError::new(format!(
+                        "the stream numbered this event {}, an id already given: it was rolled back",
+                        ack.sequence
+                    )));
+                }
+                Ok(ack) => return Ok(ack.sequence),
                 Err(error) => {
                     tracing::debug!(%error, id, "publish not acknowledged; sending it again with the same id");
                     failure = Some(error);

@@ -102,3 +102,47 @@ async fn events_the_stream_dropped_while_the_reader_was_away_are_a_gap() {
     quiet(&mut live).await;
     assert_eq!(hub.stats().gaps, 1);
 }
+
+/// The server restarted from an older copy of its files: the stream's
+/// sequence goes back, and its next numbers would repeat ids the clients
+/// already have, for other events. The store notices and refuses, instead
+/// of handing them out (a client holding such an id would silently miss
+/// the new events under it).
+#[tokio::test]
+async fn a_stream_rolled_back_is_refused_not_renumbered_in_silence() {
+    let Some(mut nats) = NatsServer::start("rolled back") else {
+        return;
+    };
+    let hub = nats.hub("ROLLBACK").await;
+    let mut live = hub.subscribe(&["t"], None).unwrap();
+    publish(&hub, "t", "one").await;
+    publish(&hub, "t", "two").await;
+    assert_eq!(data(&next_n(&mut live, 2).await), ["one", "two"]);
+    nats.snapshot();
+    publish_when_back(&hub, "t", "three").await;
+    let four = publish(&hub, "t", "four").await;
+    assert_eq!(data(&next_n(&mut live, 2).await), ["three", "four"]);
+
+    nats.roll_back();
+    // Whether the reader or a publish notices first, publishing stops.
+    let mut refused = None;
+    for _ in 0..100 {
+        match hub.publish("t", Event::new().data("reused")).await {
+            Ok(position) => {
+                assert!(
+                    position.seq() > four.seq(),
+                    "{position} repeats an id already given"
+                );
+            }
+            Err(error) if error.to_string().contains("rolled back") => {
+                refused = Some(error);
+                break;
+            }
+            Err(_) => {}
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(refused.is_some(), "the rollback was noticed");
+    // Nothing under an id already given reached the subscriber.
+    quiet(&mut live).await;
+}

@@ -211,9 +211,15 @@ async fn a_cursor_from_a_stream_created_again_is_foreign() {
         .expect("deleted");
     let hub = nats.hub("AGAIN").await;
     assert_ne!(hub.epoch(), old.epoch(), "a new stream, a new epoch");
+    let mut watching = hub.subscribe(&["t"], None).unwrap();
     publish(&hub, "t", "new-1").await;
     publish(&hub, "t", "new-2").await;
     publish(&hub, "t", "new-3").await;
+    // The hub has them (the subscription below starts after them).
+    assert_eq!(
+        data(&next_n(&mut watching, 3).await),
+        ["new-1", "new-2", "new-3"]
+    );
     // Sequence number 2 exists in the new stream too: it must not be read
     // as a position there.
     let mut subscription = hub.subscribe(&["t"], cursor(&old)).unwrap();

@@ -96,6 +96,38 @@ impl NatsServer {
         assert!(status.success(), "kill -{signal}");
     }
 
+    /// Copies the JetStream files as they are now (the server stopped
+    /// first: a consistent copy), to [`NatsServer::roll_back`] to later.
+    pub(crate) fn snapshot(&mut self) {
+        self.kill();
+        let snapshot = self.dir.join("snapshot");
+        let _ = std::fs::remove_dir_all(&snapshot);
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(self.dir.join("js"))
+            .arg(&snapshot)
+            .status()
+            .expect("cp runs");
+        assert!(status.success(), "snapshot copied");
+        self.restart();
+    }
+
+    /// Kills the server and starts it again from the last snapshot, as a
+    /// server restored from a backup (or one that lost its last writes).
+    pub(crate) fn roll_back(&mut self) {
+        self.kill();
+        let js = self.dir.join("js");
+        std::fs::remove_dir_all(&js).expect("files removed");
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(self.dir.join("snapshot"))
+            .arg(&js)
+            .status()
+            .expect("cp runs");
+        assert!(status.success(), "snapshot restored");
+        self.restart();
+    }
+
     pub(crate) fn is_running(&self) -> bool {
         self.child.is_some()
     }
