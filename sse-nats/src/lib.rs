@@ -90,8 +90,22 @@
 //!   with the number of multi-topic events between the cursor and the head.
 //! - A message deleted from the middle of the stream makes every cursor
 //!   before it a gap, whichever topic it was in.
-//! - A stream deleted and created again under running processes: they stop
-//!   publishing (errors) and reading, and must be restarted.
+//! - A stream deleted and created again under running processes, or rolled
+//!   back (a server restored from an older copy of its files, or a single
+//!   server that lost writes it had not synced to disk): the running
+//!   processes notice (their reader finds another epoch, or a last sequence
+//!   number below what it read; a publish is numbered at or below what was
+//!   read), stop publishing (errors) and reading, and must be restarted, so
+//!   that no id is given twice for different events. A process started
+//!   after a rollback cannot notice it: use replicas, or JetStream's
+//!   `sync_interval: always` on a single server, where that matters.
+//! - Events are NATS messages: the server's `max_payload` (1 MiB unless
+//!   configured) bounds an event's size, headers included; keep the hub's
+//!   [`LogLimits::max_event_bytes`](sse_engine::hub::LogLimits::max_event_bytes)
+//!   below it.
+//! - A process that opens an existing stream with other limits, duplicate
+//!   window or replicas changes the stream's to its own: give every process
+//!   of a deployment the same settings.
 //! - The stream is the store's: another application publishing on its
 //!   subjects breaks the mapping.
 #![forbid(unsafe_code)]
