@@ -19,7 +19,7 @@ use std::error::Error;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
 use bytes::Bytes;
@@ -35,6 +35,10 @@ use crate::subject::{self, TOPICS};
 
 /// The most messages one report to the hub holds.
 const BATCH: usize = 512;
+
+/// A consumer that served this long before failing was healthy: the next
+/// one is made after the shortest delay.
+const HEALTHY: Duration = Duration::from_secs(10);
 
 /// The hub's end of the feed.
 pub(crate) struct Receiver(pub(crate) mpsc::Receiver<FeedItem>);
@@ -72,6 +76,7 @@ pub(crate) async fn run(shared: Arc<Shared>, sender: mpsc::Sender<FeedItem>) {
     let (min_backoff, max_backoff) = shared.backoff;
     let mut backoff = min_backoff;
     loop {
+        let started = Instant::now();
         match read_until_broken(&shared, &sender, &mut last, &mut backoff).await {
             Ok(Stop::HubGone) => return,
             Ok(Stop::Replaced) => {
@@ -83,6 +88,12 @@ pub(crate) async fn run(shared: Arc<Shared>, sender: mpsc::Sender<FeedItem>) {
                 return;
             }
             Err(error) => {
+                // A consumer that served a while starts the delays afresh;
+                // one that fails as soon as it is made is retried slower
+                // and slower, never in a loop.
+                if started.elapsed() >= HEALTHY {
+                    backoff = min_backoff;
+                }
                 tracing::warn!(%error, stream = shared.stream, retry_in = ?backoff, "JetStream reader lost its consumer");
                 tokio::select! {
                     () = tokio::time::sleep(backoff) => {}
@@ -133,13 +144,17 @@ async fn read_until_broken(
         .expires(Duration::from_secs(30))
         .messages()
         .await?;
-    *backoff = shared.backoff.0;
+    let mut read_once = false;
     loop {
         let first = tokio::select! {
             message = messages.next() => message,
             () = sender.closed() => return Ok(Stop::HubGone),
         };
         let mut batch = vec![read(first.ok_or("the consumer ended")??)?];
+        if !read_once {
+            read_once = true;
+            *backoff = shared.backoff.0;
+        }
         // What is already there joins the report; nothing is waited for.
         let mut failed = None;
         while batch.len() < BATCH {
