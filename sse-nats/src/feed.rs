@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use async_nats::connection::State;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
 use bytes::Bytes;
 use futures_core::Stream;
@@ -35,6 +36,9 @@ use crate::subject::{self, TOPICS};
 
 /// The most messages one report to the hub holds.
 const BATCH: usize = 512;
+
+/// How often the reader looks whether the client lost its connection.
+const CONNECTION_CHECK: Duration = Duration::from_millis(250);
 
 /// A consumer that served this long before failing was healthy: the next
 /// one is made after the shortest delay.
@@ -145,10 +149,26 @@ async fn read_until_broken(
         .messages()
         .await?;
     let mut read_once = false;
+    let client = shared.jetstream.client();
+    let mut was_disconnected = false;
+    let mut watch = tokio::time::interval(CONNECTION_CHECK);
     loop {
         let first = tokio::select! {
             message = messages.next() => message,
             () = sender.closed() => return Ok(Stop::HubGone),
+            _ = watch.tick() => {
+                // After the client reconnected, a new consumer at once: the
+                // old one may be gone with the server's memory, and the
+                // client's stream would notice only after its heartbeats.
+                match client.connection_state() {
+                    State::Connected if was_disconnected => {
+                        return Err("the client reconnected".into());
+                    }
+                    State::Connected => {}
+                    _ => was_disconnected = true,
+                }
+                continue;
+            }
         };
         let mut batch = vec![read(first.ok_or("the consumer ended")??)?];
         if !read_once {
