@@ -86,7 +86,7 @@ pub(crate) async fn run(shared: Arc<Shared>, sender: mpsc::Sender<FeedItem>) {
             Ok(Stop::Replaced) => {
                 tracing::error!(
                     stream = shared.stream,
-                    "the stream was deleted and created again: this store stops; restart the process"
+                    "the stream was created again or rolled back: this store stops; restart the process"
                 );
                 shared.mark_replaced();
                 return;

@@ -89,7 +89,9 @@
 //!   [`fetch_bytes`](NatsStoreBuilder::fetch_bytes), but its time grows
 //!   with the number of multi-topic events between the cursor and the head.
 //! - A message deleted from the middle of the stream makes every cursor
-//!   before it a gap, whichever topic it was in.
+//!   before it a gap, whichever topic it was in; and a cursor older than the
+//!   stream's first event is a gap even when its topic had no event among
+//!   those dropped (the stream's limits are for all topics together).
 //! - A stream deleted and created again under running processes, or rolled
 //!   back (a server restored from an older copy of its files, or a single
 //!   server that lost writes it had not synced to disk): the running
