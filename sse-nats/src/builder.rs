@@ -66,7 +66,7 @@ impl NatsStoreBuilder {
             options: None,
             stream: StreamSettings {
                 name: "SSE".to_owned(),
-                subjects: Subjects::new("sse").all(),
+                prefix: "sse".to_owned(),
                 replicas: 1,
                 max_messages: Some(100_000),
                 max_bytes: None,
@@ -112,11 +112,11 @@ impl NatsStoreBuilder {
     }
 
     /// The first tokens of every subject the store publishes on (`sse`
-    /// unless set); the stream captures `<prefix>.>`, so the prefix must
-    /// not overlap another stream's subjects.
+    /// unless set); the stream captures `<prefix>.<epoch>.>`, which must not
+    /// overlap another stream's subjects.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
-        self.stream.subjects = Subjects::new(&self.prefix).all();
+        self.stream.prefix = self.prefix.clone();
         self
     }
 
@@ -236,7 +236,7 @@ impl NatsStoreBuilder {
         let shared = Shared {
             jetstream,
             stream: self.stream.name,
-            subjects: Subjects::new(&self.prefix),
+            subjects: Subjects::new(&self.prefix, opened.epoch),
             epoch: opened.epoch,
             head: opened.head,
             publish_attempts: self.publish_attempts,

@@ -23,14 +23,16 @@
 //!
 //! - **One stream for the hub** (`SSE` unless
 //!   [`stream`](NatsStoreBuilder::stream) says otherwise), capturing
-//!   `<prefix>.>` (`sse.>` unless [`prefix`](NatsStoreBuilder::prefix)
-//!   says otherwise).
+//!   `<prefix>.<epoch>.>`: the prefix is `sse` unless
+//!   [`prefix`](NatsStoreBuilder::prefix) says otherwise, the epoch is the
+//!   stream's, in 12 hex digits (below), for example
+//!   `sse.0f3a9c01b7e4.>`. Write `<base>` for `<prefix>.<epoch>`.
 //! - **One message per event**, whatever its number of topics. Its stream
 //!   sequence number is the event's: ids are `<epoch>-<stream sequence>`, one
 //!   total order across topics, so one id resumes a multi-topic subscription,
 //!   and an event in several topics is stored, and delivered, once.
 //! - **Subjects**: an event in one topic is published on
-//!   `<prefix>.t.<topic token>`; an event in several on `<prefix>.m`. Every
+//!   `<base>.t.<topic token>`; an event in several on `<base>.m`. Every
 //!   message also carries its topics' tokens in the `Sse-Topics` header,
 //!   separated by spaces. A topic token is the topic's name with ASCII
 //!   letters, digits and `-` kept, and every other byte (`_` too) written
@@ -42,9 +44,11 @@
 //!   epoch=0f3a9c01b7e4`), and every process that opens it reads that. An id
 //!   from another stream, another deployment, or a stream deleted and
 //!   created again has another epoch: the client gets the hub's gap signal,
-//!   never a position read in the wrong log. (A stream created by someone
-//!   else, without that description, gets an epoch from its name and
-//!   creation time.)
+//!   never a position read in the wrong log. The epoch is in the subjects
+//!   too, so a process still holding an old stream's epoch cannot publish
+//!   into a stream created again under the same name: no stream captures
+//!   its subjects, and its publish fails. A stream made by hand for this
+//!   store needs that description and those subjects.
 //! - **Publishing** waits for JetStream's acknowledgement (`PubAck`; with
 //!   replicas, once a majority stored it). Each append has one
 //!   `Nats-Msg-Id`, kept when the store sends it again after a lost
@@ -53,13 +57,13 @@
 //!   acknowledged says that it may still be stored. While the client is
 //!   disconnected nothing is sent (the client would hold the message and
 //!   send it after the error was reported).
-//! - **One reader per process**: an ephemeral pull consumer over `<prefix>.>`
+//! - **One reader per process**: an ephemeral pull consumer over `<base>.>`
 //!   reads every event, in sequence order, and feeds the hub's in-memory logs
 //!   (events of topics the hub does not have are read and dropped); clients
 //!   read those logs, never NATS.
 //! - **Replay**: a cursor older than the hub's in-memory log is served from
 //!   the stream by a short-lived consumer filtered on the topic's subject
-//!   and on `<prefix>.m`, in fetches bounded by count and by bytes
+//!   and on `<base>.m`, in fetches bounded by count and by bytes
 //!   ([`fetch_bytes`](NatsStoreBuilder::fetch_bytes)). When the stream no
 //!   longer holds the whole range (trimmed by its limits, purged, messages
 //!   deleted in the middle), the client gets a gap signal.

@@ -10,12 +10,13 @@ use sse_engine::hub::Epoch;
 
 use crate::epoch;
 use crate::error::ConnectError;
+use crate::subject::Subjects;
 
 /// The limits and placement the builder asks of the stream.
 #[derive(Debug, Clone)]
 pub(crate) struct StreamSettings {
     pub(crate) name: String,
-    pub(crate) subjects: String,
+    pub(crate) prefix: String,
     pub(crate) replicas: usize,
     pub(crate) max_messages: Option<u64>,
     pub(crate) max_bytes: Option<u64>,
@@ -25,12 +26,12 @@ pub(crate) struct StreamSettings {
 }
 
 impl StreamSettings {
-    fn config(&self, description: String) -> stream::Config {
+    fn config(&self, epoch: Epoch) -> stream::Config {
         let limit = |value: Option<u64>| value.map_or(-1, |v| i64::try_from(v).unwrap_or(i64::MAX));
         stream::Config {
             name: self.name.clone(),
-            description: Some(description),
-            subjects: vec![self.subjects.clone()],
+            description: Some(epoch::description(epoch)),
+            subjects: vec![Subjects::new(&self.prefix, epoch).all()],
             num_replicas: self.replicas,
             max_messages: limit(self.max_messages),
             max_bytes: limit(self.max_bytes),
@@ -52,7 +53,7 @@ impl StreamSettings {
 
     /// Whether `config`'s limits are this builder's.
     fn same_limits(&self, config: &stream::Config) -> bool {
-        let wanted = self.config(String::new());
+        let wanted = self.config(Epoch::from_bits(0));
         config.max_messages == wanted.max_messages
             && config.max_bytes == wanted.max_bytes
             && config.max_age == wanted.max_age
@@ -84,7 +85,7 @@ pub(crate) async fn open(
             Err(error) if is_missing(error.kind()) => {}
             Err(error) => return Err(ConnectError::new(error)),
         }
-        let config = settings.config(epoch::description(Epoch::random()));
+        let config = settings.config(Epoch::random());
         match jetstream.create_stream(config).await {
             Ok(mut stream) => {
                 let info = stream.info().await.map_err(ConnectError::new)?.clone();
@@ -101,22 +102,23 @@ pub(crate) async fn open(
     )))
 }
 
-/// An existing stream: checked to capture our subjects, its limits brought
-/// to ours (keeping its description, so its epoch).
+/// An existing stream: checked to be one of ours, capturing our subjects,
+/// and its limits brought to ours (keeping its description, so its epoch).
 async fn adopt(
     jetstream: &Context,
     settings: &StreamSettings,
     info: stream::Info,
 ) -> Result<Opened, ConnectError> {
-    if !info.config.subjects.contains(&settings.subjects) {
+    let opened = opened(&info)?;
+    let subjects = Subjects::new(&settings.prefix, opened.epoch).all();
+    if !info.config.subjects.contains(&subjects) {
         return Err(ConnectError::new(format!(
-            "the stream {:?} captures {:?}, not {:?}",
-            settings.name, info.config.subjects, settings.subjects
+            "the stream {:?} captures {:?}, not {subjects:?}",
+            settings.name, info.config.subjects
         )));
     }
     if !settings.same_limits(&info.config) {
-        let description = info.config.description.clone().unwrap_or_default();
-        let wanted = settings.config(description);
+        let wanted = settings.config(opened.epoch);
         let config = stream::Config {
             max_messages: wanted.max_messages,
             max_bytes: wanted.max_bytes,
@@ -134,18 +136,22 @@ async fn adopt(
             "brought the stream's limits to the store's"
         );
     }
-    opened(&info)
+    Ok(opened)
 }
 
+/// The epoch a stream's description records, and how far it has gone.
 fn opened(info: &stream::Info) -> Result<Opened, ConnectError> {
     let epoch = info
         .config
         .description
         .as_deref()
         .and_then(epoch::from_description)
-        .unwrap_or_else(|| {
-            epoch::from_creation(&info.config.name, info.created.unix_timestamp_nanos())
-        });
+        .ok_or_else(|| {
+            ConnectError::new(format!(
+                "the stream {:?} has no epoch in its description: it was not made by sse-nats",
+                info.config.name
+            ))
+        })?;
     Ok(Opened {
         epoch,
         head: info.state.last_sequence,

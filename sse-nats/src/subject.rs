@@ -9,17 +9,21 @@
 //! one topic back.
 
 use sse_engine::Text;
+use sse_engine::hub::Epoch;
 
-/// The subjects under one prefix.
+/// The subjects of one stream: under `<prefix>.<epoch as 12 hex digits>`,
+/// so that a process still holding an old stream's epoch can never publish
+/// into a stream created again under the same name (no stream captures its
+/// subjects: the publish fails).
 #[derive(Debug, Clone)]
 pub(crate) struct Subjects {
     prefix: String,
 }
 
 impl Subjects {
-    pub(crate) fn new(prefix: &str) -> Self {
+    pub(crate) fn new(prefix: &str, epoch: Epoch) -> Self {
         Self {
-            prefix: prefix.to_owned(),
+            prefix: format!("{prefix}.{:012x}", epoch.bits()),
         }
     }
 
@@ -127,10 +131,10 @@ mod tests {
 
     #[test]
     fn subjects_sit_under_the_prefix() {
-        let subjects = Subjects::new("sse.app");
-        assert_eq!(subjects.all(), "sse.app.>");
-        assert_eq!(subjects.topic("news"), "sse.app.t.news");
-        assert_eq!(subjects.multi(), "sse.app.m");
+        let subjects = Subjects::new("sse.app", Epoch::from_bits(0xabc));
+        assert_eq!(subjects.all(), "sse.app.000000000abc.>");
+        assert_eq!(subjects.topic("news"), "sse.app.000000000abc.t.news");
+        assert_eq!(subjects.multi(), "sse.app.000000000abc.m");
         let names = decode_all("a b_3A").unwrap();
         assert_eq!(names.iter().map(|t| &**t).collect::<Vec<_>>(), ["a", "b:"]);
     }

@@ -90,7 +90,11 @@ async fn events_the_stream_dropped_while_the_reader_was_away_are_a_gap() {
         let mut headers = HeaderMap::new();
         headers.insert("Sse-Topics", "t");
         jetstream
-            .publish_with_headers("sse.away.t.t", headers, format!("data: {n}\n\n").into())
+            .publish_with_headers(
+                format!("sse.away.{:012x}.t.t", hub.epoch().bits()),
+                headers,
+                format!("data: {n}\n\n").into(),
+            )
             .await
             .expect("sent")
             .await
@@ -144,5 +148,40 @@ async fn a_stream_rolled_back_is_refused_not_renumbered_in_silence() {
     }
     assert!(refused.is_some(), "the rollback was noticed");
     // Nothing under an id already given reached the subscriber.
+    quiet(&mut live).await;
+}
+
+/// The stream deleted from outside under a running instance: its publishes
+/// fail; once a new instance has created the stream again (another epoch),
+/// the old instance still refuses rather than give ids of its old epoch to
+/// the new stream's events.
+#[tokio::test]
+async fn a_stream_deleted_under_an_instance_fails_its_publishes_and_is_never_renumbered() {
+    let Some(nats) = NatsServer::start("deleted under an instance") else {
+        return;
+    };
+    let old = nats.hub("DELETED").await;
+    let mut live = old.subscribe(&["t"], None).unwrap();
+    let one = publish(&old, "t", "one").await;
+    assert_eq!(data(&next_n(&mut live, 1).await), ["one"]);
+    nats.jetstream()
+        .await
+        .delete_stream("DELETED")
+        .await
+        .expect("deleted");
+    let refused = old.publish("t", Event::new().data("nowhere")).await;
+    assert!(refused.is_err(), "{refused:?}");
+
+    let new = nats.hub("DELETED").await;
+    assert_ne!(new.epoch(), old.epoch());
+    let fresh = publish(&new, "t", "fresh").await;
+    assert_eq!(fresh.seq(), 1);
+    for _ in 0..40 {
+        let outcome = old.publish("t", Event::new().data("old epoch")).await;
+        assert!(outcome.is_err(), "{outcome:?} (after {one})");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The old instance's subscriber never saw the new stream's events under
+    // the old epoch.
     quiet(&mut live).await;
 }
