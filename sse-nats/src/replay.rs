@@ -1,0 +1,194 @@
+//! Replay: the events of one topic between two sequence numbers, read from
+//! the stream by a short-lived consumer, in fetches bounded by count and
+//! bytes.
+//!
+//! An event of the topic is on one of two subjects: the topic's own (when
+//! it is the event's only topic) or the subject of multi-topic events
+//! (`Sse-Topics` names them). A round scans both, each from the cursor, and
+//! merges them; each scan is cut where the other stopped being complete, so
+//! the round is complete up to its last event.
+//!
+//! Then it checks that the stream still holds the whole range: its first
+//! sequence number is at most the cursor's successor (nothing was trimmed
+//! or purged past the cursor) and none of the range's sequence numbers was
+//! deleted from the middle (a purge of one subject, a deleted message).
+//! Checked after the scan, so that nothing removed while scanning goes
+//! unseen. A hole anywhere in the range, in any topic, is a gap: the store
+//! cannot tell whose event it was.
+
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
+use futures_util::StreamExt;
+use sse_engine::Text;
+use sse_engine::hub::{StoreError, StoredEvent};
+
+use crate::shared::Shared;
+use crate::subject::{self, TOPICS};
+
+/// How many messages one fetch asks for at most (the byte bound usually
+/// ends it first for large events).
+const FETCH_MESSAGES: usize = 256;
+
+/// The events of `topic` in `(after, before)`, at most `limit`; `None` when
+/// the stream no longer holds all of them.
+pub(crate) async fn replay(
+    shared: &Shared,
+    topic: &Text,
+    after: u64,
+    before: u64,
+    limit: usize,
+) -> Result<Option<Vec<StoredEvent>>, StoreError> {
+    if after.saturating_add(1) >= before || limit == 0 {
+        return Ok(Some(Vec::new()));
+    }
+    let own = shared.subjects.topic(topic);
+    let (mut events, own_full) = scan(shared, &own, after, before, limit, |_| true).await?;
+    // The own subject's scan is complete up to here.
+    let own_end = match (own_full, events.last()) {
+        (true, Some(last)) => last.seq.saturating_add(1),
+        _ => before,
+    };
+    let token = subject::encode(topic);
+    let in_topic = |topics: &str| topics.split(' ').any(|name| name == token);
+    let (multi, multi_full) = scan(
+        shared,
+        &shared.subjects.multi(),
+        after,
+        own_end,
+        limit,
+        in_topic,
+    )
+    .await?;
+    let end = match (multi_full, multi.last()) {
+        (true, Some(last)) => last.seq.saturating_add(1),
+        _ => own_end,
+    };
+    events.extend(multi);
+    events.retain(|event| event.seq < end);
+    events.sort_by_key(|event| event.seq);
+    events.truncate(limit);
+    let checked_to = events
+        .last()
+        .map_or(before, |last| last.seq.saturating_add(1));
+    if holds_all(shared, after, checked_to).await? {
+        Ok(Some(events))
+    } else {
+        tracing::debug!(%topic, after, before, "the stream no longer holds the range");
+        Ok(None)
+    }
+}
+
+/// Up to `want` events on `filter` in `(after, before)` whose `Sse-Topics`
+/// header `keep` accepts, and whether there were `want` of them.
+async fn scan(
+    shared: &Shared,
+    filter: &str,
+    after: u64,
+    before: u64,
+    want: usize,
+    keep: impl Fn(&str) -> bool,
+) -> Result<(Vec<StoredEvent>, bool), StoreError> {
+    let mut events = Vec::new();
+    if after.saturating_add(1) >= before {
+        return Ok((events, false));
+    }
+    let stream = shared
+        .jetstream
+        .get_stream_no_info(&shared.stream)
+        .await
+        .map_err(StoreError::new)?;
+    let consumer = stream
+        .create_consumer(pull::Config {
+            deliver_policy: DeliverPolicy::ByStartSequence {
+                start_sequence: after + 1,
+            },
+            filter_subject: filter.to_owned(),
+            ack_policy: AckPolicy::None,
+            // Ours alone, and gone soon even if we cannot delete it.
+            memory_storage: true,
+            num_replicas: 1,
+            inactive_threshold: Duration::from_secs(30),
+            ..pull::Config::default()
+        })
+        .await
+        .map_err(StoreError::new)?;
+    let name = consumer.cached_info().name.clone();
+    let outcome = async {
+        loop {
+            let mut batch = consumer
+                .fetch()
+                .max_messages(FETCH_MESSAGES.min(want - events.len()))
+                .max_bytes(shared.fetch_bytes)
+                .messages()
+                .await
+                .map_err(StoreError::new)?;
+            let mut fetched = 0;
+            while let Some(message) = batch.next().await {
+                let message = match message {
+                    Ok(message) => message,
+                    // The server ends a fetch whose next message would pass
+                    // its byte bound with a 409 ("Message Size Exceeds
+                    // MaxBytes") after the messages that fit: the end of
+                    // this fetch, not a failure. (A real failure comes back
+                    // on the next fetch, before any message.)
+                    Err(error) if fetched > 0 && error.to_string().contains("409") => break,
+                    Err(error) => return Err(StoreError::new(error)),
+                };
+                fetched += 1;
+                let info = message.info().map_err(StoreError::new)?;
+                let (seq, pending) = (info.stream_sequence, info.pending);
+                if seq >= before {
+                    return Ok(false);
+                }
+                let topics = message
+                    .headers
+                    .as_ref()
+                    .and_then(|headers| headers.get(TOPICS))
+                    .map(|value| value.as_str().to_owned())
+                    .unwrap_or_default();
+                if keep(&topics) {
+                    events.push(StoredEvent {
+                        seq,
+                        event: message.message.payload.clone(),
+                    });
+                    if events.len() == want {
+                        return Ok(true);
+                    }
+                }
+                if pending == 0 {
+                    return Ok(false);
+                }
+            }
+            if fetched == 0 {
+                return Ok(false);
+            }
+        }
+    }
+    .await;
+    // Best effort: the consumer ends on its own after its inactivity.
+    let _ = stream.delete_consumer(&name).await;
+    outcome.map(|full| (events, full))
+}
+
+/// Whether the stream holds every message in `(after, before)`.
+async fn holds_all(shared: &Shared, after: u64, before: u64) -> Result<bool, StoreError> {
+    let stream = shared
+        .jetstream
+        .get_stream_no_info(&shared.stream)
+        .await
+        .map_err(StoreError::new)?;
+    let info = stream
+        .info_builder()
+        .with_deleted(true)
+        .fetch()
+        .await
+        .map_err(StoreError::new)?
+        .info;
+    let state = &info.state;
+    if state.first_sequence > after.saturating_add(1) {
+        return Ok(false);
+    }
+    let deleted = state.deleted.as_deref().unwrap_or_default();
+    Ok(!deleted.iter().any(|&seq| seq > after && seq < before))
+}
