@@ -20,12 +20,13 @@ use std::process::ExitCode;
 const MAX_LINES: usize = 500;
 
 /// The `src/` folders of the library crates.
-const LIBRARIES: [&str; 5] = [
+const LIBRARIES: [&str; 6] = [
     "sse-core/src",
     "sse-tower/src",
     "sse-axum/src",
     "sse-actix/src",
     "sse-redis/src",
+    "sse-nats/src",
 ];
 
 /// Checks every library crate; lists every file too long and every ring.

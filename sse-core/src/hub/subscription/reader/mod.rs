@@ -10,11 +10,13 @@ use bytes::Bytes;
 use smallvec::SmallVec;
 use tokio::time::Instant;
 
+use super::super::StoredEvent;
 use super::super::shared::Shared;
 use super::super::tail::{Onward, TailReader};
-use super::super::topic::{Entry, ReadEntry, Topic};
-use super::super::{Epoch, Position, StoredEvent};
+use super::super::topic::{ReadEntry, Topic};
 use crate::waker_identity::WakerIdentity;
+
+mod gaps;
 
 /// Where a subscription is in the logs of its topics.
 pub(super) struct Reader {
@@ -178,17 +180,6 @@ impl Reader {
     /// Reads the tails no more until the next locked read.
     pub(super) fn disarm(&mut self) {
         self.armed = None;
-    }
-
-    /// Whether a store reported events lost after the cursor, in a topic
-    /// where they have not been dealt with.
-    pub(super) fn lost_after_cursor(&self) -> bool {
-        self.topics
-            .iter()
-            .zip(&self.handled)
-            .any(|(subscribed, handled)| {
-                self.cursor.max(*handled) < subscribed.topic.lock().lost_through()
-            })
     }
 
     /// Takes `candidate` as read: the cursor moves to it.
@@ -432,93 +423,6 @@ impl Reader {
         } else {
             Read::Pending
         }
-    }
-
-    /// What to ask the store for `topics`: each from where it was last dealt
-    /// with.
-    pub(super) fn replay_requests(&self, topics: &[usize]) -> Vec<ReplayRequest> {
-        topics
-            .iter()
-            .map(|&topic| ReplayRequest {
-                topic,
-                name: self.topics[topic].topic.name.clone(),
-                after: self.cursor.max(self.handled[topic]),
-            })
-            .collect()
-    }
-
-    /// Takes in a complete replay round: each topic is dealt with up to where
-    /// its round went, and its events merge with the logs. Returns how many
-    /// events were restored.
-    pub(super) fn restore(
-        &mut self,
-        rounds: Vec<RestoredTopic>,
-        epoch: Epoch,
-        with_meta: bool,
-    ) -> usize {
-        let mut restored = Vec::new();
-        for round in rounds {
-            self.handled[round.topic] = self.handled[round.topic].max(round.through);
-            for event in round.events.unwrap_or_default() {
-                let position = Position::new(epoch, event.seq);
-                restored.push(Restored {
-                    entry: Entry::new(position, &event.event).read(with_meta),
-                    topic: round.topic,
-                });
-            }
-        }
-        let count = restored.len();
-        restored.extend(self.restored.drain(..));
-        restored.sort_by_key(|restored| restored.entry.seq);
-        restored.dedup_by_key(|restored| restored.entry.seq);
-        self.restored = restored.into();
-        count
-    }
-
-    /// Marks `topics` as dealt with up to `through`: a signal tells of
-    /// their gap.
-    pub(super) fn deal_with(&mut self, topics: &[usize], through: u64) {
-        for &topic in topics {
-            self.handled[topic] = self.handled[topic].max(through);
-        }
-    }
-
-    /// Marks every topic that has evicted events after the cursor as dealt
-    /// with up to `through`: the store could not fill the gap, and a signal
-    /// does.
-    pub(super) fn give_up_evicted_through(&mut self, through: u64) {
-        for (index, subscribed) in self.topics.iter().enumerate() {
-            let evicted = subscribed.topic.lock().evicted_through();
-            if self.cursor < evicted {
-                self.handled[index] = self.handled[index].max(through);
-            }
-        }
-    }
-
-    /// Moves the cursor past a gap, only as far as no retained event is
-    /// skipped: to `through`, or to just before the oldest event still held
-    /// in any subscribed topic (or restored), whichever comes first. Returns
-    /// the new cursor.
-    pub(super) fn skip_gap(&mut self, through: u64) -> u64 {
-        let next = self
-            .topics
-            .iter()
-            .filter_map(|subscribed| {
-                subscribed
-                    .topic
-                    .lock()
-                    .first_after(self.cursor)
-                    .map(|entry| entry.seq)
-            })
-            .chain(self.restored.front().map(|restored| restored.entry.seq))
-            .min();
-        let resume_after = match next {
-            Some(next) => through.min(next.saturating_sub(1)),
-            None => through,
-        }
-        .max(self.cursor);
-        self.cursor = resume_after;
-        resume_after
     }
 
     /// Leaves every topic: its waker slot and its count go. Nothing is read
