@@ -126,6 +126,6 @@ pub use self::recorded::{RecordError, Recorded};
 pub use self::refusal::Refusal;
 pub use self::stats::{HubStats, TopicStats};
 pub use self::store::{
-    FedEvent, Feed, FeedItem, MemoryStore, Store, StoreError, StoreFuture, StoredEvent,
+    FedEvent, Feed, FeedItem, MemoryStore, ReplayRound, Store, StoreError, StoreFuture, StoredEvent,
 };
 pub use self::subscription::{PublishedEvent, Subscription};

@@ -67,6 +67,28 @@ pub struct StoredEvent {
     pub event: Bytes,
 }
 
+/// One round of a replay, as [`Store::replay_round`] gives it: the events,
+/// and how far the round is complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReplayRound {
+    /// The events, oldest first.
+    pub events: Vec<StoredEvent>,
+    /// Every event of the topic after the round's `after`, up to here, is
+    /// among `events`: the hub asks again after it for the rest.
+    pub complete_through: u64,
+}
+
+impl ReplayRound {
+    /// A round of `events`, complete through `complete_through`.
+    pub fn new(events: Vec<StoredEvent>, complete_through: u64) -> Self {
+        Self {
+            events,
+            complete_through,
+        }
+    }
+}
+
 /// The storage behind a hub's topics.
 ///
 /// The hub always keeps each topic's recent events in memory, in its bounded
@@ -111,6 +133,34 @@ pub trait Store: Send + Sync + 'static {
         before: u64,
         limit: usize,
     ) -> StoreFuture<'a, Option<Vec<StoredEvent>>>;
+
+    /// One round of a replay: what [`Store::replay`] gives, and how far it
+    /// is complete, so that a store can end a round before `limit` events
+    /// (bounded by bytes, say: `limit` large events would make one reply
+    /// of many megabytes). The hub asks again after `complete_through`.
+    /// A round must hold at least one event when the store has one in the
+    /// range; one without events is complete up to `before`.
+    ///
+    /// By default, [`Store::replay`]'s events, complete through the last
+    /// when there are `limit`, else up to `before`.
+    fn replay_round<'a>(
+        &'a self,
+        topic: &'a Text,
+        after: u64,
+        before: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Option<ReplayRound>> {
+        Box::pin(async move {
+            let events = self.replay(topic, after, before, limit).await?;
+            Ok(events.map(|events| {
+                let complete_through = match events.last() {
+                    Some(last) if events.len() >= limit => last.seq,
+                    _ => before.saturating_sub(1),
+                };
+                ReplayRound::new(events, complete_through)
+            }))
+        })
+    }
 
     /// The sequence number the store had reached when the hub was built: its
     /// readers start there. 0 unless the store is shared. The hub calls it
@@ -165,6 +215,16 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
         limit: usize,
     ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
         (**self).replay(topic, after, before, limit)
+    }
+
+    fn replay_round<'a>(
+        &'a self,
+        topic: &'a Text,
+        after: u64,
+        before: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Option<ReplayRound>> {
+        (**self).replay_round(topic, after, before, limit)
     }
 
     fn head(&self) -> u64 {

@@ -131,16 +131,22 @@ fn fetch(store: Arc<dyn Store>, requests: Vec<ReplayRequest>, through: u64, limi
         let mut round_end = through;
         for request in requests {
             let after = request.after;
-            let events = store
-                .replay(&request.name, after, through.saturating_add(1), limit)
+            let round = store
+                .replay_round(&request.name, after, through.saturating_add(1), limit)
                 .await?;
-            let events = events.map(|mut events| {
+            let events = round.map(|round| {
+                let mut events = round.events;
                 events.retain(|event| event.seq > after && event.seq <= through);
                 events.truncate(limit);
-                if events.len() == limit {
-                    if let Some(last) = events.last() {
-                        round_end = round_end.min(last.seq);
-                    }
+                if let Some(last) = events.last() {
+                    // Short of what was asked: complete only as far as the
+                    // store says (never short of the events it gave).
+                    let complete = if events.len() == limit {
+                        last.seq
+                    } else {
+                        round.complete_through.max(last.seq)
+                    };
+                    round_end = round_end.min(complete);
                 }
                 events
             });
