@@ -341,16 +341,6 @@ impl TopicState {
             .copied()
     }
 
-    /// The first loss a reader whose events are read up to `read` (and
-    /// dealt with up to `handled`) has reached and not dealt with: every
-    /// event the log holds before it is read.
-    pub(crate) fn loss_reached(&self, read: u64, handled: u64) -> Option<Loss> {
-        self.losses
-            .iter()
-            .find(|loss| loss.after <= read && handled < loss.through)
-            .copied()
-    }
-
     /// The sequence number of the newest event held.
     pub(crate) fn newest_seq(&self) -> Option<u64> {
         self.log.back().map(|entry| entry.seq)

@@ -59,11 +59,13 @@ pub struct Subscription {
     /// replay round of the client's resume): a gap found now is one of the
     /// client's cursor (evicted), not of a slow reader (lagged).
     first_read: bool,
-    /// The reason of the replay whose round was just taken in: a gap the
-    /// next read finds before reading the log again is the rest of the
-    /// same one (a loss replayed in rounds stays a loss, even once the
-    /// rounds have passed the lost events).
-    continues: Option<GapReason>,
+    /// The reason of the replay whose round was just taken in (or of the
+    /// loss just told), with the head then: a gap the next reads find up to
+    /// that head, before reading the log again, is the rest of the same one
+    /// (a loss replayed in rounds stays a loss, even once the rounds have
+    /// passed the lost events); one past it is new (the client lagged
+    /// since).
+    continues: Option<(GapReason, u64)>,
     lifetime: Option<Duration>,
     deadline: Option<Pin<Box<Sleep>>>,
     retry: Option<Duration>,
@@ -120,7 +122,8 @@ impl Subscription {
             Some(Some(position)) if position.seq() > head => (head, Phase::Gap(GapReason::Unknown)),
             Some(Some(position)) => (position.seq(), Phase::Reading),
         };
-        let reader = Reader::new(topics, cursor);
+        let fresh = !matches!(phase, Phase::Reading | Phase::Ahead(_)) || requested.is_none();
+        let reader = Reader::new(topics, cursor, fresh);
         let (counts, counts_index) = hub.join();
         tracing::debug!(
             cursor = requested.as_ref().map(LastEventId::as_str),
@@ -276,16 +279,16 @@ impl Subscription {
     /// or, when the store could not give them all, a gap is signalled.
     fn replayed(&mut self, replay: &Replay, rounds: Option<Vec<reader::RestoredTopic>>) {
         let Some(rounds) = rounds else {
-            // A loss reported while the store was asked is part of what the
-            // signal skips: it is told as a loss, whatever the replay was for.
-            let reason = if self.reader.lost_after_cursor() {
+            // Every gapped topic is dealt with up to `through` by the signal.
+            self.reader.give_up_evicted_through(replay.through());
+            let resume_after = self.reader.skip_gap(replay.through(), self.hub.head());
+            // A loss the signal reaches (reported while the store was
+            // asked, say) is told with it, once.
+            let reason = if self.reader.deal_with_losses_reached(resume_after) {
                 GapReason::Lost
             } else {
                 replay.reason()
             };
-            // Every gapped topic is dealt with up to `through` by the signal.
-            self.reader.give_up_evicted_through(replay.through());
-            let resume_after = self.reader.skip_gap(replay.through());
             self.signal_gap(reason, resume_after);
             return;
         };
@@ -293,7 +296,7 @@ impl Subscription {
         let count = self.reader.restore(rounds, self.hub.epoch(), with_meta);
         tracing::debug!(count, through = replay.through(), "replayed from the store");
         self.first_read = self.requested.is_some();
-        self.continues = Some(replay.reason());
+        self.continues = Some((replay.reason(), self.hub.head()));
     }
 }
 
@@ -397,10 +400,11 @@ impl Stream for Subscription {
                     if !first_read {
                         this.requested = None;
                     }
+                    let head = this.hub.head();
                     this.reader.deal_with(&topics, through);
-                    let resume_after = this.reader.skip_gap(through);
+                    let resume_after = this.reader.skip_gap(through, head);
                     this.signal_gap(GapReason::Lost, resume_after);
-                    this.continues = Some(GapReason::Lost);
+                    this.continues = Some((GapReason::Lost, head));
                 }
                 Read::Gap {
                     through,
@@ -411,7 +415,11 @@ impl Stream for Subscription {
                         Phase::Ahead(ahead) => Some(ahead),
                         _ => None,
                     };
-                    let continued = this.continues.take();
+                    let continued = this
+                        .continues
+                        .take()
+                        .filter(|&(_, head)| through <= head)
+                        .map(|(reason, _)| reason);
                     let reason = if lost {
                         // Past its first read, the client is no longer
                         // resuming: the cursor it connected with is not

@@ -131,6 +131,12 @@ fn fetch(store: Arc<dyn Store>, requests: Vec<ReplayRequest>, through: u64, limi
         let mut round_end = through;
         for request in requests {
             let after = request.after;
+            if after >= through {
+                // Dealt with already past this round's end (another topic's
+                // loss capped it): nothing to ask.
+                answers.push((request.topic, Some(Vec::new())));
+                continue;
+            }
             let round = store
                 .replay_round(&request.name, after, through.saturating_add(1), limit)
                 .await?;

@@ -7,15 +7,25 @@ use super::super::super::{Epoch, Position};
 use super::{Reader, ReplayRequest, Restored, RestoredTopic};
 
 impl Reader {
-    /// Whether a store reported events lost after the cursor, in a topic
-    /// where they have not been dealt with.
-    pub(in crate::hub::subscription) fn lost_after_cursor(&self) -> bool {
-        self.topics
-            .iter()
-            .zip(&self.handled)
-            .any(|(subscribed, handled)| {
-                self.cursor.max(*handled) < subscribed.topic.lock().lost_through()
-            })
+    /// Marks as dealt with every loss a signal resuming after
+    /// `resume_after` covers (every event before it is read by then), and
+    /// says whether there was one: the signal is then told as a loss.
+    pub(in crate::hub::subscription) fn deal_with_losses_reached(
+        &mut self,
+        resume_after: u64,
+    ) -> bool {
+        let mut found = false;
+        for (subscribed, handled) in self.topics.iter().zip(self.handled.iter_mut()) {
+            let state = subscribed.topic.lock();
+            while let Some(loss) = state.loss_ahead(*handled) {
+                if loss.after > resume_after {
+                    break;
+                }
+                *handled = loss.through;
+                found = true;
+            }
+        }
+        found
     }
 
     /// What to ask the store for `topics`: each from where it was last dealt
@@ -82,12 +92,13 @@ impl Reader {
         }
     }
 
-    /// Moves the cursor past a gap, only as far as no retained event is
-    /// skipped: to `through`, or to just before the oldest event still held
-    /// in any subscribed topic (or restored), whichever comes first. Returns
-    /// the new cursor.
-    pub(in crate::hub::subscription) fn skip_gap(&mut self, through: u64) -> u64 {
-        let next = self
+    /// Moves the cursor past a gap, only as far as no event is skipped: to
+    /// `through`, or to just before the oldest event still held in any
+    /// subscribed topic (or restored), not past evicted events still to be
+    /// replayed, nor past the `head`, whichever comes first. Returns the new
+    /// cursor.
+    pub(in crate::hub::subscription) fn skip_gap(&mut self, through: u64, head: u64) -> u64 {
+        let mut next = self
             .topics
             .iter()
             .filter_map(|subscribed| {
@@ -99,10 +110,23 @@ impl Reader {
             })
             .chain(self.restored.front().map(|restored| restored.entry.seq))
             .min();
+        // Evicted events not dealt with (another topic's, still to be
+        // replayed) may be anywhere after where their topic was dealt with:
+        // not past them.
+        for (subscribed, handled) in self.topics.iter().zip(&self.handled) {
+            let evicted = subscribed.topic.evicted_through();
+            if self.cursor < evicted && *handled < evicted {
+                let first_possible = self.cursor.max(*handled).saturating_add(1);
+                next = Some(next.map_or(first_possible, |next| next.min(first_possible)));
+            }
+        }
+        // Nor past the head: an event of another topic up to `through` (a
+        // loss reported before the events that follow it) may yet come.
         let resume_after = match next {
             Some(next) => through.min(next.saturating_sub(1)),
             None => through,
         }
+        .min(head)
         .max(self.cursor);
         self.cursor = resume_after;
         resume_after

@@ -130,9 +130,20 @@ pub(super) struct ReplayRequest {
 }
 
 impl Reader {
-    /// A reader of `topics` after `cursor`, counted in each topic.
-    pub(super) fn new(topics: Vec<Arc<Topic>>, cursor: u64) -> Self {
-        let handled = vec![cursor; topics.len()];
+    /// A reader of `topics` after `cursor`, counted in each topic. A
+    /// `fresh` one starts at the head, not at a client's cursor: no loss a
+    /// store reported before is its to meet.
+    pub(super) fn new(topics: Vec<Arc<Topic>>, cursor: u64, fresh: bool) -> Self {
+        let handled = topics
+            .iter()
+            .map(|topic| {
+                if fresh {
+                    cursor.max(topic.lost_through())
+                } else {
+                    cursor
+                }
+            })
+            .collect();
         let topics = topics
             .into_iter()
             .map(|topic| {
@@ -162,10 +173,11 @@ impl Reader {
     /// Moves the cursor (past a gap, or where a check of it ended).
     pub(super) fn set_cursor(&mut self, cursor: u64) {
         self.cursor = cursor;
-        // Nothing after a cursor moved back is dealt with yet (a cursor
-        // ahead of the store starts again at its head).
-        for handled in &mut self.handled {
-            *handled = (*handled).min(cursor);
+        // A cursor moved back (one ahead of the store starts again at its
+        // head) starts afresh: what comes after it is not dealt with, and
+        // no loss reported before is its to meet.
+        for (handled, subscribed) in self.handled.iter_mut().zip(&self.topics) {
+            *handled = cursor.max(subscribed.topic.lost_through());
         }
     }
 
@@ -298,8 +310,7 @@ impl Reader {
         let mut gapped = Vec::new();
         let mut lost = false;
         let mut loss_through = u64::MAX;
-        // Where the first loss ahead of a gapped topic starts: its evicted
-        // events are replayed only up to there (across it, a store has none).
+        // Where the first loss ahead of a gapped topic starts.
         let mut replay_cap = u64::MAX;
         let mut lost_topics = Vec::new();
         let mut in_flight = false;
@@ -317,19 +328,33 @@ impl Reader {
                 state.evict(limits, now);
             }
             let handled = self.handled[index];
-            if let Some(loss) = state.loss_reached(self.cursor.max(handled), handled) {
-                loss_through = loss_through.min(loss.through);
-                lost_topics.push(index);
-                subscribed.tail = None;
-                caught_up_everywhere = false;
-                continue;
-            }
             let evicted = state.evicted_through();
-            if self.cursor < evicted && handled < evicted {
-                gap_through = gap_through.max(evicted);
-                if let Some(loss) = state.loss_ahead(handled) {
+            let behind_evicted = self.cursor < evicted && handled < evicted;
+            // A loss not dealt with is met once every event of the topic
+            // before it is read: none evicted, logged or restored is left.
+            if let Some(loss) = state.loss_ahead(handled) {
+                let evicted_before = behind_evicted && self.cursor.max(handled) < loss.after;
+                let logged_before = state
+                    .first_after(self.cursor)
+                    .is_some_and(|entry| entry.seq <= loss.after);
+                let restored_before = self
+                    .restored
+                    .iter()
+                    .any(|restored| restored.topic == index && restored.entry.seq <= loss.after);
+                if evicted_before {
+                    // Replayed only up to the loss: across it, a store has
+                    // none.
                     replay_cap = replay_cap.min(loss.after);
+                } else if !logged_before && !restored_before {
+                    loss_through = loss_through.min(loss.through);
+                    lost_topics.push(index);
+                    subscribed.tail = None;
+                    caught_up_everywhere = false;
+                    continue;
                 }
+            }
+            if behind_evicted {
+                gap_through = gap_through.max(evicted);
                 gapped.push(index);
                 lost |= self.cursor.max(self.handled[index]) < state.lost_through();
                 subscribed.tail = None;
@@ -372,9 +397,9 @@ impl Reader {
         self.armed = (caught_up_everywhere && !in_flight && !closed && gapped.is_empty())
             .then_some(Armed { rereads, waker });
         let gap_through = gap_through.min(replay_cap);
-        // Other topics' evicted events first: they may still be replayed,
-        // and a loss signalled first would move the cursor past them.
-        if gap_through == 0 && !lost_topics.is_empty() {
+        // A loss met is told first: nothing can fill it, and moving past it
+        // never passes events still to be replayed (see `skip_gap`).
+        if !lost_topics.is_empty() {
             return Read::Lost {
                 through: loss_through,
                 topics: lost_topics,

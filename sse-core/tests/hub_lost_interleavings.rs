@@ -1,0 +1,1068 @@
+//! Interleavings of a store's losses with reads, replays and other topics,
+//! found by an adversarial review of the loss path (issue 16): each `fN_`
+//! test failed at 8b4c06f and passes since; `sound_` tests are what the
+//! review checked and found sound; the ignored ones are a documented
+//! limitation (more than 16 losses) and stress / search runs
+//! (`cargo test -p sse-engine --test hub_lost_interleavings -- --ignored`).
+//! The harness is hub_lost.rs's, with the store's replay reading
+//! `lost_through` and `kept` under one lock (an atomic answer on a
+//! multi-thread runtime) and able to yield (`delay`).
+#![allow(missing_docs, clippy::print_stderr)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use sse_engine::decode::{DecodedEvent, Decoder};
+use sse_engine::hub::{
+    Epoch, FedEvent, Feed, FeedItem, Hub, LagPolicy, LogLimits, Store, StoreFuture, StoredEvent,
+    Subscription,
+};
+use sse_engine::{EncodedEvent, Text};
+use tokio::sync::mpsc;
+
+/// A shared store whose feed the test writes. Its replay holds every event
+/// in `kept`, and can give none from before `lost_through` (the events it
+/// lost): `None` for a request that starts before it, as the Redis store's
+/// REPLAY does.
+struct Fed {
+    feed: Mutex<Option<mpsc::UnboundedReceiver<FeedItem>>>,
+    kept: Mutex<BTreeMap<u64, Bytes>>,
+    lost_through: Mutex<u64>,
+    replays: Mutex<Vec<(u64, u64)>>,
+    /// When set, a replay waits until it holds `true`.
+    gate: Mutex<Option<tokio::sync::watch::Receiver<bool>>>,
+    /// When set, a replay yields this many times before it answers (a round
+    /// trip during which the feed goes on).
+    delay: std::sync::atomic::AtomicUsize,
+}
+
+impl Store for Fed {
+    fn epoch(&self) -> Epoch {
+        Epoch::from_bits(7)
+    }
+    fn append<'a>(&'a self, _: &'a [Text], _: &'a Bytes) -> StoreFuture<'a, u64> {
+        Box::pin(async { Ok(1) })
+    }
+    fn replay<'a>(
+        &'a self,
+        _: &'a Text,
+        after: u64,
+        before: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
+        self.replays.lock().unwrap().push((after, before));
+        let gate = self.gate.lock().unwrap().clone();
+        let delay = self.delay.load(std::sync::atomic::Ordering::Relaxed);
+        Box::pin(async move {
+            for _ in 0..delay {
+                tokio::task::yield_now().await;
+            }
+            if let Some(mut gate) = gate {
+                let _ = gate.wait_for(|open| *open).await;
+            }
+            // The check and the read under one lock (`kept`), as `lose`
+            // changes both under it: the store answers atomically.
+            let kept = self.kept.lock().unwrap();
+            let lost = *self.lost_through.lock().unwrap();
+            let answer = (after >= lost).then(|| {
+                kept.range(after + 1..before)
+                    .take(limit)
+                    .map(|(&seq, event)| StoredEvent {
+                        seq,
+                        event: event.clone(),
+                    })
+                    .collect()
+            });
+            Ok(answer)
+        })
+    }
+    fn head(&self) -> u64 {
+        0
+    }
+    fn head_now(&self) -> StoreFuture<'_, u64> {
+        Box::pin(async move { Ok(0) })
+    }
+    fn feed(&self) -> Option<Feed> {
+        let mut receiver = self.feed.lock().unwrap().take()?;
+        Some(Box::pin(futures_util::stream::poll_fn(move |cx| {
+            receiver.poll_recv(cx)
+        })))
+    }
+}
+
+struct Harness {
+    feed: mpsc::UnboundedSender<FeedItem>,
+    store: Arc<Fed>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let (feed, receiver) = mpsc::unbounded_channel();
+        let store = Arc::new(Fed {
+            feed: Mutex::new(Some(receiver)),
+            kept: Mutex::new(BTreeMap::new()),
+            lost_through: Mutex::new(0),
+            replays: Mutex::new(Vec::new()),
+            gate: Mutex::new(None),
+            delay: std::sync::atomic::AtomicUsize::new(0),
+        });
+        Self { feed, store }
+    }
+
+    fn hub(&self, max_events: usize, policy: LagPolicy) -> Hub {
+        Hub::builder()
+            .store(self.store.clone())
+            .log_limits(LogLimits::new().max_events(max_events))
+            .lag_policy(policy)
+            .topic("t")
+            .build()
+    }
+
+    /// Appends `seqs` to the store and reports them through the feed.
+    fn publish(&self, seqs: std::ops::RangeInclusive<u64>) {
+        let through = *seqs.end();
+        let mut kept = self.store.kept.lock().unwrap();
+        let events = seqs
+            .map(|seq| {
+                let event = Bytes::from(format!("data: {seq}\n\n"));
+                kept.insert(seq, event.clone());
+                FedEvent {
+                    seq,
+                    topic: Text::from_static("t"),
+                    event,
+                }
+            })
+            .collect();
+        self.feed
+            .send(FeedItem::Events { events, through })
+            .unwrap();
+    }
+
+    /// The store loses everything up to `through` and the feed says so.
+    fn lose(&self, through: u64) {
+        let mut kept = self.store.kept.lock().unwrap();
+        kept.retain(|&seq, _| seq > through);
+        *self.store.lost_through.lock().unwrap() = through;
+        drop(kept);
+        self.feed
+            .send(FeedItem::Lost {
+                topic: Text::from_static("t"),
+                through,
+            })
+            .unwrap();
+    }
+}
+
+async fn let_the_feed_task_run() {
+    for _ in 0..50 {
+        tokio::task::yield_now().await;
+    }
+}
+
+fn decode(events: &[EncodedEvent]) -> Vec<DecodedEvent> {
+    let mut decoder = Decoder::new();
+    for event in events {
+        decoder.push(event.as_bytes()).unwrap();
+    }
+    std::iter::from_fn(|| decoder.next_event()).collect()
+}
+
+/// Polls until pending (letting replays resolve), at most `max` events.
+async fn read(subscription: &mut Subscription, max: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for _ in 0..200 {
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        match subscription.poll_next_unpin(&mut cx) {
+            Poll::Ready(Some(event)) => {
+                for decoded in decode(&[event]) {
+                    out.push(describe(&decoded));
+                }
+                if out.len() >= max {
+                    break;
+                }
+            }
+            Poll::Ready(None) => {
+                out.push("END".to_owned());
+                break;
+            }
+            Poll::Pending => tokio::task::yield_now().await,
+        }
+    }
+    out
+}
+
+fn describe(event: &DecodedEvent) -> String {
+    let seq = event.last_event_id().rsplit('-').next().unwrap_or("");
+    if event.event_type() == "gap" {
+        format!("gap@{seq} {}", event.data())
+    } else {
+        event.data().to_owned()
+    }
+}
+
+fn fed(seq: u64, topic: &'static str) -> FedEvent {
+    FedEvent {
+        seq,
+        topic: Text::from_static(topic),
+        event: Bytes::from(format!("data: {topic}{seq}\n\n")),
+    }
+}
+
+fn two_topic_hub(h: &Harness, max_events: usize, policy: LagPolicy) -> Hub {
+    Hub::builder()
+        .store(h.store.clone())
+        .log_limits(LogLimits::new().max_events(max_events))
+        .lag_policy(policy)
+        .topic("t")
+        .topic("u")
+        .build()
+}
+
+fn lost(topic: &'static str, through: u64) -> FeedItem {
+    FeedItem::Lost {
+        topic: Text::from_static(topic),
+        through,
+    }
+}
+
+/// Events' ids strictly increase; a gap's id is at least the previous
+/// item's (it may equal the last event's: the cursor did not move), and
+/// whatever follows a gap is past it.
+fn assert_ids_increase(got: &[String]) {
+    let mut last: Option<(u64, bool)> = None;
+    for e in got.iter().filter(|e| *e != "END") {
+        let gap = e.starts_with("gap@");
+        let digits: String = e
+            .trim_start_matches("gap@")
+            .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let seq: u64 = digits.parse().unwrap();
+        if let Some((prev, prev_gap)) = last {
+            let ok = if gap && !prev_gap {
+                seq >= prev
+            } else {
+                seq > prev
+            };
+            assert!(ok, "ids do not increase at {e}: {got:?}");
+        }
+        last = Some((seq, gap));
+    }
+}
+
+/// F1. Redis's feed sends a reply's losses before its events (`process`:
+/// `Lost { through: entry.prev }`, then `Events`), so a loss can reach past
+/// the head. A reader woken by the loss meets it at once and `skip_gap`
+/// moves its cursor to `through` (nothing held after the cursor bounds it):
+/// past the head (invariant 1). Another topic's events up to `through`,
+/// which were not lost and arrive in the next item, are then skipped.
+#[tokio::test(start_paused = true)]
+async fn f1_a_loss_past_the_head_skips_another_topics_later_events() {
+    let h = Harness::new();
+    let hub = two_topic_hub(&h, 100, LagPolicy::SignalGap);
+    let mut subscription = hub.subscribe(&["t", "u"], None).unwrap();
+    assert!(read(&mut subscription, 1).await.is_empty());
+    h.feed
+        .send(FeedItem::Events {
+            events: vec![fed(1, "u")],
+            through: 1,
+        })
+        .unwrap();
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut subscription, 1).await, ["u1"]);
+    // One Redis reply: u's entry 7 has prev 6 > read 1, so u lost 2..=6;
+    // t's 4 is in the same reply. The loss item comes first.
+    h.feed.send(lost("u", 6)).unwrap();
+    let_the_feed_task_run().await;
+    let mut got = read(&mut subscription, 10).await;
+    h.feed
+        .send(FeedItem::Events {
+            events: vec![fed(4, "t"), fed(7, "u")],
+            through: 7,
+        })
+        .unwrap();
+    let_the_feed_task_run().await;
+    got.extend(read(&mut subscription, 10).await);
+    eprintln!("got: {got:?}");
+    // At 8b4c06f: [gap@6 lost, u7]: t4 is never delivered.
+    assert!(got.iter().any(|e| e == "t4"), "t4 skipped: {got:?}");
+    assert_ids_increase(&got);
+}
+
+/// F2. The same window for a single topic: a subscriber that joins after
+/// the loss was reported, before the feed's next events, starts with its
+/// cursor (the head, below the loss's `through`) as dealt with, and meets
+/// the loss it joined after (the tail path also never arms for it).
+#[tokio::test(start_paused = true)]
+async fn f2_a_subscriber_joining_before_the_head_passes_a_loss_meets_it() {
+    let h = Harness::new();
+    let hub = h.hub(100, LagPolicy::SignalGap);
+    h.publish(1..=2);
+    h.lose(10);
+    let_the_feed_task_run().await;
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    h.publish(11..=11);
+    let_the_feed_task_run().await;
+    let got = read(&mut subscription, 10).await;
+    eprintln!("got: {got:?}");
+    // At 8b4c06f: [gap@10 lost, 11].
+    assert_eq!(got, ["11"]);
+    assert_eq!(hub.stats().gaps, 0);
+}
+
+/// F3. A loss is told before events replayed from the store that come
+/// before it. `loss_reached` is asked with `max(cursor, handled)`; after a
+/// replay round `handled` is the round's end (here the loss's `after`)
+/// while the round's events are still to be delivered, so `Read::Lost`
+/// is returned before they are merged, and `skip_gap` stops before them:
+/// the gap goes out at the cursor, and nothing is told between 6 and 11.
+#[tokio::test(start_paused = true)]
+async fn f3_a_loss_is_told_after_the_events_replayed_before_it() {
+    let h = Harness::new();
+    let hub = h.hub(2, LagPolicy::SignalGap);
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    assert!(read(&mut subscription, 1).await.is_empty());
+    h.publish(1..=2);
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut subscription, 2).await, ["1", "2"]);
+    // 3..=6 arrive (the log keeps 5, 6); the store keeps 1..=6 but lost
+    // 7..=10, never reported; then 11, 12 (the log evicts 5, 6).
+    h.publish(3..=6);
+    h.feed.send(lost("t", 10)).unwrap();
+    h.publish(11..=12);
+    let_the_feed_task_run().await;
+    let got = read(&mut subscription, 20).await;
+    eprintln!("got: {got:?}");
+    eprintln!("replays asked: {:?}", h.store.replays.lock().unwrap());
+    // At 8b4c06f: [3, 4, gap@4 lost, 5, 6, 11, 12].
+    assert_eq!(
+        got,
+        [
+            "3",
+            "4",
+            "5",
+            "6",
+            r#"gap@10 {"reason":"lost","lastEventId":""}"#,
+            "11",
+            "12"
+        ]
+    );
+}
+
+/// F4. `continues` is set to `Lost` by a `Read::Lost` signal and is only
+/// cleared by a log event or a `Pending` read. A subscriber that stalls
+/// right after the lost signal (the signal is returned before any further
+/// read) and then lags behind events published after the loss is told
+/// `lost`, not `lagged`: LagPolicy::Close does not close it and the lag is
+/// not counted.
+#[tokio::test(start_paused = true)]
+async fn f4_a_lag_after_a_lost_signal_is_not_told_as_a_loss() {
+    let h = Harness::new();
+    let hub = h.hub(2, LagPolicy::Close);
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    assert!(read(&mut subscription, 1).await.is_empty());
+    h.publish(1..=2);
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut subscription, 2).await, ["1", "2"]);
+    h.lose(10);
+    h.publish(11..=11);
+    let_the_feed_task_run().await;
+    assert_eq!(
+        read(&mut subscription, 1).await,
+        [r#"gap@10 {"reason":"lost","lastEventId":""}"#]
+    );
+    // The client stalls; 11..=15 overtake it (the log keeps 14, 15).
+    h.publish(12..=15);
+    let_the_feed_task_run().await;
+    let got = read(&mut subscription, 20).await;
+    eprintln!("got: {got:?} stats {:?}", hub.stats());
+    // At 8b4c06f: [11, 12, 13, 14, 15], lagged 0 (replayed as the loss's).
+    assert_eq!(got, ["END"]);
+    assert_eq!(hub.stats().lagged, 1);
+}
+
+/// F5. A loss folded into a failed replay's gap (ff162f2's
+/// `lost_after_cursor`) is not marked dealt with, so the next read meets it
+/// again: two `lost` gaps with the same id (hub_lost.rs's
+/// `a_loss_during_a_lagged_replay_is_told_as_a_loss` shows it, and only
+/// asserts that one of them is there).
+#[tokio::test(start_paused = true)]
+async fn f5_a_loss_folded_into_a_failed_replay_is_told_once() {
+    let h = Harness::new();
+    let (open, gate) = tokio::sync::watch::channel(false);
+    *h.store.gate.lock().unwrap() = Some(gate);
+    *h.store.lost_through.lock().unwrap() = u64::MAX; // nothing replayable
+    let hub = two_topic_hub(&h, 2, LagPolicy::SignalGap);
+    let mut subscription = hub.subscribe(&["t", "u"], None).unwrap();
+    assert!(read(&mut subscription, 1).await.is_empty());
+    h.feed
+        .send(FeedItem::Events {
+            events: vec![fed(1, "t")],
+            through: 1,
+        })
+        .unwrap();
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut subscription, 1).await, ["t1"]);
+    h.feed
+        .send(FeedItem::Events {
+            events: [2, 4, 5, 6, 7].into_iter().map(|s| fed(s, "u")).collect(),
+            through: 7,
+        })
+        .unwrap();
+    let_the_feed_task_run().await;
+    assert!(read(&mut subscription, 1).await.is_empty());
+    h.feed.send(lost("t", 3)).unwrap();
+    let_the_feed_task_run().await;
+    open.send(true).unwrap();
+    let got = read(&mut subscription, 10).await;
+    eprintln!("got: {got:?}");
+    // At 8b4c06f: [gap@5 lost, gap@5 lost, u6, u7].
+    assert_ids_increase(&got);
+}
+
+/// F6. ff162f2's `lost_after_cursor` looks at every topic's `lost_through`,
+/// also a loss the failed replay's range does not reach (and which
+/// 8b4c06f's `Read::Lost` tells on its own later): a slow reader's failed
+/// replay of "u" is told `lost` (not counted as lagged), then t's loss is
+/// told again where it is.
+#[tokio::test(start_paused = true)]
+async fn f6_a_failed_lagged_replay_is_not_told_as_a_later_loss() {
+    let h = Harness::new();
+    *h.store.lost_through.lock().unwrap() = u64::MAX; // nothing replayable
+    let hub = two_topic_hub(&h, 2, LagPolicy::SignalGap);
+    let mut subscription = hub.subscribe(&["t", "u"], None).unwrap();
+    assert!(read(&mut subscription, 1).await.is_empty());
+    h.feed
+        .send(FeedItem::Events {
+            events: vec![fed(1, "t")],
+            through: 1,
+        })
+        .unwrap();
+    h.feed
+        .send(FeedItem::Events {
+            events: [2, 4, 5, 6, 7].into_iter().map(|s| fed(s, "u")).collect(),
+            through: 7,
+        })
+        .unwrap();
+    // t's 3 lost: after t1, which the subscriber has not read yet.
+    h.feed.send(lost("t", 3)).unwrap();
+    let_the_feed_task_run().await;
+    let got = read(&mut subscription, 10).await;
+    eprintln!("got: {got:?} stats {:?}", hub.stats());
+    // At 8b4c06f: [gap@0 lost, t1, gap@3 lost, u6, u7], lagged 0.
+    assert_eq!(
+        got,
+        [
+            r#"gap@0 {"reason":"lagged","lastEventId":""}"#,
+            "t1",
+            r#"gap@3 {"reason":"lost","lastEventId":""}"#,
+            "u6",
+            "u7"
+        ]
+    );
+}
+
+/// F7. A topic that has reached a loss is left out of the read's gapped
+/// topics while another topic's evicted events are replayed first (the
+/// `Read::Lost` is held back while `gap_through > 0`). That replay is not
+/// capped at the loss, and once the loss is signalled the lost topic's own
+/// evicted events after it are asked for only when the restored events are
+/// all delivered: the restored t6 is delivered before u5 (evicted, still in
+/// the store) is replayed, and u's replay then asks after the cursor (6).
+/// u5 is skipped with no gap. (Found by `stress_two_topics`: u's 267
+/// skipped between the restored t266 and t268.)
+#[tokio::test(start_paused = true)]
+async fn f7_a_loss_in_one_topic_and_a_replay_of_another_skip_an_event() {
+    let (feed, receiver) = mpsc::unbounded_channel();
+    let store = Arc::new(Fed2 {
+        feed: Mutex::new(Some(receiver)),
+        ..Fed2::default()
+    });
+    let hub = Hub::builder()
+        .store(store.clone())
+        .log_limits(LogLimits::new().max_events(2))
+        .topic("t")
+        .topic("u")
+        .build();
+    let mut subscription = hub.subscribe(&["t", "u"], None).unwrap();
+    assert!(read(&mut subscription, 1).await.is_empty());
+    let send = |events: Vec<FedEvent>, through: u64| {
+        let mut kept = store.kept.lock().unwrap();
+        for event in &events {
+            let topic = if event.topic == "t" { "t" } else { "u" };
+            let entry = kept.entry(topic).or_default();
+            entry.0.insert(event.seq, event.event.clone());
+        }
+        drop(kept);
+        feed.send(FeedItem::Events { events, through }).unwrap();
+    };
+    send(vec![fed(1, "u")], 1);
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut subscription, 1).await, ["u1"]);
+    // u's 2, 3 lost (reported once the head has passed them: not F1).
+    store.kept.lock().unwrap().entry("u").or_default().1 = 3;
+    store.kept.lock().unwrap().get_mut("u").unwrap().0.clear();
+    send(vec![], 3);
+    feed.send(lost("u", 3)).unwrap();
+    // t: 4, 6, 7, 8 (the log keeps 7, 8); u: 5, 9, 10 (the log keeps 9, 10).
+    send(
+        vec![
+            fed(4, "t"),
+            fed(5, "u"),
+            fed(6, "t"),
+            fed(7, "t"),
+            fed(8, "t"),
+            fed(9, "u"),
+            fed(10, "u"),
+        ],
+        10,
+    );
+    let_the_feed_task_run().await;
+    let got = read(&mut subscription, 20).await;
+    eprintln!("got: {got:?}");
+    // At 8b4c06f: [gap@3 lost, t4, t6, t7, t8, u9, u10]: u5 skipped. The
+    // gap resumes after 1, not 3: t's evicted events (4, 6) could have been
+    // anywhere after 1, for all the hub knows, and are replayed after it.
+    assert_eq!(
+        got,
+        [
+            r#"gap@1 {"reason":"lost","lastEventId":""}"#,
+            "t4",
+            "u5",
+            "t6",
+            "t7",
+            "t8",
+            "u9",
+            "u10"
+        ]
+    );
+}
+
+/// F4's control: the same stall without a loss closes the stream.
+#[tokio::test(start_paused = true)]
+async fn sound_f4_control_the_same_lag_without_a_loss_closes() {
+    let h = Harness::new();
+    let hub = h.hub(2, LagPolicy::Close);
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    assert!(read(&mut subscription, 1).await.is_empty());
+    h.publish(1..=2);
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut subscription, 2).await, ["1", "2"]);
+    h.publish(11..=11);
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut subscription, 1).await, ["11"]);
+    h.publish(12..=15);
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut subscription, 20).await, ["END"]);
+    assert_eq!(hub.stats().lagged, 1);
+}
+
+/// Documented limitation, not a regression (`MAX_LOSSES`): past 16 losses
+/// the oldest becomes an eviction, so a reader behind it is told of it
+/// before the events the log still holds from before it (gap@1, 2, 4: the
+/// lost 3 is told before 2, and nothing is told between 2 and 4).
+#[tokio::test(start_paused = true)]
+#[ignore = "documented MAX_LOSSES fallback; shows where it departs from 'told where missing'"]
+async fn limitation_seventeen_losses_tell_the_oldest_too_early() {
+    let h = Harness::new();
+    let hub = h.hub(1000, LagPolicy::SignalGap);
+    let mut behind = hub.subscribe(&["t"], None).unwrap();
+    assert!(read(&mut behind, 1).await.is_empty());
+    h.publish(1..=1);
+    let_the_feed_task_run().await;
+    assert_eq!(read(&mut behind, 1).await, ["1"]);
+    h.publish(2..=2);
+    let_the_feed_task_run().await;
+    // Loss k: 2k+1 lost after 2k, k = 1..=17.
+    for k in 1..=17u64 {
+        h.lose(2 * k + 1);
+        h.publish(2 * k + 2..=2 * k + 2);
+        let_the_feed_task_run().await;
+    }
+    let got = read(&mut behind, 100).await;
+    eprintln!("got: {got:?}");
+    assert_eq!(
+        got[..3],
+        ["2", r#"gap@3 {"reason":"lost","lastEventId":""}"#, "4"]
+    );
+}
+
+struct Wakes(std::sync::atomic::AtomicUsize);
+impl std::task::Wake for Wakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Sound: a cursor ahead of the head and inside a lost range waits for
+/// the check (`Read::Lost` is Pending in `Phase::Ahead`) without waking
+/// itself, is woken by the next append, and is then told `lost` with its
+/// cursor.
+#[tokio::test(start_paused = true)]
+async fn sound_a_cursor_ahead_inside_a_loss_waits_without_spinning() {
+    let h = Harness::new();
+    let hub = h.hub(100, LagPolicy::SignalGap);
+    h.publish(1..=2);
+    h.lose(10);
+    let_the_feed_task_run().await;
+    let position = sse_engine::hub::Position::new(Epoch::from_bits(7), 7);
+    let id = sse_engine::LastEventId::parse(position.to_string().as_bytes())
+        .unwrap()
+        .unwrap();
+    let mut inside = hub.subscribe(&["t"], Some(id.clone())).unwrap();
+    let wakes = Arc::new(Wakes(std::sync::atomic::AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(wakes.clone());
+    for _ in 0..5 {
+        let mut cx = Context::from_waker(&waker);
+        assert!(inside.poll_next_unpin(&mut cx).is_pending());
+        let_the_feed_task_run().await;
+    }
+    assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    h.publish(11..=11);
+    let_the_feed_task_run().await;
+    assert!(wakes.0.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    assert_eq!(
+        read(&mut inside, 10).await,
+        [
+            format!(
+                r#"gap@10 {{"reason":"lost","lastEventId":"{}"}}"#,
+                id.as_str()
+            ),
+            "11".to_owned()
+        ]
+    );
+}
+
+/// Stress (not a fault test): two worker threads, a feed with losses, and
+/// readers on the tail path. Checks no silent skip, no duplicate, losses
+/// told between the events around them.
+#[test]
+#[ignore = "stress"]
+fn stress_tail_vs_losses() {
+    for round in std::env::var("ROUNDS").map_or(0..200u64, |r| {
+        let r: u64 = r.parse().unwrap();
+        r..r + 1
+    }) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        if std::env::var("HOLES").is_err() && round % 4 >= 2 {
+            continue;
+        }
+        rt.block_on(async move {
+            let h = Harness::new();
+            let hub = h.hub(if round % 2 == 0 { 1000 } else { 4 }, LagPolicy::SignalGap);
+            let mut tasks = Vec::new();
+            for _ in 0..3 {
+                let mut s = hub.subscribe(&["t"], None).unwrap();
+                tasks.push(tokio::spawn(async move {
+                    let mut out = Vec::new();
+                    while let Some(e) = s.next().await {
+                        for d in decode(&[e]) {
+                            let d = describe(&d);
+                            let done = d == "400" ;
+                            out.push(d);
+                            if done { return out; }
+                        }
+                        if out.last().is_some_and(|l| l.starts_with("gap@") && l.contains("@40")) {}
+                    }
+                    out
+                }));
+            }
+            let mut published = Vec::new();
+            let mut losses = Vec::new();
+            let mut seq = 0u64;
+            let mut x = round * 7919 + 1;
+            while seq < 400 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                if (x >> 60) == 0 && seq + 3 < 399 && losses.len() < std::env::var("MAXL").map_or(16, |v| v.parse().unwrap()) {
+                    let a = seq;
+                    seq += 1 + (x >> 40) % 3;
+                    if round % 4 < 2 {
+                        h.lose(seq);
+                    } else {
+                        h.feed.send(lost("t", seq)).unwrap();
+                    }
+                    losses.push((a, seq));
+                } else {
+                    let n = 1 + (x >> 50) % 3;
+                    let end = (seq + n).min(400);
+                    h.publish(seq + 1..=end);
+                    published.extend(seq + 1..=end);
+                    seq = end;
+                }
+                if (x >> 33) % 4 == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            for t in tasks {
+                let out = tokio::time::timeout(std::time::Duration::from_secs(10), t)
+                    .await
+                    .expect("reader hung")
+                    .unwrap();
+                // Check.
+                let mut last_event: Option<u64> = None;
+                let mut gap_since = false;
+                let mut last_gap: Option<u64> = None;
+                for (i, e) in out.iter().enumerate() {
+                    let window = &out[i.saturating_sub(8)..(i + 3).min(out.len())];
+                    if let Some(rest) = e.strip_prefix("gap@") {
+                        let g: u64 = rest.split(' ').next().unwrap().parse().unwrap();
+                        gap_since = true;
+                        last_gap = Some(g);
+                        continue;
+                    }
+                    let v: u64 = e.parse().unwrap();
+                    if let Some(p) = last_event {
+                        assert!(v > p, "round {round}: not increasing {out:?}");
+                        if !gap_since {
+                            let missing: Vec<_> = published.iter().filter(|&&s| s > p && s < v).collect();
+                            assert!(missing.is_empty(), "round {round}: skipped {} events between {p} and {v}: window {window:?} losses {losses:?}", missing.len());
+                            for &(a, b) in &losses {
+                                assert!(!(p <= a && v > b), "round {round}: loss ({a},{b}] untold between {p} and {v}: losses {losses:?} {out:?}");
+                            }
+                        }
+                    }
+                    if let Some(g) = last_gap {
+                        assert!(v > g, "round {round}: event {v} not past gap {g}");
+                    }
+                    last_event = Some(v);
+                    gap_since = false;
+                }
+                assert_eq!(out.last().map(String::as_str), Some("400"), "round {round}: {out:?}");
+            }
+        });
+    }
+}
+
+/// Deterministic search: one subscriber read a random number of events
+/// between feed items (current-thread runtime).
+#[tokio::test(start_paused = true)]
+#[ignore = "search"]
+async fn search_single_thread() {
+    let seeds: u64 = std::env::var("SEEDS").map_or(2000, |v| v.parse().unwrap());
+    for seed in 0..seeds {
+        let h = Harness::new();
+        let max_events = 2 + (seed % 4) as usize;
+        let hub = h.hub(max_events, LagPolicy::SignalGap);
+        h.store.delay.store(
+            (seed / 4 % 3) as usize * 3,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        let mut s = hub.subscribe(&["t"], None).unwrap();
+        let mut ops = Vec::new();
+        let mut out = Vec::new();
+        let mut published = Vec::new();
+        let mut losses = Vec::new();
+        let mut seq = 0u64;
+        let mut x = seed.wrapping_mul(0x9E3779B97F4A7C15) | 1;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..std::env::var("OPS").map_or(30, |v| v.parse().unwrap()) {
+            let r = next();
+            match r % 5 {
+                4 => {
+                    let k = 1 + (r >> 8) as usize % 4;
+                    let got = read(&mut s, k).await;
+                    ops.push(format!("read_now({k}) -> {got:?}"));
+                    out.extend(got);
+                }
+                0 => {
+                    let a = seq;
+                    seq += 1 + (r >> 8) % 3;
+                    h.lose(seq);
+                    losses.push((a, seq));
+                    ops.push(format!("lose({seq})"));
+                }
+                1 | 2 => {
+                    let n = 1 + (r >> 8) % 4;
+                    h.publish(seq + 1..=seq + n);
+                    published.extend(seq + 1..=seq + n);
+                    ops.push(format!("publish({}..={})", seq + 1, seq + n));
+                    seq += n;
+                }
+                _ => {
+                    let_the_feed_task_run().await;
+                    let k = 1 + (r >> 8) as usize % 4;
+                    let got = read(&mut s, k).await;
+                    ops.push(format!("read({k}) -> {got:?}"));
+                    out.extend(got);
+                }
+            }
+        }
+        h.publish(seq + 1..=seq + 1);
+        published.push(seq + 1);
+        ops.push(format!("publish({}..={})", seq + 1, seq + 1));
+        let_the_feed_task_run().await;
+        let got = read(&mut s, 100).await;
+        ops.push(format!("read(100) -> {got:?}"));
+        out.extend(got);
+        // Check.
+        let mut last_event: Option<u64> = None;
+        let mut gap_since = false;
+        let mut bad = None;
+        for e in &out {
+            if e.starts_with("gap@") {
+                gap_since = true;
+                continue;
+            }
+            let v: u64 = e.parse().unwrap();
+            if let Some(p) = last_event {
+                if v <= p {
+                    bad = Some(format!("not increasing {p} {v}"));
+                } else if !gap_since {
+                    if published.iter().any(|&s| s > p && s < v) {
+                        bad = Some(format!("skipped between {p} and {v}"));
+                    }
+                    if losses.iter().any(|&(a, b)| p <= a && v > b) {
+                        bad = Some(format!("loss untold between {p} and {v}"));
+                    }
+                }
+            }
+            if bad.is_some() {
+                break;
+            }
+            last_event = Some(v);
+            gap_since = false;
+        }
+        if last_event != Some(seq + 1) && bad.is_none() {
+            bad = Some(format!("did not end at {}", seq + 1));
+        }
+        if let Some(bad) = bad {
+            eprintln!(
+                "seed {seed} max_events {max_events} delay {}: {bad}",
+                h.store.delay.load(std::sync::atomic::Ordering::Relaxed)
+            );
+            for op in &ops {
+                eprintln!("  {op}");
+            }
+            panic!("seed {seed}");
+        }
+    }
+}
+
+/// One topic's events in [`Fed2`], and how far it lost them.
+type TopicLog = (BTreeMap<u64, Bytes>, u64);
+
+/// A store with a log per topic, answering atomically.
+#[derive(Default)]
+struct Fed2 {
+    feed: Mutex<Option<mpsc::UnboundedReceiver<FeedItem>>>,
+    /// Per topic: its events, and how far it lost them.
+    kept: Mutex<std::collections::HashMap<&'static str, TopicLog>>,
+}
+
+impl Store for Fed2 {
+    fn epoch(&self) -> Epoch {
+        Epoch::from_bits(7)
+    }
+    fn append<'a>(&'a self, _: &'a [Text], _: &'a Bytes) -> StoreFuture<'a, u64> {
+        Box::pin(async { Ok(1) })
+    }
+    fn replay<'a>(
+        &'a self,
+        topic: &'a Text,
+        after: u64,
+        before: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
+        Box::pin(async move {
+            tokio::task::yield_now().await;
+            let kept = self.kept.lock().unwrap();
+            let Some((events, lost)) = kept.get(topic.as_str()) else {
+                return Ok(Some(Vec::new()));
+            };
+            Ok((after >= *lost).then(|| {
+                events
+                    .range(after + 1..before)
+                    .take(limit)
+                    .map(|(&seq, event)| StoredEvent {
+                        seq,
+                        event: event.clone(),
+                    })
+                    .collect()
+            }))
+        })
+    }
+    fn feed(&self) -> Option<Feed> {
+        let mut receiver = self.feed.lock().unwrap().take()?;
+        Some(Box::pin(futures_util::stream::poll_fn(move |cx| {
+            receiver.poll_recv(cx)
+        })))
+    }
+}
+
+/// Stress, two topics: readers of t, of u and of both; losses in either,
+/// reported once the head has passed them (so not F1's window).
+#[test]
+#[ignore = "stress"]
+fn stress_two_topics() {
+    let rounds = std::env::var("ROUNDS").map_or(0..100u64, |r| {
+        let r: u64 = r.parse().unwrap();
+        r..r + 1
+    });
+    for round in rounds {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let (feed, receiver) = mpsc::unbounded_channel();
+            let store = Arc::new(Fed2 {
+                feed: Mutex::new(Some(receiver)),
+                ..Fed2::default()
+            });
+            let hub = Hub::builder()
+                .store(store.clone())
+                .log_limits(LogLimits::new().max_events(if round % 2 == 0 { 1000 } else { 3 }))
+                .topic("t")
+                .topic("u")
+                .build();
+            let sets: [&[&'static str]; 3] = [&["t"], &["u"], &["t", "u"]];
+            let mut tasks = Vec::new();
+            for set in sets {
+                let mut s = hub.subscribe(set, None).unwrap();
+                tasks.push(tokio::spawn(async move {
+                    let mut out = Vec::new();
+                    while let Some(e) = s.next().await {
+                        for d in decode(&[e]) {
+                            let d = describe(&d);
+                            let done = d.ends_with("400") && !d.starts_with("gap");
+                            out.push(d);
+                            if done {
+                                return out;
+                            }
+                        }
+                    }
+                    out
+                }));
+            }
+            // (seq, topics) published; (topic, newest of topic before, through) lost.
+            let mut published: Vec<(u64, Vec<&'static str>)> = Vec::new();
+            let mut losses: Vec<(&'static str, u64, u64)> = Vec::new();
+            let mut newest: std::collections::HashMap<&'static str, u64> = Default::default();
+            let mut seq = 0u64;
+            let mut x = round * 7919 + 3;
+            while seq < 399 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                if (x >> 60) == 0 && seq + 4 < 399 && losses.len() < 12 {
+                    let topic = if (x >> 20) % 2 == 0 { "t" } else { "u" };
+                    let a = *newest.get(topic).unwrap_or(&0);
+                    seq += 1 + (x >> 40) % 3;
+                    {
+                        let mut kept = store.kept.lock().unwrap();
+                        let entry = kept.entry(topic).or_default();
+                        entry.0.retain(|&s, _| s > seq);
+                        entry.1 = seq;
+                    }
+                    feed.send(FeedItem::Events { events: vec![], through: seq }).unwrap();
+                    feed.send(lost(topic, seq)).unwrap();
+                    losses.push((topic, a, seq));
+                } else {
+                    let n = 1 + (x >> 50) % 3;
+                    let mut events = Vec::new();
+                    for s in seq + 1..=(seq + n).min(399) {
+                        let topics: Vec<&'static str> = match (x >> (s % 16 + 8)) % 3 {
+                            0 => vec!["t"],
+                            1 => vec!["u"],
+                            _ => vec!["t", "u"],
+                        };
+                        for &topic in &topics {
+                            let event = Bytes::from(format!("data: {s}\n\n"));
+                            store.kept.lock().unwrap().entry(topic).or_default().0.insert(s, event.clone());
+                            events.push(FedEvent { seq: s, topic: Text::from_static(topic), event });
+                            newest.insert(topic, s);
+                        }
+                        published.push((s, topics));
+                        seq = s;
+                    }
+                    feed.send(FeedItem::Events { events, through: seq }).unwrap();
+                }
+                if (x >> 33) % 4 == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            // Last event, 400, in both.
+            let mut events = Vec::new();
+            for topic in ["t", "u"] {
+                let event = Bytes::from("data: 400\n\n".to_owned());
+                store.kept.lock().unwrap().entry(topic).or_default().0.insert(400, event.clone());
+                events.push(FedEvent { seq: 400, topic: Text::from_static(topic), event });
+            }
+            published.push((400, vec!["t", "u"]));
+            feed.send(FeedItem::Events { events, through: 400 }).unwrap();
+            for (set, task) in sets.iter().zip(tasks) {
+                let out = tokio::time::timeout(std::time::Duration::from_secs(10), task)
+                    .await
+                    .unwrap_or_else(|_| panic!("round {round}: reader of {set:?} hung"))
+                    .unwrap();
+                let mine: Vec<u64> = published
+                    .iter()
+                    .filter(|(_, topics)| topics.iter().any(|t| set.contains(t)))
+                    .map(|(s, _)| *s)
+                    .collect();
+                let seq_of = |e: &String| -> Option<u64> {
+                    (!e.starts_with("gap@")).then(|| e.parse().unwrap())
+                };
+                let mut last: Option<u64> = None;
+                let mut gap_since = false;
+                // A reader of two topics is told of a gap where the first of
+                // its events could be missing: a later event of the other
+                // topic may follow the signal before the gap's end, and what
+                // is missing after it is covered by that signal.
+                let mut last_gap: Option<u64> = None;
+                for (i, e) in out.iter().enumerate() {
+                    let window = &out[i.saturating_sub(8)..(i + 3).min(out.len())];
+                    let Some(v) = seq_of(e) else {
+                        gap_since = true;
+                        last_gap = e
+                            .strip_prefix("gap@")
+                            .and_then(|rest| rest.split(' ').next())
+                            .and_then(|seq| seq.parse().ok());
+                        continue;
+                    };
+                    if let Some(p) = last {
+                        assert!(v > p, "round {round} {set:?}: not increasing {window:?}");
+                        let covered = |s: u64| set.len() > 1 && last_gap.is_some_and(|g| g < s);
+                        let missing = mine.iter().filter(|&&s| s > p && s < v && !covered(s)).count();
+                        assert!(gap_since || missing == 0, "round {round} {set:?}: {missing} skipped between {p} and {v}: {window:?} losses {losses:?} published {:?}", published.iter().filter(|(s, _)| *s + 12 >= p && *s <= v + 2).collect::<Vec<_>>());
+                    }
+                    last = Some(v);
+                    gap_since = false;
+                }
+                for &(topic, a, b) in &losses {
+                    // A reader of both topics may be told of a loss before
+                    // an event of the other topic that comes before it (when
+                    // a failed replay had already dealt with the lost
+                    // topic's events there): told early, never late; only
+                    // single-topic readers are held to "exactly where".
+                    if !set.contains(&topic) || set.len() > 1 {
+                        continue;
+                    }
+                    let before = out.iter().rposition(|e| seq_of(e).is_some_and(|s| s <= a));
+                    let after = out.iter().position(|e| seq_of(e).is_some_and(|s| s > b));
+                    if let (Some(i), Some(j)) = (before, after) {
+                        assert!(
+                            i < j && out[i..j].iter().any(|e| e.starts_with("gap@")),
+                            "round {round} {set:?}: loss of {topic} ({a},{b}] untold: {:?}",
+                            &out[i.saturating_sub(3)..(j + 3).min(out.len())]
+                        );
+                    }
+                }
+                assert_eq!(out.last().map(String::as_str), Some("400"), "round {round} {set:?}");
+            }
+        });
+    }
+}
