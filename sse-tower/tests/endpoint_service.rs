@@ -219,3 +219,51 @@ async fn the_first_release_names_still_serve() {
     drop(response);
     assert!(server.stop().await);
 }
+
+/// Past the hub's limit on subscribers, a request gets `503` with a
+/// `Retry-After` of 2 to 6 seconds and no subscription; once one leaves,
+/// the next is admitted.
+#[tokio::test]
+async fn a_full_hub_answers_503_with_a_spread_retry_after() {
+    let hub = Hub::builder().max_subscribers(2).build();
+    let server = serve(EndpointService::new(hub.clone(), ["chat"]), WAIT).await;
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let response = http1()
+            .request(request(server.url("/events"), None))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        open.push(response);
+    }
+    let refused = http1()
+        .request(request(server.url("/events"), None))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    let seconds: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((2..=6).contains(&seconds), "Retry-After: {seconds}");
+    assert_eq!(hub.stats().subscribers, 2);
+    assert_eq!(hub.stats().refused, 1);
+    drop(open);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let response = http1()
+            .request(request(server.url("/events"), None))
+            .await
+            .unwrap();
+        if response.status() == 200 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never admitted again"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(server.stop().await);
+}

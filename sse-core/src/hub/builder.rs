@@ -17,6 +17,8 @@ impl Hub {
                 gap_event: Text::from_static("gap"),
                 create_topics: true,
                 max_topics: 10_000,
+                max_subscribers: usize::MAX,
+                max_subscribers_per_topic: usize::MAX,
             },
             store: None,
             topics: Vec::new(),
@@ -51,6 +53,11 @@ impl fmt::Debug for HubBuilder {
             .field("lag_policy", &self.settings.lag_policy)
             .field("create_topics", &self.settings.create_topics)
             .field("max_topics", &self.settings.max_topics)
+            .field("max_subscribers", &self.settings.max_subscribers)
+            .field(
+                "max_subscribers_per_topic",
+                &self.settings.max_subscribers_per_topic,
+            )
             .field("epoch", &self.store.as_ref().map(|store| store.epoch()))
             .finish_non_exhaustive()
     }
@@ -93,6 +100,44 @@ impl HubBuilder {
     /// naming topics cannot grow it without bound.
     pub fn max_topics(mut self, max: usize) -> Self {
         self.settings.max_topics = max;
+        self
+    }
+
+    /// The most subscriptions the hub admits at once (no limit unless set).
+    /// Past it, [`Hub::subscribe`](super::Hub::subscribe) refuses with
+    /// [`SubscribeError::Full`](super::SubscribeError::Full): no
+    /// subscription is made, the refusal is counted
+    /// ([`HubStats::refused`](super::HubStats::refused)), and an endpoint
+    /// answers `503` with a `Retry-After` spread at random, so that the
+    /// clients refused together do not come back together.
+    ///
+    /// A browser's `EventSource` takes a `503` as final: it closes and does
+    /// not reconnect by itself (it cannot read `Retry-After`). A page that
+    /// should come back opens a new `EventSource` after a while when the
+    /// old one's `readyState` is `CLOSED` (the chat example's page does).
+    ///
+    /// ```
+    /// use sse_engine::hub::{Hub, SubscribeError};
+    ///
+    /// let hub = Hub::builder().max_subscribers(1).build();
+    /// let first = hub.subscribe(&["news"], None).unwrap();
+    /// let refused = hub.subscribe(&["news"], None).unwrap_err();
+    /// assert!(matches!(refused, SubscribeError::Full { limit: 1, .. }));
+    /// assert_eq!(refused.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+    /// drop(first);
+    /// assert!(hub.subscribe(&["news"], None).is_ok());
+    /// assert_eq!(hub.stats().refused, 1);
+    /// ```
+    pub fn max_subscribers(mut self, max: usize) -> Self {
+        self.settings.max_subscribers = max;
+        self
+    }
+
+    /// The most subscriptions each topic admits at once (no limit unless
+    /// set); as [`HubBuilder::max_subscribers`], for one topic. A
+    /// subscription to several topics is refused when any of them is full.
+    pub fn max_subscribers_per_topic(mut self, max: usize) -> Self {
+        self.settings.max_subscribers_per_topic = max;
         self
     }
 

@@ -34,7 +34,20 @@ pub enum SubscribeError {
     InvalidTopic(TopicError),
     /// The hub is closed.
     Closed,
+    /// The hub, or a topic, has as many subscribers as it admits
+    /// ([`HubBuilder::max_subscribers`](super::HubBuilder::max_subscribers)):
+    /// try again later.
+    Full {
+        /// The limit reached.
+        limit: usize,
+        /// The topic that is full, or `None` for the hub's own limit.
+        topic: Option<String>,
+    },
 }
+
+/// How long a client refused for the limits on subscribers is asked to wait,
+/// before the spread at random ([`SubscribeError::retry_after`]).
+pub const RETRY_AFTER_FULL: Duration = Duration::from_secs(2);
 
 /// What is wrong with a topic name or list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +104,9 @@ impl SubscribeError {
     /// that cannot be one. Every adapter answers the same.
     pub fn status(&self) -> http::StatusCode {
         match self {
-            Self::Closed | Self::InvalidTopic(TopicError::Closed | TopicError::TooMany { .. }) => {
+            Self::Closed
+            | Self::Full { .. }
+            | Self::InvalidTopic(TopicError::Closed | TopicError::TooMany { .. }) => {
                 http::StatusCode::SERVICE_UNAVAILABLE
             }
             Self::InvalidTopic(TopicError::Unknown(_)) => http::StatusCode::NOT_FOUND,
@@ -99,9 +114,15 @@ impl SubscribeError {
         }
     }
 
-    /// The `Retry-After` to answer with: [`RETRY_AFTER_UNAVAILABLE`] with a `503`.
+    /// The `Retry-After` to answer with: [`RETRY_AFTER_UNAVAILABLE`] with a
+    /// `503`; for [`SubscribeError::Full`], [`RETRY_AFTER_FULL`] lengthened
+    /// at random by up to twice as much, so that clients refused together
+    /// spread out.
     pub fn retry_after(&self) -> Option<Duration> {
-        retry_after(self.status())
+        match self {
+            Self::Full { .. } => Some(crate::jitter::spread(RETRY_AFTER_FULL, 2.0)),
+            _ => retry_after(self.status()),
+        }
     }
 }
 
@@ -189,6 +210,17 @@ impl fmt::Display for SubscribeError {
         match self {
             Self::InvalidTopic(error) => write!(f, "cannot subscribe: {error}"),
             Self::Closed => f.write_str("cannot subscribe: the hub is closed"),
+            Self::Full { limit, topic: None } => write!(
+                f,
+                "cannot subscribe: the hub has {limit} subscribers, as many as it admits"
+            ),
+            Self::Full {
+                limit,
+                topic: Some(topic),
+            } => write!(
+                f,
+                "cannot subscribe: topic {topic:?} has {limit} subscribers, as many as it admits"
+            ),
         }
     }
 }
@@ -197,7 +229,7 @@ impl Error for SubscribeError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             Self::InvalidTopic(error) => Some(error),
-            Self::Closed => None,
+            Self::Closed | Self::Full { .. } => None,
         }
     }
 }

@@ -242,7 +242,12 @@ impl Hub {
             .inner
             .resolve(topics)
             .map_err(SubscribeError::InvalidTopic)?;
-        Ok(Subscription::new(self.inner.clone(), topics, cursor))
+        let subscription = Subscription::new(self.inner.clone(), topics, cursor);
+        if let Err(SubscribeError::Full { limit, topic }) = &subscription {
+            self.inner.count_refusal();
+            tracing::debug!(limit, topic, "subscription refused: full");
+        }
+        subscription
     }
 
     /// Counters and gauges of the hub. Deliveries are counted by each

@@ -117,7 +117,8 @@ pub use self::builder::HubBuilder;
 pub use self::config::{LagPolicy, LogLimits};
 pub use self::endpoint::{Endpoint, EndpointBody};
 pub use self::error::{
-    MAX_TOPIC_NAME_BYTES, PublishError, RETRY_AFTER_UNAVAILABLE, SubscribeError, TopicError,
+    MAX_TOPIC_NAME_BYTES, PublishError, RETRY_AFTER_FULL, RETRY_AFTER_UNAVAILABLE, SubscribeError,
+    TopicError,
 };
 pub use self::gap::{Gap, GapReason};
 pub use self::handle::Hub;

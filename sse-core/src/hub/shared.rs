@@ -114,6 +114,9 @@ pub(crate) struct Settings {
     pub(crate) gap_event: Text,
     pub(crate) create_topics: bool,
     pub(crate) max_topics: usize,
+    /// Subscriptions admitted at once, hub-wide and per topic.
+    pub(crate) max_subscribers: usize,
+    pub(crate) max_subscribers_per_topic: usize,
 }
 
 /// See the [module docs](self).
@@ -181,6 +184,14 @@ impl Shared {
 
     pub(crate) fn limits(&self) -> &LogLimits {
         &self.settings.limits
+    }
+
+    /// The most subscribers admitted: hub-wide, and per topic.
+    pub(crate) fn max_subscribers(&self) -> (usize, usize) {
+        (
+            self.settings.max_subscribers,
+            self.settings.max_subscribers_per_topic,
+        )
     }
 
     pub(crate) fn lag_policy(&self) -> LagPolicy {
@@ -345,10 +356,17 @@ impl Shared {
         self.counters.snapshot(topics)
     }
 
-    /// Counts a new subscriber; its delivery counts and the index to leave with.
-    pub(crate) fn join(&self) -> (Arc<SubscriberCounts>, usize) {
-        self.counters.subscribers.fetch_add(1, Ordering::AcqRel);
-        self.counters.join()
+    /// Counts a new subscriber, unless the hub has as many as it admits
+    /// (`None`): its delivery counts and the index to leave with.
+    pub(crate) fn join(&self) -> Option<(Arc<SubscriberCounts>, usize)> {
+        let max = self.settings.max_subscribers;
+        self.counters
+            .subscribers
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |alive| {
+                (alive < max).then_some(alive + 1)
+            })
+            .ok()?;
+        Some(self.counters.join())
     }
 
     /// Counts a subscriber out; the last one to leave wakes
@@ -358,6 +376,11 @@ impl Shared {
         if self.counters.subscribers.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.idle.notify_waiters();
         }
+    }
+
+    /// Counts a subscription refused for the limits on subscribers.
+    pub(crate) fn count_refusal(&self) {
+        self.counters.refused();
     }
 
     /// The subscribers alive now.

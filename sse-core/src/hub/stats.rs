@@ -25,6 +25,9 @@ pub struct HubStats {
     pub gaps: u64,
     /// Of those, subscribers the log overtook while they were connected.
     pub lagged: u64,
+    /// Subscriptions refused because the hub, or a topic, had as many
+    /// subscribers as it admits ([`HubBuilder::max_subscribers`](super::HubBuilder::max_subscribers)).
+    pub refused: u64,
 }
 
 /// The size of one topic's log and its subscribers, now; see
@@ -48,6 +51,7 @@ pub(crate) struct Counters {
     published: AtomicU64,
     gaps: AtomicU64,
     lagged: AtomicU64,
+    refused: AtomicU64,
     /// Deliveries of the subscribers that have left.
     delivered: AtomicU64,
     replayed: AtomicU64,
@@ -137,6 +141,11 @@ impl Counters {
             replayed,
             gaps: self.gaps.load(Ordering::Relaxed),
             lagged: self.lagged.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
         }
+    }
+
+    pub(super) fn refused(&self) {
+        self.refused.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -234,6 +234,15 @@ impl TopicState {
         self.tail.reader()
     }
 
+    /// Counts a subscriber in, unless the topic has `max` already.
+    pub(crate) fn admit_subscriber(&mut self, max: usize) -> bool {
+        let admitted = self.subscribers < max;
+        if admitted {
+            self.subscribers += 1;
+        }
+        admitted
+    }
+
     /// Counts a subscriber in (`true`) or out.
     pub(crate) fn count_subscriber(&mut self, joined: bool) {
         if joined {

@@ -28,7 +28,7 @@ use self::reader::{Read, Reader};
 use self::replay::Replay;
 use super::shared::Shared;
 use super::topic::Topic;
-use super::{Gap, GapReason, LagPolicy, Position};
+use super::{Gap, GapReason, LagPolicy, Position, SubscribeError};
 use crate::jitter::{shorten, spread};
 use crate::{
     EncodedEvent, Event, InfallibleStream, KeepAlive, LastEventId, RequestCursor, SseBody,
@@ -102,7 +102,15 @@ impl Subscription {
     /// A subscription to `topics` that resumes after the client's `cursor`.
     /// One that cannot be read starts with an `unknown` gap, like one this
     /// hub never gave.
-    pub(crate) fn new(hub: Arc<Shared>, topics: Vec<Arc<Topic>>, cursor: RequestCursor) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// [`SubscribeError::Full`] past the hub's limits on subscribers.
+    pub(crate) fn new(
+        hub: Arc<Shared>,
+        topics: Vec<Arc<Topic>>,
+        cursor: RequestCursor,
+    ) -> Result<Self, SubscribeError> {
         let head = hub.head();
         let unusable = matches!(cursor, RequestCursor::Invalid(_));
         let requested = match cursor {
@@ -123,8 +131,18 @@ impl Subscription {
             Some(Some(position)) => (position.seq(), Phase::Reading),
         };
         let fresh = !matches!(phase, Phase::Reading | Phase::Ahead(_)) || requested.is_none();
-        let reader = Reader::new(topics, cursor, fresh);
-        let (counts, counts_index) = hub.join();
+        let (max, max_per_topic) = hub.max_subscribers();
+        let reader = Reader::new(topics, cursor, fresh, max_per_topic).map_err(|topic| {
+            SubscribeError::Full {
+                limit: max_per_topic,
+                topic: Some(topic.to_string()),
+            }
+        })?;
+        // After the topics: a reader dropped here counts itself out of them.
+        let (counts, counts_index) = hub.join().ok_or(SubscribeError::Full {
+            limit: max,
+            topic: None,
+        })?;
         tracing::debug!(
             cursor = requested.as_ref().map(LastEventId::as_str),
             gap = match &phase {
@@ -133,7 +151,7 @@ impl Subscription {
             },
             "subscribed"
         );
-        Self {
+        Ok(Self {
             delivery: Delivery::new(hub.epoch(), head, counts),
             hub,
             reader,
@@ -145,7 +163,7 @@ impl Subscription {
             deadline: None,
             retry: None,
             counts_index,
-        }
+        })
     }
 
     /// Delivers only the events `filter` accepts, replayed and live alike: for

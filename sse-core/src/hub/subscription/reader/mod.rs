@@ -130,10 +130,17 @@ pub(super) struct ReplayRequest {
 }
 
 impl Reader {
-    /// A reader of `topics` after `cursor`, counted in each topic. A
-    /// `fresh` one starts at the head, not at a client's cursor: no loss a
-    /// store reported before is its to meet.
-    pub(super) fn new(topics: Vec<Arc<Topic>>, cursor: u64, fresh: bool) -> Self {
+    /// A reader of `topics` after `cursor`, counted in each topic, or the
+    /// name of a topic that has `max_per_topic` subscribers already (the
+    /// topics counted before it are counted out again). A `fresh` one
+    /// starts at the head, not at a client's cursor: no loss a store
+    /// reported before is its to meet.
+    pub(super) fn new(
+        topics: Vec<Arc<Topic>>,
+        cursor: u64,
+        fresh: bool,
+        max_per_topic: usize,
+    ) -> Result<Self, crate::Text> {
         let handled = topics
             .iter()
             .map(|topic| {
@@ -144,26 +151,27 @@ impl Reader {
                 }
             })
             .collect();
-        let topics = topics
-            .into_iter()
-            .map(|topic| {
-                topic.lock().count_subscriber(true);
-                let slot = topic.wakers().insert();
-                Subscribed {
-                    topic,
-                    slot,
-                    tail: None,
-                }
-            })
-            .collect();
-        Self {
-            topics,
+        let mut reader = Self {
+            topics: SmallVec::new(),
             cursor,
             handled,
             restored: VecDeque::new(),
             armed: None,
             registered: None,
+        };
+        for topic in topics {
+            if !topic.lock().admit_subscriber(max_per_topic) {
+                // Dropping the reader counts it out of those admitted.
+                return Err(topic.name.clone());
+            }
+            let slot = topic.wakers().insert();
+            reader.topics.push(Subscribed {
+                topic,
+                slot,
+                tail: None,
+            });
         }
+        Ok(reader)
     }
 
     pub(super) fn cursor(&self) -> u64 {
