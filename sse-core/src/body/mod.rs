@@ -55,6 +55,7 @@ pub use self::keep_alive::{KeepAlive, KeepAliveTimer};
 pub use self::last_sent::LastSentId;
 
 use self::encodable::sealed::Sealed as _;
+use crate::compression::{Codecs, Compression, FrameCompressor};
 use crate::encode::FrameBuf;
 use crate::{Event, EventId, IntoText};
 
@@ -84,6 +85,10 @@ pin_project! {
         unsent_id: Option<EventId>,
         max_frame_bytes: usize,
         state: State<S::Error>,
+        compression: Compression,
+        // Present while compressed frames are sent: every frame goes through
+        // it and is flushed; it is taken to write the compressed stream's end.
+        compressor: Option<FrameCompressor>,
     }
 }
 
@@ -113,6 +118,8 @@ where
             unsent_id: None,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             state: State::Streaming,
+            compression: Compression::identity(),
+            compressor: None,
         }
     }
 }
@@ -182,10 +189,57 @@ impl<S: TryStream> SseBody<S> {
         self
     }
 
+    /// Compresses the stream as `compression` says (negotiated from the
+    /// request with [`Compression::from_accept_encoding`] or
+    /// [`Codecs::negotiate`](crate::compression::Codecs::negotiate)): one
+    /// compressor for the whole stream, flushed after every frame. See the
+    /// [compression module](crate::compression).
+    ///
+    /// [`into_response`](Self::into_response) sets `Content-Encoding` and
+    /// `Vary`; a server that builds its response otherwise sets them with
+    /// [`Compression::insert_headers`] on [`get_compression`](Self::get_compression).
+    ///
+    /// ```
+    /// use futures_util::stream;
+    /// use http::HeaderMap;
+    /// use sse_engine::compression::Compression;
+    /// use sse_engine::{Event, SseBody};
+    ///
+    /// let mut request_headers = HeaderMap::new();
+    /// request_headers.insert("accept-encoding", "gzip, deflate, br, zstd".parse().unwrap());
+    /// let events = stream::iter([Event::new().data("hello")]);
+    /// let response = SseBody::from_infallible_stream(events)
+    ///     .compression(Compression::from_accept_encoding(&request_headers))
+    ///     .into_response();
+    /// assert_eq!(response.headers()["vary"], "accept-encoding");
+    /// # #[cfg(feature = "zstd")]
+    /// assert_eq!(response.headers()["content-encoding"], "zstd");
+    /// ```
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compressor = compression.codec().and_then(FrameCompressor::new);
+        self.compression = match (&self.compressor, compression.is_negotiated()) {
+            (Some(_), _) => compression,
+            // The codec's library could not set up a stream: identity.
+            (None, true) => Codecs::none().negotiate(&http::HeaderMap::new()),
+            (None, false) => Compression::identity(),
+        };
+        self
+    }
+
+    /// How the stream is compressed (identity unless
+    /// [`compression`](Self::compression) was set).
+    pub fn get_compression(&self) -> Compression {
+        self.compression
+    }
+
     /// The response with this body and the SSE headers (see
-    /// [`response_builder`](crate::response_builder)).
+    /// [`response_builder`](crate::response_builder)), and those of its
+    /// [compression](Self::compression).
     pub fn into_response(self) -> http::Response<Self> {
-        crate::sse_response(self)
+        let compression = self.compression;
+        let mut response = crate::sse_response(self);
+        compression.insert_headers(response.headers_mut());
+        response
     }
 
     /// The stream.
@@ -254,7 +308,17 @@ where
             }
         }
 
-        if let Some(frame) = this.frames.pop() {
+        if let Some(compressor) = this.compressor.as_mut() {
+            if !this.frames.is_empty() {
+                // Everything ready, in one compressed frame with one flush.
+                let frame = this.frames.take_all();
+                if let (Some(handle), Some(id)) = (this.last_sent.as_ref(), this.unsent_id.take()) {
+                    handle.set(id);
+                }
+                this.keep_alive.record_activity();
+                return compressed(compressor, &frame, this.state);
+            }
+        } else if let Some(frame) = this.frames.pop() {
             if this.frames.is_empty() {
                 if let (Some(handle), Some(id)) = (this.last_sent.as_ref(), this.unsent_id.take()) {
                     handle.set(id);
@@ -266,12 +330,15 @@ where
 
         match std::mem::replace(this.state, State::Done) {
             State::Failed(error) => return Poll::Ready(Some(Err(error))),
-            State::Done => return Poll::Ready(None),
+            State::Done => return finish(this.compressor),
             State::Streaming => *this.state = State::Streaming,
         }
 
         match this.keep_alive.poll_idle(cx) {
-            Poll::Ready(comment) => Poll::Ready(Some(Ok(Frame::data(comment)))),
+            Poll::Ready(comment) => match this.compressor.as_mut() {
+                None => Poll::Ready(Some(Ok(Frame::data(comment)))),
+                Some(compressor) => compressed(compressor, &comment, this.state),
+            },
             Poll::Pending => {
                 this.frames.release_idle();
                 Poll::Pending
@@ -280,7 +347,10 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self.state, State::Done) && self.frames.is_empty() && self.preamble.is_none()
+        matches!(self.state, State::Done)
+            && self.frames.is_empty()
+            && self.preamble.is_none()
+            && self.compressor.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -288,6 +358,45 @@ where
             SizeHint::with_exact(0)
         } else {
             SizeHint::default()
+        }
+    }
+}
+
+/// `frame` compressed and flushed. Should the codec fail (it runs in memory:
+/// only if it cannot allocate), the body ends: a client reconnects, while a
+/// stream it cannot decode would never recover.
+fn compressed<B, E>(
+    compressor: &mut FrameCompressor,
+    frame: &[u8],
+    state: &mut State<E>,
+) -> Poll<Option<Result<Frame<B>, E>>>
+where
+    B: From<Bytes>,
+{
+    match compressor.compress_frame(frame) {
+        Ok(bytes) => Poll::Ready(Some(Ok(Frame::data(B::from(bytes))))),
+        Err(error) => {
+            tracing::error!(%error, codec = %compressor.codec(), "compression failed; ending the stream");
+            *state = State::Done;
+            Poll::Ready(None)
+        }
+    }
+}
+
+/// The end of the body: the compressed stream's last bytes first, if any.
+fn finish<B, E>(compressor: &mut Option<FrameCompressor>) -> Poll<Option<Result<Frame<B>, E>>>
+where
+    B: From<Bytes>,
+{
+    let Some(mut compressor) = compressor.take() else {
+        return Poll::Ready(None);
+    };
+    match compressor.finish() {
+        Ok(tail) if !tail.is_empty() => Poll::Ready(Some(Ok(Frame::data(B::from(tail))))),
+        Ok(_) => Poll::Ready(None),
+        Err(error) => {
+            tracing::error!(%error, codec = %compressor.codec(), "compression failed at the end");
+            Poll::Ready(None)
         }
     }
 }
@@ -300,6 +409,7 @@ impl<S: TryStream> fmt::Debug for SseBody<S> {
             .field("buffered_bytes", &self.frames.len())
             .field("next_id", &self.next_id)
             .field("max_frame_bytes", &self.max_frame_bytes)
+            .field("compression", &self.compression)
             .finish_non_exhaustive()
     }
 }
