@@ -9,7 +9,6 @@
 #![cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
 
 use std::convert::Infallible;
-use std::io::{Read, Write};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -145,6 +144,7 @@ fn decode_so_far(codec: Codec, compressed: &[u8]) -> Vec<u8> {
         Codec::Gzip => {
             #[cfg(feature = "gzip")]
             {
+                use std::io::Write as _;
                 let mut decoder = flate2::write::GzDecoder::new(Vec::new());
                 let _ = decoder.write_all(compressed);
                 let _ = decoder.flush();
@@ -156,6 +156,7 @@ fn decode_so_far(codec: Codec, compressed: &[u8]) -> Vec<u8> {
             {
                 // Read until the input runs out (an error, as it has not
                 // ended): what was decoded before that is what arrived.
+                use std::io::Read as _;
                 let mut decoder = brotli::Decompressor::new(compressed, 4096);
                 let mut out = Vec::new();
                 let mut chunk = [0; 1024];
@@ -168,6 +169,7 @@ fn decode_so_far(codec: Codec, compressed: &[u8]) -> Vec<u8> {
         Codec::Zstd => {
             #[cfg(feature = "zstd")]
             {
+                use std::io::Write as _;
                 let mut decoder = zstd::stream::write::Decoder::new(Vec::new()).unwrap();
                 let _ = decoder.write_all(compressed);
                 let _ = decoder.flush();
@@ -186,14 +188,12 @@ fn decode_whole(codec: Codec, compressed: &[u8]) -> Vec<u8> {
     match codec {
         Codec::Gzip => {
             #[cfg(feature = "gzip")]
-            flate2::read::GzDecoder::new(compressed)
-                .read_to_end(&mut out)
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(compressed), &mut out)
                 .unwrap();
         }
         Codec::Brotli => {
             #[cfg(feature = "br")]
-            brotli::Decompressor::new(compressed, 4096)
-                .read_to_end(&mut out)
+            std::io::Read::read_to_end(&mut brotli::Decompressor::new(compressed, 4096), &mut out)
                 .unwrap();
         }
         Codec::Zstd => {

@@ -88,7 +88,8 @@ pin_project! {
         compression: Compression,
         // Present while compressed frames are sent: every frame goes through
         // it and is flushed; it is taken to write the compressed stream's end.
-        compressor: Option<FrameCompressor>,
+        // Boxed: an identity body pays one word for it.
+        compressor: Option<Box<FrameCompressor>>,
     }
 }
 
@@ -216,7 +217,10 @@ impl<S: TryStream> SseBody<S> {
     /// assert_eq!(response.headers()["content-encoding"], "zstd");
     /// ```
     pub fn compression(mut self, compression: Compression) -> Self {
-        self.compressor = compression.codec().and_then(FrameCompressor::new);
+        self.compressor = compression
+            .codec()
+            .and_then(FrameCompressor::new)
+            .map(Box::new);
         self.compression = match (&self.compressor, compression.is_negotiated()) {
             (Some(_), _) => compression,
             // The codec's library could not set up a stream: identity.
@@ -384,7 +388,7 @@ where
 }
 
 /// The end of the body: the compressed stream's last bytes first, if any.
-fn finish<B, E>(compressor: &mut Option<FrameCompressor>) -> Poll<Option<Result<Frame<B>, E>>>
+fn finish<B, E>(compressor: &mut Option<Box<FrameCompressor>>) -> Poll<Option<Result<Frame<B>, E>>>
 where
     B: From<Bytes>,
 {
