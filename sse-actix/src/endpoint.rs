@@ -6,6 +6,8 @@ use sse_engine::hub::{Endpoint, Subscription};
 use sse_engine::{InfallibleStream, RequestCursor};
 
 use crate::extract::Resume;
+use sse_engine::compression::Compression;
+
 use crate::response::insert_sse_headers;
 use crate::{HubError, Sse};
 
@@ -83,7 +85,7 @@ pub fn endpoint_resource(path: &str, endpoint: Endpoint) -> Resource {
                 let response = match respond(&head, cursor) {
                     Either::Left(_stream) => {
                         let mut response = HttpResponse::Ok().finish();
-                        insert_sse_headers(response.headers_mut());
+                        insert_sse_headers(response.headers_mut(), Compression::identity());
                         response
                     }
                     Either::Right(refusal) => refusal,

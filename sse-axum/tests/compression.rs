@@ -7,6 +7,7 @@
 //! cargo test -p sse-axum --features gzip,br,zstd --test compression
 //! ```
 #![cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
+#![allow(clippy::print_stderr)]
 
 use std::pin::Pin;
 use std::process::Stdio;
