@@ -55,7 +55,7 @@ pub use self::keep_alive::{KeepAlive, KeepAliveTimer};
 pub use self::last_sent::LastSentId;
 
 use self::encodable::sealed::Sealed as _;
-use crate::compression::{Codecs, Compression, FrameCompressor};
+use crate::compression::{Compression, FrameCompressor};
 use crate::encode::FrameBuf;
 use crate::{Event, EventId, IntoText};
 
@@ -221,11 +221,10 @@ impl<S: TryStream> SseBody<S> {
             .codec()
             .and_then(FrameCompressor::new)
             .map(Box::new);
-        self.compression = match (&self.compressor, compression.is_negotiated()) {
-            (Some(_), _) => compression,
+        self.compression = match self.compressor {
+            Some(_) => compression,
             // The codec's library could not set up a stream: identity.
-            (None, true) => Codecs::none().negotiate(&http::HeaderMap::new()),
-            (None, false) => Compression::identity(),
+            None => compression.to_identity(),
         };
         self
     }

@@ -165,6 +165,23 @@ impl Compression {
         }
     }
 
+    /// The same outcome with identity instead of its codec, keeping `Vary`
+    /// when it was negotiated: for a stream whose compressor could not be
+    /// set up.
+    ///
+    /// ```
+    /// use sse_engine::compression::{Codec, Compression};
+    ///
+    /// assert_eq!(Compression::forced(Codec::Gzip).to_identity(), Compression::identity());
+    /// ```
+    #[must_use]
+    pub const fn to_identity(self) -> Self {
+        Self {
+            codec: None,
+            negotiated: self.negotiated,
+        }
+    }
+
     /// The codec, `None` for identity.
     pub const fn codec(&self) -> Option<Codec> {
         self.codec
