@@ -311,17 +311,15 @@ where
             }
         }
 
-        if let Some(compressor) = this.compressor.as_mut() {
-            if !this.frames.is_empty() {
+        if let Some(mut frame) = this.frames.pop() {
+            if let Some(compressor) = this.compressor.as_deref_mut() {
                 // Everything ready, in one compressed frame with one flush.
-                let frame = this.frames.take_all();
-                if let (Some(handle), Some(id)) = (this.last_sent.as_ref(), this.unsent_id.take()) {
-                    handle.set(id);
-                }
-                this.keep_alive.record_activity();
-                return compressed(compressor, &frame, this.state);
+                let Some(compressed) = compress_ready(compressor, &frame, this.frames) else {
+                    *this.state = State::Done;
+                    return Poll::Ready(None);
+                };
+                frame = compressed;
             }
-        } else if let Some(frame) = this.frames.pop() {
             if this.frames.is_empty() {
                 if let (Some(handle), Some(id)) = (this.last_sent.as_ref(), this.unsent_id.take()) {
                     handle.set(id);
@@ -338,9 +336,15 @@ where
         }
 
         match this.keep_alive.poll_idle(cx) {
-            Poll::Ready(comment) => match this.compressor.as_mut() {
+            Poll::Ready(comment) => match this.compressor.as_deref_mut() {
                 None => Poll::Ready(Some(Ok(Frame::data(comment)))),
-                Some(compressor) => compressed(compressor, &comment, this.state),
+                Some(compressor) => match compress_ready(compressor, &comment, this.frames) {
+                    Some(compressed) => Poll::Ready(Some(Ok(Frame::data(compressed)))),
+                    None => {
+                        *this.state = State::Done;
+                        Poll::Ready(None)
+                    }
+                },
             },
             Poll::Pending => {
                 this.frames.release_idle();
@@ -365,37 +369,46 @@ where
     }
 }
 
-/// `frame` compressed and flushed. Should the codec fail (it runs in memory:
-/// only if it cannot allocate), the body ends: a client reconnects, while a
-/// stream it cannot decode would never recover.
-fn compressed<B, E>(
+/// `first` and every other frame ready, compressed as one frame with one
+/// flush; `None` if the codec failed (it runs in memory: only if it cannot
+/// allocate), and the body ends: a client reconnects, while a stream it
+/// cannot decode would never recover. Out of line, so that the identity
+/// path stays as small as before.
+#[cold]
+#[inline(never)]
+fn compress_ready(
     compressor: &mut FrameCompressor,
-    frame: &[u8],
-    state: &mut State<E>,
-) -> Poll<Option<Result<Frame<B>, E>>>
-where
-    B: From<Bytes>,
-{
-    match compressor.compress_frame(frame) {
-        Ok(bytes) => Poll::Ready(Some(Ok(Frame::data(B::from(bytes))))),
-        Err(error) => {
-            tracing::error!(%error, codec = %compressor.codec(), "compression failed; ending the stream");
-            *state = State::Done;
-            Poll::Ready(None)
+    first: &[u8],
+    rest: &mut FrameBuf,
+) -> Option<Bytes> {
+    let result = if rest.is_empty() {
+        compressor.compress_frame(first)
+    } else {
+        let mut all = Vec::with_capacity(first.len() + rest.len());
+        all.extend_from_slice(first);
+        while let Some(frame) = rest.pop() {
+            all.extend_from_slice(&frame);
         }
-    }
+        compressor.compress_frame(&all)
+    };
+    result
+        .inspect_err(|error| {
+            tracing::error!(%error, codec = %compressor.codec(), "compression failed; ending the stream");
+        })
+        .ok()
 }
 
 /// The end of the body: the compressed stream's last bytes first, if any.
-fn finish<B, E>(compressor: &mut Option<Box<FrameCompressor>>) -> Poll<Option<Result<Frame<B>, E>>>
-where
-    B: From<Bytes>,
-{
+#[cold]
+#[inline(never)]
+fn finish<E>(
+    compressor: &mut Option<Box<FrameCompressor>>,
+) -> Poll<Option<Result<Frame<Bytes>, E>>> {
     let Some(mut compressor) = compressor.take() else {
         return Poll::Ready(None);
     };
     match compressor.finish() {
-        Ok(tail) if !tail.is_empty() => Poll::Ready(Some(Ok(Frame::data(B::from(tail))))),
+        Ok(tail) if !tail.is_empty() => Poll::Ready(Some(Ok(Frame::data(tail)))),
         Ok(_) => Poll::Ready(None),
         Err(error) => {
             tracing::error!(%error, codec = %compressor.codec(), "compression failed at the end");
