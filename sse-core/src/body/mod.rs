@@ -33,6 +33,7 @@
 //! a tokio runtime with time enabled (every axum, hyper and actix-web server
 //! is one).
 
+mod compressed;
 mod encodable;
 mod infallible;
 mod keep_alive;
@@ -261,15 +262,15 @@ impl<S: TryStream> SseBody<S> {
     }
 }
 
-impl<S> Body for SseBody<S>
+impl<S> SseBody<S>
 where
     S: TryStream,
     S::Ok: Encodable,
 {
-    type Data = Bytes;
-    type Error = S::Error;
-
-    fn poll_frame(
+    /// The body's frames as they are, uncompressed: the whole body of an
+    /// identity stream, and what a compressed one compresses.
+    #[inline(always)]
+    fn poll_plain(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, S::Error>>> {
@@ -311,15 +312,7 @@ where
             }
         }
 
-        if let Some(mut frame) = this.frames.pop() {
-            if let Some(compressor) = this.compressor.as_deref_mut() {
-                // Everything ready, in one compressed frame with one flush.
-                let Some(compressed) = compress_ready(compressor, &frame, this.frames) else {
-                    *this.state = State::Done;
-                    return Poll::Ready(None);
-                };
-                frame = compressed;
-            }
+        if let Some(frame) = this.frames.pop() {
             if this.frames.is_empty() {
                 if let (Some(handle), Some(id)) = (this.last_sent.as_ref(), this.unsent_id.take()) {
                     handle.set(id);
@@ -331,26 +324,37 @@ where
 
         match std::mem::replace(this.state, State::Done) {
             State::Failed(error) => return Poll::Ready(Some(Err(error))),
-            State::Done => return finish(this.compressor),
+            State::Done => return Poll::Ready(None),
             State::Streaming => *this.state = State::Streaming,
         }
 
         match this.keep_alive.poll_idle(cx) {
-            Poll::Ready(comment) => match this.compressor.as_deref_mut() {
-                None => Poll::Ready(Some(Ok(Frame::data(comment)))),
-                Some(compressor) => match compress_ready(compressor, &comment, this.frames) {
-                    Some(compressed) => Poll::Ready(Some(Ok(Frame::data(compressed)))),
-                    None => {
-                        *this.state = State::Done;
-                        Poll::Ready(None)
-                    }
-                },
-            },
+            Poll::Ready(comment) => Poll::Ready(Some(Ok(Frame::data(comment)))),
             Poll::Pending => {
                 this.frames.release_idle();
                 Poll::Pending
             }
         }
+    }
+}
+
+impl<S> Body for SseBody<S>
+where
+    S: TryStream,
+    S::Ok: Encodable,
+{
+    type Data = Bytes;
+    type Error = S::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, S::Error>>> {
+        // One check per frame is all that identity streams pay.
+        if self.compressor.is_none() {
+            return self.poll_plain(cx);
+        }
+        self.poll_compressed(cx)
     }
 
     fn is_end_stream(&self) -> bool {
@@ -365,54 +369,6 @@ where
             SizeHint::with_exact(0)
         } else {
             SizeHint::default()
-        }
-    }
-}
-
-/// `first` and every other frame ready, compressed as one frame with one
-/// flush; `None` if the codec failed (it runs in memory: only if it cannot
-/// allocate), and the body ends: a client reconnects, while a stream it
-/// cannot decode would never recover. Out of line, so that the identity
-/// path stays as small as before.
-#[cold]
-#[inline(never)]
-fn compress_ready(
-    compressor: &mut FrameCompressor,
-    first: &[u8],
-    rest: &mut FrameBuf,
-) -> Option<Bytes> {
-    let result = if rest.is_empty() {
-        compressor.compress_frame(first)
-    } else {
-        let mut all = Vec::with_capacity(first.len() + rest.len());
-        all.extend_from_slice(first);
-        while let Some(frame) = rest.pop() {
-            all.extend_from_slice(&frame);
-        }
-        compressor.compress_frame(&all)
-    };
-    result
-        .inspect_err(|error| {
-            tracing::error!(%error, codec = %compressor.codec(), "compression failed; ending the stream");
-        })
-        .ok()
-}
-
-/// The end of the body: the compressed stream's last bytes first, if any.
-#[cold]
-#[inline(never)]
-fn finish<E>(
-    compressor: &mut Option<Box<FrameCompressor>>,
-) -> Poll<Option<Result<Frame<Bytes>, E>>> {
-    let Some(mut compressor) = compressor.take() else {
-        return Poll::Ready(None);
-    };
-    match compressor.finish() {
-        Ok(tail) if !tail.is_empty() => Poll::Ready(Some(Ok(Frame::data(tail)))),
-        Ok(_) => Poll::Ready(None),
-        Err(error) => {
-            tracing::error!(%error, codec = %compressor.codec(), "compression failed at the end");
-            Poll::Ready(None)
         }
     }
 }
