@@ -78,12 +78,13 @@
 //! | --- | --- | --- | --- |
 //! | zstd | level 1, 16 KiB window | 203 KiB (libzstd's heap) | 7% of identity |
 //! | br | quality 3, 16 KiB window | 313 KiB | 7% |
-//! | gzip | level 3, 32 KiB window (fixed in miniz_oxide) | 317 KiB | 12% |
+//! | gzip | level 3, 32 KiB window (fixed in miniz_oxide) | 317 KiB | 11% |
 //!
-//! zstd is also the cheapest in CPU (about 1 µs per event and stream on
-//! the token stream, against 3 µs for gzip and 5 µs for Brotli), which is
-//! what hub fan-out multiplies by the number of subscribers. A server with
-//! many Safari subscribers that cares more for CPU than bytes can put gzip
+//! zstd is also the cheapest in CPU: on the token stream, flushed after
+//! every event, about 1.4 µs per event and stream, against 2.9 µs for gzip
+//! and 6.2 µs for Brotli (0.2 µs uncompressed; `BENCHMARKS.md`), which hub
+//! fan-out multiplies by the number of subscribers. A server with many
+//! Safari subscribers that cares more for CPU than bytes can put gzip
 //! before Brotli: `Codecs::prefer([Codec::Zstd, Codec::Gzip, Codec::Brotli])`.
 
 mod accept_encoding;
