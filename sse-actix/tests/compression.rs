@@ -134,3 +134,34 @@ async fn each_gzip_chunk_decodes_on_arrival_through_compress() {
         assert_eq!(next_chunk().await, format!("data: event {n}\n\n"));
     }
 }
+
+#[actix_web::test]
+async fn a_hub_endpoint_negotiates_for_get_and_head() {
+    use sse_actix::hub::{Endpoint, Hub};
+
+    let endpoint = Endpoint::new(Hub::new(), ["prices"]).compression(Codecs::new());
+    let app = test::init_service(
+        App::new()
+            .wrap(Compress::default())
+            .service(sse_actix::endpoint_resource("/events", endpoint)),
+    )
+    .await;
+    for codec in Codecs::new().iter() {
+        for request in [
+            test::TestRequest::get(),
+            test::TestRequest::default().method(actix_web::http::Method::HEAD),
+        ] {
+            let request = request
+                .uri("/events")
+                .insert_header(("accept-encoding", codec.as_str()))
+                .to_request();
+            let response = test::call_service(&app, request).await;
+            assert_eq!(response.status(), 200);
+            assert_eq!(
+                response.headers().get("content-encoding").unwrap(),
+                codec.as_str()
+            );
+            assert_eq!(response.headers().get("vary").unwrap(), "accept-encoding");
+        }
+    }
+}

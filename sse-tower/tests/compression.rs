@@ -21,8 +21,10 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
 use http_body_util::Empty;
 use hyper::body::Incoming;
-use sse_engine::KeepAlive;
 use sse_engine::compression::{Codec, Codecs};
+use sse_engine::hub::{Endpoint, Hub};
+use sse_engine::{Event, KeepAlive};
+use sse_tower::EndpointService;
 use sse_tower::response::SseResponseLayer;
 use support::{ChannelBody, http1, next_data, serve};
 use tokio::sync::mpsc;
@@ -230,5 +232,47 @@ async fn a_response_already_encoded_is_left_alone() {
     let mut body = response.into_body();
     assert_eq!(next_data(&mut body, WAIT).await.unwrap(), "opaque");
     drop((tx, body));
+    assert!(server.stop().await);
+}
+
+#[tokio::test]
+async fn a_hub_endpoint_compresses_each_subscriber_s_stream() {
+    let hub = Hub::new();
+    let endpoint = Endpoint::new(hub.clone(), ["prices"]).compression(Codecs::new());
+    let server = serve(EndpointService::from(endpoint), WAIT).await;
+    for codec in Codecs::new().iter() {
+        let response = http1()
+            .request(request(&server.url("/"), codec.as_str()))
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()["content-encoding"],
+            codec.as_str(),
+            "{codec}"
+        );
+        assert_eq!(response.headers()["vary"], "accept-encoding", "{codec}");
+        let mut body = response.into_body();
+        let mut received = Vec::new();
+        for n in 0..3 {
+            let id = hub
+                .publish("prices", Event::new().data(format!("price {n}")))
+                .await
+                .unwrap();
+            let expected = format!("id: {id}\ndata: price {n}\n\n");
+            // The next is published only once this one decodes.
+            while !decode_so_far(codec, &received).ends_with(expected.as_bytes()) {
+                let data = next_data(&mut body, WAIT).await.expect("the event on time");
+                received.extend_from_slice(&data);
+            }
+        }
+    }
+    // A client that did not ask gets the stream as it is.
+    let response = http1()
+        .request(request(&server.url("/"), "identity"))
+        .await
+        .unwrap();
+    assert!(response.headers().get("content-encoding").is_none());
+    drop(response);
+    hub.close(None);
     assert!(server.stop().await);
 }
