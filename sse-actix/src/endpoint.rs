@@ -1,11 +1,13 @@
 //! A hub [`Endpoint`] as an actix-web route or resource.
 
-use actix_web::http::header::ALLOW;
-use actix_web::{Either, HttpResponse, Resource, ResponseError, Route, web};
+use actix_web::http::header::{ACCEPT_ENCODING, ALLOW};
+use actix_web::{Either, HttpRequest, HttpResponse, Resource, ResponseError, Route, web};
 use sse_engine::hub::{Endpoint, Subscription};
 use sse_engine::{InfallibleStream, RequestCursor};
 
 use crate::extract::Resume;
+use sse_engine::compression::Compression;
+
 use crate::response::insert_sse_headers;
 use crate::{HubError, Sse};
 
@@ -17,7 +19,14 @@ pub(crate) type Answer = Either<Sse<InfallibleStream<Subscription>>, HttpRespons
 /// `404` for a topic it does not have.
 pub(crate) fn respond(endpoint: &Endpoint, cursor: RequestCursor) -> Answer {
     match endpoint.open(cursor) {
-        Ok(body) => Either::Left(Sse::from(body)),
+        Ok(body) => {
+            let stream = Sse::from(body);
+            // Negotiated from the request when the stream responds.
+            Either::Left(match endpoint.codecs() {
+                Some(codecs) => stream.negotiate_compression(codecs),
+                None => stream,
+            })
+        }
         Err(error) => Either::Right(HubError::from(error).error_response()),
     }
 }
@@ -76,21 +85,26 @@ pub fn endpoint_resource(path: &str, endpoint: Endpoint) -> Resource {
     let head = endpoint.clone();
     web::resource(path)
         .route(endpoint_route(endpoint))
-        .route(
-            web::head().to(move |Resume(cursor): Resume<RequestCursor>| {
+        .route(web::head().to(
+            move |request: HttpRequest, Resume(cursor): Resume<RequestCursor>| {
                 // The status a `GET` would get (a closed hub is a 503),
                 // without the stream: the subscription ends here, unread.
                 let response = match respond(&head, cursor) {
                     Either::Left(_stream) => {
                         let mut response = HttpResponse::Ok().finish();
-                        insert_sse_headers(response.headers_mut());
+                        // The coding a `GET` would be sent with.
+                        let compression = head.codecs().map_or(Compression::identity(), |codecs| {
+                            let lines = request.headers().get_all(ACCEPT_ENCODING);
+                            codecs.negotiate_accept_encoding(lines.map(|line| line.as_bytes()))
+                        });
+                        insert_sse_headers(response.headers_mut(), compression);
                         response
                     }
                     Either::Right(refusal) => refusal,
                 };
                 async move { response }
-            }),
-        )
+            },
+        ))
         .default_service(web::to(|| async {
             HttpResponse::MethodNotAllowed()
                 .insert_header((ALLOW, "GET,HEAD"))

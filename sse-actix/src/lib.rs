@@ -18,6 +18,7 @@ pub use extract::{RequestCursor, Resume, ResumeRejection};
 pub use response::Sse;
 // What an application needs besides this crate, so that it is the only
 // dependency for SSE: the events, keep-alive, and the hub.
+pub use sse_engine::compression;
 pub use sse_engine::hub;
 pub use sse_engine::{
     EncodedEvent, Event, EventId, IntoEventId, IntoText, InvalidField, KeepAlive, SseBody, Text,

@@ -24,6 +24,7 @@ pub use serve::{HEADER_READ_TIMEOUT, Serve, serve};
 // dependency for SSE: the events, keep-alive, the hub, and the tower layer
 // that gives every event-stream response keep-alive and graceful-shutdown
 // endings.
+pub use sse_engine::compression;
 pub use sse_engine::hub;
 pub use sse_engine::{
     EncodedEvent, Event, EventId, IntoEventId, IntoText, InvalidField, KeepAlive, SseBody, Text,

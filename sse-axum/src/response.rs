@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use futures_core::{Stream, TryStream};
 use std::time::Duration;
 
+use sse_engine::compression::Compression;
 use sse_engine::{Encodable, InfallibleStream, IntoText, KeepAlive, SseBody};
 
 /// An event stream as an axum response, with the SSE headers.
@@ -65,6 +66,28 @@ impl<S: TryStream> Sse<S> {
     /// Numbers the events that have no id ([`SseBody::sequence_ids`]).
     pub fn sequence_ids(self, first: u64) -> Self {
         Self(self.0.sequence_ids(first))
+    }
+
+    /// Compresses the stream, flushed after every frame, as negotiated from
+    /// the request's `Accept-Encoding` ([`SseBody::compression`]); the
+    /// response says `Content-Encoding` and `Vary: Accept-Encoding`. Needs
+    /// one of the features `gzip`, `br`, `zstd`.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use axum::http::HeaderMap;
+    /// use futures_util::{Stream, stream};
+    /// use sse_axum::compression::Compression;
+    /// use sse_axum::{Event, Sse};
+    ///
+    /// async fn ticks(headers: HeaderMap) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    ///     let events = stream::iter((1..=3u64).map(|n| Ok(Event::new().id(n).data("tick"))));
+    ///     Sse::new(events).compression(Compression::from_accept_encoding(&headers))
+    /// }
+    /// # let _: axum::Router = axum::Router::new().route("/ticks", axum::routing::get(ticks));
+    /// ```
+    pub fn compression(self, compression: Compression) -> Self {
+        Self(self.0.compression(compression))
     }
 }
 

@@ -80,6 +80,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
+pub mod compression;
 pub mod decode;
 mod encode;
 mod encoded;

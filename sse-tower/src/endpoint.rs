@@ -11,6 +11,7 @@ use http::{Method, Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use pin_project_lite::pin_project;
+use sse_engine::compression::Compression;
 use sse_engine::hub::{Endpoint, EndpointBody, Hub, Refusal, SubscribeError};
 use sse_engine::{IntoText, RequestCursor};
 use tower_service::Service;
@@ -52,11 +53,21 @@ impl EndpointService {
         Self::from(Endpoint::new(hub, topics))
     }
 
-    fn respond(&self, cursor: RequestCursor) -> Response<EndpointServiceBody> {
+    fn respond(
+        &self,
+        cursor: RequestCursor,
+        compression: Compression,
+    ) -> Response<EndpointServiceBody> {
         match self.endpoint.open(cursor) {
-            Ok(body) => sse_engine::sse_response(EndpointServiceBody {
-                kind: Kind::Events { body },
-            }),
+            Ok(body) => {
+                let body = body.compression(compression);
+                let compression = body.get_compression();
+                let mut response = sse_engine::sse_response(EndpointServiceBody {
+                    kind: Kind::Events { body },
+                });
+                compression.insert_headers(response.headers_mut());
+                response
+            }
             Err(error) => error_response(error),
         }
     }
@@ -106,7 +117,8 @@ impl<B> Service<Request<B>> for EndpointService {
             Some(cursor) => cursor.clone(),
             None => RequestCursor::from_request(request.headers(), request.uri()),
         };
-        let response = self.respond(cursor);
+        let compression = self.endpoint.negotiate(request.headers());
+        let response = self.respond(cursor, compression);
         if head_only {
             // The status and head a `GET` would get (a closed hub is a 503),
             // without the stream: the subscription ends here, unread.

@@ -33,6 +33,7 @@
 //! a tokio runtime with time enabled (every axum, hyper and actix-web server
 //! is one).
 
+mod compressed;
 mod encodable;
 mod infallible;
 mod keep_alive;
@@ -55,6 +56,7 @@ pub use self::keep_alive::{KeepAlive, KeepAliveTimer};
 pub use self::last_sent::LastSentId;
 
 use self::encodable::sealed::Sealed as _;
+use crate::compression::{Compression, FrameCompressor};
 use crate::encode::FrameBuf;
 use crate::{Event, EventId, IntoText};
 
@@ -84,6 +86,11 @@ pin_project! {
         unsent_id: Option<EventId>,
         max_frame_bytes: usize,
         state: State<S::Error>,
+        compression: Compression,
+        // Present while compressed frames are sent: every frame goes through
+        // it and is flushed; it is taken to write the compressed stream's end.
+        // Boxed: an identity body pays one word for it.
+        compressor: Option<Box<FrameCompressor>>,
     }
 }
 
@@ -113,6 +120,8 @@ where
             unsent_id: None,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             state: State::Streaming,
+            compression: Compression::identity(),
+            compressor: None,
         }
     }
 }
@@ -182,10 +191,59 @@ impl<S: TryStream> SseBody<S> {
         self
     }
 
+    /// Compresses the stream as `compression` says (negotiated from the
+    /// request with [`Compression::from_accept_encoding`] or
+    /// [`Codecs::negotiate`](crate::compression::Codecs::negotiate)): one
+    /// compressor for the whole stream, flushed after every frame. See the
+    /// [compression module](crate::compression).
+    ///
+    /// [`into_response`](Self::into_response) sets `Content-Encoding` and
+    /// `Vary`; a server that builds its response otherwise sets them with
+    /// [`Compression::insert_headers`] on [`get_compression`](Self::get_compression).
+    ///
+    /// ```
+    /// use futures_util::stream;
+    /// use http::HeaderMap;
+    /// use sse_engine::compression::Compression;
+    /// use sse_engine::{Event, SseBody};
+    ///
+    /// let mut request_headers = HeaderMap::new();
+    /// request_headers.insert("accept-encoding", "gzip, deflate, br, zstd".parse().unwrap());
+    /// let events = stream::iter([Event::new().data("hello")]);
+    /// let response = SseBody::from_infallible_stream(events)
+    ///     .compression(Compression::from_accept_encoding(&request_headers))
+    ///     .into_response();
+    /// assert_eq!(response.headers()["vary"], "accept-encoding");
+    /// # #[cfg(feature = "zstd")]
+    /// assert_eq!(response.headers()["content-encoding"], "zstd");
+    /// ```
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compressor = compression
+            .codec()
+            .and_then(FrameCompressor::new)
+            .map(Box::new);
+        self.compression = match self.compressor {
+            Some(_) => compression,
+            // The codec's library could not set up a stream: identity.
+            None => compression.to_identity(),
+        };
+        self
+    }
+
+    /// How the stream is compressed (identity unless
+    /// [`compression`](Self::compression) was set).
+    pub fn get_compression(&self) -> Compression {
+        self.compression
+    }
+
     /// The response with this body and the SSE headers (see
-    /// [`response_builder`](crate::response_builder)).
+    /// [`response_builder`](crate::response_builder)), and those of its
+    /// [compression](Self::compression).
     pub fn into_response(self) -> http::Response<Self> {
-        crate::sse_response(self)
+        let compression = self.compression;
+        let mut response = crate::sse_response(self);
+        compression.insert_headers(response.headers_mut());
+        response
     }
 
     /// The stream.
@@ -204,15 +262,15 @@ impl<S: TryStream> SseBody<S> {
     }
 }
 
-impl<S> Body for SseBody<S>
+impl<S> SseBody<S>
 where
     S: TryStream,
     S::Ok: Encodable,
 {
-    type Data = Bytes;
-    type Error = S::Error;
-
-    fn poll_frame(
+    /// The body's frames as they are, uncompressed: the whole body of an
+    /// identity stream, and what a compressed one compresses.
+    #[inline(always)]
+    fn poll_plain(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, S::Error>>> {
@@ -278,9 +336,32 @@ where
             }
         }
     }
+}
+
+impl<S> Body for SseBody<S>
+where
+    S: TryStream,
+    S::Ok: Encodable,
+{
+    type Data = Bytes;
+    type Error = S::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, S::Error>>> {
+        // One check per frame is all that identity streams pay.
+        if self.compressor.is_none() {
+            return self.poll_plain(cx);
+        }
+        self.poll_compressed(cx)
+    }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self.state, State::Done) && self.frames.is_empty() && self.preamble.is_none()
+        matches!(self.state, State::Done)
+            && self.frames.is_empty()
+            && self.preamble.is_none()
+            && self.compressor.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -300,6 +381,7 @@ impl<S: TryStream> fmt::Debug for SseBody<S> {
             .field("buffered_bytes", &self.frames.len())
             .field("next_id", &self.next_id)
             .field("max_frame_bytes", &self.max_frame_bytes)
+            .field("compression", &self.compression)
             .finish_non_exhaustive()
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Hub, SubscribeError, Subscription};
+use crate::compression::{Codecs, Compression};
 use crate::{InfallibleStream, IntoText, KeepAlive, RequestCursor, SseBody, Text};
 
 /// Which topics of which hub an endpoint serves, and how each stream runs:
@@ -29,6 +30,7 @@ pub struct Endpoint {
     retry: Option<Duration>,
     max_lifetime: Option<Duration>,
     keep_alive: Option<KeepAlive>,
+    codecs: Option<Codecs>,
 }
 
 /// The response body of an [`Endpoint`]'s stream.
@@ -43,6 +45,7 @@ impl Endpoint {
             retry: None,
             max_lifetime: None,
             keep_alive: None,
+            codecs: None,
         }
     }
 
@@ -70,6 +73,29 @@ impl Endpoint {
     pub fn keep_alive(mut self, keep_alive: KeepAlive) -> Self {
         self.keep_alive = Some(keep_alive);
         self
+    }
+
+    /// Compresses each stream with one of `codecs`, negotiated from the
+    /// request's `Accept-Encoding` (see [`crate::compression`]); off unless
+    /// set. Each subscriber's stream has its own compressor: it costs memory
+    /// and CPU per subscriber (measured in `BENCHMARKS.md`).
+    #[must_use]
+    pub fn compression(mut self, codecs: Codecs) -> Self {
+        self.codecs = Some(codecs);
+        self
+    }
+
+    /// The codecs set with [`compression`](Self::compression).
+    pub fn codecs(&self) -> Option<Codecs> {
+        self.codecs
+    }
+
+    /// The compression for a request with these headers: identity when
+    /// [`compression`](Self::compression) is not set.
+    pub fn negotiate(&self, request_headers: &http::HeaderMap) -> Compression {
+        self.codecs.map_or(Compression::identity(), |codecs| {
+            codecs.negotiate(request_headers)
+        })
     }
 
     /// The stream for a request's cursor, with the hub's gap signal when the
@@ -102,6 +128,7 @@ impl fmt::Debug for Endpoint {
             .field("retry", &self.retry)
             .field("max_lifetime", &self.max_lifetime)
             .field("keep_alive", &self.keep_alive)
+            .field("codecs", &self.codecs)
             .finish_non_exhaustive()
     }
 }

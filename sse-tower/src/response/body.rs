@@ -8,6 +8,7 @@ use bytes::{Buf, Bytes};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 use sse_engine::KeepAliveTimer;
+use sse_engine::compression::FrameCompressor;
 use sse_engine::jitter::shorten;
 use tokio::time::Sleep;
 use tokio_util::sync::WaitForCancellationFutureOwned;
@@ -42,6 +43,10 @@ pin_project! {
             keep_alive: Pin<Box<KeepAliveTimer>>,
             lifetime: Option<Pin<Box<Sleep>>>,
             shutdown: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
+            // Present while the stream is compressed: every data frame and
+            // keep-alive comment goes through it, flushed; it is taken to
+            // write the compressed stream's end.
+            compressor: Option<Box<FrameCompressor>>,
             // The lifetime or shutdown asked the stream to end: it ends at the
             // next event boundary.
             ending: bool,
@@ -51,13 +56,27 @@ pin_project! {
 }
 
 impl<B> SseResponseBody<B> {
+    pub(crate) fn is_compressed(&self) -> bool {
+        matches!(
+            &self.kind,
+            Kind::Stream {
+                compressor: Some(_),
+                ..
+            }
+        )
+    }
+
     pub(crate) fn passthrough(inner: B) -> Self {
         Self {
             kind: Kind::Passthrough { inner },
         }
     }
 
-    pub(crate) fn stream(inner: B, config: &Config) -> Self {
+    pub(crate) fn stream(
+        inner: B,
+        config: &Config,
+        compressor: Option<Box<FrameCompressor>>,
+    ) -> Self {
         Self {
             kind: Kind::Stream {
                 inner,
@@ -70,6 +89,7 @@ impl<B> SseResponseBody<B> {
                     .shutdown
                     .as_ref()
                     .map(|token| Box::pin(token.clone().cancelled_owned())),
+                compressor,
                 ending: false,
                 done: false,
             },
@@ -107,6 +127,7 @@ where
                 keep_alive,
                 lifetime,
                 shutdown,
+                compressor,
                 ending,
                 done,
             } => {
@@ -131,16 +152,20 @@ where
                 }
                 if *ending && boundary.at_boundary() {
                     *done = true;
-                    return Poll::Ready(None);
+                    return finish(compressor);
                 }
                 match inner.poll_frame(cx) {
                     Poll::Ready(Some(Ok(frame))) => {
                         let frame = frame.map_data(into_bytes);
-                        if let Some(data) = frame.data_ref() {
-                            boundary.feed(data);
-                            keep_alive.as_mut().record_activity();
-                        }
-                        return Poll::Ready(Some(Ok(frame)));
+                        let Some(data) = frame.data_ref() else {
+                            return Poll::Ready(Some(Ok(frame)));
+                        };
+                        boundary.feed(data);
+                        keep_alive.as_mut().record_activity();
+                        return match compressor.as_deref_mut() {
+                            None => Poll::Ready(Some(Ok(frame))),
+                            Some(compressor) => compressed(compressor, data, done),
+                        };
                     }
                     Poll::Ready(Some(Err(error))) => {
                         *done = true;
@@ -148,7 +173,7 @@ where
                     }
                     Poll::Ready(None) => {
                         *done = true;
-                        return Poll::Ready(None);
+                        return finish(compressor);
                     }
                     Poll::Pending => {}
                 }
@@ -156,7 +181,10 @@ where
                 // between events: in the middle of one, keep-alive waits.
                 if boundary.at_boundary() {
                     if let Poll::Ready(comment) = keep_alive.as_mut().poll_idle(cx) {
-                        return Poll::Ready(Some(Ok(Frame::data(comment))));
+                        return match compressor.as_deref_mut() {
+                            None => Poll::Ready(Some(Ok(Frame::data(comment)))),
+                            Some(compressor) => compressed(compressor, &comment, done),
+                        };
                     }
                 }
                 Poll::Pending
@@ -177,6 +205,41 @@ where
             // Keep-alive comments are added, and the stream may be ended early.
             Kind::Stream { done: true, .. } => SizeHint::with_exact(0),
             Kind::Stream { .. } => SizeHint::default(),
+        }
+    }
+}
+
+/// `data` compressed and flushed. Should the codec fail (it runs in memory:
+/// only if it cannot allocate), the stream ends: a client reconnects, while
+/// a stream it cannot decode would never recover.
+fn compressed<E>(
+    compressor: &mut FrameCompressor,
+    data: &[u8],
+    done: &mut bool,
+) -> Poll<Option<Result<Frame<Bytes>, E>>> {
+    match compressor.compress_frame(data) {
+        Ok(bytes) => Poll::Ready(Some(Ok(Frame::data(bytes)))),
+        Err(error) => {
+            tracing::error!(%error, codec = %compressor.codec(), "compression failed; ending the stream");
+            *done = true;
+            Poll::Ready(None)
+        }
+    }
+}
+
+/// The end of the stream: the compressed stream's last bytes first, if any.
+fn finish<E>(
+    compressor: &mut Option<Box<FrameCompressor>>,
+) -> Poll<Option<Result<Frame<Bytes>, E>>> {
+    let Some(mut compressor) = compressor.take() else {
+        return Poll::Ready(None);
+    };
+    match compressor.finish() {
+        Ok(tail) if !tail.is_empty() => Poll::Ready(Some(Ok(Frame::data(tail)))),
+        Ok(_) => Poll::Ready(None),
+        Err(error) => {
+            tracing::error!(%error, codec = %compressor.codec(), "compression failed at the end");
+            Poll::Ready(None)
         }
     }
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use sse_engine::KeepAlive;
+use sse_engine::compression::Codecs;
 use tokio_util::sync::CancellationToken;
 
 /// The settings of one [`SseResponseLayer`](super::SseResponseLayer).
@@ -13,4 +14,6 @@ pub(crate) struct Config {
     pub(crate) keep_alive: Option<KeepAlive>,
     pub(crate) max_lifetime: Option<Duration>,
     pub(crate) shutdown: Option<CancellationToken>,
+    /// Compress event streams with one of these, negotiated per request.
+    pub(crate) codecs: Option<Codecs>,
 }

@@ -13,6 +13,7 @@ use http::header::{
 use http::{HeaderMap, Response};
 use pin_project_lite::pin_project;
 use sse_engine::X_ACCEL_BUFFERING;
+use sse_engine::compression::{Compression, FrameCompressor};
 
 use super::SseResponseBody;
 use super::config::Config;
@@ -24,14 +25,16 @@ pin_project! {
         #[pin]
         inner: F,
         config: Option<Arc<Config>>,
+        compression: Compression,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, config: Arc<Config>) -> Self {
+    pub(crate) fn new(inner: F, config: Arc<Config>, compression: Compression) -> Self {
         Self {
             inner,
             config: Some(config),
+            compression,
         }
     }
 }
@@ -50,8 +53,21 @@ where
             Some(config)
                 if is_event_stream(response.headers()) && !is_encoded(response.headers()) =>
             {
-                let mut response = response.map(|body| SseResponseBody::stream(body, &config));
+                let compressor = this
+                    .compression
+                    .codec()
+                    .and_then(FrameCompressor::new)
+                    .map(Box::new);
+                let mut response =
+                    response.map(|body| SseResponseBody::stream(body, &config, compressor));
                 fix_headers(response.headers_mut());
+                let compression = if response.body().is_compressed() {
+                    *this.compression
+                } else {
+                    // Not asked for, or the codec could not set up a stream.
+                    this.compression.to_identity()
+                };
+                compression.insert_headers(response.headers_mut());
                 response
             }
             _ => response.map(SseResponseBody::passthrough),

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sse_engine::KeepAlive;
+use sse_engine::compression::Codecs;
 use tokio_util::sync::CancellationToken;
 use tower_layer::Layer;
 
@@ -25,6 +26,7 @@ impl SseResponseLayer {
                 keep_alive: Some(KeepAlive::new()),
                 max_lifetime: None,
                 shutdown: None,
+                codecs: None,
             },
         }
     }
@@ -55,6 +57,26 @@ impl SseResponseLayer {
     /// open event streams. Cancel it when the server starts shutting down.
     pub fn shutdown_on(mut self, token: CancellationToken) -> Self {
         self.config.shutdown = Some(token);
+        self
+    }
+
+    /// Compresses every event stream that is not encoded yet with one of
+    /// `codecs`, negotiated from the request's `Accept-Encoding`: one
+    /// compressor per stream, flushed after every frame, keep-alive comments
+    /// included (see [`sse_engine::compression`]). Sets `Content-Encoding`
+    /// and `Vary: Accept-Encoding`; a client that asked for none of them gets
+    /// the stream as it is. Off unless set; needs one of the features `gzip`,
+    /// `br`, `zstd`.
+    ///
+    /// ```
+    /// use sse_engine::compression::Codecs;
+    /// use sse_tower::response::SseResponseLayer;
+    ///
+    /// let layer = SseResponseLayer::new().compression(Codecs::new());
+    /// # drop(layer);
+    /// ```
+    pub fn compression(mut self, codecs: Codecs) -> Self {
+        self.config.codecs = Some(codecs);
         self
     }
 }

@@ -47,16 +47,27 @@
 //!   cancellation token fires. Graceful shutdown is then not held up by open
 //!   event streams. A stream that never reaches a boundary is not cut.
 //!
+//! - **Compression** (off unless [`SseResponseLayer::compression`] is set):
+//!   negotiated from the request's `Accept-Encoding`, one compressor per
+//!   stream whose window carries across events, flushed after every frame
+//!   the handler's body yields and after every keep-alive comment, so that
+//!   no event waits in it (see `sse_engine::compression`). The response says
+//!   `Content-Encoding` and `Vary: Accept-Encoding`; a client that asked for
+//!   none of the codecs gets the stream as it is.
+//!
 //! Every other response passes through untouched: same head, same body
 //! frames, same size hint.
 //!
 //! # Other middleware
 //!
 //! - tower-http's `CompressionLayer`: its default predicate leaves
-//!   `text/event-stream` uncompressed, so events reach the client as they are
-//!   sent. A stream that arrives here compressed anyway (`Content-Encoding`
-//!   other than `identity`) is passed through untouched: no event boundary
-//!   can be found in compressed bytes, so no keep-alive or ending is applied.
+//!   `text/event-stream` uncompressed (it would buffer events), and it leaves
+//!   a response that already has a `Content-Encoding` alone: it works beside
+//!   this layer's compression. A stream that arrives here compressed
+//!   already (`Content-Encoding` other than `identity`, an `SseBody` given a
+//!   compression for example) is passed through untouched: no event boundary
+//!   can be found in compressed bytes, so no keep-alive, ending or
+//!   compression is applied.
 //! - tower-http's `TimeoutLayer` (and tower's `timeout`): they time the
 //!   response future, which resolves when the headers are ready, so a healthy
 //!   stream is not cut. Use `max_lifetime` to bound a stream's length.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
+use sse_engine::compression::Compression;
 use tower_service::Service;
 
 use super::ResponseFuture;
@@ -48,6 +49,11 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        ResponseFuture::new(self.inner.call(request), self.config.clone())
+        // Negotiated now: the response does not carry the request's headers.
+        let compression = match &self.config.codecs {
+            Some(codecs) => codecs.negotiate(request.headers()),
+            None => Compression::identity(),
+        };
+        ResponseFuture::new(self.inner.call(request), self.config.clone(), compression)
     }
 }
