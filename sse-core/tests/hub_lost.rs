@@ -435,10 +435,11 @@ async fn a_cursor_inside_or_before_a_loss_meets_it_where_events_are_missing() {
     );
 }
 
-/// Two topics: "u" loses 3..=6 while "t" has events in that range. The
-/// loss is told once, as soon as every event of "u" before it is read (its
-/// lost events could be any of 3..=6), and no event of either topic is
-/// skipped: "t"'s events in the range follow it.
+/// Two topics: "u" loses 3..=6 while "t" has events in that range. The loss
+/// is told once, as soon as every event of "u" before it is read (after u1:
+/// the hub does not assume that a loss reported after the events up to 2
+/// starts after 2), and no event of either topic is skipped: "t"'s events
+/// follow it.
 #[tokio::test(start_paused = true)]
 async fn a_loss_in_one_topic_skips_no_event_of_another() {
     let h = Harness::new();

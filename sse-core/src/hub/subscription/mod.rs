@@ -308,6 +308,11 @@ impl Subscription {
                 replay.reason()
             };
             self.signal_gap(reason, resume_after);
+            if reason == GapReason::Lost {
+                // What the log evicted meanwhile is the loss's, as when a
+                // loss is told by a read.
+                self.continues = Some((reason, self.hub.head()));
+            }
             return;
         };
         let with_meta = self.delivery.filter.is_some();
@@ -407,7 +412,7 @@ impl Stream for Subscription {
                         return Poll::Ready(Some(event));
                     }
                 }
-                Read::Lost { through, topics } => {
+                Read::Lost { topics } => {
                     if matches!(this.phase, Phase::Ahead(_)) {
                         // The cursor is not known to be one the store gave:
                         // the check, whose timer wakes this, comes first.
@@ -419,8 +424,9 @@ impl Stream for Subscription {
                         this.requested = None;
                     }
                     let head = this.hub.head();
-                    this.reader.deal_with(&topics, through);
-                    let resume_after = this.reader.skip_gap(through, head);
+                    let through = topics.iter().map(|&(_, through)| through).min();
+                    this.reader.deal_with(&topics);
+                    let resume_after = this.reader.skip_gap(through.unwrap_or(head), head);
                     this.signal_gap(GapReason::Lost, resume_after);
                     this.continues = Some((GapReason::Lost, head));
                 }

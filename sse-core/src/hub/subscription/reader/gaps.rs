@@ -74,8 +74,8 @@ impl Reader {
 
     /// Marks `topics` as dealt with up to `through`: a signal tells of
     /// their gap.
-    pub(in crate::hub::subscription) fn deal_with(&mut self, topics: &[usize], through: u64) {
-        for &topic in topics {
+    pub(in crate::hub::subscription) fn deal_with(&mut self, topics: &[(usize, u64)]) {
+        for &(topic, through) in topics {
             self.handled[topic] = self.handled[topic].max(through);
         }
     }
@@ -108,7 +108,12 @@ impl Reader {
                     .first_after(self.cursor)
                     .map(|entry| entry.seq)
             })
-            .chain(self.restored.front().map(|restored| restored.entry.seq))
+            .chain(
+                self.restored
+                    .iter()
+                    .map(|restored| restored.entry.seq)
+                    .find(|&seq| seq > self.cursor),
+            )
             .min();
         // Evicted events not dealt with (another topic's, still to be
         // replayed) may be anywhere after where their topic was dealt with:

@@ -77,10 +77,10 @@ pub(super) struct TailRead {
 pub(super) enum Read {
     Event(Candidate),
     /// Topics where the reader has reached events a store reported lost,
-    /// not dealt with: the gap ends at `through`. Nothing can fill it.
+    /// not dealt with, each with where its loss ends; the gap signalled ends
+    /// at the first of them. Nothing can fill it.
     Lost {
-        through: u64,
-        topics: Vec<usize>,
+        topics: Vec<(usize, u64)>,
     },
     /// Topics whose evicted events after the cursor have not been dealt with.
     Gap {
@@ -317,7 +317,6 @@ impl Reader {
         let mut gap_through = 0;
         let mut gapped = Vec::new();
         let mut lost = false;
-        let mut loss_through = u64::MAX;
         // Where the first loss ahead of a gapped topic starts.
         let mut replay_cap = u64::MAX;
         let mut lost_topics = Vec::new();
@@ -345,17 +344,19 @@ impl Reader {
                 let logged_before = state
                     .first_after(self.cursor)
                     .is_some_and(|entry| entry.seq <= loss.after);
-                let restored_before = self
-                    .restored
-                    .iter()
-                    .any(|restored| restored.topic == index && restored.entry.seq <= loss.after);
+                // A queued copy at or before the cursor is stale (the event
+                // was read from another topic's log): it is not to come.
+                let restored_before = self.restored.iter().any(|restored| {
+                    restored.topic == index
+                        && restored.entry.seq > self.cursor
+                        && restored.entry.seq <= loss.after
+                });
                 if evicted_before {
                     // Replayed only up to the loss: across it, a store has
                     // none.
                     replay_cap = replay_cap.min(loss.after);
                 } else if !logged_before && !restored_before {
-                    loss_through = loss_through.min(loss.through);
-                    lost_topics.push(index);
+                    lost_topics.push((index, loss.through, loss.after));
                     subscribed.tail = None;
                     caught_up_everywhere = false;
                     continue;
@@ -405,14 +406,6 @@ impl Reader {
         self.armed = (caught_up_everywhere && !in_flight && !closed && gapped.is_empty())
             .then_some(Armed { rereads, waker });
         let gap_through = gap_through.min(replay_cap);
-        // A loss met is told first: nothing can fill it, and moving past it
-        // never passes events still to be replayed (see `skip_gap`).
-        if !lost_topics.is_empty() {
-            return Read::Lost {
-                through: loss_through,
-                topics: lost_topics,
-            };
-        }
         // Replayed events merge with the logs, oldest first; an event that was
         // in several topics comes once (whichever copy is read first).
         while self
@@ -438,10 +431,29 @@ impl Reader {
                 });
             }
         }
-        // Events a replay brought back are delivered before the next round is
-        // asked for (the smallest candidate is never past them), so that at
-        // most one round is held at a time.
-        if gap_through > 0 && self.restored.is_empty() {
+        // A loss met is told once no event of any topic comes before it:
+        // nothing can fill it, and moving past it never passes events still
+        // to be replayed (see `skip_gap`).
+        let due: Vec<(usize, u64)> = lost_topics
+            .iter()
+            .filter(|&&(_, _, after)| best.as_ref().is_none_or(|best| best.entry.seq > after))
+            .map(|&(index, through, _)| (index, through))
+            .collect();
+        if !due.is_empty() {
+            return Read::Lost { topics: due };
+        }
+        // A candidate is delivered only if no gapped topic can have a missing
+        // event before it (past where that topic was dealt with): else the
+        // gapped topics are replayed first, even with events of an earlier
+        // round still queued (they merge). Events a replay brought back that
+        // come before every gap are delivered before the next round is
+        // asked for.
+        let gap_bound = gapped
+            .iter()
+            .map(|&index| self.cursor.max(self.handled[index]))
+            .min();
+        let past_a_gap = |seq: u64| gap_bound.is_some_and(|bound| seq > bound);
+        if gap_through > 0 && best.as_ref().is_none_or(|best| past_a_gap(best.entry.seq)) {
             Read::Gap {
                 through: gap_through,
                 topics: gapped,
