@@ -25,6 +25,8 @@ pub(crate) struct Shared {
     pub(crate) head: u64,
     pub(crate) max_len: usize,
     pub(crate) max_age: Option<Duration>,
+    /// The byte budget of one replay round.
+    pub(crate) replay_bytes: usize,
     pub(crate) block: Duration,
     pub(crate) backoff: (Duration, Duration),
     /// The topics to read, each from after the sequence number it was
