@@ -40,6 +40,11 @@ impl Keys {
         format!("{}holes", self.prefix)
     }
 
+    /// The key of one append, to store it once however often it is sent.
+    pub(crate) fn append(&self, token: &str) -> String {
+        format!("{}append:{token}", self.prefix)
+    }
+
     /// The stream of one topic.
     pub(crate) fn topic(&self, topic: &str) -> String {
         format!("{}topic:{topic}", self.prefix)

@@ -18,13 +18,22 @@ use redis::Script;
 /// Every key is checked before anything is written, so that an error means
 /// nothing was stored.
 ///
-/// KEYS: seq, since, all, topic streams... ARGV: epoch, maxlen, event,
-/// max age in microseconds (0: none).
+/// An append is sent again when Redis did not answer in time (the first may
+/// still run, later): each append has its own key, set to its sequence
+/// number for a short while once stored, so the script run again returns
+/// that number instead of storing the event twice.
+///
+/// KEYS: seq, since, all, the append's key, topic streams... ARGV: epoch,
+/// maxlen, event, max age in microseconds (0: none), how long the append's
+/// key lives, in milliseconds.
 pub(crate) static APPEND: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
+local done = redis.call('GET', KEYS[4])
+if done then return done end
 for i = 3, #KEYS do
-  local kind = redis.call('TYPE', KEYS[i]).ok
+  local kind = 'stream'
+  if i ~= 4 then kind = redis.call('TYPE', KEYS[i]).ok end
   if kind ~= 'stream' and kind ~= 'none' then
     return redis.error_reply('key ' .. KEYS[i] .. ' holds a ' .. kind .. ', not a stream')
   end
@@ -41,7 +50,7 @@ local since = redis.call('GET', KEYS[2]) or s
 local id = ARGV[1] .. '-' .. s
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], id, 'p', string.format('%.0f', last), 'l', since)
 local age = tonumber(ARGV[4])
-for i = 4, #KEYS do
+for i = 5, #KEYS do
   local prev = '0'
   local newest = redis.call('XREVRANGE', KEYS[i], '+', '-', 'COUNT', 1)
   if #newest > 0 then prev = string.match(newest[1][1], '%-(%d+)$') end
@@ -51,6 +60,7 @@ for i = 4, #KEYS do
     redis.call('XTRIM', KEYS[i], 'MINID', '~', ARGV[1] .. '-' .. string.format('%.0f', oldest))
   end
 end
+redis.call('SET', KEYS[4], s, 'PX', ARGV[5])
 return s
 ",
     )

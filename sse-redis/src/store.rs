@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -43,6 +44,18 @@ use crate::shared::{Follows, Shared};
 ///   not stored); the reader reconnects with backoff and goes on from the
 ///   last entry it read, and whatever was trimmed or lost meanwhile becomes a
 ///   gap signal.
+/// - When Redis does not answer a publish in time (the command timeout,
+///   500 ms: Redis paused, overloaded, or a network that holds packets),
+///   the script is sent again, up to
+///   [`append_attempts`](RedisStoreBuilder::append_attempts), under the same
+///   append key: Redis remembers each append's sequence number for 60 s
+///   (`<prefix>append:<token>`, about 100 bytes per publish while it lives),
+///   so the event is stored once however many of them run. When none is
+///   answered, the error says that the event **may have been published**:
+///   the scripts still waiting in Redis run when it comes back (once, for
+///   the same reason). A caller that publishes again after such an error
+///   may store the event twice: the hub's `publish` has no id of its own to
+///   deduplicate by.
 ///
 /// # Work per reconnect
 ///
@@ -138,6 +151,30 @@ pub struct RedisStore {
     feed_task: Mutex<Option<JoinHandle<()>>>,
 }
 
+/// How long Redis remembers an append's sequence number, so that the same
+/// append sent again is not stored twice: far longer than every attempt.
+const APPEND_KEY_LIFETIME: Duration = Duration::from_secs(60);
+
+/// An append Redis did not answer: it may have been stored.
+#[derive(Debug)]
+struct Unanswered(redis::RedisError);
+
+impl fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "no answer from Redis; the event may have been published ({})",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for Unanswered {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
 /// Configures and connects a [`RedisStore`]. Its `Debug` form shows the URL
 /// without its password.
 #[derive(Clone)]
@@ -148,6 +185,7 @@ pub struct RedisStoreBuilder {
     max_len: usize,
     max_age: Option<Duration>,
     replay_bytes: usize,
+    append_attempts: u32,
     block: Duration,
     backoff: (Duration, Duration),
     epoch: Option<Epoch>,
@@ -161,6 +199,7 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("max_len", &self.max_len)
             .field("max_age", &self.max_age)
             .field("replay_bytes", &self.replay_bytes)
+            .field("append_attempts", &self.append_attempts)
             .field("block", &self.block)
             .field("backoff", &self.backoff)
             .field("epoch", &self.epoch)
@@ -207,6 +246,16 @@ impl RedisStoreBuilder {
     /// the [`RedisStore`] docs.
     pub fn replay_bytes(mut self, bytes: usize) -> Self {
         self.replay_bytes = bytes.max(1);
+        self
+    }
+
+    /// How many times one append is sent when Redis does not answer within
+    /// the command timeout (500 ms), 3 unless set. Each is sent with the
+    /// same append key, so the event is stored once however many run. When
+    /// none is answered, the error says that the event may have been
+    /// published (it may still run when Redis comes back).
+    pub fn append_attempts(mut self, attempts: u32) -> Self {
+        self.append_attempts = attempts.max(1);
         self
     }
 
@@ -261,6 +310,8 @@ impl RedisStoreBuilder {
                 max_len: self.max_len,
                 max_age: self.max_age,
                 replay_bytes: self.replay_bytes,
+                append_attempts: self.append_attempts,
+                append_tokens: (Epoch::random().bits(), AtomicU64::new(0)),
                 block: self.block,
                 backoff: self.backoff,
                 follows: Mutex::new(Follows {
@@ -285,6 +336,7 @@ impl RedisStore {
             max_len: 10_000,
             max_age: None,
             replay_bytes: 1 << 20,
+            append_attempts: 3,
             block: Duration::from_secs(5),
             backoff: (Duration::from_millis(100), Duration::from_secs(5)),
             epoch: None,
@@ -293,6 +345,59 @@ impl RedisStore {
 }
 
 impl RedisStore {
+    /// Runs the append script, and again (with the same append key, so that
+    /// it is stored once) when Redis did not answer in time, up to the
+    /// configured attempts. An error after an attempt without an answer
+    /// says that the event may have been published.
+    async fn append_once(&self, topics: &[Text], event: &Bytes) -> Result<u64, StoreError> {
+        let shared = &*self.shared;
+        let keys = &shared.keys;
+        let mut invocation = APPEND.prepare_invoke();
+        invocation
+            .key(keys.seq())
+            .key(keys.since())
+            .key(keys.all())
+            .key(keys.append(&shared.next_append_token()));
+        for topic in topics {
+            invocation.key(keys.topic(topic));
+        }
+        let max_age = shared.max_age.map_or(0, |age| age.as_micros());
+        invocation
+            .arg(shared.epoch.bits())
+            .arg(shared.max_len)
+            .arg(event.as_ref())
+            .arg(max_age.to_string())
+            .arg(APPEND_KEY_LIFETIME.as_millis().to_string());
+        let mut unanswered = false;
+        let mut attempt = 1;
+        loop {
+            let outcome: redis::RedisResult<String> =
+                invocation.invoke_async(&mut shared.commands.clone()).await;
+            let error = match outcome {
+                Ok(seq) => {
+                    return seq.parse().map_err(|_| {
+                        StoreError::new(format!("Redis gave sequence number {seq:?}"))
+                    });
+                }
+                Err(error) => error,
+            };
+            // Sent, maybe run, but not answered: the script may still run
+            // (it waits in Redis's socket while Redis is paused, say).
+            let timed_out = error.is_timeout();
+            unanswered |= timed_out || (error.is_io_error() && !error.is_connection_refusal());
+            if timed_out && attempt < shared.append_attempts {
+                attempt += 1;
+                tracing::debug!(%error, attempt, "no answer from Redis to an append; sending it again");
+                continue;
+            }
+            return Err(if unanswered {
+                StoreError::new(Unanswered(error))
+            } else {
+                StoreError::new(error)
+            });
+        }
+    }
+
     /// One run of the replay script: at most `limit` events and `budget`
     /// bytes of them (0: no byte bound), and how far the round is complete.
     async fn round(
@@ -341,27 +446,7 @@ impl Store for RedisStore {
     }
 
     fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
-        Box::pin(async move {
-            let shared = &*self.shared;
-            let keys = &shared.keys;
-            let mut invocation = APPEND.prepare_invoke();
-            invocation.key(keys.seq()).key(keys.since()).key(keys.all());
-            for topic in topics {
-                invocation.key(keys.topic(topic));
-            }
-            let max_age = shared.max_age.map_or(0, |age| age.as_micros());
-            invocation
-                .arg(shared.epoch.bits())
-                .arg(shared.max_len)
-                .arg(event.as_ref())
-                .arg(max_age.to_string());
-            let seq: String = invocation
-                .invoke_async(&mut shared.commands.clone())
-                .await
-                .map_err(StoreError::new)?;
-            seq.parse()
-                .map_err(|_| StoreError::new(format!("Redis gave sequence number {seq:?}")))
-        })
+        Box::pin(self.append_once(topics, event))
     }
 
     fn replay<'a>(
