@@ -104,3 +104,31 @@ async fn a_replay_past_what_redis_remembers_is_a_gap() {
         "what the log still holds"
     );
 }
+
+/// An entry missing from the middle of a topic's stream, which Redis's own
+/// bookkeeping does not show (`max-deleted-entry-id` reset, as in a stream
+/// rebuilt or copied without it): the chain of predecessors shows it.
+#[tokio::test]
+async fn a_hole_in_the_middle_of_the_chain_is_a_gap() {
+    let Some(redis) = RedisServer::start_with("hole in the chain", false) else {
+        return;
+    };
+    let a = redis.hub("chain:").await;
+    let mut positions = Vec::new();
+    for n in 0..5 {
+        positions.push(publish(&a, &format!("{n}")).await);
+    }
+    let epoch = positions[0].to_string();
+    let epoch = epoch.split('-').next().unwrap();
+    let epoch = u64::from_str_radix(epoch, 16).unwrap();
+    let id = |n: usize| format!("{epoch}-{}", positions[n].seq());
+    redis.command(&["XDEL", "chain:topic:t", &id(2)]).await;
+    redis
+        .command(&["XSETID", "chain:topic:t", &id(4), "MAXDELETEDID", "0-1"])
+        .await;
+
+    let late = small_hub(&redis, "chain:").await;
+    let mut resumed = late.subscribe(&["t"], cursor(&positions[0])).unwrap();
+    let events = next_n(&mut resumed, 1).await;
+    assert_eq!(events[0].event_type(), "gap", "{:?}", data(&events));
+}
