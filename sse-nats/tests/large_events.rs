@@ -128,3 +128,51 @@ async fn a_resume_over_large_events_is_exact_and_bounded_in_time() {
     assert!(largest <= 1 << 20, "a round of {largest} bytes");
     assert!(rounds.iter().all(|&(n, _)| n >= 1), "{rounds:?}");
 }
+
+/// Large events of the topic on both of its subjects (its own, and the
+/// multi-topic one): each scan and the merged round keep to the bound, and
+/// the merge loses nothing at the cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_over_large_multi_topic_events_is_exact_and_bounded() {
+    let Some(nats) = NatsServer::start("large multi-topic resume") else {
+        return;
+    };
+    let a = nats.hub("LARGEMULTI").await;
+    let first = publish(&a, "t", "first").await;
+    let mut expected = Vec::new();
+    for n in 0..200 {
+        let text = format!("{n:04}{}", "x".repeat(60_000));
+        let topics: &[&str] = if n % 3 == 0 { &["t", "u"] } else { &["t"] };
+        let position = a
+            .publish_to(topics, sse_engine::Event::new().data(text))
+            .await
+            .unwrap();
+        expected.push(position.to_string());
+        // Events of the other topic alone, which the round skips.
+        if n % 5 == 0 {
+            publish(&a, "u", "other").await;
+        }
+    }
+    let store = nats
+        .builder("LARGEMULTI")
+        .replay_bytes(1 << 20)
+        .connect()
+        .await
+        .unwrap();
+    let rounds = Arc::new(Mutex::new(Vec::new()));
+    let late = Hub::builder()
+        .store(Counting {
+            store,
+            rounds: rounds.clone(),
+        })
+        .log_limits(LogLimits::new().max_events(100).max_bytes(8 << 20))
+        .build();
+    let mut resumed = late.subscribe(&["t"], cursor(&first)).unwrap();
+    let replayed = next_n(&mut resumed, 200).await;
+    assert_eq!(ids(&replayed), expected);
+    quiet(&mut resumed).await;
+    assert_eq!(late.stats().gaps, 0);
+    let rounds = rounds.lock().unwrap().clone();
+    let largest = rounds.iter().map(|&(_, bytes)| bytes).max().unwrap();
+    assert!(largest <= 1 << 20, "a round of {largest} bytes");
+}
