@@ -66,7 +66,8 @@ use crate::shared::{Follows, Shared};
 ///   of events (1 MiB unless set), or one event when a single one is
 ///   larger, and at most the hub's `LogLimits::max_events`. Inside Redis,
 ///   the script reads the stream in chunks sized from the events it has
-///   seen, so it holds little more than the round.
+///   seen, so it holds the round, at most one event read past it, and the
+///   stream's first and last entries (read for its checks).
 /// - Rounds: about the bytes to replay divided by the budget (1,500 events
 ///   of 60 KB, 90 MB, take 89 rounds of at most 17 events, about 1 s on one machine); Redis sends each event
 ///   once, so a reconnect makes Redis send what the client missed, no more.
