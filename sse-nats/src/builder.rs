@@ -29,6 +29,7 @@ pub struct NatsStoreBuilder {
     ack_timeout: Duration,
     publish_attempts: u32,
     fetch_bytes: usize,
+    replay_bytes: usize,
     backoff: (Duration, Duration),
 }
 
@@ -41,6 +42,7 @@ impl fmt::Debug for NatsStoreBuilder {
             .field("ack_timeout", &self.ack_timeout)
             .field("publish_attempts", &self.publish_attempts)
             .field("fetch_bytes", &self.fetch_bytes)
+            .field("replay_bytes", &self.replay_bytes)
             .field("backoff", &self.backoff)
             .finish_non_exhaustive()
     }
@@ -78,6 +80,7 @@ impl NatsStoreBuilder {
             ack_timeout: Duration::from_secs(2),
             publish_attempts: 2,
             fetch_bytes: 1 << 20,
+            replay_bytes: 1 << 20,
             backoff: (Duration::from_millis(100), Duration::from_secs(5)),
         }
     }
@@ -183,6 +186,15 @@ impl NatsStoreBuilder {
         self
     }
 
+    /// About how many bytes of events one replay round gives the hub (1 MiB
+    /// unless set): a round ends before the event that would pass it, and
+    /// always holds at least one event, however large; the hub asks again
+    /// from there.
+    pub fn replay_bytes(mut self, bytes: usize) -> Self {
+        self.replay_bytes = bytes.max(1);
+        self
+    }
+
     /// The reader's reconnection delays: from `min`, doubling to `max`
     /// (100 ms to 5 s unless set).
     pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
@@ -241,6 +253,7 @@ impl NatsStoreBuilder {
             head: opened.head,
             publish_attempts: self.publish_attempts,
             fetch_bytes,
+            replay_bytes: self.replay_bytes,
             backoff: self.backoff,
             replaced: AtomicBool::new(false),
             read: AtomicU64::new(opened.head),

@@ -63,8 +63,13 @@
 //!   read those logs, never NATS.
 //! - **Replay**: a cursor older than the hub's in-memory log is served from
 //!   the stream by a short-lived consumer filtered on the topic's subject
-//!   and on `<base>.m`, in fetches bounded by count and by bytes
-//!   ([`fetch_bytes`](NatsStoreBuilder::fetch_bytes)). When the stream no
+//!   and on `<base>.m`, in rounds and fetches bounded by count (the hub's
+//!   log limit) and by bytes
+//!   ([`fetch_bytes`](NatsStoreBuilder::fetch_bytes) per fetch,
+//!   [`replay_bytes`](NatsStoreBuilder::replay_bytes) per round): one round
+//!   gives the hub at most `replay_bytes` of events (one event when a single
+//!   one is larger), and holds at most twice that, plus one fetch, while it
+//!   merges the topic's own and multi-topic events. When the stream no
 //!   longer holds the whole range (trimmed by its limits, purged, messages
 //!   deleted in the middle), the client gets a gap signal.
 //! - **Limits**: [`max_messages`](NatsStoreBuilder::max_messages),

@@ -1,12 +1,15 @@
 //! Replay: the events of one topic between two sequence numbers, read from
-//! the stream by a short-lived consumer, in fetches bounded by count and
-//! bytes.
+//! the stream by a short-lived consumer, in rounds and fetches bounded by
+//! count and bytes.
 //!
 //! An event of the topic is on one of two subjects: the topic's own (when
 //! it is the event's only topic) or the subject of multi-topic events
 //! (`Sse-Topics` names them). A round scans both, each from the cursor, and
 //! merges them; each scan is cut where the other stopped being complete, so
-//! the round is complete up to its last event.
+//! the round is complete up to its last event. Each scan, and then the
+//! merged round, ends before the event that would pass the round's byte
+//! bound (never before its first event), and says how far it is complete:
+//! the hub asks again from there.
 //!
 //! Then it checks that the stream still holds the whole range: its first
 //! sequence number is at most the cursor's successor (nothing was trimmed
@@ -21,7 +24,7 @@ use std::time::Duration;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
 use futures_util::StreamExt;
 use sse_engine::Text;
-use sse_engine::hub::{StoreError, StoredEvent};
+use sse_engine::hub::{ReplayRound, StoreError, StoredEvent};
 
 use crate::shared::Shared;
 use crate::subject::{self, TOPICS};
@@ -39,11 +42,32 @@ pub(crate) async fn replay(
     before: u64,
     limit: usize,
 ) -> Result<Option<Vec<StoredEvent>>, StoreError> {
+    // No byte bound: `replay`'s callers take fewer than `limit` events as
+    // the whole range.
+    let round = round(shared, topic, after, before, limit, usize::MAX).await?;
+    Ok(round.map(|round| round.events))
+}
+
+/// One round of the events of `topic` in `(after, before)`: at most `limit`
+/// events and `budget` bytes of them (at least one event when the range has
+/// one), and how far the round is complete; `None` when the stream no
+/// longer holds all of them.
+pub(crate) async fn round(
+    shared: &Shared,
+    topic: &Text,
+    after: u64,
+    before: u64,
+    limit: usize,
+    budget: usize,
+) -> Result<Option<ReplayRound>, StoreError> {
     if after.saturating_add(1) >= before || limit == 0 {
-        return Ok(Some(Vec::new()));
+        return Ok(Some(ReplayRound::new(
+            Vec::new(),
+            before.saturating_sub(1).max(after),
+        )));
     }
     let own = shared.subjects.topic(topic);
-    let (mut events, own_full) = scan(shared, &own, after, before, limit, |_| true).await?;
+    let (mut events, own_full) = scan(shared, &own, after, before, limit, budget, |_| true).await?;
     // The own subject's scan is complete up to here.
     let own_end = match (own_full, events.last()) {
         (true, Some(last)) => last.seq.saturating_add(1),
@@ -57,6 +81,7 @@ pub(crate) async fn replay(
         after,
         own_end,
         limit,
+        budget,
         in_topic,
     )
     .await?;
@@ -67,29 +92,51 @@ pub(crate) async fn replay(
     events.extend(multi);
     events.retain(|event| event.seq < end);
     events.sort_by_key(|event| event.seq);
-    events.truncate(limit);
-    let checked_to = events
-        .last()
-        .map_or(before, |last| last.seq.saturating_add(1));
-    if holds_all(shared, after, checked_to).await? {
-        Ok(Some(events))
+    // Each scan kept to the bounds; together they may pass them: the round
+    // ends before the event that would (never before the first).
+    let kept = within(&events, limit, budget);
+    let complete_through = if kept < events.len() {
+        events.truncate(kept);
+        events.last().map_or(after, |last| last.seq)
+    } else {
+        end.saturating_sub(1)
+    };
+    if holds_all(shared, after, complete_through.saturating_add(1)).await? {
+        Ok(Some(ReplayRound::new(events, complete_through)))
     } else {
         tracing::debug!(%topic, after, before, "the stream no longer holds the range");
         Ok(None)
     }
 }
 
-/// Up to `want` events on `filter` in `(after, before)` whose `Sse-Topics`
-/// header `keep` accepts, and whether there were `want` of them.
+/// How many of `events`, from the first, fit in `limit` events and `budget`
+/// bytes (at least one).
+fn within(events: &[StoredEvent], limit: usize, budget: usize) -> usize {
+    let mut bytes = 0usize;
+    for (n, event) in events.iter().enumerate() {
+        bytes = bytes.saturating_add(event.event.len());
+        if n >= limit || (n > 0 && bytes > budget) {
+            return n;
+        }
+    }
+    events.len()
+}
+
+/// Up to `want` events and `budget` bytes of them (at least one) on `filter`
+/// in `(after, before)` whose `Sse-Topics` header `keep` accepts, and whether
+/// the scan ended at a bound (then it is complete only up to its last
+/// event).
 async fn scan(
     shared: &Shared,
     filter: &str,
     after: u64,
     before: u64,
     want: usize,
+    budget: usize,
     keep: impl Fn(&str) -> bool,
 ) -> Result<(Vec<StoredEvent>, bool), StoreError> {
     let mut events = Vec::new();
+    let mut bytes = 0usize;
     if after.saturating_add(1) >= before {
         return Ok((events, false));
     }
@@ -148,11 +195,16 @@ async fn scan(
                     .map(|value| value.as_str().to_owned())
                     .unwrap_or_default();
                 if keep(&topics) {
+                    let size = message.message.payload.len();
+                    if !events.is_empty() && bytes.saturating_add(size) > budget {
+                        return Ok(true);
+                    }
+                    bytes = bytes.saturating_add(size);
                     events.push(StoredEvent {
                         seq,
                         event: message.message.payload.clone(),
                     });
-                    if events.len() == want {
+                    if events.len() == want || bytes >= budget {
                         return Ok(true);
                     }
                 }

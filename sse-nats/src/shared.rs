@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     pub(crate) publish_attempts: u32,
     /// The most bytes one fetch of a replay or of the feed may bring.
     pub(crate) fetch_bytes: usize,
+    /// The byte budget of one replay round.
+    pub(crate) replay_bytes: usize,
     /// The reader's reconnection delays: from the first, doubling to the
     /// second.
     pub(crate) backoff: (Duration, Duration),

@@ -9,7 +9,7 @@ use async_nats::header::{HeaderMap, NATS_EXPECTED_STREAM, NATS_MESSAGE_ID};
 use async_nats::jetstream::message::PublishMessage;
 use bytes::Bytes;
 use sse_engine::Text;
-use sse_engine::hub::{Epoch, Feed, Store, StoreError, StoreFuture, StoredEvent};
+use sse_engine::hub::{Epoch, Feed, ReplayRound, Store, StoreError, StoreFuture, StoredEvent};
 use tokio::task::JoinHandle;
 
 use crate::shared::Shared;
@@ -180,6 +180,23 @@ impl Store for NatsStore {
             after,
             before,
             limit,
+        ))
+    }
+
+    fn replay_round<'a>(
+        &'a self,
+        topic: &'a Text,
+        after: u64,
+        before: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Option<ReplayRound>> {
+        Box::pin(crate::replay::round(
+            &self.shared,
+            topic,
+            after,
+            before,
+            limit,
+            self.shared.replay_bytes,
         ))
     }
 

@@ -42,6 +42,12 @@ struct Progress {
     /// The start of the store's lifetime, once known: when it changes, Redis
     /// was emptied, and what the reader had not read is lost.
     lifetime: Option<u64>,
+    /// The last entry read from the `all` stream: the next one must name it
+    /// as its predecessor, or Redis went back to an older copy of its data.
+    all_read: u64,
+    /// Ranges `(kept, lost]` that a rollback lost, to record in Redis for
+    /// the replays of every process.
+    holes: Vec<(u64, u64)>,
 }
 
 /// Runs until the hub drops its end of the feed.
@@ -50,6 +56,8 @@ pub(crate) async fn run(shared: Arc<Shared>, sender: mpsc::Sender<FeedItem>) {
         through: shared.head,
         read: HashMap::new(),
         lifetime: None,
+        all_read: shared.head,
+        holes: Vec::new(),
     };
     let (min_backoff, max_backoff) = shared.backoff;
     let mut backoff = min_backoff;
@@ -95,6 +103,7 @@ async fn read_until_broken(
             .await?;
     }
     let mut read_once = false;
+    record_holes(shared, &mut connection, progress).await?;
     loop {
         for (topic, after) in &shared.follows().topics {
             progress.read.entry(topic.clone()).or_insert(*after);
@@ -110,6 +119,7 @@ async fn read_until_broken(
             *backoff = shared.backoff.0;
         }
         let items = process(shared, progress, streams);
+        record_holes(shared, &mut connection, progress).await?;
         for item in items {
             if sender.send(item).await.is_err() {
                 return Ok(());
@@ -208,6 +218,20 @@ fn process(shared: &Shared, progress: &mut Progress, streams: Vec<StreamRead>) -
         let entries = entries.into_iter().take_while(|entry| entry.seq <= through);
         if key == all_key.as_bytes() {
             for entry in entries {
+                let same_lifetime = progress.lifetime.is_none_or(|l| l == entry.lifetime);
+                if same_lifetime && entry.prev < progress.all_read {
+                    // Entries up to what was read are gone while newer ones
+                    // were added: Redis restarted from an older snapshot.
+                    // The topics' chains were written again after it, so
+                    // replays learn of it only from this record.
+                    tracing::warn!(
+                        kept = entry.prev,
+                        lost = progress.all_read,
+                        "Redis went back to an older copy of its data; replays over what it lost are gaps"
+                    );
+                    progress.holes.push((entry.prev, progress.all_read));
+                }
+                progress.all_read = entry.seq;
                 note_lifetime(progress, &entry, &mut items);
             }
             continue;
@@ -241,6 +265,26 @@ fn process(shared: &Shared, progress: &mut Progress, streams: Vec<StreamRead>) -
         items.push(FeedItem::Events { events, through });
     }
     items
+}
+
+/// Records in Redis the ranges a rollback lost (`ZADD`, by the last lost), so
+/// that a replay over them, in any process, is a gap; kept to try again when
+/// Redis fails.
+async fn record_holes(
+    shared: &Shared,
+    connection: &mut MultiplexedConnection,
+    progress: &mut Progress,
+) -> redis::RedisResult<()> {
+    while let Some(&(kept, lost)) = progress.holes.first() {
+        let () = redis::cmd("ZADD")
+            .arg(shared.keys.holes())
+            .arg(lost)
+            .arg(format!("{kept}:{lost}"))
+            .query_async(connection)
+            .await?;
+        progress.holes.remove(0);
+    }
+    Ok(())
 }
 
 /// Reports every followed topic as lost up to a new lifetime's start when

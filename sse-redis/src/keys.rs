@@ -33,6 +33,18 @@ impl Keys {
         format!("{}all", self.prefix)
     }
 
+    /// The ranges of sequence numbers a rollback lost (Redis restarted from
+    /// an older copy of its data), recorded by a reader that had read them:
+    /// a sorted set of `<last kept>:<last lost>` by the last lost.
+    pub(crate) fn holes(&self) -> String {
+        format!("{}holes", self.prefix)
+    }
+
+    /// The key of one append, to store it once however often it is sent.
+    pub(crate) fn append(&self, token: &str) -> String {
+        format!("{}append:{token}", self.prefix)
+    }
+
     /// The stream of one topic.
     pub(crate) fn topic(&self, topic: &str) -> String {
         format!("{}topic:{topic}", self.prefix)

@@ -38,6 +38,22 @@ pub(crate) fn entries(value: Value) -> Result<Vec<StreamEntry>, Malformed> {
     }
 }
 
+/// A replay round's reply: how far it is complete and its entries, or
+/// `None` (the script's `false`) when the range is not all there.
+pub(crate) fn round(value: Value) -> Result<Option<(u64, Vec<StreamEntry>)>, Malformed> {
+    let items = match value {
+        Value::Nil | Value::Boolean(false) => return Ok(None),
+        Value::Array(items) if items.len() == 2 => items,
+        _ => return Err(Malformed("a replay round is not a position and entries")),
+    };
+    let mut items = items.into_iter();
+    let (Some(complete), Some(found)) = (items.next(), items.next()) else {
+        return Err(Malformed("a replay round is not a position and entries"));
+    };
+    let complete = number(&bytes_of(complete)?)?;
+    Ok(Some((complete, entries(found)?)))
+}
+
 /// A stream's key and the entries read from it.
 pub(crate) type StreamRead = (Vec<u8>, Vec<StreamEntry>);
 

@@ -4,6 +4,7 @@
 //! (which reads the store's keys and follows) do not import each other.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -25,6 +26,12 @@ pub(crate) struct Shared {
     pub(crate) head: u64,
     pub(crate) max_len: usize,
     pub(crate) max_age: Option<Duration>,
+    /// The byte budget of one replay round.
+    pub(crate) replay_bytes: usize,
+    /// How many times an unanswered append is sent.
+    pub(crate) append_attempts: u32,
+    /// A random number of this store and a counter: each append's key.
+    pub(crate) append_tokens: (u64, AtomicU64),
     pub(crate) block: Duration,
     pub(crate) backoff: (Duration, Duration),
     /// The topics to read, each from after the sequence number it was
@@ -36,6 +43,13 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// A key of its own for the next append, unique across processes.
+    pub(crate) fn next_append_token(&self) -> String {
+        let (base, counter) = &self.append_tokens;
+        let n = counter.fetch_add(1, Ordering::Relaxed);
+        format!("{base:016x}{n:x}")
+    }
+
     pub(crate) fn follows(&self) -> MutexGuard<'_, Follows> {
         self.follows.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use bytes::Bytes;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Value};
 use sse_engine::Text;
-use sse_engine::hub::{Epoch, Feed, Store, StoreError, StoreFuture, StoredEvent};
+use sse_engine::hub::{Epoch, Feed, ReplayRound, Store, StoreError, StoreFuture, StoredEvent};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -31,13 +32,90 @@ use crate::shared::{Follows, Shared};
 ///   topics it has, and feeds the hub's in-memory logs, which subscribers
 ///   read: one Redis connection per process for live events (and one for
 ///   commands), none per client.
-/// - A cursor older than the in-memory log is replayed with `XRANGE`; when
-///   Redis trimmed past it, or it is from before Redis was emptied, the
-///   client gets the hub's gap signal.
+/// - A cursor older than the in-memory log is replayed by a script that
+///   reads the topic's stream (`XRANGE`) in rounds bounded by count (the
+///   hub's log limit) and by bytes ([`replay_bytes`](RedisStoreBuilder::replay_bytes)).
+///   Every entry records its predecessor in the stream, and the script
+///   checks that chain from the cursor on: when Redis trimmed past the
+///   cursor, an entry is missing anywhere between the cursor and the head,
+///   Redis went back to an older snapshot, or the cursor is from before
+///   Redis was emptied, the client gets the hub's gap signal.
 /// - When Redis goes away, publishing fails (nothing is acknowledged that was
 ///   not stored); the reader reconnects with backoff and goes on from the
 ///   last entry it read, and whatever was trimmed or lost meanwhile becomes a
 ///   gap signal.
+/// - When Redis does not answer a publish in time (the command timeout,
+///   500 ms: Redis paused, overloaded, or a network that holds packets),
+///   the script is sent again, up to
+///   [`append_attempts`](RedisStoreBuilder::append_attempts), under the same
+///   append key: Redis remembers each append's sequence number for 60 s
+///   (`<prefix>append:<token>`, about 100 bytes per publish while it lives),
+///   so the event is stored once however many of them run. When none is
+///   answered, the error says that the event **may have been published**:
+///   the scripts still waiting in Redis run when it comes back (once, for
+///   the same reason). A caller that publishes again after such an error
+///   may store the event twice: the hub's `publish` has no id of its own to
+///   deduplicate by.
+///
+/// # Work per reconnect
+///
+/// A client whose cursor is older than the hub's in-memory log costs one
+/// replay: rounds of one script each, one round at a time per client.
+///
+/// - A round returns at most [`replay_bytes`](RedisStoreBuilder::replay_bytes)
+///   of events (1 MiB unless set), or one event when a single one is
+///   larger, and at most the hub's `LogLimits::max_events`. Inside Redis,
+///   the script reads the stream in chunks sized from the events it has
+///   seen, so it holds the round, at most one event read past it, and the
+///   stream's first and last entries (read for its checks).
+/// - Rounds: about the bytes to replay divided by the budget (1,500 events
+///   of 60 KB, 90 MB, take 89 rounds of at most 17 events, about 1 s on one machine); Redis sends each event
+///   once, so a reconnect makes Redis send what the client missed, no more.
+/// - Memory in the server process: one round per resuming client, besides
+///   the hub's logs; in Redis, about one round per replay running at once.
+/// - Time: each round is one command, far within the command timeout
+///   (500 ms), so a long replay is many short commands, never one that
+///   times out; a round that fails is tried again by the hub (four times,
+///   over about two seconds) before the client is told of a gap.
+///
+/// # When Redis fails over, restarts or rolls back
+///
+/// Redis replication is asynchronous: a publish is acknowledged once the
+/// primary ran the script, before any replica has it. When a replica is
+/// promoted (Sentinel, a managed failover), or Redis restarts from a
+/// snapshot older than its last writes (the default RDB persistence, or
+/// `appendfsync everysec` losing its last second), **events that were
+/// acknowledged can be lost**. What the hub then does:
+///
+/// - A client that had received them keeps them (they were delivered), and
+///   its stream goes on with the events published after.
+/// - A client that had not, and resumes from a cursor before them, is told
+///   of a gap (`lost` or `evicted`), never left without them in silence:
+///   Redis's sequence counter below what the hub has read, or a reader that
+///   saw the chain of the `all` stream go back, mark the range as lost for
+///   every process (`<prefix>holes`).
+/// - Limits of that detection: a rollback is seen by a process that read
+///   past it, or by a replay up to what its hub has read. When every
+///   process restarts together with Redis, a cursor from the lost range is
+///   not recognised as lost.
+/// - Redis emptied (restarted without persistence, `FLUSHALL`) is always
+///   seen: every cursor from before is a gap.
+///
+/// Ids are never given twice for different events: a sequence number is at
+/// least Redis's clock in microseconds, so numbers given after a rollback
+/// are above those that were lost (as long as the server's clock does not
+/// go back).
+///
+/// # Choosing sse-redis or sse-nats
+///
+/// - sse-redis: one Redis you already run, the lowest publish latency, and
+///   gaps acceptable when Redis fails over or rolls back (clients are told
+///   of them). Use `appendonly yes` with `appendfsync always` on a single
+///   server to keep every acknowledged event across restarts.
+/// - `sse-nats`: events that must survive losing a server. With a JetStream
+///   stream of three replicas, a publish is acknowledged only after a quorum
+///   stored it, so losing any one node loses no acknowledged event, and a
+///   retried publish is stored once.
 ///
 /// # Limits
 ///
@@ -74,6 +152,30 @@ pub struct RedisStore {
     feed_task: Mutex<Option<JoinHandle<()>>>,
 }
 
+/// How long Redis remembers an append's sequence number, so that the same
+/// append sent again is not stored twice: far longer than every attempt.
+const APPEND_KEY_LIFETIME: Duration = Duration::from_secs(60);
+
+/// An append Redis did not answer: it may have been stored.
+#[derive(Debug)]
+struct Unanswered(redis::RedisError);
+
+impl fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "no answer from Redis; the event may have been published ({})",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for Unanswered {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
 /// Configures and connects a [`RedisStore`]. Its `Debug` form shows the URL
 /// without its password.
 #[derive(Clone)]
@@ -83,6 +185,8 @@ pub struct RedisStoreBuilder {
     prefix: String,
     max_len: usize,
     max_age: Option<Duration>,
+    replay_bytes: usize,
+    append_attempts: u32,
     block: Duration,
     backoff: (Duration, Duration),
     epoch: Option<Epoch>,
@@ -95,6 +199,8 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("prefix", &self.prefix)
             .field("max_len", &self.max_len)
             .field("max_age", &self.max_age)
+            .field("replay_bytes", &self.replay_bytes)
+            .field("append_attempts", &self.append_attempts)
             .field("block", &self.block)
             .field("backoff", &self.backoff)
             .field("epoch", &self.epoch)
@@ -132,6 +238,25 @@ impl RedisStoreBuilder {
     /// sequence number), approximately.
     pub fn max_age(mut self, age: Duration) -> Self {
         self.max_age = Some(age);
+        self
+    }
+
+    /// About how many bytes of events one replay round reads (1 MiB unless
+    /// set): a round ends before the event that would pass it, and always
+    /// holds at least one event, however large. See "Work per reconnect" in
+    /// the [`RedisStore`] docs.
+    pub fn replay_bytes(mut self, bytes: usize) -> Self {
+        self.replay_bytes = bytes.max(1);
+        self
+    }
+
+    /// How many times one append is sent when Redis does not answer within
+    /// the command timeout (500 ms), 3 unless set. Each is sent with the
+    /// same append key, so the event is stored once however many run. When
+    /// none is answered, the error says that the event may have been
+    /// published (it may still run when Redis comes back).
+    pub fn append_attempts(mut self, attempts: u32) -> Self {
+        self.append_attempts = attempts.max(1);
         self
     }
 
@@ -185,6 +310,9 @@ impl RedisStoreBuilder {
                 head: head.unwrap_or(0),
                 max_len: self.max_len,
                 max_age: self.max_age,
+                replay_bytes: self.replay_bytes,
+                append_attempts: self.append_attempts,
+                append_tokens: (Epoch::random().bits(), AtomicU64::new(0)),
                 block: self.block,
                 backoff: self.backoff,
                 follows: Mutex::new(Follows {
@@ -208,10 +336,108 @@ impl RedisStore {
             prefix: "sse:".to_owned(),
             max_len: 10_000,
             max_age: None,
+            replay_bytes: 1 << 20,
+            append_attempts: 3,
             block: Duration::from_secs(5),
             backoff: (Duration::from_millis(100), Duration::from_secs(5)),
             epoch: None,
         }
+    }
+}
+
+impl RedisStore {
+    /// Runs the append script, and again (with the same append key, so that
+    /// it is stored once) when Redis did not answer in time, up to the
+    /// configured attempts. An error after an attempt without an answer
+    /// says that the event may have been published.
+    async fn append_once(&self, topics: &[Text], event: &Bytes) -> Result<u64, StoreError> {
+        let shared = &*self.shared;
+        let keys = &shared.keys;
+        let mut invocation = APPEND.prepare_invoke();
+        invocation
+            .key(keys.seq())
+            .key(keys.since())
+            .key(keys.all())
+            .key(keys.append(&shared.next_append_token()));
+        for topic in topics {
+            invocation.key(keys.topic(topic));
+        }
+        let max_age = shared.max_age.map_or(0, |age| age.as_micros());
+        invocation
+            .arg(shared.epoch.bits())
+            .arg(shared.max_len)
+            .arg(event.as_ref())
+            .arg(max_age.to_string())
+            .arg(APPEND_KEY_LIFETIME.as_millis().to_string());
+        let mut unanswered = false;
+        let mut attempt = 1;
+        loop {
+            let outcome: redis::RedisResult<String> =
+                invocation.invoke_async(&mut shared.commands.clone()).await;
+            let error = match outcome {
+                Ok(seq) => {
+                    return seq.parse().map_err(|_| {
+                        StoreError::new(format!("Redis gave sequence number {seq:?}"))
+                    });
+                }
+                Err(error) => error,
+            };
+            // Sent, maybe run, but not answered: the script may still run
+            // (it waits in Redis's socket while Redis is paused, say).
+            let timed_out = error.is_timeout();
+            unanswered |= timed_out || (error.is_io_error() && !error.is_connection_refusal());
+            if timed_out && attempt < shared.append_attempts {
+                attempt += 1;
+                tracing::debug!(%error, attempt, "no answer from Redis to an append; sending it again");
+                continue;
+            }
+            return Err(if unanswered {
+                StoreError::new(Unanswered(error))
+            } else {
+                StoreError::new(error)
+            });
+        }
+    }
+
+    /// One run of the replay script: at most `limit` events and `budget`
+    /// bytes of them (0: no byte bound), and how far the round is complete.
+    async fn round(
+        &self,
+        topic: &Text,
+        after: u64,
+        before: u64,
+        limit: usize,
+        budget: usize,
+    ) -> Result<Option<ReplayRound>, StoreError> {
+        let shared = &*self.shared;
+        let keys = &shared.keys;
+        let value: Value = REPLAY
+            .key(keys.since())
+            .key(keys.topic(topic))
+            .key(keys.seq())
+            .key(keys.holes())
+            .arg(shared.epoch.bits())
+            .arg(after)
+            .arg(before)
+            .arg(limit.max(1))
+            .arg(budget)
+            .invoke_async(&mut shared.commands.clone())
+            .await
+            .map_err(StoreError::new)?;
+        let Some((complete_through, entries)) = reply::round(value).map_err(StoreError::new)?
+        else {
+            return Ok(None);
+        };
+        let events = entries
+            .into_iter()
+            .filter_map(|entry| {
+                Some(StoredEvent {
+                    seq: entry.seq,
+                    event: entry.event?,
+                })
+            })
+            .collect();
+        Ok(Some(ReplayRound::new(events, complete_through)))
     }
 }
 
@@ -221,27 +447,7 @@ impl Store for RedisStore {
     }
 
     fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
-        Box::pin(async move {
-            let shared = &*self.shared;
-            let keys = &shared.keys;
-            let mut invocation = APPEND.prepare_invoke();
-            invocation.key(keys.seq()).key(keys.since()).key(keys.all());
-            for topic in topics {
-                invocation.key(keys.topic(topic));
-            }
-            let max_age = shared.max_age.map_or(0, |age| age.as_micros());
-            invocation
-                .arg(shared.epoch.bits())
-                .arg(shared.max_len)
-                .arg(event.as_ref())
-                .arg(max_age.to_string());
-            let seq: String = invocation
-                .invoke_async(&mut shared.commands.clone())
-                .await
-                .map_err(StoreError::new)?;
-            seq.parse()
-                .map_err(|_| StoreError::new(format!("Redis gave sequence number {seq:?}")))
-        })
+        Box::pin(self.append_once(topics, event))
     }
 
     fn replay<'a>(
@@ -251,34 +457,22 @@ impl Store for RedisStore {
         before: u64,
         limit: usize,
     ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
+        // No byte bound: `replay`'s callers take fewer than `limit` events
+        // as the whole range.
         Box::pin(async move {
-            let shared = &*self.shared;
-            let value: Value = REPLAY
-                .key(shared.keys.since())
-                .key(shared.keys.topic(topic))
-                .arg(shared.epoch.bits())
-                .arg(after)
-                .arg(before)
-                .arg(limit)
-                .invoke_async(&mut shared.commands.clone())
-                .await
-                .map_err(StoreError::new)?;
-            if matches!(value, Value::Nil | Value::Boolean(false)) {
-                return Ok(None);
-            }
-            let entries = reply::entries(value).map_err(StoreError::new)?;
-            Ok(Some(
-                entries
-                    .into_iter()
-                    .filter_map(|entry| {
-                        Some(StoredEvent {
-                            seq: entry.seq,
-                            event: entry.event?,
-                        })
-                    })
-                    .collect(),
-            ))
+            let round = self.round(topic, after, before, limit, 0).await?;
+            Ok(round.map(|round| round.events))
         })
+    }
+
+    fn replay_round<'a>(
+        &'a self,
+        topic: &'a Text,
+        after: u64,
+        before: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Option<ReplayRound>> {
+        Box::pin(self.round(topic, after, before, limit, self.shared.replay_bytes))
     }
 
     fn head(&self) -> u64 {
