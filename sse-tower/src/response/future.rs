@@ -51,7 +51,9 @@ where
         let config = this.config.take();
         let response = match config {
             Some(config)
-                if is_event_stream(response.headers()) && !is_encoded(response.headers()) =>
+                if is_event_stream(response.headers())
+                    && !is_encoded(response.headers())
+                    && has_body(response.status()) =>
             {
                 let compressor = this
                     .compression
@@ -100,9 +102,24 @@ pub(crate) fn is_event_stream(headers: &HeaderMap) -> bool {
 /// event stream itself (a compressor ran first), so no boundary can be found
 /// in them and nothing may be written between them.
 pub(crate) fn is_encoded(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_ENCODING)
-        .is_some_and(|value| !value.as_bytes().eq_ignore_ascii_case(b"identity"))
+    // Every line, every coding in a line: `identity` then `gzip` is gzip.
+    headers.get_all(CONTENT_ENCODING).iter().any(|value| {
+        value
+            .as_bytes()
+            .split(|&byte| byte == b',')
+            .map(<[u8]>::trim_ascii)
+            .any(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case(b"identity"))
+    })
+}
+
+/// Whether a response with `status` may carry a body: not a `204 No
+/// Content` (the way to tell an `EventSource` to stop reconnecting), a
+/// `304` or a `1xx`, which the layer leaves as they are (no keep-alive,
+/// no compression).
+fn has_body(status: http::StatusCode) -> bool {
+    !(status.is_informational()
+        || status == http::StatusCode::NO_CONTENT
+        || status == http::StatusCode::NOT_MODIFIED)
 }
 
 /// Headers that only make sense for one HTTP/1.1 connection; HTTP/2 forbids them.
@@ -164,5 +181,41 @@ mod tests {
         assert!(headers.get("keep-alive").is_none());
         assert_eq!(headers[CACHE_CONTROL], "no-store");
         assert_eq!(headers[X_ACCEL_BUFFERING], "no");
+    }
+}
+
+#[cfg(test)]
+mod review_tests {
+    use http::header::CONTENT_ENCODING;
+    use http::{HeaderMap, HeaderValue, StatusCode};
+
+    use super::{has_body, is_encoded};
+
+    /// Found by review: only the first `Content-Encoding` line was read, so
+    /// `identity` then `gzip` was compressed a second time.
+    #[test]
+    fn every_content_encoding_line_and_coding_counts() {
+        let mut headers = HeaderMap::new();
+        assert!(!is_encoded(&headers));
+        headers.append(CONTENT_ENCODING, HeaderValue::from_static("identity"));
+        assert!(!is_encoded(&headers));
+        headers.append(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        assert!(is_encoded(&headers));
+        let mut listed = HeaderMap::new();
+        listed.insert(CONTENT_ENCODING, HeaderValue::from_static("identity, br"));
+        assert!(is_encoded(&listed));
+        listed.insert(CONTENT_ENCODING, HeaderValue::from_static(" Identity , "));
+        assert!(!is_encoded(&listed));
+    }
+
+    /// Found by review: a `204` event stream (how a server tells an
+    /// `EventSource` to stop) got a compressed, non-empty body.
+    #[test]
+    fn responses_without_a_body_are_left_alone() {
+        assert!(!has_body(StatusCode::NO_CONTENT));
+        assert!(!has_body(StatusCode::NOT_MODIFIED));
+        assert!(!has_body(StatusCode::CONTINUE));
+        assert!(has_body(StatusCode::OK));
+        assert!(has_body(StatusCode::SERVICE_UNAVAILABLE));
     }
 }

@@ -67,7 +67,11 @@
 //!   already (`Content-Encoding` other than `identity`, an `SseBody` given a
 //!   compression for example) is passed through untouched: no event boundary
 //!   can be found in compressed bytes, so no keep-alive, ending or
-//!   compression is applied.
+//!   compression is applied. **So its `shutdown_on` and `max_lifetime` do
+//!   not end it either**: with this layer, compress here
+//!   ([`SseResponseLayer::compression`]) rather than in the body or the hub
+//!   endpoint, or end those streams yourself (a hub's `close`). A `204`,
+//!   `304` or `1xx` answer passes through too (no body to write into).
 //! - tower-http's `TimeoutLayer` (and tower's `timeout`): they time the
 //!   response future, which resolves when the headers are ready, so a healthy
 //!   stream is not cut. Use `max_lifetime` to bound a stream's length.
