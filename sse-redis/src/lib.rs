@@ -23,6 +23,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod address;
+mod builder;
 mod feed;
 mod keys;
 mod reply;
@@ -30,4 +31,5 @@ mod scripts;
 mod shared;
 mod store;
 
-pub use self::store::{RedisStore, RedisStoreBuilder};
+pub use self::builder::RedisStoreBuilder;
+pub use self::store::RedisStore;

@@ -1,23 +1,18 @@
 //! [`RedisStore`]: the hub's [`Store`] on Redis Streams.
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Value};
+use redis::Value;
 use sse_engine::Text;
 use sse_engine::hub::{Epoch, Feed, ReplayRound, Store, StoreError, StoreFuture, StoredEvent};
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::keys::Keys;
 use crate::reply;
 use crate::scripts::{APPEND, REPLAY};
-use crate::shared::{Follows, Shared};
+use crate::shared::Shared;
 
 /// A [`Store`] on Redis Streams: every server process that uses the same
 /// Redis and key prefix shares one sequence of ids and one replay log, so a
@@ -34,7 +29,7 @@ use crate::shared::{Follows, Shared};
 ///   commands), none per client.
 /// - A cursor older than the in-memory log is replayed by a script that
 ///   reads the topic's stream (`XRANGE`) in rounds bounded by count (the
-///   hub's log limit) and by bytes ([`replay_bytes`](RedisStoreBuilder::replay_bytes)).
+///   hub's log limit) and by bytes ([`replay_bytes`](crate::RedisStoreBuilder::replay_bytes)).
 ///   Every entry records its predecessor in the stream, and the script
 ///   checks that chain from the cursor on: when Redis trimmed past the
 ///   cursor, an entry is missing anywhere between the cursor and the head,
@@ -47,7 +42,7 @@ use crate::shared::{Follows, Shared};
 /// - When Redis does not answer a publish in time (the command timeout,
 ///   500 ms: Redis paused, overloaded, or a network that holds packets),
 ///   the script is sent again, up to
-///   [`append_attempts`](RedisStoreBuilder::append_attempts), under the same
+///   [`append_attempts`](crate::RedisStoreBuilder::append_attempts), under the same
 ///   append key: Redis remembers each append's sequence number for 60 s
 ///   (`<prefix>append:<token>`, about 100 bytes per publish while it lives),
 ///   so the event is stored once however many of them run. When none is
@@ -62,7 +57,7 @@ use crate::shared::{Follows, Shared};
 /// A client whose cursor is older than the hub's in-memory log costs one
 /// replay: rounds of one script each, one round at a time per client.
 ///
-/// - A round returns at most [`replay_bytes`](RedisStoreBuilder::replay_bytes)
+/// - A round returns at most [`replay_bytes`](crate::RedisStoreBuilder::replay_bytes)
 ///   of events (1 MiB unless set), or one event when a single one is
 ///   larger, and at most the hub's `LogLimits::max_events`. Inside Redis,
 ///   the script reads the stream in chunks sized from the events it has
@@ -176,171 +171,12 @@ impl std::error::Error for Unanswered {
     }
 }
 
-/// Configures and connects a [`RedisStore`]. Its `Debug` form shows the URL
-/// without its password.
-#[derive(Clone)]
-#[must_use]
-pub struct RedisStoreBuilder {
-    url: String,
-    prefix: String,
-    max_len: usize,
-    max_age: Option<Duration>,
-    replay_bytes: usize,
-    append_attempts: u32,
-    block: Duration,
-    backoff: (Duration, Duration),
-    epoch: Option<Epoch>,
-}
-
-impl fmt::Debug for RedisStoreBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisStoreBuilder")
-            .field("url", &self.address())
-            .field("prefix", &self.prefix)
-            .field("max_len", &self.max_len)
-            .field("max_age", &self.max_age)
-            .field("replay_bytes", &self.replay_bytes)
-            .field("append_attempts", &self.append_attempts)
-            .field("block", &self.block)
-            .field("backoff", &self.backoff)
-            .field("epoch", &self.epoch)
-            .finish()
-    }
-}
-
-impl RedisStoreBuilder {
-    /// The Redis URL with its password hidden, for logs and messages.
-    ///
-    /// ```
-    /// let builder = sse_redis::RedisStore::builder("redis://app:secret@redis:6379/0");
-    /// assert_eq!(builder.address(), "redis://app:***@redis:6379/0");
-    /// ```
-    pub fn address(&self) -> String {
-        crate::address::without_password(&self.url)
-    }
-
-    /// The prefix of every key (`sse:` unless set). Processes share a log
-    /// when they use the same Redis and the same prefix; the prefix also
-    /// gives the epoch of the ids.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// About how many events each topic's stream keeps (10,000 unless set);
-    /// Redis trims in whole nodes, so a few more may stay.
-    pub fn max_len(mut self, max_len: usize) -> Self {
-        self.max_len = max_len.max(1);
-        self
-    }
-
-    /// Also trims events older than `age` (by the time Redis gave their
-    /// sequence number), approximately.
-    pub fn max_age(mut self, age: Duration) -> Self {
-        self.max_age = Some(age);
-        self
-    }
-
-    /// About how many bytes of events one replay round reads (1 MiB unless
-    /// set): a round ends before the event that would pass it, and always
-    /// holds at least one event, however large. See "Work per reconnect" in
-    /// the [`RedisStore`] docs.
-    pub fn replay_bytes(mut self, bytes: usize) -> Self {
-        self.replay_bytes = bytes.max(1);
-        self
-    }
-
-    /// How many times one append is sent when Redis does not answer within
-    /// the command timeout (500 ms), 3 unless set. Each is sent with the
-    /// same append key, so the event is stored once however many run. When
-    /// none is answered, the error says that the event may have been
-    /// published (it may still run when Redis comes back).
-    pub fn append_attempts(mut self, attempts: u32) -> Self {
-        self.append_attempts = attempts.max(1);
-        self
-    }
-
-    /// How long the reader's `XREAD` blocks before it asks again (5 s unless
-    /// set). Events arrive as soon as they are added, whatever this is.
-    pub fn block(mut self, block: Duration) -> Self {
-        self.block = block.clamp(Duration::from_millis(10), Duration::from_secs(60));
-        self
-    }
-
-    /// The reader's reconnection delays: from `min`, doubling to `max`
-    /// (100 ms to 5 s unless set).
-    pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
-        let min = min.max(Duration::from_millis(1));
-        self.backoff = (min, max.max(min));
-        self
-    }
-
-    /// Uses this epoch instead of the one the prefix gives.
-    pub fn epoch(mut self, epoch: Epoch) -> Self {
-        self.epoch = Some(epoch);
-        self
-    }
-
-    /// Connects, and reads how far the shared sequence has gone.
-    ///
-    /// # Errors
-    ///
-    /// When the URL is invalid or Redis cannot be reached.
-    pub async fn connect(self) -> Result<RedisStore, redis::RedisError> {
-        let client = Client::open(self.url.as_str())?;
-        // Fail fast when Redis is not there; a connection lost later is
-        // made again on the next command.
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500));
-        let mut commands = ConnectionManager::new_with_config(client.clone(), config).await?;
-        let keys = Keys::new(&self.prefix);
-        let head: Option<u64> = redis::cmd("GET")
-            .arg(keys.seq())
-            .query_async(&mut commands)
-            .await?;
-        let epoch = self.epoch.unwrap_or_else(|| keys.epoch());
-        tracing::debug!(prefix = self.prefix, head, "connected to Redis");
-        Ok(RedisStore {
-            shared: Arc::new(Shared {
-                client,
-                commands,
-                keys,
-                epoch,
-                head: head.unwrap_or(0),
-                max_len: self.max_len,
-                max_age: self.max_age,
-                replay_bytes: self.replay_bytes,
-                append_attempts: self.append_attempts,
-                append_tokens: (Epoch::random().bits(), AtomicU64::new(0)),
-                block: self.block,
-                backoff: self.backoff,
-                follows: Mutex::new(Follows {
-                    topics: BTreeMap::new(),
-                    reported_through: head.unwrap_or(0),
-                }),
-                follow_changed: Notify::new(),
-            }),
-            feed_task: Mutex::new(None),
-        })
-    }
-}
-
 impl RedisStore {
-    /// A builder for a store on the Redis at `url` (`redis://host:port/db`,
-    /// `rediss://` for TLS with the `tls` feature, user and password in the
-    /// URL as the `redis` crate reads them).
-    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
-        RedisStoreBuilder {
-            url: url.into(),
-            prefix: "sse:".to_owned(),
-            max_len: 10_000,
-            max_age: None,
-            replay_bytes: 1 << 20,
-            append_attempts: 3,
-            block: Duration::from_secs(5),
-            backoff: (Duration::from_millis(100), Duration::from_secs(5)),
-            epoch: None,
+    /// The store over `shared`, its feed not started yet.
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self {
+            shared: Arc::new(shared),
+            feed_task: Mutex::new(None),
         }
     }
 }

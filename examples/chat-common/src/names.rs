@@ -12,7 +12,7 @@
 //!   log, so a page that reconnects meets the announcement before the
 //!   message too.
 //! - **Recorded beside the log.** Once its announcement is in the log, a
-//!   name is recorded with the time in the [registry](crate::registry) of
+//!   name is recorded with the time in the registry (`registry.rs`) of
 //!   the chat's store (in this process, or in Redis beside the log, on
 //!   Redis's clock), which forgets names after [`REMEMBERED`]. The registry
 //!   decides whether a name needs an announcement, for every server on the
