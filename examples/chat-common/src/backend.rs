@@ -1,5 +1,6 @@
-//! Where the chat keeps its messages: in this process, or in Redis, shared
-//! with every other instance that uses the same Redis.
+//! Where the chat keeps its messages: in this process, or in Redis or a
+//! NATS JetStream stream, shared with every other instance that uses the
+//! same one.
 
 use crate::Chat;
 #[cfg(feature = "redis")]
@@ -14,23 +15,76 @@ const REDIS_MAX_LEN: usize = 10_000;
 
 /// The chat: on the Redis at `REDIS_URL` when it is set (under the key
 /// prefix `REDIS_PREFIX`, `chat:` unless set; the last `REDIS_MAX_LEN`
-/// messages kept, 10,000 unless set), in memory otherwise. With the
+/// messages kept, 10,000 unless set); on the NATS servers at `NATS_URL`
+/// when that is set (comma-separated, for a cluster; the JetStream stream
+/// `NATS_STREAM`, `CHAT` unless set, with `NATS_REPLICAS` replicas, 1
+/// unless set, and the last 10,000 messages); in memory otherwise. With the
 /// description to print.
 ///
 /// # Errors
 ///
-/// When `REDIS_URL` is set and Redis cannot be reached, `REDIS_MAX_LEN` is
-/// not a number, or this build has no Redis support (the `redis` feature of
+/// When the store cannot be reached, a setting is not a number, or this
+/// build lacks the store's support (the `redis` or `nats` feature of
 /// `package`, the example's package, which the message names).
 ///
 /// # Panics
 ///
 /// Outside a tokio runtime.
 pub async fn chat_from_env(package: &str) -> Result<(Chat, String), String> {
-    let Ok(url) = std::env::var("REDIS_URL") else {
-        return Ok((Chat::new(crate::hub()), "in memory".to_owned()));
-    };
-    on_redis(url, package).await
+    if let Ok(url) = std::env::var("REDIS_URL") {
+        return on_redis(url, package).await;
+    }
+    if let Ok(urls) = std::env::var("NATS_URL") {
+        return on_nats(urls, package).await;
+    }
+    Ok((Chat::new(crate::hub()), "in memory".to_owned()))
+}
+
+/// A number from the variable `name`, or `default` when it is not set.
+#[cfg_attr(not(any(feature = "redis", feature = "nats")), allow(dead_code))]
+fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match std::env::var(name) {
+        Ok(value) => value
+            .parse()
+            .map_err(|_| format!("{name} must be a number, not {value:?}")),
+        Err(_) => Ok(default),
+    }
+}
+
+#[cfg(not(feature = "nats"))]
+async fn on_nats(_urls: String, package: &str) -> Result<(Chat, String), String> {
+    Err(format!(
+        "NATS_URL is set, but this build has no NATS support: \
+         run it with `cargo run -p {package} --features nats`"
+    ))
+}
+
+#[cfg(feature = "nats")]
+async fn on_nats(urls: String, _package: &str) -> Result<(Chat, String), String> {
+    use crate::nats_names::NatsNames;
+    use crate::registry::NameRegistry;
+    use sse_nats::NatsStore;
+
+    let servers: Vec<String> = urls.split(',').map(|url| url.trim().to_owned()).collect();
+    let stream = std::env::var("NATS_STREAM").unwrap_or_else(|_| "CHAT".to_owned());
+    let replicas = number("NATS_REPLICAS", 1)?;
+    let unreachable = |error: String| format!("cannot use NATS at {urls}: {error}");
+    let store = NatsStore::builder(servers.iter().cloned())
+        .stream(stream.as_str())
+        .replicas(replicas)
+        .max_messages(10_000)
+        .connect()
+        .await
+        .map_err(|error| unreachable(error.to_string()))?;
+    let names = NatsNames::connect(&servers, &stream, replicas)
+        .await
+        .map_err(unreachable)?;
+    let hub = crate::hub_builder().store(store).build();
+    let chat = Chat::with_registry(hub, NameRegistry::Nats(Box::new(names)));
+    Ok((
+        chat,
+        format!("on NATS at {urls}, stream {stream:?}, {replicas} replicas"),
+    ))
 }
 
 #[cfg(not(feature = "redis"))]
@@ -44,12 +98,7 @@ async fn on_redis(_url: String, package: &str) -> Result<(Chat, String), String>
 #[cfg(feature = "redis")]
 async fn on_redis(url: String, _package: &str) -> Result<(Chat, String), String> {
     let prefix = std::env::var("REDIS_PREFIX").unwrap_or_else(|_| "chat:".to_owned());
-    let max_len = match std::env::var("REDIS_MAX_LEN") {
-        Ok(value) => value
-            .parse()
-            .map_err(|_| format!("REDIS_MAX_LEN must be a number, not {value:?}"))?,
-        Err(_) => REDIS_MAX_LEN,
-    };
+    let max_len = number("REDIS_MAX_LEN", REDIS_MAX_LEN)?;
     let builder = RedisStore::builder(url.as_str())
         .prefix(prefix.as_str())
         .max_len(max_len);

@@ -17,6 +17,8 @@ pub mod browser;
 #[cfg(feature = "suite")]
 pub mod matrix;
 pub mod names;
+#[cfg(feature = "nats")]
+mod nats_names;
 mod registry;
 #[cfg(feature = "suite")]
 pub mod suite;

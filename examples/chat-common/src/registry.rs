@@ -33,6 +33,10 @@ pub(crate) enum NameRegistry {
     /// In Redis, for the servers that share its log.
     #[cfg(feature = "redis")]
     Redis(redis_names::RedisNames),
+    /// In NATS JetStream key-value buckets, for the servers that share its
+    /// stream.
+    #[cfg(feature = "nats")]
+    Nats(Box<crate::nats_names::NatsNames>),
 }
 
 impl NameRegistry {
@@ -66,6 +70,8 @@ impl NameRegistry {
             }
             #[cfg(feature = "redis")]
             Self::Redis(names) => names.claim(name).await,
+            #[cfg(feature = "nats")]
+            Self::Nats(names) => names.claim(name).await,
         }
     }
 
@@ -86,6 +92,8 @@ impl NameRegistry {
             }
             #[cfg(feature = "redis")]
             Self::Redis(names) => names.record(name).await,
+            #[cfg(feature = "nats")]
+            Self::Nats(names) => names.record(name).await,
         }
     }
 
@@ -107,6 +115,8 @@ impl NameRegistry {
             }
             #[cfg(feature = "redis")]
             Self::Redis(names) => names.recent().await,
+            #[cfg(feature = "nats")]
+            Self::Nats(names) => names.recent().await,
         }
     }
 }

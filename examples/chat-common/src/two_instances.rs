@@ -1,5 +1,6 @@
-//! Two processes of a chat server on one real Redis, as behind a load
-//! balancer: what both chat examples must do when `REDIS_URL` is set.
+//! Two processes of a chat server on one real Redis (or one real NATS
+//! server), as behind a load balancer: what both chat examples must do when
+//! `REDIS_URL` (or `NATS_URL`) is set.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -20,13 +21,19 @@ impl Instance {
 
     /// Started with the variables `env` (besides `PORT` and `REDIS_URL`).
     fn start_with(binary: &str, redis_url: &str, env: &[(&str, &str)]) -> Self {
+        let mut all = vec![("REDIS_URL", redis_url)];
+        all.extend_from_slice(env);
+        Self::start_env(binary, &all)
+    }
+
+    /// Started with the variables `env` (besides `PORT`).
+    fn start_env(binary: &str, env: &[(&str, &str)]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
         let child = Command::new(binary)
             .env("PORT", port.to_string())
-            .env("REDIS_URL", redis_url)
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
@@ -65,7 +72,27 @@ pub async fn a_client_moves_to_the_other_instance_and_misses_nothing(
 ) {
     let a = Instance::start(binary, redis_url);
     let b = Instance::start(binary, redis_url);
+    moves_and_misses_nothing(&a, &b).await;
+}
 
+/// [`a_client_moves_to_the_other_instance_and_misses_nothing`], with both
+/// instances on the NATS server at `nats_url` (`NATS_URL`): the same
+/// stream, the same names registry.
+///
+/// # Panics
+///
+/// When either instance does not do so.
+pub async fn on_nats_a_client_moves_to_the_other_instance_and_misses_nothing(
+    binary: &str,
+    nats_url: &str,
+) {
+    let env = [("NATS_URL", nats_url), ("NATS_STREAM", "TWO_INSTANCES")];
+    let a = Instance::start_env(binary, &env);
+    let b = Instance::start_env(binary, &env);
+    moves_and_misses_nothing(&a, &b).await;
+}
+
+async fn moves_and_misses_nothing(a: &Instance, b: &Instance) {
     let mut on_a = Stream::open(&a.base, "", None).await;
     on_a.ready().await;
     post_ok(&a.base, "hello from a", None).await;
