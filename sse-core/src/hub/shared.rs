@@ -58,7 +58,11 @@
 //!    topic *before* it reads under the topic's lock; a commit wakes every
 //!    registered waker of the topics it appended to *after* raising the head.
 //!    Waking does not take the wakers, so a subscriber polled with the same
-//!    waker never registers again. A fed commit wakes only the topics it
+//!    waker never registers again. A subscriber woken and not polled since
+//!    is not woken again (a client that stopped reading costs a publish
+//!    nothing): it takes its wake-up at the start of every poll, before it
+//!    loads `head` or `rereads`, and a waker loads the flag after its change
+//!    (see [`Wakeup`](super::wakers::Wakeup)). A fed commit wakes only the topics it
 //!    appended to: a subscriber waiting for the head to reach a cursor ahead
 //!    of the feed is woken by those appends, or by its own timer.
 //!
@@ -210,12 +214,15 @@ impl Shared {
     /// Every event up to this sequence number is in all of its topics' logs
     /// (invariant 1).
     pub(crate) fn head(&self) -> u64 {
-        self.head.load(Ordering::Acquire)
+        // Sequentially consistent: a subscriber loads it after taking its
+        // wake-up (see `Wakeup`); as cheap as an acquire load on x86.
+        self.head.load(Ordering::SeqCst)
     }
 
     /// The count [`Shared::wake_to_reread`] raises (invariant 3).
     pub(crate) fn rereads(&self) -> u64 {
-        self.rereads.load(Ordering::Acquire)
+        // Sequentially consistent, as `head`.
+        self.rereads.load(Ordering::SeqCst)
     }
 
     pub(crate) fn is_closed(&self) -> bool {

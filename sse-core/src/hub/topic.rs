@@ -179,11 +179,12 @@ impl Topic {
         lock(&self.wakers)
     }
 
-    /// Wakes every subscriber (after an append, a loss or a close); returns
-    /// how many. They are woken after the lock is released: a waker may run
-    /// code that takes it (drop a subscription of this topic, say).
+    /// Wakes every subscriber not already woken (after an append, a loss or
+    /// a close); returns how many. They are woken after the lock is
+    /// released: a waker may run code that takes it (drop a subscription of
+    /// this topic, say).
     pub(crate) fn wake_all(&self) -> usize {
-        let wakers = self.wakers().registered();
+        let wakers = self.wakers().to_wake();
         let count = wakers.len();
         wakers.into_iter().for_each(Waker::wake);
         count

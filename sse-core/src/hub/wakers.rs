@@ -1,5 +1,7 @@
 //! [`Wakers`]: the waiting subscribers of a topic, one slot each.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering, fence};
 use std::task::Waker;
 
 use super::slots::Slots;
@@ -9,14 +11,55 @@ use super::slots::Slots;
 /// A waker stays until it is replaced or its subscriber leaves: waking does
 /// not take it, so a subscriber whose waker has not changed never registers
 /// again.
+///
+/// A subscriber is woken once per [`Wakeup`]: a publish that finds it woken
+/// and not yet polled since leaves it alone. A client that stopped reading
+/// leaves its stream unpolled (the server does not ask a body for more than
+/// it can write), and would otherwise have its task woken, for nothing, on
+/// every publish.
 #[derive(Debug, Default)]
 pub(crate) struct Wakers {
-    slots: Slots<Waker>,
+    slots: Slots<Slot>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    waker: Option<Waker>,
+    wakeup: Arc<Wakeup>,
+}
+
+/// Whether a subscriber has been woken and not polled since; one per
+/// subscriber, shared by its slots in every topic it reads.
+///
+/// The protocol, with no lock (invariant 6 of `shared`): a subscriber takes
+/// the wake-up ([`Wakeup::take`], a sequentially consistent swap) before it
+/// loads the head or `rereads` (sequentially consistent loads); a waker
+/// raises the head or `rereads`, then a sequentially consistent fence, then
+/// reads the flag. So either the subscriber's loads see the change, or the
+/// waker sees the flag down and wakes it.
+#[derive(Debug, Default)]
+pub(crate) struct Wakeup {
+    pending: AtomicBool,
+}
+
+impl Wakeup {
+    /// Takes the wake-up, if there is one: from here on the subscriber is
+    /// woken again by the next change. Called at the start of every poll.
+    pub(crate) fn take(&self) {
+        // Most polls follow a wake-up; one that does not skips the swap (a
+        // waker that sees the flag down wakes anyway).
+        if self.pending.load(Ordering::Relaxed) {
+            self.pending.swap(false, Ordering::SeqCst);
+        }
+    }
 }
 
 impl Wakers {
-    pub(crate) fn insert(&mut self) -> usize {
-        self.slots.insert(None)
+    pub(crate) fn insert(&mut self, wakeup: &Arc<Wakeup>) -> usize {
+        self.slots.insert(Some(Slot {
+            waker: None,
+            wakeup: wakeup.clone(),
+        }))
     }
 
     pub(crate) fn remove(&mut self, slot: usize) {
@@ -24,18 +67,34 @@ impl Wakers {
     }
 
     pub(crate) fn register(&mut self, slot: usize, waker: &Waker) {
-        if let Some(current) = self.slots.get_mut(slot) {
-            match current {
+        if let Some(Some(slot)) = self.slots.get_mut(slot) {
+            match &slot.waker {
                 Some(current) if current.will_wake(waker) => {}
-                _ => *current = Some(waker.clone()),
+                _ => slot.waker = Some(waker.clone()),
             }
         }
     }
 
-    /// A copy of every registered waker, to be woken once the lock is
-    /// released; the registrations stay.
-    pub(crate) fn registered(&self) -> Vec<Waker> {
-        self.slots.values().cloned().collect()
+    /// A copy of the waker of every registered subscriber not woken since
+    /// it was last polled, each now marked woken, to be woken once the lock
+    /// is released; the registrations stay. Call it after the change the
+    /// subscribers are to see.
+    pub(crate) fn to_wake(&self) -> Vec<Waker> {
+        // Orders the change before the flags' loads (see `Wakeup`).
+        fence(Ordering::SeqCst);
+        self.slots
+            .values()
+            .filter_map(|slot| {
+                let waker = slot.waker.as_ref()?;
+                // Two wakers at once may both wake it: harmless, and no
+                // locked instruction per subscriber.
+                if slot.wakeup.pending.load(Ordering::Relaxed) {
+                    return None;
+                }
+                slot.wakeup.pending.store(true, Ordering::Relaxed);
+                Some(waker.clone())
+            })
+            .collect()
     }
 }
 
@@ -47,21 +106,37 @@ mod tests {
     #[test]
     fn slots_are_reused_and_wakers_kept_until_their_subscriber_leaves() {
         let mut wakers = Wakers::default();
-        let a = wakers.insert();
-        let b = wakers.insert();
-        let c = wakers.insert();
+        let (wa, wb, wc) = (Arc::default(), Arc::default(), Arc::default());
+        let a = wakers.insert(&wa);
+        let b = wakers.insert(&wb);
+        let c = wakers.insert(&wc);
         wakers.register(a, &noop_waker());
         wakers.register(a, &noop_waker());
         wakers.register(b, &noop_waker());
         assert_eq!(
-            wakers.registered().len(),
+            wakers.to_wake().len(),
             2,
             "one per registered subscriber, none for c"
         );
-        assert_eq!(wakers.registered().len(), 2, "waking takes none");
+        wa.take();
+        assert_eq!(wakers.to_wake().len(), 1, "waking takes no registration");
         wakers.remove(a);
-        assert_eq!(wakers.registered().len(), 1);
-        assert_eq!(wakers.insert(), a);
+        wb.take();
+        assert_eq!(wakers.to_wake().len(), 1);
+        assert_eq!(wakers.insert(&wa), a);
         wakers.remove(c);
+    }
+
+    #[test]
+    fn a_subscriber_is_woken_once_until_it_takes_the_wakeup() {
+        let mut wakers = Wakers::default();
+        let wakeup = Arc::default();
+        let slot = wakers.insert(&wakeup);
+        wakers.register(slot, &noop_waker());
+        assert_eq!(wakers.to_wake().len(), 1);
+        assert_eq!(wakers.to_wake().len(), 0, "not polled since: left alone");
+        assert_eq!(wakers.to_wake().len(), 0);
+        wakeup.take();
+        assert_eq!(wakers.to_wake().len(), 1, "polled: woken by the next");
     }
 }

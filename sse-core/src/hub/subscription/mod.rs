@@ -262,6 +262,7 @@ impl Stream for Subscription {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EncodedEvent>> {
         let this = &mut *self;
+        this.reader.take_wakeup();
         loop {
             if let Some(event) = this.delivery.pop_queued() {
                 return Poll::Ready(Some(event));

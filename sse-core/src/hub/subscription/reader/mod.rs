@@ -14,6 +14,7 @@ use super::super::StoredEvent;
 use super::super::shared::Shared;
 use super::super::tail::{Onward, TailReader};
 use super::super::topic::{ReadEntry, Topic};
+use super::super::wakers::Wakeup;
 use crate::waker_identity::WakerIdentity;
 
 mod gaps;
@@ -41,6 +42,9 @@ pub(super) struct Reader {
     /// take it, so it is registered again only when the subscriber is polled
     /// with another.
     registered: Option<WakerIdentity>,
+    /// Whether it was woken and has not been polled since; the same in
+    /// every topic's slot.
+    wakeup: Arc<Wakeup>,
 }
 
 struct Subscribed {
@@ -158,13 +162,14 @@ impl Reader {
             restored: VecDeque::new(),
             armed: None,
             registered: None,
+            wakeup: Arc::default(),
         };
         for topic in topics {
             if !topic.lock().admit_subscriber(max_per_topic) {
                 // Dropping the reader counts it out of those admitted.
                 return Err(topic.name.clone());
             }
-            let slot = topic.wakers().insert();
+            let slot = topic.wakers().insert(&reader.wakeup);
             reader.topics.push(Subscribed {
                 topic,
                 slot,
@@ -172,6 +177,12 @@ impl Reader {
             });
         }
         Ok(reader)
+    }
+
+    /// Takes the wake-up that led to this poll, first thing in every poll:
+    /// the next change wakes it again (invariant 6 of `shared`).
+    pub(super) fn take_wakeup(&self) {
+        self.wakeup.take();
     }
 
     pub(super) fn cursor(&self) -> u64 {
