@@ -27,7 +27,8 @@ pub use serve::{HEADER_READ_TIMEOUT, Serve, serve};
 pub use sse_engine::compression;
 pub use sse_engine::hub;
 pub use sse_engine::{
-    EncodedEvent, Event, EventId, IntoEventId, IntoText, InvalidField, KeepAlive, SseBody, Text,
+    EncodedEvent, Event, EventId, IntoEventId, IntoText, InvalidField, KeepAlive, STALL_TIMEOUT,
+    SseBody, Text, set_stall_timeout,
 };
 pub use sse_tower::response::SseResponseLayer;
 

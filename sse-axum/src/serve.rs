@@ -1,6 +1,7 @@
 //! [`serve`]: axum's `serve`, with the bounds a server that faces the
 //! internet needs and `axum::serve` leaves out.
 
+use std::any::Any;
 use std::future::{Future, IntoFuture, Pending, pending};
 use std::io;
 use std::pin::{Pin, pin};
@@ -15,6 +16,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpStream;
 use tower::ServiceExt;
 
 /// How long a client may take to send a request's headers, unless
@@ -30,6 +32,14 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// headers have not all arrived in time has its connection closed. Request
 /// *bodies* are the routes' to bound: a
 /// `tower_http::timeout::RequestBodyTimeoutLayer` on those that read one.
+///
+/// A client that **stops reading** has its connection released after the
+/// stall timeout ([`STALL_TIMEOUT`](sse_engine::STALL_TIMEOUT), 30 s, unless
+/// [`Serve::stall_timeout`] says otherwise): see [`sse_engine::stall`]. It
+/// is set on every connection that is a `tokio::net::TcpStream` (any
+/// listener built on `tokio::net::TcpListener`, `tap_io` included); for
+/// another kind (a TLS stream), call [`sse_engine::set_stall_timeout`] on
+/// its TCP stream yourself.
 ///
 /// Events are small writes: set `TCP_NODELAY` on the listener's
 /// connections (`tap_io`, below), or Nagle's algorithm holds an event back
@@ -71,6 +81,7 @@ pub fn serve<L: Listener>(listener: L, app: Router) -> Serve<L, Pending<()>> {
         listener,
         app,
         header_read_timeout: HEADER_READ_TIMEOUT,
+        stall_timeout: Some(sse_engine::STALL_TIMEOUT),
         signal: pending(),
     }
 }
@@ -82,6 +93,7 @@ pub struct Serve<L, F> {
     listener: L,
     app: Router,
     header_read_timeout: Duration,
+    stall_timeout: Option<Duration>,
     signal: F,
 }
 
@@ -90,6 +102,14 @@ impl<L, F> Serve<L, F> {
     /// each request's; HTTP/2 frames its headers itself).
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a client may leave written data unread before its
+    /// connection is released (see [`sse_engine::stall`]); `None` keeps
+    /// every connection for as long as TCP does.
+    pub fn stall_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.stall_timeout = timeout.into();
         self
     }
 
@@ -103,6 +123,7 @@ impl<L, F> Serve<L, F> {
             listener: self.listener,
             app: self.app,
             header_read_timeout: self.header_read_timeout,
+            stall_timeout: self.stall_timeout,
             signal,
         }
     }
@@ -130,6 +151,7 @@ where
         mut listener,
         app,
         header_read_timeout,
+        stall_timeout,
         signal,
     } = serve;
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -146,6 +168,13 @@ where
             (stream, _) = listener.accept() => stream,
             () = &mut signal => break,
         };
+        if let Some(timeout) = stall_timeout
+            && let Some(tcp) = (&stream as &dyn Any).downcast_ref::<TcpStream>()
+        {
+            // Fails only where the system has no such option (documented
+            // on `set_stall_timeout`): the connection is served as before.
+            let _ = sse_engine::set_stall_timeout(tcp, timeout);
+        }
         let service = app
             .clone()
             .map_request(|request: Request<Incoming>| request.map(Body::new));
@@ -155,8 +184,13 @@ where
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             // A client that goes away, or sends what is not HTTP, ends its
-            // own connection: nothing for the server to report.
-            let _ = connection.await;
+            // own connection: nothing for the server to report. One that
+            // stopped reading is worth a note.
+            if let Err(error) = connection.await
+                && sse_engine::is_stalled(&*error)
+            {
+                tracing::debug!(%error, "released a connection whose client stopped reading");
+            }
         });
     }
     // Accept nothing more: a client that reconnects now goes to another

@@ -91,6 +91,7 @@ mod id;
 pub mod jitter;
 mod last_event_id;
 mod response;
+pub mod stall;
 mod text;
 mod waker_identity;
 mod wire;
@@ -104,4 +105,5 @@ pub use last_event_id::{
     CursorRejection, LAST_EVENT_ID, LastEventId, LastEventIdError, RequestCursor,
 };
 pub use response::{SSE_HEADERS, X_ACCEL_BUFFERING, response_builder, sse_response};
+pub use stall::{STALL_TIMEOUT, is_stalled, set_stall_timeout};
 pub use text::{IntoText, Text};

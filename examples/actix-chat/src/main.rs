@@ -7,7 +7,9 @@
 //!
 //! Then open the address it prints (http://127.0.0.1:3001 unless `PORT` is
 //! set). `RETRY_MS`, `KEEP_ALIVE_MS` and `MAX_LIFETIME_MS` set up the event
-//! streams (see `StreamSettings`). With `REDIS_URL` set (and the `redis`
+//! streams (see `StreamSettings`); `STALL_TIMEOUT_MS` (30 s, `0` for none)
+//! is how long a client may leave events unread before its connection is
+//! released. With `REDIS_URL` set (and the `redis`
 //! feature), messages are kept in Redis, shared by every instance on it (see
 //! `example-axum-chat`'s README). Ctrl-C (or SIGTERM) stops accepting connections, then
 //! closes the hub: every open event stream receives a last event (`bye`) and
@@ -36,6 +38,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let stall_timeout = match example_chat_common::stalled::stall_timeout_from_env() {
+        Ok(timeout) => timeout,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let (chat, backend) = match example_chat_common::chat_from_env(env!("CARGO_PKG_NAME")).await {
         Ok(chat) => chat,
         Err(message) => {
@@ -54,6 +63,12 @@ async fn main() -> ExitCode {
     // A client that sends its headers a byte at a time is cut off (bodies
     // are bounded by the chat).
     .client_request_timeout(example_chat_common::HEADER_READ_TIMEOUT)
+    // A client that stops reading has its connection released.
+    .on_connect(move |connection, extensions| {
+        if let Some(timeout) = stall_timeout {
+            sse_actix::stall_timeout(timeout)(connection, extensions);
+        }
+    })
     .disable_signals()
     // Streams still open after the hub's grace period (a client that stopped
     // reading) are not waited for much longer.

@@ -9,7 +9,8 @@
 //! `REDIS_URL` set, messages are kept in
 //! that Redis, shared with every instance started the same way. `RETRY_MS`,
 //! `KEEP_ALIVE_MS` and `MAX_LIFETIME_MS` set up the event streams (see
-//! `StreamSettings`). Ctrl-C (or SIGTERM) shuts it down gracefully: it stops accepting
+//! `StreamSettings`); `STALL_TIMEOUT_MS` (30 s, `0` for none) is how long a
+//! client may leave events unread before its connection is released. Ctrl-C (or SIGTERM) shuts it down gracefully: it stops accepting
 //! connections, every open event stream receives a last event (`bye`) and
 //! ends, and clients reconnect elsewhere.
 
@@ -37,6 +38,13 @@ async fn main() -> ExitCode {
     };
     let settings = match example_chat_common::StreamSettings::from_env() {
         Ok(settings) => settings,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let stall_timeout = match example_chat_common::stalled::stall_timeout_from_env() {
+        Ok(timeout) => timeout,
         Err(message) => {
             eprintln!("{message}");
             return ExitCode::FAILURE;
@@ -90,9 +98,11 @@ async fn main() -> ExitCode {
         let _ = tcp.set_nodelay(true);
     });
     // axum's serve, with a bound on reading headers (a client that sends
-    // them a byte at a time is cut off); bodies are bounded by the chat.
+    // them a byte at a time is cut off) and on a client that stops reading
+    // (its connection is released); bodies are bounded by the chat.
     let serve = sse_axum::serve(listener, app)
         .header_read_timeout(example_chat_common::HEADER_READ_TIMEOUT)
+        .stall_timeout(stall_timeout)
         .with_graceful_shutdown(stopping)
         .into_future();
     let last_wait = async {

@@ -20,6 +20,7 @@ pub mod names;
 #[cfg(feature = "nats")]
 mod nats_names;
 mod registry;
+pub mod stalled;
 #[cfg(feature = "suite")]
 pub mod suite;
 #[cfg(feature = "suite")]
