@@ -165,7 +165,7 @@ impl Browser {
     }
 
     /// Runs `script` until it returns something truthy.
-    async fn wait_for(&self, script: &str, what: &str) -> Value {
+    pub(crate) async fn wait_for(&self, script: &str, what: &str) -> Value {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let value = self.eval(script).await;

@@ -22,6 +22,8 @@ mod nats_names;
 mod registry;
 pub mod stalled;
 #[cfg(feature = "suite")]
+pub mod stop;
+#[cfg(feature = "suite")]
 pub mod suite;
 #[cfg(feature = "suite")]
 pub mod two_instances;

@@ -72,6 +72,10 @@ pub enum TopicError {
     },
     /// The hub is closed: no topic can be used.
     Closed,
+    /// The topic was ended for good ([`Hub::end_topic`](super::Hub::end_topic)):
+    /// a subscriber is told not to come back (`204 No Content`), a
+    /// publisher that it is gone (`410 Gone`).
+    Ended(String),
 }
 
 impl fmt::Display for TopicError {
@@ -86,6 +90,7 @@ impl fmt::Display for TopicError {
             Self::Unknown(name) => write!(f, "no topic named {name:?}"),
             Self::TooMany { limit } => write!(f, "the hub already has its limit of {limit} topics"),
             Self::Closed => f.write_str("the hub is closed"),
+            Self::Ended(name) => write!(f, "topic {name:?} has ended for good"),
         }
     }
 }
@@ -100,8 +105,10 @@ impl SubscribeError {
     /// The status an HTTP endpoint answers with: `503 Service Unavailable`
     /// when the hub is closed or at its limit of topics (the client should
     /// come back), `404 Not Found`
-    /// for a topic the hub does not have, `400 Bad Request` for a topic name
-    /// that cannot be one. Every adapter answers the same.
+    /// for a topic the hub does not have, `204 No Content` for a topic ended
+    /// for good (the WHATWG `EventSource` then stops reconnecting), `400 Bad
+    /// Request` for a topic name that cannot be one. Every adapter answers
+    /// the same.
     pub fn status(&self) -> http::StatusCode {
         match self {
             Self::Closed
@@ -110,6 +117,8 @@ impl SubscribeError {
                 http::StatusCode::SERVICE_UNAVAILABLE
             }
             Self::InvalidTopic(TopicError::Unknown(_)) => http::StatusCode::NOT_FOUND,
+            // What the WHATWG EventSource takes as "stop reconnecting".
+            Self::InvalidTopic(TopicError::Ended(_)) => http::StatusCode::NO_CONTENT,
             Self::InvalidTopic(_) => http::StatusCode::BAD_REQUEST,
         }
     }
@@ -132,7 +141,8 @@ impl PublishError {
     /// `503 Service Unavailable` when the hub is closed, at its limit of
     /// topics, or its store failed (the request may be tried again),
     /// `404 Not Found` for a topic the hub
-    /// does not have, `400 Bad Request` for a topic name that cannot be one.
+    /// does not have, `410 Gone` for a topic ended for good, `400 Bad
+    /// Request` for a topic name that cannot be one.
     ///
     /// ```
     /// use sse_engine::hub::PublishError;
@@ -149,6 +159,7 @@ impl PublishError {
                 http::StatusCode::SERVICE_UNAVAILABLE
             }
             Self::InvalidTopic(TopicError::Unknown(_)) => http::StatusCode::NOT_FOUND,
+            Self::InvalidTopic(TopicError::Ended(_)) => http::StatusCode::GONE,
             Self::InvalidTopic(_) => http::StatusCode::BAD_REQUEST,
         }
     }

@@ -306,6 +306,34 @@ impl Hub {
         }
     }
 
+    /// Ends topic `name` for good: its subscribers receive what they have
+    /// not read yet, then their streams end, as with [`Hub::close_topic`];
+    /// but the name is not used again. A client that comes back for it is
+    /// refused with [`TopicError::Ended`](super::TopicError::Ended), which
+    /// an endpoint answers with `204 No Content`: the WHATWG way to tell an
+    /// `EventSource` to stop reconnecting. A publish to it fails the same
+    /// way (`410 Gone` over HTTP). It may be called before the topic exists.
+    ///
+    /// In this process only (a hub on a shared store tells its other
+    /// processes nothing), and for the newest ended names up to the hub's
+    /// limit on topics ([`HubBuilder::max_topics`](super::HubBuilder::max_topics)):
+    /// each costs its name, and the oldest is forgotten past that.
+    ///
+    /// ```
+    /// use sse_engine::hub::{Hub, SubscribeError, TopicError};
+    ///
+    /// let hub = Hub::new();
+    /// let _live = hub.subscribe(&["auction-17"], None).unwrap();
+    /// hub.end_topic("auction-17");
+    /// let refused = hub.subscribe(&["auction-17"], None).unwrap_err();
+    /// assert_eq!(refused.status(), http::StatusCode::NO_CONTENT);
+    /// assert!(matches!(refused, SubscribeError::InvalidTopic(TopicError::Ended(_))));
+    /// ```
+    pub fn end_topic(&self, name: &str) {
+        let woken = self.inner.end_topic(name);
+        tracing::debug!(topic = name, woken = ?woken, "topic ended for good");
+    }
+
     /// Closes the hub: nothing more is published, every subscriber receives
     /// what it has not read yet, then `final_event` if there is one, then its
     /// stream ends.

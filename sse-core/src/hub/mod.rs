@@ -94,6 +94,7 @@
 // and lock order, and the operations that change it; start there.
 mod builder;
 mod config;
+mod ended;
 mod endpoint;
 mod error;
 mod feed;

@@ -29,6 +29,28 @@ pub struct Refusal {
 }
 
 impl Refusal {
+    /// `204 No Content`, the WHATWG way to tell an `EventSource` to stop
+    /// reconnecting for good: for a handler that refuses a request it will
+    /// never accept (a cursor the application will not serve, a stream
+    /// that is over). A topic ended with
+    /// [`Hub::end_topic`](super::Hub::end_topic) is refused this way by
+    /// itself.
+    ///
+    /// ```
+    /// use sse_engine::hub::Refusal;
+    ///
+    /// let response = Refusal::stop().into_response();
+    /// assert_eq!(response.status(), 204);
+    /// assert!(response.body().is_empty());
+    /// ```
+    pub fn stop() -> Self {
+        Self {
+            status: http::StatusCode::NO_CONTENT,
+            retry_after: None,
+            message: String::new(),
+        }
+    }
+
     /// The status to answer with.
     pub fn status(&self) -> http::StatusCode {
         self.status
@@ -45,8 +67,14 @@ impl Refusal {
     }
 
     /// The answer: the status, `Content-Type: text/plain; charset=utf-8`,
-    /// `Retry-After` when there is one, and the reason as the body.
+    /// `Retry-After` when there is one, and the reason as the body; a
+    /// `204 No Content` has neither body nor headers.
     pub fn into_response(self) -> http::Response<Bytes> {
+        if self.status == http::StatusCode::NO_CONTENT {
+            let mut response = http::Response::new(Bytes::new());
+            *response.status_mut() = self.status;
+            return response;
+        }
         let mut response = http::Response::new(Bytes::from(self.message));
         *response.status_mut() = self.status;
         let headers = response.headers_mut();

@@ -12,6 +12,7 @@
 //! | `head` | every event up to here is in all of its topics' logs | written under `last_seq`; read without a lock |
 //! | `topics` | the map of topic names to topics | itself |
 //! | `closed` | the hub is closed | written under `topics`; read without a lock |
+//! | `ended` | the names of topics ended for good | its own lock, taken under `topics` |
 //! | `rereads` | how many times readers were woken for a close or a loss | raised without a lock, after the change, before the wake-up |
 //! | `final_event` | sent to every subscriber after a close (a second close replaces it) | itself; written before any topic is closed |
 //! | `counters` | the hub's statistics, the live subscriber count | atomics; the list of live subscribers' counts under its own lock |
@@ -72,7 +73,7 @@
 //!
 //! - **Commit a publish** ([`Shared::commit`]): under `last_seq`, append to
 //!   each topic's log, raise `head`, release the locks, then wake the
-//!   topics' subscribers ([`Wakeups`]). A local publish and the feed both
+//!   topics' subscribers ([`Wakeups`](commit::Wakeups)). A local publish and the feed both
 //!   commit this way.
 //! - **Make readers re-read** ([`Shared::wake_to_reread`]): raise `rereads`,
 //!   then wake. Every close and loss calls it, after its change.
@@ -90,8 +91,8 @@
 //!
 //! `publish_order` → `last_seq` → `topics` → a topic's lock (several at once
 //! only in the order [`Shared::resolve`] returns them: sorted by name).
-//! A topic's wakers, the counters' list, `final_event` and the store's own
-//! locks are leaves: nothing else is taken while one is held. The store's
+//! A topic's wakers, `ended`, the counters' list, `final_event` and the
+//! store's own locks are leaves: nothing else is taken while one is held. The store's
 //! [`follow`](super::Store::follow) runs under `topics` (so that a topic is
 //! followed before anyone can publish to it). No waker is woken while a lock
 //! is held, `publish_order` included: waking may run code that takes one
@@ -99,16 +100,19 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
+use super::ended::EndedTopics;
 use super::error::check_topic_name;
 use super::lock::lock;
 use super::stats::{Counters, SubscriberCounts};
-use super::topic::{Entry, Topic};
+use super::topic::Topic;
 use super::{Epoch, HubStats, LagPolicy, LogLimits, Store, TopicError};
 use crate::{EncodedEvent, Text};
+
+mod commit;
 
 /// What a hub is built with and never changes.
 #[derive(Debug, Clone)]
@@ -135,6 +139,7 @@ pub(crate) struct Shared {
     last_seq: Mutex<u64>,
     head: AtomicU64,
     topics: Mutex<HashMap<Text, Arc<Topic>>>,
+    ended: Mutex<EndedTopics>,
     closed: AtomicBool,
     rereads: AtomicU64,
     final_event: Mutex<Option<EncodedEvent>>,
@@ -161,6 +166,7 @@ impl Shared {
                 (name.clone(), Arc::new(Topic::starting_after(name, start)))
             })
             .collect();
+        let ended = Mutex::new(EndedTopics::new(settings.max_topics));
         Self {
             epoch: store.epoch(),
             store,
@@ -169,6 +175,7 @@ impl Shared {
             publish_order: tokio::sync::Mutex::new(()),
             last_seq: Mutex::new(head),
             head: AtomicU64::new(head),
+            ended,
             topics: Mutex::new(topics),
             closed: AtomicBool::new(false),
             rereads: AtomicU64::new(0),
@@ -250,15 +257,6 @@ impl Shared {
         }
     }
 
-    /// Starts committing events to the logs; see [`Commit`].
-    pub(crate) fn commit(&self) -> Commit<'_> {
-        Commit {
-            shared: self,
-            last_seq: lock(&self.last_seq),
-            appended: Vec::new(),
-        }
-    }
-
     /// Raises `rereads`, then wakes every subscriber of `topics`: the one way
     /// to tell readers of something other than a publish (invariant 3).
     /// Returns how many were woken.
@@ -287,6 +285,20 @@ impl Shared {
     /// such topic, or how many subscribers were woken.
     pub(crate) fn close_topic(&self, name: &str) -> Option<usize> {
         let topic = lock(&self.topics).remove(name)?;
+        topic.lock().close();
+        Some(self.wake_to_reread(&[topic]))
+    }
+
+    /// Closes topic `name` for good (whether or not it exists now): it is
+    /// removed and closed as by [`Shared::close_topic`], and its name is
+    /// refused from now on ([`TopicError::Ended`]). `None` when there was
+    /// no such topic, or how many subscribers were woken.
+    pub(crate) fn end_topic(&self, name: &str) -> Option<usize> {
+        let topic = {
+            let mut topics = lock(&self.topics);
+            lock(&self.ended).insert(Text::copy_from(name));
+            topics.remove(name)
+        }?;
         topic.lock().close();
         Some(self.wake_to_reread(&[topic]))
     }
@@ -332,6 +344,11 @@ impl Shared {
             if let Some(topic) = topics.get(name) {
                 resolved.push(topic.clone());
                 continue;
+            }
+            // Only where a topic would be created: an ended topic is in no
+            // map, so publishing to a live one never looks.
+            if lock(&self.ended).contains(name) {
+                return Err(TopicError::Ended(name.to_owned()));
             }
             if !self.settings.create_topics {
                 return Err(TopicError::Unknown(name.to_owned()));
@@ -405,94 +422,5 @@ impl Shared {
     #[cfg(test)]
     pub(crate) fn set_head(&self, seq: u64) {
         self.head.store(seq, Ordering::Release);
-    }
-}
-
-/// Events being committed to the logs, under `last_seq` (see the
-/// [module docs](self)): appended with [`Commit::append_to_all`] or
-/// [`Commit::append_fed`], made readable with [`Commit::publish_through`].
-#[must_use = "appended events are readable only once published through"]
-pub(crate) struct Commit<'a> {
-    shared: &'a Shared,
-    last_seq: MutexGuard<'a, u64>,
-    /// The topics to wake once readable, each once.
-    appended: Vec<Arc<Topic>>,
-}
-
-impl Commit<'_> {
-    /// The highest sequence number committed so far.
-    pub(crate) fn last_seq(&self) -> u64 {
-        *self.last_seq
-    }
-
-    /// Appends one locally published event to each of `topics`, or to none
-    /// when the hub or one of them was closed (while the store was
-    /// appending, say): then no subscriber could read it, and the publish
-    /// fails. Returns whether it was appended.
-    pub(crate) fn append_to_all(&mut self, topics: &[Arc<Topic>], entry: &Entry) -> bool {
-        let mut states: Vec<_> = topics.iter().map(|topic| topic.lock()).collect();
-        if self.shared.is_closed() || states.iter().any(|state| state.is_closed()) {
-            return false;
-        }
-        for state in &mut states {
-            state.append(entry.clone(), self.shared.limits());
-        }
-        drop(states);
-        self.appended.extend(topics.iter().cloned());
-        true
-    }
-
-    /// Appends an event a shared store's feed reported to the log of
-    /// `topic`, unless that log already holds it or the topic is closed.
-    pub(crate) fn append_fed(&mut self, topic: &Arc<Topic>, entry: Entry) {
-        let mut state = topic.lock();
-        // Per topic, not against the hub's head: a topic followed a moment
-        // ago catches up with events the others have passed.
-        let is_new = state.newest_seq().is_none_or(|newest| entry.seq > newest);
-        if is_new && !state.is_closed() {
-            state.append(entry, self.shared.limits());
-            drop(state);
-            if !self.appended.iter().any(|seen| Arc::ptr_eq(seen, topic)) {
-                self.appended.push(topic.clone());
-            }
-        }
-    }
-
-    /// Lets readers read up to `through` (when it is past the head) and
-    /// releases `last_seq`. The subscribers of the topics appended to are
-    /// woken with [`Wakeups::wake`], once every other lock (`publish_order`
-    /// too) is released.
-    pub(crate) fn publish_through(mut self, through: u64) -> Wakeups {
-        if through > *self.last_seq {
-            *self.last_seq = through;
-            self.shared.head.store(through, Ordering::Release);
-        }
-        Wakeups {
-            topics: std::mem::take(&mut self.appended),
-        }
-    }
-}
-
-impl Drop for Commit<'_> {
-    fn drop(&mut self) {
-        // Appended and never made readable: readers would wait on it for
-        // ever (and spin, seeing it above the head).
-        debug_assert!(
-            self.appended.is_empty(),
-            "a commit appended events without publishing them"
-        );
-    }
-}
-
-/// The topics a commit appended to, whose subscribers are still to be woken.
-#[must_use = "subscribers wait until they are woken"]
-pub(crate) struct Wakeups {
-    topics: Vec<Arc<Topic>>,
-}
-
-impl Wakeups {
-    /// Wakes every subscriber of the topics; returns how many.
-    pub(crate) fn wake(self) -> usize {
-        self.topics.iter().map(|topic| topic.wake_all()).sum()
     }
 }
