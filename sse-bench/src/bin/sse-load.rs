@@ -8,7 +8,8 @@
 //! cargo run --release -p sse-bench --bin sse-load -- fanout --impl ours-axum,axum
 //! ```
 //!
-//! Scenarios: `throughput`, `fanout`, `idle`, `churn`, `slow`, or `all`.
+//! Scenarios: `throughput`, `fanout`, `idle`, `churn`, `slow`, `stalled`, or
+//! `all`.
 //! Options: `--smoke` (tiny sizes), `--impl a,b` (default: all of
 //! ours-axum, ours-actix, axum, actix-web-lab, raw-hyper), `--out DIR`
 //! (default `target/sse-load`: results.json and results.md), `--plots DIR`
@@ -49,7 +50,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> &'static str {
-    "usage: sse-load <all|throughput|fanout|idle|churn|slow>[,...] [--smoke] [--impl a,b] [--out DIR] [--plots DIR]\n       sse-load serve --impl <name> [--keep-alive-ms N] [--workers N]"
+    "usage: sse-load <all|throughput|fanout|idle|churn|slow|stalled>[,...] [--smoke] [--impl a,b] [--out DIR] [--plots DIR]\n       sse-load serve --impl <name> [--keep-alive-ms N] [--workers N] [--stall-timeout-ms N]"
 }
 
 /// The value after `flag`, if given.
@@ -75,6 +76,10 @@ fn serve(args: &[String]) -> Result<ExitCode, String> {
     let config = server::Config {
         keep_alive: Duration::from_millis(number("--keep-alive-ms", 15_000)?),
         workers: usize::try_from(number("--workers", 2)?).map_err(|error| error.to_string())?,
+        stall_timeout: option(args, "--stall-timeout-ms")?
+            .map(|value| value.parse().map(Duration::from_millis))
+            .transpose()
+            .map_err(|_| "--stall-timeout-ms: not a number")?,
     };
     // Every connection is a file descriptor: take all the system allows.
     if let Err(reason) = limits::raise_open_files_to_hard() {

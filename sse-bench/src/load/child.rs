@@ -43,6 +43,18 @@ impl ServerProcess {
                 &config.keep_alive.as_millis().to_string(),
             ])
             .args(["--workers", &config.workers.to_string()])
+            .args(
+                config
+                    .stall_timeout
+                    .map(|timeout| {
+                        [
+                            "--stall-timeout-ms".to_owned(),
+                            timeout.as_millis().to_string(),
+                        ]
+                    })
+                    .into_iter()
+                    .flatten(),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -31,6 +31,8 @@ pub struct Plan {
     pub churn: ChurnPlan,
     /// Scenario 5.
     pub slow: SlowPlan,
+    /// Scenario 6.
+    pub stalled: StalledPlan,
 }
 
 /// Scenario 1: one client, events as fast as the server sends them.
@@ -99,6 +101,23 @@ pub struct SlowPlan {
     pub size: usize,
 }
 
+/// Scenario 6: clients that stop reading, against a stall timeout.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct StalledPlan {
+    /// Clients that send their request and never read.
+    pub clients: usize,
+    /// Events per second.
+    pub rate: f64,
+    /// Data bytes per event.
+    pub size: usize,
+    /// How long events are published.
+    pub duration: Duration,
+    /// Our servers' stall timeout (the peers have none).
+    pub stall_timeout: Duration,
+    /// Bytes per second the one slow but live client reads.
+    pub slow_reader_rate: u64,
+}
+
 impl Plan {
     /// The full run: about ten minutes on two cores.
     pub fn full() -> Self {
@@ -134,6 +153,14 @@ impl Plan {
                 events: 3_000,
                 rate: 400.0,
                 size: 8 * 1024,
+            },
+            stalled: StalledPlan {
+                clients: 200,
+                rate: 50.0,
+                size: 8 * 1024,
+                duration: Duration::from_secs(40),
+                stall_timeout: Duration::from_secs(10),
+                slow_reader_rate: 256 * 1024,
             },
         }
     }
@@ -173,6 +200,14 @@ impl Plan {
                 events: 40,
                 rate: 200.0,
                 size: 8 * 1024,
+            },
+            stalled: StalledPlan {
+                clients: 5,
+                rate: 50.0,
+                size: 8 * 1024,
+                duration: Duration::from_secs(4),
+                stall_timeout: Duration::from_secs(1),
+                slow_reader_rate: 256 * 1024,
             },
         }
     }

@@ -274,6 +274,7 @@ mod tests {
                 .collect(),
             churn: Vec::new(),
             slow: Vec::new(),
+            stalled: Vec::new(),
             problems: Vec::new(),
         };
         let dir = std::env::temp_dir().join(format!("sse-load-plot-{}", std::process::id()));

@@ -52,6 +52,26 @@ pub(super) fn problems(results: &Results) -> Vec<String> {
         fanout(&mut problems, "slow client (without)", &run.without);
         fanout(&mut problems, "slow client (with)", &run.with);
     }
+    for run in &results.stalled {
+        let name = run.implementation.map_or("?", |kind| kind.name());
+        if let Some(error) = &run.error {
+            problems.push(format!("stalled {name}: {error}"));
+            continue;
+        }
+        // A stall timeout is ours to keep; the peers have none.
+        if run.stall_timeout_s.is_some() {
+            if run.released < run.stalled {
+                problems.push(format!(
+                    "stalled {name}: {} of {} stalled clients never released",
+                    run.stalled - run.released,
+                    run.stalled
+                ));
+            }
+            if run.slow_reader_cut {
+                problems.push(format!("stalled {name}: the slow but live reader was cut"));
+            }
+        }
+    }
     problems
 }
 

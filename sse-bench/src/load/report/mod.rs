@@ -14,10 +14,11 @@ use super::scenario::churn::ChurnResult;
 use super::scenario::fanout::FanoutResult;
 use super::scenario::idle::IdleResult;
 use super::scenario::slow::SlowResult;
+use super::scenario::stalled::StalledResult;
 use super::scenario::throughput::ThroughputResult;
-use super::scenario::{churn, fanout, idle, slow, throughput};
+use super::scenario::{churn, fanout, idle, slow, stalled, throughput};
 
-/// One of the five scenarios.
+/// One of the six scenarios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
     /// Events to one client, as fast as possible.
@@ -30,16 +31,19 @@ pub enum Scenario {
     Churn,
     /// One client stops reading.
     Slow,
+    /// Many clients stop reading, against a stall timeout.
+    Stalled,
 }
 
 impl Scenario {
-    /// All five, in order.
-    pub const ALL: [Scenario; 5] = [
+    /// All six, in order.
+    pub const ALL: [Scenario; 6] = [
         Scenario::Throughput,
         Scenario::Fanout,
         Scenario::Idle,
         Scenario::Churn,
         Scenario::Slow,
+        Scenario::Stalled,
     ];
 
     /// The name on the command line.
@@ -50,6 +54,7 @@ impl Scenario {
             Scenario::Idle => "idle",
             Scenario::Churn => "churn",
             Scenario::Slow => "slow",
+            Scenario::Stalled => "stalled",
         }
     }
 }
@@ -93,6 +98,8 @@ pub struct Results {
     pub churn: Vec<ChurnResult>,
     /// Scenario 5.
     pub slow: Vec<SlowResult>,
+    /// Scenario 6.
+    pub stalled: Vec<StalledResult>,
     /// Events lost, failed connections, subscribers that stayed: anything
     /// that makes the run fail.
     pub problems: Vec<String>,
@@ -119,6 +126,7 @@ impl Results {
             idle: Vec::new(),
             churn: Vec::new(),
             slow: Vec::new(),
+            stalled: Vec::new(),
             problems: Vec::new(),
             plan,
         };
@@ -159,6 +167,7 @@ impl Results {
             Scenario::Idle => self.idle.append(&mut idle::run(kind, plan)),
             Scenario::Churn => self.churn.push(churn::run(kind, plan)),
             Scenario::Slow => self.slow.push(slow::run(kind, plan)),
+            Scenario::Stalled => self.stalled.push(stalled::run(kind, plan)),
         }
     }
 
@@ -180,6 +189,7 @@ impl Results {
         tables::idle(&mut out, &self.idle);
         tables::churn(&mut out, &self.churn);
         tables::slow(&mut out, &self.slow);
+        tables::stalled(&mut out, &self.stalled);
         if self.problems.is_empty() {
             out.push_str("No problems: every event arrived, every connection opened, every subscriber left.\n");
         } else {

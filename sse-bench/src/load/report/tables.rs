@@ -9,6 +9,7 @@ use crate::load::scenario::churn::ChurnResult;
 use crate::load::scenario::fanout::{FanoutResult, median_round};
 use crate::load::scenario::idle::IdleResult;
 use crate::load::scenario::slow::SlowResult;
+use crate::load::scenario::stalled::StalledResult;
 use crate::load::scenario::throughput::ThroughputResult;
 
 /// Scenario 1.
@@ -262,6 +263,63 @@ pub(super) fn slow(out: &mut String, runs: &[SlowResult]) {
             b.lost,
             growth(a),
             growth(b),
+        );
+    }
+    out.push('\n');
+}
+
+pub(super) fn stalled(out: &mut String, runs: &[StalledResult]) {
+    if runs.is_empty() {
+        return;
+    }
+    out.push_str(
+        "### Clients that stop reading
+
+",
+    );
+    out.push_str("Released: stalled connections the server closed while publishing went on (seconds from the first publish: first, median, last). Ours run with a stall timeout; the peers have none.
+
+");
+    out.push_str("| implementation | stall timeout | released | release time | server memory: before → peak → end | server CPU per event | slow reader: read, cut |
+");
+    out.push_str(
+        "| --- | --- | --- | --- | --- | --- | --- |
+",
+    );
+    for run in runs {
+        let kind = run.implementation.map_or_else(|| "?".to_owned(), name);
+        if let Some(error) = &run.error {
+            let _ = writeln!(out, "| {kind} | failed: {error} | | | | | |");
+            continue;
+        }
+        let at = |fraction: f64| {
+            let index = ((run.release_s.len() as f64 - 1.0) * fraction).round() as usize;
+            run.release_s
+                .get(index)
+                .map_or_else(|| "–".to_owned(), |s| format!("{s:.1}"))
+        };
+        let times = if run.release_s.is_empty() {
+            format!("none in {:.0} s", run.publish_s)
+        } else {
+            format!("{}, {}, {} s", at(0.0), at(0.5), at(1.0))
+        };
+        let _ = writeln!(
+            out,
+            "| {kind} | {} | {} of {} | {times} | {} → {} → {} | {} | {}, {} |",
+            run.stall_timeout_s
+                .map_or_else(|| "none".to_owned(), |s| format!("{s:.0} s")),
+            run.released,
+            run.stalled,
+            fmt_bytes(run.rss_before as f64),
+            fmt_bytes(run.rss_peak as f64),
+            fmt_bytes(run.rss_after as f64),
+            fmt_us(run.server_cpu_us_per_event),
+            fmt_bytes(run.slow_reader_bytes as f64),
+            if run.slow_reader_cut {
+                "cut"
+            } else {
+                "not cut"
+            },
         );
     }
     out.push('\n');

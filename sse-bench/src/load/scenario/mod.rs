@@ -1,4 +1,4 @@
-//! The five scenarios. Each starts a fresh server process for every
+//! The six scenarios. Each starts a fresh server process for every
 //! implementation and step, so that no step inherits another's memory.
 
 pub mod churn;
@@ -6,6 +6,7 @@ pub mod fanout;
 pub mod fleet;
 pub mod idle;
 pub mod slow;
+pub mod stalled;
 pub mod throughput;
 
 use std::future::Future;
@@ -22,6 +23,7 @@ pub fn server_config(plan: &Plan) -> Config {
     Config {
         keep_alive: plan.keep_alive,
         workers: plan.workers,
+        stall_timeout: None,
     }
 }
 

@@ -35,6 +35,12 @@ where
         .backlog(4096)
         // Every server sends each event at once (see `super::serve`).
         .tcp_nodelay(true)
+        // Ours only (the peers' configs have none).
+        .on_connect(move |connection, extensions| {
+            if let Some(timeout) = config.stall_timeout {
+                sse_actix::stall_timeout(timeout)(connection, extensions);
+            }
+        })
         .disable_signals()
         .bind(LISTEN)?;
         let address = server

@@ -32,6 +32,26 @@ pub(super) fn serve(
     })
 }
 
+/// Serves our `router` as [`serve`] does, but with `sse_axum::serve`: the
+/// same hyper server, with our stall timeout when the config has one.
+pub(super) fn serve_ours(
+    router: Router,
+    config: Config,
+    on_listen: impl FnOnce(SocketAddr),
+) -> Result<(), Error> {
+    tokio_runtime(config.workers)?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(LISTEN).await?;
+        on_listen(listener.local_addr()?);
+        let listener = listener.tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        });
+        sse_axum::serve(listener, router)
+            .stall_timeout(config.stall_timeout)
+            .await?;
+        Ok(())
+    })
+}
+
 /// `GET /hold`: a streaming body that never sends a byte.
 pub(super) async fn hold() -> Response {
     let body = Body::from_stream(stream::pending::<Result<Bytes, Infallible>>());

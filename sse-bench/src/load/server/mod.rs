@@ -25,6 +25,10 @@ pub struct Config {
     pub keep_alive: Duration,
     /// Worker threads (tokio workers, or actix-web workers).
     pub workers: usize,
+    /// Ours only: release a client's connection once it has left data
+    /// unread this long (see `sse_engine::stall`). The peers have no such
+    /// setting.
+    pub stall_timeout: Option<Duration>,
 }
 
 /// Runs the `kind` server on 127.0.0.1, on a port the system picks, until
@@ -41,7 +45,7 @@ pub struct Config {
 /// When the server cannot start or fails.
 pub fn serve(kind: Impl, config: Config, on_listen: impl FnOnce(SocketAddr)) -> Result<(), Error> {
     match kind {
-        Impl::OursAxum => axum_common::serve(ours_axum::router(config), config, on_listen),
+        Impl::OursAxum => axum_common::serve_ours(ours_axum::router(config), config, on_listen),
         Impl::Axum => axum_common::serve(axum_peer::router(config), config, on_listen),
         Impl::OursActix => actix_common::serve(ours_actix::routes(config), config, on_listen),
         Impl::ActixWebLab => actix_common::serve(actix_peer::routes(config), config, on_listen),
