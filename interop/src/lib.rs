@@ -213,6 +213,27 @@ impl Client {
     }
 }
 
+/// Starts `client` on `spec` with `Accept-Encoding: codec`, so that the
+/// response is compressed with that codec alone; `None`, with a message
+/// (or a failure where the [`Unsupported`] variable or
+/// `SSE_REQUIRE_CLIENTS` is set), when the client does not decode it here
+/// or is not installed. `test` names the check in the message.
+pub fn start_with_codec(client: Client, codec: &str, spec: &Spec, test: &str) -> Option<Run> {
+    let what = format!("{test}: {} over {codec}", client.name());
+    let remedy = "see the README's interop section";
+    if let Err(unsupported) = client.decodes(codec) {
+        skip_or_fail(&what, &unsupported.reason, unsupported.require, remedy);
+        return None;
+    }
+    let mut spec = spec.clone();
+    spec.headers
+        .insert("accept-encoding".to_owned(), codec.to_owned());
+    client
+        .start(&spec)
+        .map_err(|reason| skip_or_fail(&what, &reason, "SSE_REQUIRE_CLIENTS", remedy))
+        .ok()
+}
+
 /// Starts every client in `clients` on `spec`; a client that is not
 /// installed is reported on stderr as skipped and left out.
 pub fn start_all(clients: &[Client], spec: &Spec) -> Vec<Run> {

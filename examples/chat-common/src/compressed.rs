@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sse_engine::compression::Codecs;
-use sse_interop::{Client, Report, Spec, events, skip_or_fail};
+use sse_interop::{Client, Report, Spec, events, start_with_codec};
 
 use crate::browser::{Browser, browser_or_skip};
 use crate::matrix::FIRST;
@@ -105,33 +105,13 @@ pub async fn every_client_reads_each_event_on_time_through_every_codec(
         }
     }
     for codec in CODECS {
+        let mut spec = Spec::get(format!("{base}/events?codec={codec}"), "done").types(TYPES);
+        spec.reconnect = false;
+        spec.timeout_ms = 4 * u64::try_from(STEP.as_millis()).expect("a few seconds");
         for client in CLIENTS {
-            let what = format!("{test}: {} over {codec}", client.name());
-            if let Err(unsupported) = client.decodes(codec) {
-                skip_or_fail(
-                    &what,
-                    &unsupported.reason,
-                    unsupported.require,
-                    "see the README's interop section",
-                );
-                continue;
-            }
-            let mut spec = Spec::get(format!("{base}/events?codec={codec}"), "done").types(TYPES);
-            spec.headers
-                .insert("accept-encoding".to_owned(), codec.to_owned());
-            spec.reconnect = false;
-            spec.timeout_ms = 4 * u64::try_from(STEP.as_millis()).expect("a few seconds");
-            match client.start(&spec) {
-                Ok(run) => {
-                    participants.push(Participant::Run(run));
-                    codecs.push(Some(codec));
-                }
-                Err(reason) => skip_or_fail(
-                    &what,
-                    &reason,
-                    "SSE_REQUIRE_CLIENTS",
-                    "see the README's interop section",
-                ),
+            if let Some(run) = start_with_codec(client, codec, &spec, &test) {
+                participants.push(Participant::Run(run));
+                codecs.push(Some(codec));
             }
         }
     }
