@@ -31,8 +31,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sse_engine::compression::Codecs;
-use sse_interop::{Client, Report, Spec, events, start_with_codec};
+use sse_engine::compression::{Codec, Codecs};
+use sse_interop::{Client, Report, Spec, events, skip_or_fail, start_with_codec};
 
 use crate::browser::{Browser, browser_or_skip};
 use crate::matrix::FIRST;
@@ -43,6 +43,29 @@ use crate::participants::{
 
 /// The codecs each client is forced to, as `Content-Encoding` names them.
 const CODECS: [&str; 3] = ["gzip", "br", "zstd"];
+
+/// [`CODECS`] that the chat servers are built with (this crate's features,
+/// which the servers' own turn on); each other one is skipped, with a
+/// message (a failure where `SSE_REQUIRE_CLIENTS=1`).
+fn codecs_built_in(test: &str) -> Vec<&'static str> {
+    CODECS
+        .into_iter()
+        .filter(|name| {
+            let built_in = Codec::ALL
+                .into_iter()
+                .any(|codec| codec.as_str() == *name && codec.is_compiled_in());
+            if !built_in {
+                skip_or_fail(
+                    &format!("{test} over {name}"),
+                    "the chat servers are built without it",
+                    "SSE_REQUIRE_CLIENTS",
+                    "build them with their default features",
+                );
+            }
+            built_in
+        })
+        .collect()
+}
 
 /// The clients forced to each codec with an `Accept-Encoding` header.
 const CLIENTS: [Client; 3] = [Client::EventSource, Client::HttpxSse, Client::Curl];
@@ -92,6 +115,7 @@ pub async fn every_client_reads_each_event_on_time_through_every_codec(
     let test = format!("the compressed client matrix against {server_name}");
     let server = Server::start_with(binary, free_port(), Duration::from_secs(600)).await;
     let base = server.base();
+    let built_in = codecs_built_in(&test);
 
     // Each participant with the codec its response must have had (`None`:
     // Chromium's own choice, checked from its log).
@@ -99,12 +123,12 @@ pub async fn every_client_reads_each_event_on_time_through_every_codec(
     let mut codecs = Vec::new();
     let browser = browser_or_skip(&test).await.map(Arc::new);
     if let Some(browser) = &browser {
-        for (participant, codec) in browser_sources(browser, &base).await {
+        for (participant, codec) in browser_sources(browser, &base, &built_in).await {
             participants.push(participant);
             codecs.push(codec);
         }
     }
-    for codec in CODECS {
+    for &codec in &built_in {
         let mut spec = Spec::get(format!("{base}/events?codec={codec}"), "done").types(TYPES);
         spec.reconnect = false;
         spec.timeout_ms = 4 * u64::try_from(STEP.as_millis()).expect("a few seconds");
@@ -160,7 +184,7 @@ pub async fn every_client_reads_each_event_on_time_through_every_codec(
         );
     }
     if let Some(browser) = &browser {
-        check_browser_encodings(browser).await;
+        check_browser_encodings(browser, &built_in).await;
     }
 }
 
@@ -170,11 +194,12 @@ pub async fn every_client_reads_each_event_on_time_through_every_codec(
 async fn browser_sources(
     browser: &Arc<Browser>,
     base: &str,
+    codecs: &[&'static str],
 ) -> Vec<(Participant, Option<&'static str>)> {
     browser.open(&format!("{base}/")).await;
     browser.devtools("Network.enable", json!({})).await;
     let mut sources = Vec::new();
-    for codec in CODECS.into_iter().chain([ADVERTISED]) {
+    for codec in codecs.iter().copied().chain([ADVERTISED]) {
         let (headers, name, forced) = if codec == ADVERTISED {
             (
                 json!({}),
@@ -216,7 +241,7 @@ async fn browser_sources(
 /// response had that `Content-Encoding`, and the one with Chromium's own
 /// `Accept-Encoding` what the server negotiates from it; says what Chromium
 /// advertised and got.
-async fn check_browser_encodings(browser: &Browser) {
+async fn check_browser_encodings(browser: &Browser, codecs: &[&str]) {
     let log = browser.performance_log().await;
     let header = |headers: &Value, name: &str| -> Option<String> {
         headers.as_object().and_then(|headers| {
@@ -226,7 +251,7 @@ async fn check_browser_encodings(browser: &Browser) {
                 .and_then(|(_, value)| value.as_str().map(str::to_owned))
         })
     };
-    for codec in CODECS.into_iter().chain([ADVERTISED]) {
+    for codec in codecs.iter().copied().chain([ADVERTISED]) {
         let url = format!("/events?codec={codec}");
         let response = log
             .iter()
