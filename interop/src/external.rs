@@ -59,6 +59,46 @@ pub(crate) fn python(spec: &Spec, name: &'static str) -> Result<Run, String> {
     Ok(spawn(command, name))
 }
 
+/// Whether Node's `fetch` decodes `codec`: gzip and br always (Node 20 on);
+/// zstd only where `node:zlib` has it (Node 22.15 / 23.8 and later).
+pub(crate) fn node_decodes(codec: &str) -> Result<(), String> {
+    if codec != "zstd" {
+        return Ok(());
+    }
+    let has_zstd =
+        "process.exit(typeof require('node:zlib').createZstdDecompress === 'function' ? 0 : 1)";
+    probe(
+        std::process::Command::new("node").args(["-e", has_zstd]),
+        "node:zlib's zstd",
+    )
+    .map_err(|_| {
+        let version = std::process::Command::new("node")
+            .arg("--version")
+            .output()
+            .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+            .unwrap_or_default();
+        format!("Node {version}'s fetch does not decode zstd (Node 22.15 / 23.8 and later do)")
+    })
+}
+
+/// Whether httpx in `SSE_PYTHON` decodes `codec`: gzip always, br with the
+/// `brotli` package, zstd with `zstandard` (both in requirements.txt).
+pub(crate) fn python_decodes(codec: &str) -> Result<(), String> {
+    let module = match codec {
+        "br" => "brotli",
+        "zstd" => "zstandard",
+        _ => return Ok(()),
+    };
+    let python = std::env::var("SSE_PYTHON").map_err(|_| "SSE_PYTHON is not set".to_owned())?;
+    probe(
+        std::process::Command::new(python).args(["-c", &format!("import httpx, {module}")]),
+        module,
+    )
+    .map_err(|reason| {
+        format!("{reason}: httpx decodes {codec} with {module} (interop/clients/python/requirements.txt)")
+    })
+}
+
 /// Runs `command` once and says whether it succeeded.
 fn probe(command: &mut std::process::Command, what: &str) -> Result<(), String> {
     match command.stdout(Stdio::null()).stderr(Stdio::null()).status() {

@@ -7,7 +7,13 @@
 //! - Node.js: the npm `eventsource` package, `@microsoft/fetch-event-source`
 //!   and `eventsource-parser` (over `fetch`), by `clients/node/client.mjs`;
 //! - Python: `httpx-sse`, by `clients/python/httpx_sse_client.py`;
-//! - Rust: sse-engine's own decoder and `reqwest-eventsource`, in process.
+//! - Rust: sse-engine's own decoder and `reqwest-eventsource`, in process;
+//! - `curl --compressed -N`, read by sse-engine's decoder (one connection:
+//!   curl does not reconnect, so it is not in [`Client::ALL`]).
+//!
+//! Clients that see the response's headers report its `Content-Encoding`
+//! ([`Report::Encoding`]); [`Client::decodes`] says whether a client decodes
+//! a codec here, so that a test can force it with `Accept-Encoding`.
 //!
 //! Headless Chromium's `EventSource` is driven by the chat examples' browser
 //! suite; the OpenAI and Anthropic SDKs by the LLM example's tests.
@@ -25,6 +31,7 @@
 //! (CI sets it), which makes it a failure.
 #![allow(clippy::missing_panics_doc, clippy::print_stderr)]
 
+mod curl;
 mod external;
 mod native;
 mod proxy;
@@ -119,6 +126,19 @@ pub enum Client {
     SseCoreDecoder,
     /// crates.io `reqwest-eventsource`.
     ReqwestEventsource,
+    /// `curl --compressed -N` (one connection, no reconnect).
+    Curl,
+}
+
+/// Why a client cannot decode a codec here: the reason, and the variable
+/// that makes that a failure instead of a skip ([`skip_or_fail`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported {
+    /// Why, with what would make it work.
+    pub reason: String,
+    /// `SSE_REQUIRE_CLIENTS` for a package that is not installed; a
+    /// variable of its own where the machine's runtime lacks it.
+    pub require: &'static str,
 }
 
 impl Client {
@@ -141,6 +161,41 @@ impl Client {
             Self::HttpxSse => "httpx-sse 0.4.3 (PyPI)",
             Self::SseCoreDecoder => "sse-engine decode (this workspace)",
             Self::ReqwestEventsource => "reqwest-eventsource 0.6.0 (crates.io)",
+            Self::Curl => "curl --compressed -N (Debian's curl)",
+        }
+    }
+
+    /// Whether this client decodes `Content-Encoding: codec` (`gzip`, `br`,
+    /// `zstd`) here, so that a run with `Accept-Encoding: codec` reads it.
+    ///
+    /// # Errors
+    ///
+    /// Why not: the runtime or package lacks the decoder, or the client
+    /// never asks for compression (the Rust clients as built here).
+    pub fn decodes(self, codec: &str) -> Result<(), Unsupported> {
+        let clients = |reason: String| Unsupported {
+            reason,
+            require: "SSE_REQUIRE_CLIENTS",
+        };
+        match self {
+            Self::EventSource | Self::FetchEventSource | Self::EventsourceParser => {
+                external::node_decodes(codec).map_err(|reason| Unsupported {
+                    reason,
+                    require: "SSE_REQUIRE_NODE_ZSTD",
+                })
+            }
+            Self::HttpxSse => external::python_decodes(codec).map_err(clients),
+            Self::Curl => match curl::codecs() {
+                Ok(codecs) if codecs.contains(&codec) => Ok(()),
+                Ok(codecs) => Err(clients(format!(
+                    "this curl decodes {codecs:?}, not {codec} (`curl -V`)"
+                ))),
+                Err(reason) => Err(clients(reason)),
+            },
+            Self::SseCoreDecoder | Self::ReqwestEventsource => Err(clients(format!(
+                "{} is built here without decompression",
+                self.name()
+            ))),
         }
     }
 
@@ -153,8 +208,30 @@ impl Client {
             Self::HttpxSse => external::python(spec, self.name()),
             Self::SseCoreDecoder => Ok(native::decoder(spec, self.name())),
             Self::ReqwestEventsource => Ok(native::reqwest(spec, self.name())),
+            Self::Curl => curl::curl(spec, self.name()),
         }
     }
+}
+
+/// Starts `client` on `spec` with `Accept-Encoding: codec`, so that the
+/// response is compressed with that codec alone; `None`, with a message
+/// (or a failure where the [`Unsupported`] variable or
+/// `SSE_REQUIRE_CLIENTS` is set), when the client does not decode it here
+/// or is not installed. `test` names the check in the message.
+pub fn start_with_codec(client: Client, codec: &str, spec: &Spec, test: &str) -> Option<Run> {
+    let what = format!("{test}: {} over {codec}", client.name());
+    let remedy = "see the README's interop section";
+    if let Err(unsupported) = client.decodes(codec) {
+        skip_or_fail(&what, &unsupported.reason, unsupported.require, remedy);
+        return None;
+    }
+    let mut spec = spec.clone();
+    spec.headers
+        .insert("accept-encoding".to_owned(), codec.to_owned());
+    client
+        .start(&spec)
+        .map_err(|reason| skip_or_fail(&what, &reason, "SSE_REQUIRE_CLIENTS", remedy))
+        .ok()
 }
 
 /// Starts every client in `clients` on `spec`; a client that is not

@@ -19,7 +19,7 @@ use crate::report::{Received, Report, Reporter, Run, report};
 const DEFAULT_RETRY: Duration = Duration::from_secs(1);
 
 /// Runs `client` within the spec's time limit, then reports how it ended.
-fn run_with_limit<F>(
+pub(crate) fn run_with_limit<F>(
     spec: &Spec,
     name: &'static str,
     client: impl FnOnce(Spec, Reporter) -> F + Send + 'static,
@@ -117,20 +117,8 @@ async fn decoder_client(spec: &Spec, reporter: &Reporter) -> Result<(), String> 
                         report(reporter, Report::Comment);
                     }
                     decoder.push(&chunk).map_err(|error| error.to_string())?;
-                    while let Some(event) = decoder.next_event() {
-                        if let Some(delay) = event.retry() {
-                            report(reporter, Report::Retry { ms: millis(delay) });
-                        }
-                        let received = Received {
-                            event_type: event.event_type().to_owned(),
-                            id: Some(event.last_event_id().to_owned()).filter(|id| !id.is_empty()),
-                            data: event.data().to_owned(),
-                        };
-                        let last = spec.until.as_deref() == Some(event.event_type());
-                        report(reporter, Report::Event(received));
-                        if last {
-                            return Ok(());
-                        }
+                    if report_events(&mut decoder, spec, reporter) {
+                        return Ok(());
                     }
                 }
             }
@@ -141,6 +129,27 @@ async fn decoder_client(spec: &Spec, reporter: &Reporter) -> Result<(), String> 
         }
         tokio::time::sleep(decoder.reconnection_time().unwrap_or(DEFAULT_RETRY)).await;
     }
+}
+
+/// Reports the events `decoder` has complete; whether the last was the
+/// spec's `until`, which ends the run.
+pub(crate) fn report_events(decoder: &mut Decoder, spec: &Spec, reporter: &Reporter) -> bool {
+    while let Some(event) = decoder.next_event() {
+        if let Some(delay) = event.retry() {
+            report(reporter, Report::Retry { ms: millis(delay) });
+        }
+        let received = Received {
+            event_type: event.event_type().to_owned(),
+            id: Some(event.last_event_id().to_owned()).filter(|id| !id.is_empty()),
+            data: event.data().to_owned(),
+        };
+        let last = spec.until.as_deref() == Some(event.event_type());
+        report(reporter, Report::Event(received));
+        if last {
+            return true;
+        }
+    }
+    false
 }
 
 /// Counts the comment lines in a stream, across chunks.

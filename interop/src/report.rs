@@ -25,6 +25,12 @@ pub struct Received {
 pub enum Report {
     /// A connection opened (status 200).
     Open,
+    /// The response's `Content-Encoding`, `None` when it had none (clients
+    /// that see the response's headers report it, before [`Report::Open`]).
+    Encoding {
+        /// The header's value.
+        name: Option<String>,
+    },
     /// An event reached the application.
     Event(Received),
     /// The client learned a reconnection delay.

@@ -32,3 +32,15 @@ async fn sigterm_sends_the_final_event_to_100_clients() {
     )
     .await;
 }
+
+/// The matrix through gzip, br and zstd: each client forced to each codec
+/// reads every event before the next is published, exactly as published.
+/// See `example_chat_common::compressed`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_client_reads_each_event_on_time_through_every_codec() {
+    example_chat_common::compressed::every_client_reads_each_event_on_time_through_every_codec(
+        env!("CARGO_BIN_EXE_example-actix-chat"),
+        "example-actix-chat",
+    )
+    .await;
+}

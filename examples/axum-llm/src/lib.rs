@@ -43,6 +43,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use sse_axum::SseResponseLayer;
+use sse_axum::compression::Codecs;
 
 pub use self::config::Config;
 use tower_http::timeout::TimeoutLayer;
@@ -75,6 +77,14 @@ pub fn app(llm: Llm) -> Router {
         .route("/v1/messages", post(anthropic::messages))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
+        // Streams compressed for clients that accept it (`Accept-Encoding`):
+        // zstd, br or gzip, flushed after every event; identity otherwise.
+        // The streams keep their own keep-alive.
+        .layer(
+            SseResponseLayer::new()
+                .no_keep_alive()
+                .compression(Codecs::new()),
+        )
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         // A request must be read and answered (its stream begun) in time: a
         // client that sends its body a byte at a time is answered 408.

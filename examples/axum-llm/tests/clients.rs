@@ -28,7 +28,7 @@ mod common;
 use common::{RETRY, WAIT, anthropic_request, framed_demo, openai_request, serve};
 use example_axum_llm::demo;
 use serde_json::{Value, json};
-use sse_interop::{Client, Received, Report, Spec, start_all};
+use sse_interop::{Client, Received, Report, Spec, start_all, start_with_codec};
 
 const PROMPT: &str = "Which client reads this? “Quotes”, é, 😀\nand a second line.";
 
@@ -381,8 +381,8 @@ fn spec(url: String, request: &Value) -> Spec {
     spec
 }
 
-#[tokio::test]
-async fn every_client_reads_the_openai_stream() {
+/// A streamed OpenAI request to the framed demo, and what it sends.
+async fn openai_stream() -> (Spec, Api) {
     let base = serve(framed_demo()).await;
     let mut request = openai_request(PROMPT, true);
     request["stream_options"] = json!({"include_usage": true});
@@ -396,6 +396,12 @@ async fn every_client_reads_the_openai_stream() {
         id_prefix: "chatcmpl-",
         created: true,
     };
+    (spec, api)
+}
+
+#[tokio::test]
+async fn every_client_reads_the_openai_stream() {
+    let (spec, api) = openai_stream().await;
     every_client_reports_exactly(&spec, &api).await;
 }
 
@@ -413,4 +419,45 @@ async fn every_client_reads_the_anthropic_stream() {
         created: false,
     };
     every_client_reports_exactly(&spec, &api).await;
+}
+
+/// The OpenAI stream compressed: the npm `eventsource`, `httpx-sse` and
+/// `curl --compressed`, each told one codec with `Accept-Encoding`, report
+/// exactly the events sent, and the response had that `Content-Encoding`
+/// (a client whose runtime cannot decode a codec here is skipped, with a
+/// message: Node 20's `fetch` and zstd).
+#[tokio::test]
+async fn the_openai_stream_is_read_exactly_through_every_codec() {
+    let (spec, api) = openai_stream().await;
+    let mut runs = Vec::new();
+    for codec in ["gzip", "br", "zstd"] {
+        for client in [Client::EventSource, Client::HttpxSse, Client::Curl] {
+            let test = "the compressed OpenAI stream";
+            if let Some(run) = start_with_codec(client, codec, &spec, test) {
+                runs.push((format!("{} over {codec}", client.name()), codec, run));
+            }
+        }
+    }
+    let mut failures = Vec::new();
+    for (what, codec, run) in &runs {
+        let reports = run.finish(WAIT).await;
+        let encodings: Vec<Option<&str>> = reports
+            .iter()
+            .filter_map(|r| match r {
+                Report::Encoding { name } => Some(name.as_deref()),
+                _ => None,
+            })
+            .collect();
+        if encodings != [Some(*codec)] {
+            failures.push(format!("{what}: Content-Encoding {encodings:?}"));
+        }
+        match disagreement(&reports, &api) {
+            Some(why) => failures.push(format!("{what}: {why}")),
+            None => eprintln!(
+                "OpenAI, {what}: the {} events exactly as sent",
+                api.sent.len()
+            ),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

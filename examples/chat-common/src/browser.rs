@@ -95,6 +95,9 @@ impl Browser {
         let capabilities = json!({
             "capabilities": { "alwaysMatch": {
                 "browserName": "chrome",
+                // The network's events, for the headers each request sent
+                // and each response had (`performance_log`).
+                "goog:loggingPrefs": { "performance": "ALL" },
                 "goog:chromeOptions": {
                     "binary": chromium,
                     "args": [
@@ -162,6 +165,33 @@ impl Browser {
             Some(json!({ "script": script, "args": [] })),
         )
         .await
+    }
+
+    /// Runs the Chrome DevTools Protocol command `command` with `params`.
+    pub(crate) async fn devtools(&self, command: &str, params: Value) -> Value {
+        self.session_call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": command, "params": params })),
+        )
+        .await
+    }
+
+    /// The DevTools events logged since the last call (each
+    /// `{"method": ..., "params": ...}`): the network's requests and
+    /// responses with their headers.
+    pub(crate) async fn performance_log(&self) -> Vec<Value> {
+        let entries = self
+            .session_call("POST", "/se/log", Some(json!({ "type": "performance" })))
+            .await;
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry["message"].as_str())
+            .filter_map(|message| serde_json::from_str::<Value>(message).ok())
+            .map(|message| message["message"].clone())
+            .collect()
     }
 
     /// Runs `script` until it returns something truthy.

@@ -15,10 +15,14 @@ mod backend;
 #[cfg(feature = "suite")]
 pub mod browser;
 #[cfg(feature = "suite")]
+pub mod compressed;
+#[cfg(feature = "suite")]
 pub mod matrix;
 pub mod names;
 #[cfg(feature = "nats")]
 mod nats_names;
+#[cfg(feature = "suite")]
+mod participants;
 mod registry;
 pub mod stalled;
 #[cfg(feature = "suite")]
@@ -267,11 +271,15 @@ impl StreamSettings {
         })
     }
 
-    /// `GET /events` of a chat: the [`TOPIC`] of `hub`, with these settings.
+    /// `GET /events` of a chat: the [`TOPIC`] of `hub`, with these settings,
+    /// compressed for a client that accepts it (`Accept-Encoding`) with the
+    /// codecs of this crate's features, in sse-engine's order of preference
+    /// (zstd, br, gzip); a client that asks for none gets the stream as it is.
     pub fn endpoint(&self, hub: Hub) -> Endpoint {
         let endpoint = Endpoint::new(hub, [TOPIC])
             .retry(self.retry)
-            .keep_alive(sse_engine::KeepAlive::new().interval(self.keep_alive));
+            .keep_alive(sse_engine::KeepAlive::new().interval(self.keep_alive))
+            .compression(sse_engine::compression::Codecs::new());
         match self.max_lifetime {
             Some(lifetime) => endpoint.max_lifetime(lifetime),
             None => endpoint,

@@ -21,25 +21,22 @@
 //!    previous run and receives a `gap` event, then what is published next.
 #![allow(clippy::missing_panics_doc, clippy::print_stderr)]
 
-use std::net::{SocketAddr, TcpListener};
-use std::process::Stdio;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sse_interop::{Client, CutProxy, Received, Report, Run, Spec, events, start_all};
-use tokio::process::{Child, Command};
+use sse_interop::{Client, CutProxy, Report, Spec, events, start_all};
 
-use crate::browser::{Browser, browser_or_skip};
+use crate::browser::browser_or_skip;
+use crate::participants::{
+    Expected, Participant, STEP, Server, TYPES, check, errors, free_port, opens, publish_one,
+    start_browser_source, wait_all,
+};
 use crate::suite::post_ok;
-
-/// The longest any one step may take (a browser on a loaded machine is slow).
-const STEP: Duration = Duration::from_secs(30);
-
-/// The event types the clients listen for.
-const TYPES: [&str; 5] = ["note", "gap", "bye", "done", crate::ANNOUNCEMENT];
 
 /// What is published before the connections are dropped: every shape of
 /// data a chat message may have.
-const FIRST: [(&str, Option<&str>); 9] = [
+pub(crate) const FIRST: [(&str, Option<&str>); 9] = [
     ("hello", None),
     ("two\nlines", Some("note")),
     ("", None),
@@ -51,169 +48,6 @@ const FIRST: [(&str, Option<&str>); 9] = [
     ("data: forged\n\nid: 9", None),
 ];
 
-/// The server binary, started with the matrix's settings; killed on drop.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    async fn start(binary: &str, port: u16) -> Self {
-        let child = Command::new(binary)
-            .env("PORT", port.to_string())
-            .env("RETRY_MS", "200")
-            .env("KEEP_ALIVE_MS", "40")
-            .env_remove("REDIS_URL")
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {binary}: {error}"));
-        let deadline = tokio::time::Instant::now() + STEP;
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{binary} did not listen on {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Self { child, port }
-    }
-
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Ctrl-C, as a terminal sends it; waits for the server to exit.
-    async fn interrupt(self) {
-        self.stop_with("INT").await;
-    }
-
-    /// Sends the signal `name` (`INT`, `TERM`); waits for the server to exit.
-    async fn stop_with(mut self, name: &str) {
-        let pid = self.child.id().expect("running").to_string();
-        let status = Command::new("kill")
-            .args([format!("-{name}").as_str(), &pid])
-            .status()
-            .await
-            .expect("kill");
-        assert!(status.success(), "kill -INT {pid}");
-        let exited = tokio::time::timeout(STEP, self.child.wait())
-            .await
-            .expect("the server exits after Ctrl-C")
-            .expect("its status");
-        assert!(exited.success(), "the server exits cleanly: {exited}");
-    }
-}
-
-/// A client of the matrix: a process or task of sse-interop, or Chromium.
-enum Participant {
-    Run(Run),
-    Browser(Box<Browser>),
-}
-
-impl Participant {
-    fn name(&self) -> &'static str {
-        match self {
-            Self::Run(run) => run.name(),
-            Self::Browser(_) => "Chromium EventSource (Debian chromium)",
-        }
-    }
-
-    async fn reports(&self) -> Vec<Report> {
-        match self {
-            Self::Run(run) => run.reports(),
-            Self::Browser(browser) => {
-                let reports = browser.eval("return window.matrix").await;
-                serde_json::from_value(reports).unwrap_or_else(|error| {
-                    panic!("the page's reports: {error}");
-                })
-            }
-        }
-    }
-}
-
-/// Opens `url`'s chat page and, beside the page's own, an `EventSource` of
-/// `/events` that records everything it is given in `window.matrix`, in
-/// the reports' JSON form.
-async fn start_browser(browser: &Browser, base: &str) {
-    browser.open(&format!("{base}/")).await;
-    let types: Vec<&str> = ["message"].into_iter().chain(TYPES).collect();
-    let script = format!(
-        r"window.matrix = [];
-        const source = new EventSource('/events');
-        source.onopen = () => window.matrix.push({{ kind: 'open' }});
-        source.onerror = () => window.matrix.push({{ kind: 'error', message: 'readyState ' + source.readyState }});
-        for (const type of {types}) {{
-            source.addEventListener(type, (e) => {{
-                window.matrix.push({{ kind: 'event', type: e.type, id: e.lastEventId || null, data: e.data }});
-                if (e.type === 'done') {{ source.close(); window.matrix.push({{ kind: 'end' }}); }}
-            }});
-        }}
-        return true;",
-        types = serde_json::to_string(&types).expect("JSON")
-    );
-    browser.eval(&script).await;
-}
-
-/// Waits until `done` holds for every participant's reports.
-async fn wait_all(
-    participants: &[Participant],
-    what: &str,
-    done: impl Fn(&Participant, &[Report]) -> bool,
-) {
-    let deadline = tokio::time::Instant::now() + STEP;
-    for participant in participants {
-        loop {
-            let reports = participant.reports().await;
-            if done(participant, &reports) {
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{}: timed out waiting for {what}; it reported {reports:#?}",
-                participant.name()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-fn opens(reports: &[Report]) -> usize {
-    reports.iter().filter(|r| matches!(r, Report::Open)).count()
-}
-
-fn errors(reports: &[Report]) -> usize {
-    reports
-        .iter()
-        .filter(|r| matches!(r, Report::Error { .. }))
-        .count()
-}
-
-/// An event the application published, as clients should report it.
-#[derive(Debug, Clone)]
-struct Expected {
-    event_type: String,
-    data: String,
-    /// Its own id; `None` for the final event, which has none (clients then
-    /// report nothing, or the stream's previous id).
-    id: Option<String>,
-}
-
-impl Expected {
-    fn new(event_type: Option<&str>, data: &str, id: Option<String>) -> Self {
-        // Clients join the data's lines with LF, whatever broke them.
-        let data = data.replace("\r\n", "\n").replace('\r', "\n");
-        Self {
-            event_type: event_type.unwrap_or("message").to_owned(),
-            data,
-            id,
-        }
-    }
-}
-
 /// Publishes `messages` on `server`, one every 120 ms (three keep-alive
 /// intervals), and adds them to `expected`, each after the announcement of
 /// its event name when this run of the server had not announced it
@@ -224,72 +58,10 @@ async fn publish(
     announced: &mut Vec<String>,
     expected: &mut Vec<Expected>,
 ) {
-    for (data, event) in messages {
-        let id = post_ok(server, data, *event).await;
-        if let Some(name) = event.filter(|name| !announced.iter().any(|known| known == name)) {
-            // Published just before the message: the id before its own.
-            let (epoch, seq) = id.split_once('-').expect("<epoch>-<seq>");
-            let seq: u64 = seq.parse().expect("a sequence number");
-            let announcement = format!("{epoch}-{}", seq - 1);
-            expected.push(Expected::new(
-                Some(crate::ANNOUNCEMENT),
-                name,
-                Some(announcement),
-            ));
-            announced.push(name.to_owned());
-        }
-        expected.push(Expected::new(*event, data, Some(id)));
+    for message in messages {
+        publish_one(server, *message, announced, expected).await;
         tokio::time::sleep(Duration::from_millis(120)).await;
     }
-}
-
-/// What `client` reports for `expected`, where it cannot be made to agree
-/// whatever the framing (a client bug, documented in the README's interop
-/// table).
-fn as_reported_by(client: &str, expected: &Expected) -> String {
-    if client.starts_with("@microsoft/fetch-event-source 2.0.1") {
-        // It joins data lines with `data ? data + "\n" + line : line`, so
-        // leading empty lines are lost.
-        return expected.data.trim_start_matches('\n').to_owned();
-    }
-    expected.data.clone()
-}
-
-/// Checks one participant's events against what was published.
-fn check(name: &str, received: &[Received], expected: &[Expected]) {
-    let shown = || {
-        let received: Vec<String> = received
-            .iter()
-            .map(|e| format!("{} {:?} {:?}", e.event_type, e.id, e.data))
-            .collect();
-        let expected: Vec<String> = expected
-            .iter()
-            .map(|e| format!("{} {:?} {:?}", e.event_type, e.id, e.data))
-            .collect();
-        format!("{name} received {received:#?}\nexpected {expected:#?}")
-    };
-    assert_eq!(received.len(), expected.len(), "{}", shown());
-    let mut previous_id = None;
-    for (got, want) in received.iter().zip(expected) {
-        assert_eq!(got.event_type, want.event_type, "{}", shown());
-        assert_eq!(got.data, as_reported_by(name, want), "{}", shown());
-        match &want.id {
-            Some(id) => assert_eq!(got.id.as_ref(), Some(id), "{}", shown()),
-            None => assert!(
-                got.id.is_none() || got.id == previous_id,
-                "{name}: an event without id reported as {:?}",
-                got.id
-            ),
-        }
-        previous_id.clone_from(&want.id);
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
 }
 
 /// The whole matrix against the chat server `binary` (see the module docs).
@@ -304,8 +76,13 @@ pub async fn every_client_receives_exactly_what_was_published(binary: &str, serv
     let mut participants = Vec::new();
     let test = format!("the client matrix against {server_name}");
     if let Some(browser) = browser_or_skip(&test).await {
-        start_browser(&browser, &through_proxy).await;
-        participants.push(Participant::Browser(Box::new(browser)));
+        browser.open(&format!("{through_proxy}/")).await;
+        start_browser_source(&browser, "matrix", "/events").await;
+        participants.push(Participant::Browser {
+            browser: Arc::new(browser),
+            name: "Chromium EventSource (Debian chromium)".to_owned(),
+            global: "matrix".to_owned(),
+        });
     }
     let mut spec = Spec::get(format!("{through_proxy}/events"), "done").types(TYPES);
     spec.timeout_ms = 4 * u64::try_from(STEP.as_millis()).expect("a few seconds");

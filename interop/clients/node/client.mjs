@@ -61,6 +61,12 @@ function streamEnded() {
 setTimeout(() => fail(`timeout after ${spec.timeoutMs ?? 30000} ms`), spec.timeoutMs ?? 30000);
 
 const isEventStream = (res) => (res.headers.get('content-type') ?? '').startsWith('text/event-stream');
+// The response's Content-Encoding (fetch decodes it): a test that forces a
+// codec with an Accept-Encoding header checks that it was the one used.
+function encoding(res) {
+  out({ kind: 'encoding', name: res.headers.get('content-encoding') });
+  return res;
+}
 
 // --- eventsource (WHATWG EventSource for Node) ------------------------------
 async function runEventSource() {
@@ -70,7 +76,7 @@ async function runEventSource() {
     // wrapper is the only way to make it POST. init.headers carries its own
     // Accept and Last-Event-ID, which we keep.
     fetch: (input, init) =>
-      fetch(input, { ...init, method, body, headers: { ...init.headers, ...userHeaders } }),
+      fetch(input, { ...init, method, body, headers: { ...init.headers, ...userHeaders } }).then(encoding),
   });
   es.addEventListener('open', () => out({ kind: 'open' }));
   for (const type of types) {
@@ -116,6 +122,7 @@ async function runFetchEventSource() {
     body,
     openWhenHidden: true,
     async onopen(res) {
+      encoding(res);
       if (res.status === 200 && isEventStream(res)) {
         out({ kind: 'open' });
         return;
@@ -160,7 +167,7 @@ async function runEventSourceParser() {
     try {
       const headers = { Accept: 'text/event-stream', ...userHeaders };
       if (lastEventId) headers['Last-Event-ID'] = lastEventId;
-      const res = await fetch(spec.url, { method, headers, body, cache: 'no-store' });
+      const res = encoding(await fetch(spec.url, { method, headers, body, cache: 'no-store' }));
       if (res.status !== 200 || !isEventStream(res)) {
         // Like EventSource: a non-200 answer is final, not retried.
         fail(`HTTP ${res.status} (content-type ${res.headers.get('content-type')})`);

@@ -18,6 +18,7 @@ The spec is a JSON object:
 
 Output: one JSON object per line on stdout, flushed after each line:
 
+    {"kind":"encoding","name":...}                    the response's Content-Encoding
     {"kind":"open"}
     {"kind":"event","type":...,"id":...,"data":...}   one per object iter_sse() yields
     {"kind":"retry","ms":N}                           after an event that carries retry
@@ -147,6 +148,8 @@ def run(spec: Spec) -> None:
             try:
                 with httpx_sse.connect_sse(client, spec.method, spec.url, **kwargs) as source:
                     response = source.response
+                    # httpx decodes it (br needs brotli, zstd zstandard).
+                    emit({"kind": "encoding", "name": response.headers.get("content-encoding")})
                     ctype = response.headers.get("content-type", "")
                     if response.status_code != 200:
                         message = f"HTTP status {response.status_code}"
