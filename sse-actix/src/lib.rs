@@ -22,6 +22,7 @@ pub use stall::stall_timeout;
 // dependency for SSE: the events, keep-alive, and the hub.
 pub use sse_engine::compression;
 pub use sse_engine::hub;
+pub use sse_engine::metrics;
 pub use sse_engine::{
     EncodedEvent, Event, EventId, IntoEventId, IntoText, InvalidField, KeepAlive, STALL_TIMEOUT,
     SseBody, Text, set_stall_timeout,

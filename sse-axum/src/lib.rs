@@ -26,6 +26,7 @@ pub use serve::{HEADER_READ_TIMEOUT, Serve, serve};
 // endings.
 pub use sse_engine::compression;
 pub use sse_engine::hub;
+pub use sse_engine::metrics;
 pub use sse_engine::{
     EncodedEvent, Event, EventId, IntoEventId, IntoText, InvalidField, KeepAlive, STALL_TIMEOUT,
     SseBody, Text, set_stall_timeout,

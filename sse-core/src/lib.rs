@@ -90,6 +90,7 @@ pub mod hub;
 mod id;
 pub mod jitter;
 mod last_event_id;
+pub mod metrics;
 mod response;
 pub mod stall;
 mod text;

@@ -43,6 +43,7 @@ where
         // The rest of what is ready (the pieces of a long shared line, sent
         // zero-copy by the identity path) joins this frame: one flush.
         let result = if this.frames.is_empty() {
+            this.metrics.uncompressed(data.len());
             compressor.compress_frame(&data)
         } else {
             let mut all = Vec::with_capacity(data.len() + this.frames.len());
@@ -53,6 +54,7 @@ where
             if let (Some(handle), Some(id)) = (this.last_sent.as_ref(), this.unsent_id.take()) {
                 handle.set(id);
             }
+            this.metrics.uncompressed(all.len());
             compressor.compress_frame(&all)
         };
         match result {
@@ -66,6 +68,7 @@ where
                 *this.compressor = None;
                 *this.frames = Default::default();
                 *this.preamble = None;
+                this.metrics.ended(true);
                 Poll::Ready(None)
             }
         }

@@ -58,6 +58,7 @@ pub use self::last_sent::LastSentId;
 use self::encodable::sealed::Sealed as _;
 use crate::compression::{Compression, FrameCompressor};
 use crate::encode::FrameBuf;
+use crate::metrics::{EndNote, StreamMetrics};
 use crate::{Event, EventId, IntoText};
 
 /// Frames grow to this size when events are ready faster than they are sent.
@@ -91,6 +92,9 @@ pin_project! {
         // it and is flushed; it is taken to write the compressed stream's end.
         // Boxed: an identity body pays one word for it.
         compressor: Option<Box<FrameCompressor>>,
+        // The stream's counters and gauge (nothing without the `metrics`
+        // feature).
+        metrics: StreamMetrics,
     }
 }
 
@@ -122,6 +126,7 @@ where
             state: State::Streaming,
             compression: Compression::identity(),
             compressor: None,
+            metrics: StreamMetrics::default(),
         }
     }
 }
@@ -246,6 +251,13 @@ impl<S: TryStream> SseBody<S> {
         response
     }
 
+    /// Where the stream notes why it ended (a hub subscription), for the
+    /// count of stream endings.
+    pub(crate) fn end_note(mut self, note: EndNote) -> Self {
+        self.metrics.set_note(note);
+        self
+    }
+
     /// The stream.
     pub fn get_ref(&self) -> &S {
         &self.stream
@@ -329,7 +341,10 @@ where
         }
 
         match this.keep_alive.poll_idle(cx) {
-            Poll::Ready(comment) => Poll::Ready(Some(Ok(Frame::data(comment)))),
+            Poll::Ready(comment) => {
+                this.metrics.keep_alive();
+                Poll::Ready(Some(Ok(Frame::data(comment))))
+            }
             Poll::Pending => {
                 this.frames.release_idle();
                 Poll::Pending
@@ -351,10 +366,27 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, S::Error>>> {
         // One check per frame is all that identity streams pay.
-        if self.compressor.is_none() {
-            return self.poll_plain(cx);
+        let compressed = self.compressor.is_some();
+        let mut this = self;
+        let polled = if compressed {
+            this.as_mut().poll_compressed(cx)
+        } else {
+            this.as_mut().poll_plain(cx)
+        };
+        let metrics = this.project().metrics;
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                let bytes = frame.data_ref().map_or(0, Bytes::len);
+                metrics.written(bytes);
+                if !compressed {
+                    metrics.uncompressed(bytes);
+                }
+            }
+            Poll::Ready(Some(Err(_))) => metrics.ended(true),
+            Poll::Ready(None) => metrics.ended(false),
+            Poll::Pending => {}
         }
-        self.poll_compressed(cx)
+        polled
     }
 
     fn is_end_stream(&self) -> bool {

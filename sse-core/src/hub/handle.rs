@@ -244,7 +244,7 @@ impl Hub {
             .map_err(SubscribeError::InvalidTopic)?;
         let subscription = Subscription::new(self.inner.clone(), topics, cursor);
         if let Err(SubscribeError::Full { limit, topic }) = &subscription {
-            self.inner.count_refusal();
+            self.inner.count_refusal(topic.is_some());
             tracing::debug!(limit, topic, "subscription refused: full");
         }
         subscription

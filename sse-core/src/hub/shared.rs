@@ -403,8 +403,8 @@ impl Shared {
     }
 
     /// Counts a subscription refused for the limits on subscribers.
-    pub(crate) fn count_refusal(&self) {
-        self.counters.refused();
+    pub(crate) fn count_refusal(&self, per_topic: bool) {
+        self.counters.refused(per_topic);
     }
 
     /// The subscribers alive now.

@@ -3,8 +3,10 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::GapReason;
 use super::lock::lock;
 use super::slots::Slots;
+use crate::metrics::{HubMetrics, SubscriberMetrics};
 
 /// A snapshot of a hub's counters (since it was built) and gauges (now).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,6 +59,9 @@ pub(crate) struct Counters {
     replayed: AtomicU64,
     /// The delivery counts of the subscribers alive now.
     live: Mutex<Slots<Arc<SubscriberCounts>>>,
+    /// The same figures through the `metrics` facade (nothing without the
+    /// feature).
+    metrics: HubMetrics,
 }
 
 /// One subscriber's deliveries. Only that subscriber writes them, with plain
@@ -67,6 +72,7 @@ pub(crate) struct Counters {
 pub(crate) struct SubscriberCounts {
     delivered: AtomicU64,
     replayed: AtomicU64,
+    metrics: SubscriberMetrics,
 }
 
 impl SubscriberCounts {
@@ -76,6 +82,7 @@ impl SubscriberCounts {
         if replayed {
             bump(&self.replayed);
         }
+        self.metrics.delivered(replayed);
     }
 }
 
@@ -92,12 +99,23 @@ impl Counters {
     /// Counts one event published.
     pub(crate) fn published(&self) {
         Self::add(&self.published, 1);
+        self.metrics.published();
     }
 
-    /// Counts one gap signal (or, for a subscriber closed when it lags, the
-    /// end of its stream), `lagged` when the log overtook the subscriber (a
-    /// store's loss is a gap, never `lagged`).
-    pub(crate) fn gap(&self, lagged: bool) {
+    /// Counts one gap signal.
+    pub(crate) fn gap(&self, reason: GapReason) {
+        self.metrics.gap(reason);
+        self.count_gap(reason == GapReason::Lagged);
+    }
+
+    /// Counts a subscriber closed when it lags ([`LagPolicy::Close`](super::LagPolicy::Close)):
+    /// a lagged gap in [`HubStats`], the end of a stream in the metrics
+    /// (no signal is sent).
+    pub(crate) fn closed_lagging(&self) {
+        self.count_gap(true);
+    }
+
+    fn count_gap(&self, lagged: bool) {
         Self::add(&self.gaps, 1);
         if lagged {
             Self::add(&self.lagged, 1);
@@ -106,7 +124,10 @@ impl Counters {
 
     /// Registers a new subscriber's counts; the index is for [`Counters::leave`].
     pub(super) fn join(&self) -> (Arc<SubscriberCounts>, usize) {
-        let counts = Arc::new(SubscriberCounts::default());
+        let counts = Arc::new(SubscriberCounts {
+            metrics: self.metrics.joined(),
+            ..SubscriberCounts::default()
+        });
         let index = lock(&self.live).insert(Some(counts.clone()));
         (counts, index)
     }
@@ -116,6 +137,7 @@ impl Counters {
     pub(super) fn leave(&self, index: usize) {
         let mut live = lock(&self.live);
         if let Some(counts) = live.remove(index) {
+            self.metrics.left();
             Self::add(&self.delivered, counts.delivered.load(Ordering::Relaxed));
             Self::add(&self.replayed, counts.replayed.load(Ordering::Relaxed));
         }
@@ -145,7 +167,8 @@ impl Counters {
         }
     }
 
-    pub(super) fn refused(&self) {
+    pub(super) fn refused(&self, per_topic: bool) {
         self.refused.fetch_add(1, Ordering::Relaxed);
+        self.metrics.refused(per_topic);
     }
 }

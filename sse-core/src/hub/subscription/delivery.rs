@@ -11,7 +11,7 @@ use bytes::Bytes;
 use super::super::shared::Shared;
 use super::super::stats::SubscriberCounts;
 use super::super::topic::ReadEntry;
-use super::super::{Epoch, Gap, GapReason, Position};
+use super::super::{Epoch, Gap, Position};
 use crate::{EncodedEvent, Event};
 
 /// An event as a subscription's filter sees it.
@@ -131,7 +131,7 @@ impl Delivery {
 
     /// Queues the signal of `gap`, counted in the hub's statistics.
     pub(super) fn signal_gap(&mut self, hub: &Shared, gap: &Gap) {
-        hub.counters().gap(gap.reason == GapReason::Lagged);
+        hub.counters().gap(gap.reason);
         tracing::debug!(reason = %gap.reason, resume_after = %gap.resume_after, "gap");
         let default = || gap.to_event(hub.gap_event());
         let mut events = match &self.on_gap {

@@ -4,6 +4,7 @@
 use super::reader;
 use super::replay::Replay;
 use super::{Ahead, Gap, GapReason, LagPolicy, Phase, Position, Subscription};
+use crate::metrics::EndReason;
 
 impl Subscription {
     /// Signals a gap in the client's stream that ends at `resume_after`.
@@ -32,7 +33,8 @@ impl Subscription {
         ahead: Option<Box<Ahead>>,
     ) -> Phase {
         if reason == GapReason::Lagged && self.hub.lag_policy() == LagPolicy::Close {
-            self.hub.counters().gap(true);
+            self.hub.counters().closed_lagging();
+            self.ended(EndReason::LagPolicy);
             tracing::debug!("subscriber lagged; closing its stream");
             self.reader.set_cursor(through);
             return Phase::Finished;

@@ -11,6 +11,7 @@ mod delivery;
 mod gap_signals;
 mod reader;
 mod replay;
+mod span;
 
 use std::fmt;
 use std::future::Future;
@@ -31,6 +32,7 @@ use super::shared::Shared;
 use super::topic::Topic;
 use super::{Gap, GapReason, LagPolicy, Position, SubscribeError};
 use crate::jitter::{shorten, spread};
+use crate::metrics::{EndNote, EndReason};
 use crate::{
     EncodedEvent, Event, InfallibleStream, KeepAlive, LastEventId, RequestCursor, SseBody,
 };
@@ -71,6 +73,12 @@ pub struct Subscription {
     deadline: Option<Pin<Box<Sleep>>>,
     retry: Option<Duration>,
     counts_index: usize,
+    /// One span per stream (see `span`), and why the stream ended.
+    span: tracing::Span,
+    end: Option<EndReason>,
+    /// Shared with the body of [`Subscription::into_body`], which counts the
+    /// end (nothing without the `metrics` feature).
+    end_note: EndNote,
 }
 
 /// Where a subscription is in its life. Boxed where rare and large: an idle
@@ -144,14 +152,8 @@ impl Subscription {
             limit: max,
             topic: None,
         })?;
-        tracing::debug!(
-            cursor = requested.as_ref().map(LastEventId::as_str),
-            gap = match &phase {
-                Phase::Gap(reason) => Some(reason.as_str()),
-                _ => None,
-            },
-            "subscribed"
-        );
+        let span = span::stream_span(&reader.topic_names(), &phase, requested.as_ref());
+        tracing::debug!(parent: &span, "subscribed");
         Ok(Self {
             delivery: Delivery::new(hub.epoch(), head, counts),
             hub,
@@ -164,6 +166,9 @@ impl Subscription {
             deadline: None,
             retry: None,
             counts_index,
+            span,
+            end: None,
+            end_note: EndNote::default(),
         })
     }
 
@@ -236,9 +241,13 @@ impl Subscription {
 
     /// The subscription as a response body, with a 15 s keep-alive and the
     /// [`retry`](Subscription::retry) delay if one was set.
-    pub fn into_body(self) -> SseBody<InfallibleStream<Self>> {
+    pub fn into_body(mut self) -> SseBody<InfallibleStream<Self>> {
         let retry = self.retry.map(|base| spread(base, 0.5));
-        let body = SseBody::from_infallible_stream(self).keep_alive(KeepAlive::new());
+        self.end_note = EndNote::new();
+        let note = self.end_note.clone();
+        let body = SseBody::from_infallible_stream(self)
+            .keep_alive(KeepAlive::new())
+            .end_note(note);
         match retry {
             Some(retry) => body.retry(retry),
             None => body,
@@ -271,7 +280,7 @@ impl Stream for Subscription {
                 return Poll::Ready(None);
             }
             if this.lifetime_over(cx) {
-                tracing::debug!("subscription reached its maximum lifetime");
+                this.ended(EndReason::Lifetime);
                 this.phase = Phase::Finished;
                 continue;
             }
@@ -403,6 +412,7 @@ impl Stream for Subscription {
                     return Poll::Pending;
                 }
                 Read::Closed => {
+                    this.ended(EndReason::Shutdown);
                     this.phase = Phase::Finished;
                     if let Some(last) = this.hub.final_event() {
                         this.delivery.queue(last);
@@ -419,6 +429,7 @@ impl Stream for Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
+        self.log_end();
         self.reader.leave();
         self.hub.leave(self.counts_index);
     }
