@@ -8,6 +8,9 @@ use actix_web::{HttpRequest, HttpResponse, Responder, guard};
 use example_chat_common::{Answer, Chat, ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
 use futures_util::StreamExt;
 
+mod metrics;
+pub use metrics::metrics_route;
+
 /// `GET /`, `GET /events`, `GET /event-names` and `POST /messages` of
 /// `chat`. Make the [`Chat`] once, outside `HttpServer::new`, so that the
 /// workers share it.

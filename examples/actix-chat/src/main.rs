@@ -24,6 +24,7 @@ use actix_web::{App, HttpServer};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
+    example_chat_common::observe::init_logs();
     let port = match example_chat_common::port(3001) {
         Ok(port) => port,
         Err(message) => {
@@ -45,6 +46,14 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Before the hub is built: it takes its counters from the recorder.
+    let metrics = match example_chat_common::observe::install_metrics() {
+        Ok(metrics) => metrics,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let (chat, backend) = match example_chat_common::chat_from_env(env!("CARGO_PKG_NAME")).await {
         Ok(chat) => chat,
         Err(message) => {
@@ -54,7 +63,9 @@ async fn main() -> ExitCode {
     };
     let hub = chat.hub().clone();
     let server = HttpServer::new(move || {
-        App::new().configure(example_actix_chat::routes_with(chat.clone(), settings))
+        App::new()
+            .configure(example_actix_chat::routes_with(chat.clone(), settings))
+            .configure(example_actix_chat::metrics_route(metrics.clone()))
     })
     // Events are small writes: without TCP_NODELAY, Nagle's algorithm can
     // hold one back until the client's delayed ACK (sse-load measured about

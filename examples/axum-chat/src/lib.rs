@@ -1,8 +1,10 @@
 //! The chat's routes, as a library so that tests can serve them on any port.
 //! Run the server with `cargo run -p example-axum-chat`.
 
+mod metrics;
 mod stoppable;
 
+pub use metrics::with_metrics;
 pub use stoppable::StoppableListener;
 
 use axum::Router;

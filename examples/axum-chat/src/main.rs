@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    example_chat_common::observe::init_logs();
     let port = match example_chat_common::port(3000) {
         Ok(port) => port,
         Err(message) => {
@@ -50,6 +51,14 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Before the hub is built: it takes its counters from the recorder.
+    let metrics = match example_chat_common::observe::install_metrics() {
+        Ok(metrics) => metrics,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let (chat, backend) = match example_chat_common::chat_from_env(env!("CARGO_PKG_NAME")).await {
         Ok(chat) => chat,
         Err(message) => {
@@ -59,7 +68,8 @@ async fn main() -> ExitCode {
     };
     let shutdown = CancellationToken::new();
     let hub = chat.hub().clone();
-    let app = example_axum_chat::app_with(chat, settings)
+    let app = example_axum_chat::app_with(chat, settings);
+    let app = example_axum_chat::with_metrics(app, metrics)
         .layer(SseResponseLayer::new().shutdown_on(shutdown.clone()));
 
     let address = SocketAddr::from(([127, 0, 0, 1], port));

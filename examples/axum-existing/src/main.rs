@@ -21,6 +21,10 @@ use axum::serve::ListenerExt;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The libraries' logs on stderr, at `info` unless `RUST_LOG` says otherwise.
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    logs.with_writer(std::io::stderr).init();
     let port = match std::env::var("PORT").map(|value| value.parse::<u16>()) {
         Err(_) => 3004,
         Ok(Ok(port)) => port,

@@ -21,6 +21,10 @@ use example_axum_llm::{Config, Llm};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The libraries' logs on stderr, at `info` unless `RUST_LOG` says otherwise.
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    logs.with_writer(std::io::stderr).init();
     let setup = Config::from_env().and_then(|config| Ok((config.port, Llm::from_config(&config)?)));
     let (port, llm) = match setup {
         Ok(setup) => setup,

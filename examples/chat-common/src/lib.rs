@@ -21,9 +21,12 @@ pub mod matrix;
 pub mod names;
 #[cfg(feature = "nats")]
 mod nats_names;
+pub mod observe;
 #[cfg(feature = "suite")]
 mod participants;
 mod registry;
+#[cfg(feature = "suite")]
+pub mod scrape;
 pub mod stalled;
 #[cfg(feature = "suite")]
 pub mod stop;

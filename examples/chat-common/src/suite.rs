@@ -23,7 +23,7 @@ fn client() -> HttpClient {
 }
 
 /// The status and body of a request.
-async fn send(request: Request<Full<Bytes>>) -> (u16, String, Option<String>) {
+pub(crate) async fn send(request: Request<Full<Bytes>>) -> (u16, String, Option<String>) {
     let response = client().request(request).await.expect("the server answers");
     let status = response.status().as_u16();
     let content_type = response

@@ -17,6 +17,10 @@ use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The libraries' logs on stderr, at `info` unless `RUST_LOG` says otherwise.
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    logs.with_writer(std::io::stderr).init();
     let address = match example_hyper_tower::address() {
         Ok(address) => address,
         Err(message) => {
