@@ -58,7 +58,7 @@ pub use self::last_sent::LastSentId;
 use self::encodable::sealed::Sealed as _;
 use crate::compression::{Compression, FrameCompressor};
 use crate::encode::FrameBuf;
-use crate::metrics::{EndNote, StreamMetrics};
+use crate::metrics::StreamMetrics;
 use crate::{Event, EventId, IntoText};
 
 /// Frames grow to this size when events are ready faster than they are sent.
@@ -251,10 +251,10 @@ impl<S: TryStream> SseBody<S> {
         response
     }
 
-    /// Where the stream notes why it ended (a hub subscription), for the
-    /// count of stream endings.
-    pub(crate) fn end_note(mut self, note: EndNote) -> Self {
-        self.metrics.set_note(note);
+    /// Counts with `metrics` (a hub subscription's: its hub's handles, and
+    /// where it notes why it ended).
+    pub(crate) fn with_metrics(mut self, metrics: StreamMetrics) -> Self {
+        self.metrics.replace(metrics);
         self
     }
 
@@ -368,6 +368,7 @@ where
         // One check per frame is all that identity streams pay.
         let compressed = self.compressor.is_some();
         let mut this = self;
+        this.as_mut().project().metrics.polled();
         let polled = if compressed {
             this.as_mut().poll_compressed(cx)
         } else {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use super::GapReason;
 use super::lock::lock;
 use super::slots::Slots;
-use crate::metrics::{HubMetrics, SubscriberMetrics};
+use crate::metrics::{EndNote, HubMetrics, StreamMetrics, SubscriberMetrics};
 
 /// A snapshot of a hub's counters (since it was built) and gauges (now).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -83,6 +83,11 @@ impl SubscriberCounts {
             bump(&self.replayed);
         }
         self.metrics.delivered(replayed);
+    }
+
+    /// What the subscriber's body counts with: its hub's handles.
+    pub(crate) fn body_metrics(&self, note: EndNote) -> StreamMetrics {
+        self.metrics.for_body(note)
     }
 }
 

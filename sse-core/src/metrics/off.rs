@@ -28,6 +28,10 @@ pub(crate) struct SubscriberMetrics(());
 impl SubscriberMetrics {
     #[inline(always)]
     pub(crate) fn delivered(&self, _replayed: bool) {}
+    #[inline(always)]
+    pub(crate) fn for_body(&self, _note: EndNote) -> StreamMetrics {
+        StreamMetrics(())
+    }
 }
 
 #[derive(Clone, Default)]
@@ -47,7 +51,9 @@ pub(crate) struct StreamMetrics(());
 
 impl StreamMetrics {
     #[inline(always)]
-    pub(crate) fn set_note(&mut self, _note: EndNote) {}
+    pub(crate) fn polled(&mut self) {}
+    #[inline(always)]
+    pub(crate) fn replace(&mut self, _other: Self) {}
     #[inline(always)]
     pub(crate) fn written(&self, _bytes: usize) {}
     #[inline(always)]

@@ -27,8 +27,11 @@ pub(super) fn count_end(reason: EndReason) {
     counter!(STREAMS_ENDED, "reason" => reason.as_str()).increment(1);
 }
 
-/// A hub's handles, taken when it is built.
-pub(crate) struct HubMetrics {
+/// A hub's handles, taken when it is built and shared (one pointer each)
+/// by its subscribers and their bodies.
+pub(crate) struct HubMetrics(Arc<HubHandles>);
+
+struct HubHandles {
     published: Counter,
     delivered: Counter,
     replayed: Counter,
@@ -36,11 +39,12 @@ pub(crate) struct HubMetrics {
     gaps: [Counter; GAP_REASONS.len()],
     refused_hub: Counter,
     refused_topic: Counter,
+    streams: Arc<StreamHandles>,
 }
 
 impl Default for HubMetrics {
     fn default() -> Self {
-        Self {
+        Self(Arc::new(HubHandles {
             published: counter!(EVENTS_PUBLISHED),
             delivered: counter!(EVENTS_DELIVERED),
             replayed: counter!(EVENTS_REPLAYED),
@@ -48,39 +52,37 @@ impl Default for HubMetrics {
             gaps: GAP_REASONS.map(|reason| counter!(GAPS, "reason" => reason.as_str())),
             refused_hub: counter!(SUBSCRIPTIONS_REFUSED, "scope" => "hub"),
             refused_topic: counter!(SUBSCRIPTIONS_REFUSED, "scope" => "topic"),
-        }
+            streams: Arc::new(StreamHandles::new()),
+        }))
     }
 }
 
 impl HubMetrics {
     pub(crate) fn published(&self) {
-        self.published.increment(1);
+        self.0.published.increment(1);
     }
 
     pub(crate) fn gap(&self, reason: GapReason) {
         if let Some(index) = GAP_REASONS.iter().position(|&known| known == reason) {
-            self.gaps[index].increment(1);
+            self.0.gaps[index].increment(1);
         }
     }
 
     pub(crate) fn refused(&self, per_topic: bool) {
         match per_topic {
-            true => self.refused_topic.increment(1),
-            false => self.refused_hub.increment(1),
+            true => self.0.refused_topic.increment(1),
+            false => self.0.refused_hub.increment(1),
         }
     }
 
     /// A subscriber joins: its handles.
     pub(crate) fn joined(&self) -> SubscriberMetrics {
-        self.subscribers.increment(1);
-        SubscriberMetrics {
-            delivered: self.delivered.clone(),
-            replayed: self.replayed.clone(),
-        }
+        self.0.subscribers.increment(1);
+        SubscriberMetrics(Some(self.0.clone()))
     }
 
     pub(crate) fn left(&self) {
-        self.subscribers.decrement(1);
+        self.0.subscribers.decrement(1);
     }
 }
 
@@ -90,28 +92,29 @@ impl fmt::Debug for HubMetrics {
     }
 }
 
-/// One subscriber's handles: a delivery is one atomic add on a counter the
-/// recorder shares, no look-up.
-pub(crate) struct SubscriberMetrics {
-    delivered: Counter,
-    replayed: Counter,
-}
-
-impl Default for SubscriberMetrics {
-    fn default() -> Self {
-        Self {
-            delivered: Counter::noop(),
-            replayed: Counter::noop(),
-        }
-    }
-}
+/// One subscriber's handles (its hub's): a delivery is one atomic add on a
+/// counter the recorder shares, no look-up.
+#[derive(Default)]
+pub(crate) struct SubscriberMetrics(Option<Arc<HubHandles>>);
 
 impl SubscriberMetrics {
     #[inline]
     pub(crate) fn delivered(&self, replayed: bool) {
-        self.delivered.increment(1);
-        if replayed {
-            self.replayed.increment(1);
+        if let Some(handles) = &self.0 {
+            handles.delivered.increment(1);
+            if replayed {
+                handles.replayed.increment(1);
+            }
+        }
+    }
+
+    /// What the subscriber's body counts with.
+    pub(crate) fn for_body(&self, note: EndNote) -> StreamMetrics {
+        StreamMetrics {
+            handles: self.0.as_ref().map(|hub| hub.streams.clone()),
+            note,
+            open: false,
+            ended: false,
         }
     }
 }
@@ -153,50 +156,79 @@ impl EndNote {
     }
 }
 
-/// A body's handles, and whether its end is counted.
-pub(crate) struct StreamMetrics {
+/// The handles every body counts with.
+struct StreamHandles {
     written: Counter,
     uncompressed: Counter,
     keep_alive: Counter,
     open: Gauge,
-    note: EndNote,
-    ended: bool,
 }
 
-impl Default for StreamMetrics {
-    fn default() -> Self {
-        let open = gauge!(STREAMS_OPEN);
-        open.increment(1);
+impl StreamHandles {
+    fn new() -> Self {
         Self {
             written: counter!(WRITTEN_BYTES),
             uncompressed: counter!(UNCOMPRESSED_BYTES),
             keep_alive: counter!(KEEP_ALIVE_COMMENTS),
-            open,
-            note: EndNote::default(),
-            ended: false,
+            open: gauge!(STREAMS_OPEN),
         }
     }
 }
 
+/// A body's handles (its hub's, or taken at its first poll), and whether
+/// its end is counted. A body is open from its first poll.
+#[derive(Default)]
+pub(crate) struct StreamMetrics {
+    handles: Option<Arc<StreamHandles>>,
+    note: EndNote,
+    /// Counted in the open streams' gauge (polled once).
+    open: bool,
+    ended: bool,
+}
+
 impl StreamMetrics {
-    pub(crate) fn set_note(&mut self, note: EndNote) {
-        self.note = note;
+    /// The body is polled: open from the first time.
+    #[inline]
+    pub(crate) fn polled(&mut self) {
+        if !self.open {
+            self.open = true;
+            let handles = self
+                .handles
+                .get_or_insert_with(|| Arc::new(StreamHandles::new()));
+            handles.open.increment(1);
+        }
+    }
+
+    /// Takes `other`'s handles (unless polled already) and note.
+    pub(crate) fn replace(&mut self, mut other: Self) {
+        if let Some(handles) = other.handles.take()
+            && !self.open
+        {
+            self.handles = Some(handles);
+        }
+        self.note = std::mem::take(&mut other.note);
     }
 
     /// A frame of `bytes` handed to the server.
     #[inline]
     pub(crate) fn written(&self, bytes: usize) {
-        self.written.increment(bytes as u64);
+        if let Some(handles) = &self.handles {
+            handles.written.increment(bytes as u64);
+        }
     }
 
     /// `bytes` of event-stream text, before compression.
     #[inline]
     pub(crate) fn uncompressed(&self, bytes: usize) {
-        self.uncompressed.increment(bytes as u64);
+        if let Some(handles) = &self.handles {
+            handles.uncompressed.increment(bytes as u64);
+        }
     }
 
     pub(crate) fn keep_alive(&self) {
-        self.keep_alive.increment(1);
+        if let Some(handles) = &self.handles {
+            handles.keep_alive.increment(1);
+        }
     }
 
     /// The stream ended on its own (`failed`: with an error).
@@ -214,9 +246,12 @@ impl StreamMetrics {
 
 impl Drop for StreamMetrics {
     fn drop(&mut self) {
-        self.open.decrement(1);
-        if !self.ended {
-            count_end(EndReason::ClientGone);
+        // A body never polled was never open.
+        if let (true, Some(handles)) = (self.open, &self.handles) {
+            handles.open.decrement(1);
+            if !self.ended {
+                count_end(EndReason::ClientGone);
+            }
         }
     }
 }

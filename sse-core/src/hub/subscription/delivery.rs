@@ -12,6 +12,7 @@ use super::super::shared::Shared;
 use super::super::stats::SubscriberCounts;
 use super::super::topic::ReadEntry;
 use super::super::{Epoch, Gap, Position};
+use crate::metrics::{EndNote, StreamMetrics};
 use crate::{EncodedEvent, Event};
 
 /// An event as a subscription's filter sees it.
@@ -71,6 +72,11 @@ impl Delivery {
             counts,
             queued: VecDeque::new(),
         }
+    }
+
+    /// What the subscription's body counts with.
+    pub(super) fn body_metrics(&self, note: EndNote) -> StreamMetrics {
+        self.counts.body_metrics(note)
     }
 
     /// The next queued event.

@@ -73,8 +73,10 @@ pub struct Subscription {
     deadline: Option<Pin<Box<Sleep>>>,
     retry: Option<Duration>,
     counts_index: usize,
-    /// One span per stream (see `span`), and why the stream ended.
-    span: tracing::Span,
+    /// One span per stream (see `span`), boxed and only while enabled: a
+    /// subscriber's size is memory held per connection.
+    span: Option<Box<tracing::Span>>,
+    /// Why the stream ended.
     end: Option<EndReason>,
     /// Shared with the body of [`Subscription::into_body`], which counts the
     /// end (nothing without the `metrics` feature).
@@ -154,6 +156,7 @@ impl Subscription {
         })?;
         let span = span::stream_span(&reader.topic_names(), &phase, requested.as_ref());
         tracing::debug!(parent: &span, "subscribed");
+        let span = (!span.is_disabled()).then(|| Box::new(span));
         Ok(Self {
             delivery: Delivery::new(hub.epoch(), head, counts),
             hub,
@@ -244,10 +247,10 @@ impl Subscription {
     pub fn into_body(mut self) -> SseBody<InfallibleStream<Self>> {
         let retry = self.retry.map(|base| spread(base, 0.5));
         self.end_note = EndNote::new();
-        let note = self.end_note.clone();
+        let metrics = self.delivery.body_metrics(self.end_note.clone());
         let body = SseBody::from_infallible_stream(self)
             .keep_alive(KeepAlive::new())
-            .end_note(note);
+            .with_metrics(metrics);
         match retry {
             Some(retry) => body.retry(retry),
             None => body,

@@ -41,7 +41,9 @@ impl Subscription {
     /// Closes the span: the stream ended, or its body was dropped before
     /// (the client went away, or its connection was released).
     pub(super) fn log_end(&self) {
-        let reason = self.end.unwrap_or(EndReason::ClientGone);
-        tracing::debug!(parent: &self.span, reason = reason.as_str(), cursor = %self.cursor(), "stream ended");
+        if let Some(span) = &self.span {
+            let reason = self.end.unwrap_or(EndReason::ClientGone);
+            tracing::debug!(parent: &**span, reason = reason.as_str(), cursor = %self.cursor(), "stream ended");
+        }
     }
 }
