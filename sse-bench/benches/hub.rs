@@ -7,6 +7,7 @@
 //!
 //! ```text
 //! cargo bench -p sse-bench --bench hub [-- WORKLOAD...]
+//! cargo bench -p sse-bench --bench hub --features metrics   # metrics recorded
 //! ```
 //!
 //! Every subscriber is a response body, polled by hand with a no-op waker
@@ -265,6 +266,12 @@ fn memory_report(config: &Config) {
 }
 
 fn main() {
+    // Recorded as a server with `GET /metrics` records them (installed
+    // before any hub is built, as the metrics module asks).
+    #[cfg(feature = "metrics")]
+    let _metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .expect("no other recorder is installed");
     let config = Config::from_args()
         .clock(Clock::ThreadCpu)
         .count_allocations(allocations);

@@ -374,14 +374,17 @@ where
         } else {
             this.as_mut().poll_plain(cx)
         };
-        let metrics = this.project().metrics;
+        let this = this.project();
+        let metrics = this.metrics;
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
                 let bytes = frame.data_ref().map_or(0, Bytes::len);
-                metrics.written(bytes);
-                if !compressed {
-                    metrics.uncompressed(bytes);
-                }
+                let codec = if compressed {
+                    this.compression.codec()
+                } else {
+                    None
+                };
+                metrics.written(bytes, codec);
             }
             Poll::Ready(Some(Err(_))) => metrics.ended(true),
             Poll::Ready(None) => metrics.ended(false),

@@ -2,19 +2,20 @@
 //! the `metrics` feature: the library records, the application chooses the
 //! exporter (for example `metrics-exporter-prometheus`) and installs it as
 //! the global recorder **before** it builds its hubs and serves streams
-//! (handles are taken from the recorder when a hub or a stream is made, so
-//! that counting an event is an atomic add, never a registry look-up).
+//! (handles are taken from the recorder when a hub is built, and shared by
+//! its subscribers and their bodies, or when another stream is first
+//! polled: counting an event is an atomic add, never a registry look-up).
 //!
 //! Without the feature nothing is recorded and nothing is compiled in:
 //! [`count_stalled_stream`] is then an empty function.
 //!
 //! | name | type | labels | what it counts |
 //! | --- | --- | --- | --- |
-//! | `sse_streams_open` | gauge | | event-stream bodies alive now ([`SseBody`](crate::SseBody), hub or not) |
+//! | `sse_streams_open` | gauge | | event-stream bodies being served now, from their first poll ([`SseBody`](crate::SseBody), hub or not) |
 //! | `sse_streams_ended_total` | counter | `reason` | bodies ended: `complete` (the stream ended on its own), `client_gone` (dropped before its end: the client left, or its connection was released), `lifetime` ([`Subscription::max_lifetime`](crate::hub::Subscription::max_lifetime)), `shutdown` (its hub or topic closed), `lag_policy` ([`LagPolicy::Close`](crate::hub::LagPolicy::Close)), `error` (the stream failed, or compression did), `stalled` ([`count_stalled_stream`]) |
 //! | `sse_keep_alive_comments_total` | counter | | keep-alive comments written |
-//! | `sse_written_bytes_total` | counter | | bytes handed to the server, after compression |
-//! | `sse_uncompressed_bytes_total` | counter | | the same bytes before compression (equal for identity streams) |
+//! | `sse_written_bytes_total` | counter | `encoding` | bytes handed to the server, by `Content-Encoding`: `identity`, `gzip`, `br`, `zstd` |
+//! | `sse_uncompressed_bytes_total` | counter | | bytes that compressed streams gave their compressor (their size uncompressed; what they became is `sse_written_bytes_total` without `identity`) |
 //! | `sse_hub_subscribers` | gauge | | hub subscriptions alive now |
 //! | `sse_hub_events_published_total` | counter | | events published (once per event, whatever its topics) |
 //! | `sse_hub_events_delivered_total` | counter | | events delivered to subscribers, replayed and live |
@@ -26,7 +27,7 @@
 //!
 //! Every label value comes from a fixed list (the reasons and scopes
 //! above): there is no label per topic, per client or per hub, so the
-//! number of series is fixed (22) however many topics and clients come
+//! number of series is fixed (25) however many topics and clients come
 //! and go. The figures of one topic are at hand with
 //! [`Hub::topic_stats`](crate::hub::Hub::topic_stats); an application with a
 //! small, known set of topics can export them as gauges of its own. Two
@@ -60,9 +61,9 @@ pub const STREAMS_OPEN: &str = "sse_streams_open";
 pub const STREAMS_ENDED: &str = "sse_streams_ended_total";
 /// Counter: keep-alive comments written.
 pub const KEEP_ALIVE_COMMENTS: &str = "sse_keep_alive_comments_total";
-/// Counter: bytes handed to the server, after compression.
+/// Counter, label `encoding`: bytes handed to the server, after compression.
 pub const WRITTEN_BYTES: &str = "sse_written_bytes_total";
-/// Counter: bytes of event-stream text, before compression.
+/// Counter: bytes of event-stream text given to a stream's compressor.
 pub const UNCOMPRESSED_BYTES: &str = "sse_uncompressed_bytes_total";
 /// Gauge: hub subscriptions alive now.
 pub const HUB_SUBSCRIBERS: &str = "sse_hub_subscribers";

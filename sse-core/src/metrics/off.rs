@@ -2,6 +2,7 @@
 //! size, so that nothing is compiled in.
 
 use super::EndReason;
+use crate::compression::Codec;
 use crate::hub::GapReason;
 
 #[derive(Debug, Default)]
@@ -55,7 +56,7 @@ impl StreamMetrics {
     #[inline(always)]
     pub(crate) fn replace(&mut self, _other: Self) {}
     #[inline(always)]
-    pub(crate) fn written(&self, _bytes: usize) {}
+    pub(crate) fn written(&self, _bytes: usize, _codec: Option<Codec>) {}
     #[inline(always)]
     pub(crate) fn uncompressed(&self, _bytes: usize) {}
     #[inline(always)]

@@ -12,6 +12,7 @@ use super::{
     KEEP_ALIVE_COMMENTS, STREAMS_ENDED, STREAMS_OPEN, SUBSCRIPTIONS_REFUSED, UNCOMPRESSED_BYTES,
     WRITTEN_BYTES,
 };
+use crate::compression::Codec;
 use crate::hub::GapReason;
 
 const GAP_REASONS: [GapReason; 5] = [
@@ -158,7 +159,8 @@ impl EndNote {
 
 /// The handles every body counts with.
 struct StreamHandles {
-    written: Counter,
+    /// By encoding: identity, then [`Codec::ALL`]'s.
+    written: [Counter; 1 + Codec::ALL.len()],
     uncompressed: Counter,
     keep_alive: Counter,
     open: Gauge,
@@ -167,7 +169,16 @@ struct StreamHandles {
 impl StreamHandles {
     fn new() -> Self {
         Self {
-            written: counter!(WRITTEN_BYTES),
+            written: [
+                None,
+                Some(Codec::ALL[0]),
+                Some(Codec::ALL[1]),
+                Some(Codec::ALL[2]),
+            ]
+            .map(|codec| {
+                let encoding = codec.map_or("identity", Codec::as_str);
+                counter!(WRITTEN_BYTES, "encoding" => encoding)
+            }),
             uncompressed: counter!(UNCOMPRESSED_BYTES),
             keep_alive: counter!(KEEP_ALIVE_COMMENTS),
             open: gauge!(STREAMS_OPEN),
@@ -209,15 +220,19 @@ impl StreamMetrics {
         self.note = std::mem::take(&mut other.note);
     }
 
-    /// A frame of `bytes` handed to the server.
+    /// A frame of `bytes` handed to the server, compressed with `codec`.
     #[inline]
-    pub(crate) fn written(&self, bytes: usize) {
+    pub(crate) fn written(&self, bytes: usize, codec: Option<Codec>) {
         if let Some(handles) = &self.handles {
-            handles.written.increment(bytes as u64);
+            let index = match codec {
+                None => 0,
+                Some(codec) => 1 + Codec::ALL.iter().position(|&c| c == codec).unwrap_or(0),
+            };
+            handles.written[index].increment(bytes as u64);
         }
     }
 
-    /// `bytes` of event-stream text, before compression.
+    /// `bytes` of event-stream text given to the stream's compressor.
     #[inline]
     pub(crate) fn uncompressed(&self, bytes: usize) {
         if let Some(handles) = &self.handles {

@@ -173,8 +173,11 @@ fn bodies_count_bytes_and_their_end() {
             .unwrap()
             .to_bytes();
         let values = read(&snapshotter);
-        assert_eq!(get(&values, WRITTEN_BYTES), bytes.len() as f64);
-        assert_eq!(get(&values, UNCOMPRESSED_BYTES), bytes.len() as f64);
+        assert_eq!(
+            get(&values, "sse_written_bytes_total{encoding=identity}"),
+            bytes.len() as f64
+        );
+        assert_eq!(get(&values, UNCOMPRESSED_BYTES), 0.0, "nothing compressed");
         assert_eq!(
             get(&values, "sse_streams_ended_total{reason=complete}"),
             1.0
@@ -261,5 +264,39 @@ fn a_lagging_subscriber_closed_by_policy_is_a_lag_policy_end() {
             0.0,
             "no signal sent"
         );
+    });
+}
+
+#[cfg(feature = "gzip")]
+#[test]
+fn compressed_bodies_count_both_sides_of_the_compressor() {
+    use crate::compression::Compression;
+
+    recorded(|snapshotter| async move {
+        let events = || stream::iter((0..20).map(|n| Event::new().data(format!("event {n}"))));
+        let plain = SseBody::from_infallible_stream(events())
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes();
+        read(&snapshotter);
+        let mut headers = http::HeaderMap::new();
+        headers.insert("accept-encoding", "gzip".parse().unwrap());
+        let compressed = SseBody::from_infallible_stream(events())
+            .compression(Compression::from_accept_encoding(&headers))
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes();
+        let values = read(&snapshotter);
+        assert_eq!(
+            get(&values, "sse_written_bytes_total{encoding=gzip}"),
+            compressed.len() as f64
+        );
+        assert_eq!(
+            get(&values, "sse_written_bytes_total{encoding=identity}"),
+            0.0
+        );
+        assert_eq!(get(&values, UNCOMPRESSED_BYTES), plain.len() as f64);
     });
 }
