@@ -55,6 +55,15 @@ fn read(snapshotter: &Snapshotter) -> std::collections::HashMap<String, f64> {
         .collect()
 }
 
+/// The whole body, as a client reads it.
+async fn all<B>(body: B) -> bytes::Bytes
+where
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    body.collect().await.unwrap().to_bytes()
+}
+
 fn get(values: &std::collections::HashMap<String, f64>, name: &str) -> f64 {
     values.get(name).copied().unwrap_or(0.0)
 }
@@ -167,11 +176,7 @@ fn evicted_and_lagged_gaps_are_counted_by_reason() {
 fn bodies_count_bytes_and_their_end() {
     recorded(|snapshotter| async move {
         let events = stream::iter([Event::new().data("one"), Event::new().data("two")]);
-        let bytes = SseBody::from_infallible_stream(events)
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes();
+        let bytes = all(SseBody::from_infallible_stream(events)).await;
         let values = read(&snapshotter);
         assert_eq!(
             get(&values, "sse_written_bytes_total{encoding=identity}"),
@@ -274,20 +279,13 @@ fn compressed_bodies_count_both_sides_of_the_compressor() {
 
     recorded(|snapshotter| async move {
         let events = || stream::iter((0..20).map(|n| Event::new().data(format!("event {n}"))));
-        let plain = SseBody::from_infallible_stream(events())
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes();
+        let plain = all(SseBody::from_infallible_stream(events())).await;
         read(&snapshotter);
         let mut headers = http::HeaderMap::new();
         headers.insert("accept-encoding", "gzip".parse().unwrap());
-        let compressed = SseBody::from_infallible_stream(events())
-            .compression(Compression::from_accept_encoding(&headers))
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes();
+        let compressed = all(SseBody::from_infallible_stream(events())
+            .compression(Compression::from_accept_encoding(&headers)))
+        .await;
         let values = read(&snapshotter);
         assert_eq!(
             get(&values, "sse_written_bytes_total{encoding=gzip}"),
