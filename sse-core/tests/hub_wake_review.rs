@@ -236,3 +236,77 @@ fn a_subscription_polled_with_a_new_waker_each_time_is_woken_by_a_later_publish(
     }
     assert!(failure.is_none(), "lost wake-up: {}", failure.unwrap());
 }
+
+/// The same window with no filter, on a fed hub: the change that lands in
+/// it is a loss the feed reports of events the subscriber is already past
+/// (it rereads and finds nothing for it). Left flagged woken, it is not
+/// woken by the next event the feed brings, although that event is
+/// readable. Bounded: 5 s of rounds, 200 ms of waiting in a round.
+#[test]
+fn a_fed_subscription_polled_with_a_new_waker_is_woken_by_the_next_event() {
+    use std::time::{Duration, Instant};
+
+    use sse_engine::hub::FeedItem;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let _entered = runtime.enter();
+    let (sender, hub) = scripted::scripted_hub();
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let reporter = {
+        let (sender, stop) = (sender.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                for _ in 0..256 {
+                    // Nothing this subscriber has not passed: it rereads only.
+                    let lost = FeedItem::Lost {
+                        topic: Text::from_static("t"),
+                        through: 0,
+                    };
+                    if sender.send(lost).is_err() {
+                        return;
+                    }
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        })
+    };
+
+    let started = Instant::now();
+    let mut rounds = 0u64;
+    let mut failure = None;
+    while started.elapsed() < Duration::from_secs(5) {
+        rounds += 1;
+        let task = Arc::new(Counting::default());
+        let waker = Waker::from(task.clone());
+        assert!(poll(&mut subscription, &waker).is_pending());
+        let waited = Instant::now();
+        while task.count() == 0 && waited.elapsed() < Duration::from_millis(200) {
+            std::hint::spin_loop();
+        }
+        if task.count() == 0 {
+            stop.store(true, Ordering::Relaxed);
+            sender
+                .send(FeedItem::Events {
+                    events: vec![scripted::fed(1, "t")],
+                    through: 1,
+                })
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+            let woken = task.count();
+            let readable = matches!(poll(&mut subscription, &noop()), Poll::Ready(Some(_)));
+            failure = Some(format!(
+                "round {rounds}: Pending with a new waker, not woken by 200 ms of \
+                 reported losses nor by the event after them: woken {woken} times, \
+                 the event readable: {readable}"
+            ));
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    reporter.join().unwrap();
+    assert!(failure.is_none(), "lost wake-up: {}", failure.unwrap());
+}
