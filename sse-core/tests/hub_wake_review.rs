@@ -310,3 +310,108 @@ fn a_fed_subscription_polled_with_a_new_waker_is_woken_by_the_next_event() {
     reporter.join().unwrap();
     assert!(failure.is_none(), "lost wake-up: {}", failure.unwrap());
 }
+
+/// A regression test of the protocol with wakers that do not change (each
+/// subscription stays in its task): subscribers of one or two topics, with
+/// and without a filter, read while two threads publish to random topics,
+/// most events refused by the filters, then the hub closes with a final
+/// event. Every subscriber must get every event it accepts and the final
+/// event, each within 2 s of the last publish (a lost wake-up hangs it).
+#[test]
+fn subscribers_in_their_own_tasks_miss_no_event_and_no_close() {
+    use std::time::Duration;
+
+    use futures_util::StreamExt;
+
+    const TOPICS: [&str; 3] = ["a", "b", "c"];
+    const PER_THREAD: u64 = 20_000;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    let hub = Hub::builder()
+        .log_limits(LogLimits::new().max_events(1_000_000))
+        .build();
+    let mut readers = Vec::new();
+    for n in 0..16usize {
+        let topics: Vec<&str> = if n % 2 == 0 {
+            vec![TOPICS[n % 3]]
+        } else {
+            vec![TOPICS[n % 3], TOPICS[(n + 1) % 3]]
+        };
+        let subscription = hub.subscribe(&topics, None).unwrap();
+        let filtered = n % 4 < 2;
+        let subscription = if filtered {
+            subscription.filter(|event| event.event_type() == Some("keep"))
+        } else {
+            subscription
+        };
+        readers.push((
+            topics
+                .iter()
+                .map(|topic| topic.to_string())
+                .collect::<Vec<_>>(),
+            filtered,
+            runtime.spawn(async move {
+                let mut subscription = subscription;
+                let mut events = Vec::new();
+                loop {
+                    match tokio::time::timeout(Duration::from_secs(2), subscription.next()).await {
+                        Ok(Some(event)) => events.push(event),
+                        Ok(None) => return Ok(events),
+                        Err(_) => return Err(events.len()),
+                    }
+                }
+            }),
+        ));
+    }
+    let publishers: Vec<_> = (0..2u64)
+        .map(|thread| {
+            let hub = hub.clone();
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap();
+                let mut published = Vec::new();
+                let mut state = thread.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                for _ in 0..PER_THREAD {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    let topic = TOPICS[(state % 3) as usize];
+                    let keep = state % 16 == 0;
+                    let event = Event::new()
+                        .event(if keep { "keep" } else { "skip" })
+                        .data("x");
+                    runtime.block_on(hub.publish(topic, event)).unwrap();
+                    published.push((topic, keep));
+                }
+                published
+            })
+        })
+        .collect();
+    let published: Vec<(&str, bool)> = publishers
+        .into_iter()
+        .flat_map(|publisher| publisher.join().unwrap())
+        .collect();
+    hub.close(Some(Event::new().event("bye").data("")));
+    for (topics, filtered, reader) in readers {
+        let expected = published
+            .iter()
+            .filter(|(topic, keep)| topics.iter().any(|t| t == topic) && (*keep || !filtered))
+            .count()
+            + 1;
+        match runtime.block_on(reader).unwrap() {
+            Ok(events) => assert_eq!(
+                events.len(),
+                expected,
+                "subscriber of {topics:?} (filtered: {filtered})"
+            ),
+            Err(read) => panic!(
+                "lost wake-up: subscriber of {topics:?} (filtered: {filtered}) waited 2 s \
+                 after {read} of {expected} events"
+            ),
+        }
+    }
+}
