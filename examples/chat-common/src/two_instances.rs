@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use crate::suite::{Stream, event_names, post_ok};
 
 /// A chat server process, killed when dropped.
-struct Instance {
+pub(crate) struct Instance {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Instance {
@@ -27,7 +27,7 @@ impl Instance {
     }
 
     /// Started with the variables `env` (besides `PORT`).
-    fn start_env(binary: &str, env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start_env(binary: &str, env: &[(&str, &str)]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
