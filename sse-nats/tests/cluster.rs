@@ -106,7 +106,7 @@ async fn killing_the_stream_leader_loses_and_repeats_nothing_acknowledged() {
     {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let (leader, _) = cluster.stream_nodes("R3").await;
+    let (leader, _) = cluster.stream_nodes("R3").await.expect("a leader");
     cluster.node(&leader).kill();
     for publisher in publishers {
         publisher.await.expect("the publisher ran");

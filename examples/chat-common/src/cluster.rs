@@ -104,29 +104,30 @@ pub async fn survives_losing_any_node(binary: &str) {
         .collect();
 
     acknowledged_once_more(&outcomes).await;
-    let (leader, _) = cluster.stream_nodes(STREAM).await;
+    let leader = victim(&cluster, |leader, _| Some(leader.to_owned())).await;
+    say(&format!("killing {leader}, the stream's leader"));
     // Killing and restarting block this thread for a moment (until the
     // process is gone, or listens): the publishers and readers run on.
     cluster.node(&leader).kill();
     acknowledged_once_more(&outcomes).await;
 
     cluster.node(&leader).restart();
-    let deadline = Instant::now() + RECOVERY;
     // Once the restarted node has caught up, a follower (one that was never
     // killed, when it may be) can go without the stream losing its quorum.
-    let follower = loop {
-        let (leader_now, mut followers) = cluster.stream_nodes(STREAM).await;
+    let follower = victim(&cluster, |leader_now, followers| {
         let caught_up = leader_now == leader || followers.contains(&leader);
-        followers.sort_by_key(|name| *name == leader);
-        if let (true, Some(follower)) = (caught_up, followers.first()) {
-            break follower.clone();
-        }
-        assert!(Instant::now() < deadline, "{leader} never caught up again");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        let mut others = followers.iter().filter(|name| **name != leader);
+        let follower = others.next().or(followers.first())?;
+        caught_up.then(|| follower.clone())
+    })
+    .await;
+    say(&format!(
+        "{leader} restarted and current; killing {follower}, a follower"
+    ));
     cluster.node(&follower).kill();
     acknowledged_once_more(&outcomes).await;
 
+    say("publishing stopped; reading what every client received");
     stop.store(true, Ordering::Relaxed);
     for publisher in publishers {
         publisher.await.expect("the publisher ran");
@@ -136,11 +137,35 @@ pub async fn survives_losing_any_node(binary: &str) {
         .map(|outcomes| std::mem::take(&mut *outcomes.lock().expect("not poisoned")))
         .collect();
     let mut received = Vec::new();
+    let deadline = Instant::now() + RECOVERY;
     for (events, reader) in clients {
-        received.push(until_complete(events, &outcomes).await);
+        received.push(until_complete(events, &outcomes, deadline).await);
         reader.abort();
     }
     check(&received, &outcomes);
+}
+
+/// The node to kill next: what `choose` picks from the stream's leader and
+/// current followers, once it picks one, within [`RECOVERY`].
+async fn victim(cluster: &Cluster, choose: impl Fn(&str, &[String]) -> Option<String>) -> String {
+    let deadline = Instant::now() + RECOVERY;
+    loop {
+        let nodes = cluster.stream_nodes(STREAM).await;
+        if let Some(victim) = nodes.and_then(|(leader, followers)| choose(&leader, &followers)) {
+            return victim;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stream's nodes are not as awaited"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Tells what the test does, for a failure's log.
+#[allow(clippy::print_stderr)]
+fn say(step: &str) {
+    eprintln!("cluster: {step}");
 }
 
 /// Opens a stream on the instance at `base`, and reads it in a task of its
@@ -220,11 +245,12 @@ async fn acknowledged_once_more(outcomes: &[Arc<Mutex<Outcomes>>]) {
 }
 
 /// What a client receives until it has every acknowledged message and then
-/// stays quiet for [`QUIET`], or until [`RECOVERY`] has passed; [`check`]
-/// says what is missing.
+/// stays quiet for [`QUIET`], or until `deadline`; [`check`] says what is
+/// missing.
 async fn until_complete(
     mut events: mpsc::UnboundedReceiver<Received>,
     outcomes: &[Outcomes],
+    deadline: Instant,
 ) -> Vec<Received> {
     let mut awaited: HashSet<&str> = outcomes
         .iter()
@@ -232,7 +258,6 @@ async fn until_complete(
         .map(|(id, _)| id.as_str())
         .collect();
     let mut received = Vec::new();
-    let deadline = Instant::now() + RECOVERY;
     while Instant::now() < deadline {
         match tokio::time::timeout(QUIET, events.recv()).await {
             Ok(Some(event)) => {
@@ -262,24 +287,33 @@ fn check(received: &[Vec<Received>], outcomes: &[Outcomes]) {
         .flat_map(|outcomes| &outcomes.failed)
         .map(String::as_str)
         .collect();
-    let first = &received[0];
-    let by_id: HashMap<&str, &str> = first
-        .iter()
-        .map(|(_, id, data)| (id.as_str(), data.as_str()))
-        .collect();
-    for (id, text) in &acknowledged {
-        assert_eq!(
-            by_id.get(id),
-            Some(text),
-            "acknowledged {id} ({text}) arrived"
+    // What each client lacks, and what it got besides messages, first: a
+    // failure then says which clients, which events, and any gap signal.
+    for (n, client) in received.iter().enumerate() {
+        let by_id: HashMap<&str, &str> = client
+            .iter()
+            .map(|(_, id, data)| (id.as_str(), data.as_str()))
+            .collect();
+        let mut missing: Vec<(&str, &str)> = acknowledged
+            .iter()
+            .filter(|(id, text)| by_id.get(*id) != Some(*text))
+            .map(|(id, text)| (*id, *text))
+            .collect();
+        missing.sort_unstable();
+        let others: Vec<&Received> = client
+            .iter()
+            .filter(|(kind, _, _)| !kind.is_empty() && kind != "message")
+            .collect();
+        assert!(
+            missing.is_empty() && others.is_empty(),
+            "client {n} (on instance {}): acknowledged but missing: {missing:?}; not messages: {others:?}; received {} events",
+            n / CLIENTS_PER_INSTANCE,
+            client.len()
         );
     }
+    let first = &received[0];
     let mut texts = HashSet::new();
-    for (kind, id, data) in first {
-        assert!(
-            kind.is_empty() || kind == "message",
-            "a message: {kind} {id} {data}"
-        );
+    for (_, id, data) in first {
         assert!(texts.insert(data), "{data} arrived once");
         assert!(
             acknowledged.contains_key(id.as_str()) || failed.contains(data.as_str()),
@@ -304,12 +338,9 @@ fn check(received: &[Vec<Received>], outcomes: &[Outcomes]) {
     let failures: usize = outcomes.iter().map(|outcomes| outcomes.failed.len()).sum();
     let unknown_stored = first.len() - acknowledged.len();
     // Said, not asserted: how many POSTs failed depends on the timing.
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!(
-            "{} acknowledged, {failures} answered 5xx ({unknown_stored} of them stored all the same); {} clients identical",
-            acknowledged.len(),
-            received.len()
-        );
-    }
+    say(&format!(
+        "{} acknowledged, {failures} answered 5xx ({unknown_stored} of them stored all the same); {} clients identical",
+        acknowledged.len(),
+        received.len()
+    ));
 }

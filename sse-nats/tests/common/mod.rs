@@ -258,27 +258,27 @@ impl Cluster {
 
     /// The names (`n0`, `n1`, `n2`) of the node that leads `stream` and of
     /// its followers that are current (have caught up with the leader), as
-    /// the nodes still running report them.
-    pub(crate) async fn stream_nodes(&self, stream: &str) -> (String, Vec<String>) {
+    /// the nodes still running report them; `None` while they cannot say
+    /// (no leader elected yet, the request timed out).
+    pub(crate) async fn stream_nodes(&self, stream: &str) -> Option<(String, Vec<String>)> {
         let alive: Vec<String> = self
             .nodes
             .iter()
             .filter(|node| node.is_running())
             .map(NatsServer::url)
             .collect();
-        let client = async_nats::connect(alive).await.expect("connects");
+        let client = async_nats::connect(alive).await.ok()?;
         let jetstream = async_nats::jetstream::new(client);
-        let mut stream = jetstream.get_stream(stream).await.expect("the stream");
-        let info = stream.info().await.expect("its info");
-        let cluster = info.cluster.as_ref().expect("a clustered stream");
-        let leader = cluster.leader.clone().expect("a leader");
+        let mut stream = jetstream.get_stream(stream).await.ok()?;
+        let info = stream.info().await.ok()?;
+        let cluster = info.cluster.as_ref()?;
         let followers = cluster
             .replicas
             .iter()
             .filter(|peer| peer.current)
             .map(|peer| peer.name.clone())
             .collect();
-        (leader, followers)
+        Some((cluster.leader.clone()?, followers))
     }
 
     /// The node named `name` (`n0`, `n1` or `n2`), to kill or restart.
