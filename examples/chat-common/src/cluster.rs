@@ -64,7 +64,7 @@ struct Outcomes {
 ///
 /// When a client misses an acknowledged message, receives one twice, or
 /// out of order, or anything else; when a `POST` is answered neither `200`
-/// nor `5xx`; when the cluster does not recover within [`RECOVERY`].
+/// nor `5xx`; when the cluster does not recover within 30 s.
 pub async fn survives_losing_any_node(binary: &str) {
     let Some(mut cluster) = Cluster::start("two chat instances on a three-node cluster") else {
         return;
