@@ -13,7 +13,8 @@
 //! is a message the stream no longer holds (trimmed by its limits, purged,
 //! deleted) that the reader never read: it is reported as lost in every
 //! followed topic (the reader cannot know whose it was), never skipped in
-//! silence. A message at or below the last one read is not reported again.
+//! silence. Unless the stream's leader still has it: a consumer served by
+//! a replica that is catching up can pass over messages, and is replaced. A message at or below the last one read is not reported again.
 
 use std::error::Error;
 use std::pin::Pin;
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use async_nats::connection::State;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
+use async_nats::jetstream::stream::{self as js_stream, RawMessageErrorKind};
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::{FutureExt, StreamExt};
@@ -191,6 +193,19 @@ async fn read_until_broken(
                 None => break,
             }
         }
+        if let Some((from, through)) = first_skip(*last, &batch) {
+            // A consumer served by a replica that is still catching up
+            // (after a node was lost or restarted) can pass over messages
+            // the stream holds. Only the stream's leader says which are
+            // really gone: a message it still has means this consumer is
+            // behind, and a new one reads again from after `last`.
+            if holds(&stream, from).await? || holds(&stream, through).await? {
+                return Err(format!(
+                    "the consumer passed over {from}..={through}, which the stream holds"
+                )
+                .into());
+            }
+        }
         for item in process(shared, last, batch) {
             if sender.send(item).await.is_err() {
                 return Ok(Stop::HubGone);
@@ -199,6 +214,27 @@ async fn read_until_broken(
         if let Some(error) = failed {
             return Err(error);
         }
+    }
+}
+
+/// The first run of sequence numbers that `batch` passes over after
+/// `last`: its first and its last.
+fn first_skip(mut last: u64, batch: &[Read]) -> Option<(u64, u64)> {
+    for read in batch {
+        if read.seq > last + 1 {
+            return Some((last + 1, read.seq - 1));
+        }
+        last = last.max(read.seq);
+    }
+    None
+}
+
+/// Whether the stream still holds the message `seq`, as its leader says.
+async fn holds(stream: &js_stream::Stream<()>, seq: u64) -> Result<bool, BoxError> {
+    match stream.get_raw_message(seq).await {
+        Ok(_) => Ok(true),
+        Err(error) if error.kind() == RawMessageErrorKind::NoMessageFound => Ok(false),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -281,4 +317,29 @@ fn process(shared: &Shared, last: &mut u64, batch: Vec<Read>) -> Vec<FeedItem> {
         });
     }
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(seqs: &[u64]) -> Vec<Read> {
+        seqs.iter()
+            .map(|&seq| Read {
+                seq,
+                topics: None,
+                event: Bytes::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_first_run_of_numbers_passed_over_is_found() {
+        assert_eq!(first_skip(4, &batch(&[5, 6, 7])), None);
+        assert_eq!(first_skip(4, &batch(&[5, 8, 9, 12])), Some((6, 7)));
+        assert_eq!(first_skip(4, &batch(&[7])), Some((5, 6)));
+        // Numbers read already are no skip, nor what follows them in turn.
+        assert_eq!(first_skip(4, &batch(&[3, 4, 5])), None);
+        assert_eq!(first_skip(4, &batch(&[])), None);
+    }
 }

@@ -16,42 +16,10 @@ use sse_engine::Event;
 use sse_engine::hub::{Hub, Subscription};
 use tokio::sync::Mutex;
 
-use common::{Cluster, builder, decode};
+use common::{Cluster, decode};
 
 /// Each instance publishes until this many events are acknowledged.
 const PER_INSTANCE: usize = 200;
-
-async fn cluster_hub(cluster: &Cluster) -> Hub {
-    // The cluster elects its JetStream leader a moment after it starts.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match builder(&cluster.urls(), "R3").replicas(3).connect().await {
-            Ok(store) => return Hub::builder().store(store).build(),
-            Err(error) => {
-                assert!(Instant::now() < deadline, "no JetStream: {error}");
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-        }
-    }
-}
-
-/// The name of the node that leads the stream.
-async fn leader(cluster: &Cluster) -> String {
-    let alive: Vec<String> = cluster
-        .nodes
-        .iter()
-        .filter(|node| node.is_running())
-        .map(common::NatsServer::url)
-        .collect();
-    let client = async_nats::connect(alive).await.expect("connects");
-    let jetstream = async_nats::jetstream::new(client);
-    let mut stream = jetstream.get_stream("R3").await.expect("the stream");
-    let info = stream.info().await.expect("its info");
-    info.cluster
-        .as_ref()
-        .and_then(|cluster| cluster.leader.clone())
-        .expect("a leader")
-}
 
 /// What one instance's publisher saw: acknowledged (id, data) and errors.
 #[derive(Default)]
@@ -122,8 +90,8 @@ async fn killing_the_stream_leader_loses_and_repeats_nothing_acknowledged() {
     let Some(mut cluster) = Cluster::start("three-node cluster") else {
         return;
     };
-    let a = cluster_hub(&cluster).await;
-    let b = cluster_hub(&cluster).await;
+    let a = cluster.hub("R3").await;
+    let b = cluster.hub("R3").await;
     let mut on_a = a.subscribe(&["t"], None).unwrap();
     let mut on_b = b.subscribe(&["t"], None).unwrap();
 
@@ -138,12 +106,8 @@ async fn killing_the_stream_leader_loses_and_repeats_nothing_acknowledged() {
     {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let leader = leader(&cluster).await;
-    let killed = leader
-        .trim_start_matches('n')
-        .parse::<usize>()
-        .expect("n0, n1 or n2");
-    cluster.nodes[killed].kill();
+    let (leader, _) = cluster.stream_nodes("R3").await.expect("a leader");
+    cluster.node(&leader).kill();
     for publisher in publishers {
         publisher.await.expect("the publisher ran");
     }
@@ -226,8 +190,8 @@ async fn every_node_stopped_and_started_again_duplicates_and_skips_nothing() {
     let Some(mut cluster) = Cluster::start("whole cluster restart") else {
         return;
     };
-    let a = cluster_hub(&cluster).await;
-    let b = cluster_hub(&cluster).await;
+    let a = cluster.hub("R3").await;
+    let b = cluster.hub("R3").await;
     let mut on_a = a.subscribe(&["t"], None).unwrap();
     let mut on_b = b.subscribe(&["t"], None).unwrap();
     let mut sent = Vec::new();
@@ -262,7 +226,7 @@ async fn every_node_stopped_and_started_again_duplicates_and_skips_nothing() {
     assert_eq!(b.stats().gaps, 0);
 
     // A new instance replays the whole history, once.
-    let late = cluster_hub(&cluster).await;
+    let late = cluster.hub("R3").await;
     let mut resumed = late.subscribe(&["t"], common::cursor(&sent[0])).unwrap();
     let replayed = common::next_n(&mut resumed, 11).await;
     let mut expected: Vec<String> = sent_ids[1..].to_vec();

@@ -13,8 +13,9 @@
 //! Options: `--smoke` (tiny sizes), `--impl a,b` (default: all of
 //! ours-axum, ours-actix, axum, actix-web-lab, raw-hyper), `--out DIR`
 //! (default `target/sse-load`: results.json and results.md), `--plots DIR`
-//! (SVG figures). Exits with 1 when an event was lost, a connection failed
-//! or a subscriber stayed; never because of a timing.
+//! (SVG figures), `--stall-timeout-ms N` (the stalled scenario's timeout
+//! for ours; 0 for none). Exits with 1 when an event was lost, a connection
+//! failed or a subscriber stayed; never because of a timing.
 //!
 //! `sse-load serve --impl <name> [--keep-alive-ms N] [--workers N]` runs one
 //! server (the driver starts these itself).
@@ -50,7 +51,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> &'static str {
-    "usage: sse-load <all|throughput|fanout|idle|churn|slow|stalled>[,...] [--smoke] [--impl a,b] [--out DIR] [--plots DIR]\n       sse-load serve --impl <name> [--keep-alive-ms N] [--workers N] [--stall-timeout-ms N]"
+    "usage: sse-load <all|throughput|fanout|idle|churn|slow|stalled>[,...] [--smoke] [--impl a,b] [--stall-timeout-ms N] [--out DIR] [--plots DIR]\n       sse-load serve --impl <name> [--keep-alive-ms N] [--workers N] [--stall-timeout-ms N]"
 }
 
 /// The value after `flag`, if given.
@@ -103,11 +104,19 @@ fn drive(args: &[String]) -> Result<ExitCode, String> {
         "all" => Scenario::ALL.to_vec(),
         list => list.split(',').map(str::parse).collect::<Result<_, _>>()?,
     };
-    let plan = if args.iter().any(|arg| arg == "--smoke") {
+    let mut plan = if args.iter().any(|arg| arg == "--smoke") {
         Plan::smoke()
     } else {
         Plan::full()
     };
+    // The stalled scenario's timeout for ours; 0 keeps the stalled clients,
+    // to measure what they cost while they stay.
+    if let Some(millis) = option(args, "--stall-timeout-ms")? {
+        let millis: u64 = millis
+            .parse()
+            .map_err(|_| "--stall-timeout-ms: not a number")?;
+        plan.stalled.stall_timeout = Duration::from_millis(millis);
+    }
     let implementations: Vec<Impl> = match option(args, "--impl")? {
         Some(list) => list.split(',').map(str::parse).collect::<Result<_, _>>()?,
         None => Impl::ALL.to_vec(),

@@ -302,7 +302,7 @@ impl Hub {
     /// then the stream ends. The name can be used again, for a new topic.
     pub fn close_topic(&self, name: &str) {
         if let Some(woken) = self.inner.close_topic(name) {
-            tracing::debug!(topic = name, subscribers = woken, "topic closed");
+            tracing::debug!(topic = name, woken, "topic closed");
         }
     }
 
@@ -339,7 +339,7 @@ impl Hub {
     /// stream ends.
     pub fn close(&self, final_event: Option<Event>) {
         let woken = self.inner.close(final_event.map(Event::encode));
-        tracing::info!(subscribers = woken, "hub closed");
+        tracing::info!(woken, "hub closed");
     }
 
     /// Closes the hub, then waits until every subscription is gone (their

@@ -32,11 +32,13 @@ struct Slot {
 /// subscriber, shared by its slots in every topic it reads.
 ///
 /// The protocol, with no lock (invariant 6 of `shared`): a subscriber takes
-/// the wake-up ([`Wakeup::take`], a sequentially consistent swap) before it
-/// loads the head or `rereads` (sequentially consistent loads); a waker
-/// raises the head or `rereads`, then a sequentially consistent fence, then
-/// reads the flag. So either the subscriber's loads see the change, or the
-/// waker sees the flag down and wakes it.
+/// the wake-up ([`Wakeup::take`], a sequentially consistent swap and fence)
+/// before it loads the head, `rereads` or a tail; a waker makes its change,
+/// then a sequentially consistent fence, then reads the flag. So either the
+/// subscriber's loads see the change, or the waker sees the flag down and
+/// wakes it. The wake-up a poll takes must be owed to the waker it then
+/// waits with: registering a new waker puts the flag down again (under the
+/// wakers' lock), since a wake-up raised meanwhile went to the old one.
 #[derive(Debug, Default)]
 pub(crate) struct Wakeup {
     pending: AtomicBool,
@@ -50,6 +52,10 @@ impl Wakeup {
         // waker that sees the flag down wakes anyway).
         if self.pending.load(Ordering::Relaxed) {
             self.pending.swap(false, Ordering::SeqCst);
+            // Orders every later load, whatever its own ordering (a tail's
+            // acquire loads of an event appended below the head), after
+            // the swap, not only the SeqCst loads of head and rereads.
+            fence(Ordering::SeqCst);
         }
     }
 }
@@ -70,7 +76,15 @@ impl Wakers {
         if let Some(Some(slot)) = self.slots.get_mut(slot) {
             match &slot.waker {
                 Some(current) if current.will_wake(waker) => {}
-                _ => slot.waker = Some(waker.clone()),
+                _ => {
+                    slot.waker = Some(waker.clone());
+                    // A wake-up raised since the poll began went to the old
+                    // waker: it is not this one's, and left up it would keep
+                    // every later change from waking the new one. A change
+                    // made before this (under this lock) is seen by the read
+                    // that follows; one made after it wakes the new waker.
+                    slot.wakeup.pending.store(false, Ordering::SeqCst);
+                }
             }
         }
     }

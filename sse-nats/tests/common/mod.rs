@@ -240,6 +240,55 @@ impl Cluster {
     pub(crate) fn urls(&self) -> Vec<String> {
         self.nodes.iter().map(NatsServer::url).collect()
     }
+
+    /// A hub on an R3 stream named `stream` over the whole cluster, once the
+    /// cluster has elected its JetStream leader (a moment after it starts).
+    pub(crate) async fn hub(&self, stream: &str) -> Hub {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match builder(&self.urls(), stream).replicas(3).connect().await {
+                Ok(store) => return Hub::builder().store(store).build(),
+                Err(error) => {
+                    assert!(Instant::now() < deadline, "no JetStream: {error}");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        }
+    }
+
+    /// The names (`n0`, `n1`, `n2`) of the node that leads `stream` and of
+    /// its followers that are current (have caught up with the leader), as
+    /// the nodes still running report them; `None` while they cannot say
+    /// (no leader elected yet, the request timed out).
+    pub(crate) async fn stream_nodes(&self, stream: &str) -> Option<(String, Vec<String>)> {
+        let alive: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|node| node.is_running())
+            .map(NatsServer::url)
+            .collect();
+        let client = async_nats::connect(alive).await.ok()?;
+        let jetstream = async_nats::jetstream::new(client);
+        let mut stream = jetstream.get_stream(stream).await.ok()?;
+        let info = stream.info().await.ok()?;
+        let cluster = info.cluster.as_ref()?;
+        let followers = cluster
+            .replicas
+            .iter()
+            .filter(|peer| peer.current)
+            .map(|peer| peer.name.clone())
+            .collect();
+        Some((cluster.leader.clone()?, followers))
+    }
+
+    /// The node named `name` (`n0`, `n1` or `n2`), to kill or restart.
+    pub(crate) fn node(&mut self, name: &str) -> &mut NatsServer {
+        let index: usize = name
+            .strip_prefix('n')
+            .and_then(|index| index.parse().ok())
+            .expect("n0, n1 or n2");
+        &mut self.nodes[index]
+    }
 }
 
 /// A store builder with short delays for tests.

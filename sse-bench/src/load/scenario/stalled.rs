@@ -4,7 +4,8 @@
 //! fixed rate. Measured: when the server releases each stalled connection
 //! (its socket leaves the system's TCP table), the server's memory
 //! meanwhile, its CPU per published event, and whether the slow reader was
-//! cut. Ours run with the plan's stall timeout; the peers have none.
+//! cut. Ours run with the plan's stall timeout (none when it is zero); the
+//! peers have none.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -73,7 +74,7 @@ pub fn run(kind: Impl, plan: &Plan) -> StalledResult {
 fn measure(kind: Impl, plan: &Plan, result: &mut StalledResult) -> Result<(), Error> {
     let stalled_plan = plan.stalled;
     let mut config = server_config(plan);
-    if kind.is_ours() {
+    if kind.is_ours() && !stalled_plan.stall_timeout.is_zero() {
         config.stall_timeout = Some(stalled_plan.stall_timeout);
         result.stall_timeout_s = Some(stalled_plan.stall_timeout.as_secs_f64());
     }
