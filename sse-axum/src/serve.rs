@@ -190,6 +190,8 @@ where
                 && sse_engine::is_stalled(&*error)
             {
                 tracing::debug!(%error, "released a connection whose client stopped reading");
+                // One stream per HTTP/1 connection: the one it carried.
+                sse_engine::metrics::count_stalled_stream();
             }
         });
     }
