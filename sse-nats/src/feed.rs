@@ -173,10 +173,6 @@ async fn read_until_broken(
             }
         };
         let mut batch = vec![read(first.ok_or("the consumer ended")??)?];
-        if !read_once {
-            read_once = true;
-            *backoff = shared.backoff.0;
-        }
         // What is already there joins the report; nothing is waited for.
         let mut failed = None;
         while batch.len() < BATCH {
@@ -193,7 +189,7 @@ async fn read_until_broken(
                 None => break,
             }
         }
-        if let Some((from, through)) = first_skip(*last, &batch) {
+        for (from, through) in skips(*last, &batch) {
             // A consumer served by a replica that is still catching up
             // (after a node was lost or restarted) can pass over messages
             // the stream holds. Only the stream's leader says which are
@@ -206,6 +202,12 @@ async fn read_until_broken(
                 .into());
             }
         }
+        // Only a consumer whose batch passed that check resets the backoff:
+        // one on a replica that stays behind is retried slower and slower.
+        if !read_once {
+            read_once = true;
+            *backoff = shared.backoff.0;
+        }
         for item in process(shared, last, batch) {
             if sender.send(item).await.is_err() {
                 return Ok(Stop::HubGone);
@@ -217,16 +219,17 @@ async fn read_until_broken(
     }
 }
 
-/// The first run of sequence numbers that `batch` passes over after
-/// `last`: its first and its last.
-fn first_skip(mut last: u64, batch: &[Read]) -> Option<(u64, u64)> {
+/// Every run of sequence numbers that `batch` passes over after `last`:
+/// the first and the last of each.
+fn skips(mut last: u64, batch: &[Read]) -> Vec<(u64, u64)> {
+    let mut runs = Vec::new();
     for read in batch {
         if read.seq > last + 1 {
-            return Some((last + 1, read.seq - 1));
+            runs.push((last + 1, read.seq - 1));
         }
         last = last.max(read.seq);
     }
-    None
+    runs
 }
 
 /// Whether the stream still holds the message `seq`, as its leader says.
@@ -334,12 +337,12 @@ mod tests {
     }
 
     #[test]
-    fn the_first_run_of_numbers_passed_over_is_found() {
-        assert_eq!(first_skip(4, &batch(&[5, 6, 7])), None);
-        assert_eq!(first_skip(4, &batch(&[5, 8, 9, 12])), Some((6, 7)));
-        assert_eq!(first_skip(4, &batch(&[7])), Some((5, 6)));
+    fn every_run_of_numbers_passed_over_is_found() {
+        assert_eq!(skips(4, &batch(&[5, 6, 7])), []);
+        assert_eq!(skips(4, &batch(&[5, 8, 9, 12])), [(6, 7), (10, 11)]);
+        assert_eq!(skips(4, &batch(&[7])), [(5, 6)]);
         // Numbers read already are no skip, nor what follows them in turn.
-        assert_eq!(first_skip(4, &batch(&[3, 4, 5])), None);
-        assert_eq!(first_skip(4, &batch(&[])), None);
+        assert_eq!(skips(4, &batch(&[3, 4, 5])), []);
+        assert_eq!(skips(4, &batch(&[])), []);
     }
 }

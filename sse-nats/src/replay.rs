@@ -22,6 +22,7 @@
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
+use async_nats::jetstream::stream::RawMessageErrorKind;
 use futures_util::StreamExt;
 use sse_engine::Text;
 use sse_engine::hub::{ReplayRound, StoreError, StoredEvent};
@@ -161,6 +162,11 @@ async fn scan(
         .await
         .map_err(StoreError::new)?;
     let name = consumer.cached_info().name.clone();
+    // The last sequence number the consumer gave, and whether it reached
+    // `before`: a scan that ends without reaching it ends because the
+    // consumer said there was nothing more.
+    let mut seen = after;
+    let mut reached_before = false;
     let outcome = async {
         loop {
             let mut batch = consumer
@@ -186,8 +192,10 @@ async fn scan(
                 let info = message.info().map_err(StoreError::new)?;
                 let (seq, pending) = (info.stream_sequence, info.pending);
                 if seq >= before {
+                    reached_before = true;
                     return Ok(false);
                 }
+                seen = seen.max(seq);
                 let topics = message
                     .headers
                     .as_ref()
@@ -220,7 +228,40 @@ async fn scan(
     .await;
     // Best effort: the consumer ends on its own after its inactivity.
     let _ = stream.delete_consumer(&name).await;
-    outcome.map(|full| (events, full))
+    let full = outcome?;
+    // A consumer on a replica still catching up (after a node was lost or
+    // restarted) says "nothing more" early: only the stream's leader can
+    // say the scan is complete. A message it has before `before` means the
+    // round is not to be trusted; the hub asks again.
+    if !full && !reached_before && leader_has(&stream, filter, seen + 1, before).await? {
+        return Err(StoreError::new(format!(
+            "the replay's consumer on {filter} stopped after {seen}, behind the stream's leader"
+        )));
+    }
+    Ok((events, full))
+}
+
+/// Whether the stream's leader has a message on `filter` in `[from, before)`.
+async fn leader_has(
+    stream: &async_nats::jetstream::stream::Stream<()>,
+    filter: &str,
+    from: u64,
+    before: u64,
+) -> Result<bool, StoreError> {
+    if from >= before {
+        return Ok(false);
+    }
+    match stream
+        .raw_message_builder()
+        .sequence(from)
+        .next_by_subject(filter)
+        .send()
+        .await
+    {
+        Ok(message) => Ok(message.sequence < before),
+        Err(error) if error.kind() == RawMessageErrorKind::NoMessageFound => Ok(false),
+        Err(error) => Err(StoreError::new(error)),
+    }
 }
 
 /// Whether the stream holds every message in `(after, before)`.

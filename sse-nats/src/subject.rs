@@ -75,10 +75,15 @@ pub(crate) fn decode(token: &str) -> Option<Text> {
     while let Some((&first, tail)) = rest.split_first() {
         if first == b'_' {
             let hex = tail.get(..2)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            if hex.bytes().any(|digit| digit.is_ascii_lowercase()) {
+            // Upper-case hex digits only, so that a topic has one spelling
+            // (`from_str_radix` alone would take `+A` or `0a`).
+            if !hex
+                .iter()
+                .all(|digit| matches!(digit, b'0'..=b'9' | b'A'..=b'F'))
+            {
                 return None;
             }
+            let hex = std::str::from_utf8(hex).ok()?;
             bytes.push(u8::from_str_radix(hex, 16).ok()?);
             rest = &tail[2..];
         } else if first.is_ascii_alphanumeric() || first == b'-' {
@@ -124,6 +129,7 @@ mod tests {
         assert_eq!(encode("chat:room-1"), "chat_3Aroom-1");
         assert_eq!(encode("a_b"), "a_5Fb");
         assert_eq!(decode("a_5f"), None, "one spelling per topic");
+        assert_eq!(decode("_+A"), None, "a sign is no hex digit");
         assert_eq!(decode("a.b"), None);
         assert_eq!(decode("a_4"), None);
         assert_eq!(decode("_FF"), None, "not UTF-8");

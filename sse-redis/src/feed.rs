@@ -119,12 +119,18 @@ async fn read_until_broken(
             *backoff = shared.backoff.0;
         }
         let items = process(shared, progress, streams);
-        record_holes(shared, &mut connection, progress).await?;
+        // Recorded before the hub hears of the events, so that another
+        // process's replay sees the hole as soon as possible; but the
+        // events go to the hub whatever the answer: `process` has moved the
+        // read positions past them, and a failed record is tried again
+        // when the reader reconnects (the holes stay in `progress`).
+        let recorded = record_holes(shared, &mut connection, progress).await;
         for item in items {
             if sender.send(item).await.is_err() {
                 return Ok(());
             }
         }
+        recorded?;
     }
 }
 

@@ -117,8 +117,13 @@ pub trait Store: Send + Sync + 'static {
     /// Stores `event` (encoded, without its `id` line) in each of `topics`
     /// and returns its sequence number, which must be greater than every one
     /// returned before. The hub calls it one publish at a time, unless the
-    /// store has a feed (then the feed's order is the order). An error means
-    /// nothing was stored; the hub publishes nothing and reports it.
+    /// store has a feed (then the feed's order is the order). On an error
+    /// the hub publishes nothing and reports it. Usually nothing was stored;
+    /// but a shared store that sent the event and got no answer cannot
+    /// know: its error then says the event may have been stored (it may
+    /// still reach subscribers through the feed), and a store that retries
+    /// must not store it twice (the `sse-redis` and `sse-nats` stores key
+    /// each append).
     fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64>;
 
     /// The events of `topic` with sequence numbers strictly between `after`
