@@ -6,7 +6,14 @@
 
 use futures_util::StreamExt;
 use sse_engine::Event;
-use sse_engine::hub::{Hub, PublishError, Refusal, SubscribeError, TopicError};
+use sse_engine::hub::{Hub, PublishError, Refusal, SubscribeError, Subscription, TopicError};
+
+/// The next item, or a failure (not a hang) when none comes.
+async fn next(subscription: &mut Subscription) -> Option<sse_engine::EncodedEvent> {
+    tokio::time::timeout(std::time::Duration::from_secs(10), subscription.next())
+        .await
+        .expect("the subscription answered")
+}
 
 #[tokio::test]
 async fn subscribers_read_what_is_left_then_end_and_the_name_is_refused() {
@@ -18,12 +25,11 @@ async fn subscribers_read_what_is_left_then_end_and_the_name_is_refused() {
         .unwrap();
     hub.end_topic("auction");
 
-    let left = live
-        .next()
+    let left = next(&mut live)
         .await
         .expect("the event published before the end");
     assert!(String::from_utf8_lossy(left.as_bytes()).contains("last bid"));
-    assert!(live.next().await.is_none(), "then the stream ends");
+    assert!(next(&mut live).await.is_none(), "then the stream ends");
 
     let refused = hub.subscribe(&["auction"], None).unwrap_err();
     assert_eq!(
@@ -49,7 +55,7 @@ async fn subscribers_read_what_is_left_then_end_and_the_name_is_refused() {
     // A subscription that names it among others is refused too.
     assert!(hub.subscribe(&["news", "auction"], None).is_err());
     hub.publish("news", Event::new().data("on")).await.unwrap();
-    assert!(other.next().await.is_some(), "other topics go on");
+    assert!(next(&mut other).await.is_some(), "other topics go on");
 }
 
 #[tokio::test]

@@ -171,6 +171,15 @@ fn noop() -> Waker {
 /// woken with that waker by a later publish. Bounded: 5 s of rounds, and a
 /// round gives up waiting after 200 ms (then checks that an accepted event
 /// published after is readable but still wakes nobody).
+/// How many times `task` was woken, waiting up to `limit` for the first.
+fn wait_woken(task: &Counting, limit: std::time::Duration) -> usize {
+    let started = std::time::Instant::now();
+    while task.count() == 0 && started.elapsed() < limit {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    task.count()
+}
+
 #[test]
 fn a_subscription_polled_with_a_new_waker_each_time_is_woken_by_a_later_publish() {
     use std::sync::atomic::AtomicU64;
@@ -214,20 +223,25 @@ fn a_subscription_polled_with_a_new_waker_each_time_is_woken_by_a_later_publish(
         let waited = Instant::now();
         let published_then = published.load(Ordering::SeqCst);
         while task.count() == 0 && waited.elapsed() < Duration::from_millis(200) {
-            std::hint::spin_loop();
+            std::thread::yield_now();
         }
         if task.count() == 0 {
             let since = published.load(Ordering::SeqCst) - published_then;
             stop.store(true, Ordering::Relaxed);
             publisher.take().unwrap().join().unwrap();
             publish_elsewhere(&hub, "t", "keep");
-            let woken = task.count();
+            // Slow is not lost (a starved thread, a busy machine): only an
+            // accepted event that wakes nobody within 2 s is a failure.
+            let woken = wait_woken(&task, Duration::from_secs(2));
             let readable = matches!(poll(&mut subscription, &noop()), Poll::Ready(Some(_)));
-            failure = Some(format!(
-                "round {rounds} ({pending_rounds} pending): Pending with a new waker, then {since} publishes in \
-                 200 ms and an accepted event: woken {woken} times, the accepted \
-                 event readable: {readable}"
-            ));
+            if woken == 0 && readable {
+                failure = Some(format!(
+                    "round {rounds} ({pending_rounds} pending): Pending with a new waker, then {since} \
+                     publishes in 200 ms and an accepted event: woken {woken} times, the \
+                     accepted event readable: {readable}"
+                ));
+            }
+            break;
         }
     }
     stop.store(true, Ordering::Relaxed);
@@ -285,7 +299,7 @@ fn a_fed_subscription_polled_with_a_new_waker_is_woken_by_the_next_event() {
         assert!(poll(&mut subscription, &waker).is_pending());
         let waited = Instant::now();
         while task.count() == 0 && waited.elapsed() < Duration::from_millis(200) {
-            std::hint::spin_loop();
+            std::thread::yield_now();
         }
         if task.count() == 0 {
             stop.store(true, Ordering::Relaxed);
@@ -295,14 +309,14 @@ fn a_fed_subscription_polled_with_a_new_waker_is_woken_by_the_next_event() {
                     through: 1,
                 })
                 .unwrap();
-            std::thread::sleep(Duration::from_millis(200));
-            let woken = task.count();
+            let woken = wait_woken(&task, Duration::from_secs(2));
             let readable = matches!(poll(&mut subscription, &noop()), Poll::Ready(Some(_)));
-            failure = Some(format!(
-                "round {rounds}: Pending with a new waker, not woken by 200 ms of \
-                 reported losses nor by the event after them: woken {woken} times, \
-                 the event readable: {readable}"
-            ));
+            if woken == 0 && readable {
+                failure = Some(format!(
+                    "round {rounds}: Pending with a new waker, not woken by 200 ms of \
+                     reported losses nor in 2 s by the event after them, which is readable"
+                ));
+            }
             break;
         }
     }
