@@ -67,6 +67,15 @@ pub(super) fn problems(results: &Results) -> Vec<String> {
                     run.stalled
                 ));
             }
+            // The kernel dropping the socket is not enough: the server's
+            // subscription must be gone too (only the slow reader's stays).
+            if let Some(count) = run.subscribers_after
+                && count != 1
+            {
+                problems.push(format!(
+                    "stalled {name}: {count} subscribers after publishing, not just the slow reader"
+                ));
+            }
             if run.slow_reader_cut {
                 problems.push(format!("stalled {name}: the slow but live reader was cut"));
             }

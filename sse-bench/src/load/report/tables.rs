@@ -272,24 +272,22 @@ pub(super) fn stalled(out: &mut String, runs: &[StalledResult]) {
     if runs.is_empty() {
         return;
     }
+    out.push_str("### Clients that stop reading\n\n");
     out.push_str(
-        "### Clients that stop reading
-
-",
+        "Released: stalled connections gone from the system's TCP table while publishing \
+         went on (seconds from the first publish: first, median, last). Subscribers after: \
+         the hub's count when publishing ended (1, the slow reader, once every stalled \
+         subscription has ended). Ours run with a stall timeout; the peers have none.\n\n",
     );
-    out.push_str("Released: stalled connections the server closed while publishing went on (seconds from the first publish: first, median, last). Ours run with a stall timeout; the peers have none.
-
-");
-    out.push_str("| implementation | stall timeout | released | release time | server memory: before → peak → end | server CPU per event | slow reader: read, cut |
-");
     out.push_str(
-        "| --- | --- | --- | --- | --- | --- | --- |
-",
+        "| implementation | stall timeout | released | release time | subscribers after | \
+         server memory: before → peak → end | server CPU per event | slow reader: read, cut |\n",
     );
+    out.push_str("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for run in runs {
         let kind = run.implementation.map_or_else(|| "?".to_owned(), name);
         if let Some(error) = &run.error {
-            let _ = writeln!(out, "| {kind} | failed: {error} | | | | | |");
+            let _ = writeln!(out, "| {kind} | failed: {error} | | | | | | |");
             continue;
         }
         let at = |fraction: f64| {
@@ -305,11 +303,13 @@ pub(super) fn stalled(out: &mut String, runs: &[StalledResult]) {
         };
         let _ = writeln!(
             out,
-            "| {kind} | {} | {} of {} | {times} | {} → {} → {} | {} | {}, {} |",
+            "| {kind} | {} | {} of {} | {times} | {} | {} → {} → {} | {} | {}, {} |",
             run.stall_timeout_s
                 .map_or_else(|| "none".to_owned(), |s| format!("{s:.0} s")),
             run.released,
             run.stalled,
+            run.subscribers_after
+                .map_or_else(|| "–".to_owned(), |count| count.to_string()),
             fmt_bytes(run.rss_before as f64),
             fmt_bytes(run.rss_peak as f64),
             fmt_bytes(run.rss_after as f64),

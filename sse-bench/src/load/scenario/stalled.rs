@@ -85,6 +85,9 @@ fn measure(kind: Impl, plan: &Plan, result: &mut StalledResult) -> Result<(), Er
     // The clients, on a runtime of their own: the stalled ones are held
     // open (never read), the slow one reads on until told to stop.
     let stop = Arc::new(AtomicBool::new(false));
+    // However the step ends (an error included), the clients stop and let
+    // their sockets go: the next implementation does not run beside them.
+    let _stop_on_return = StopOnDrop(stop.clone());
     let slow_bytes = Arc::new(AtomicU64::new(0));
     let slow_cut = Arc::new(AtomicBool::new(false));
     let (ports_sender, ports) = std::sync::mpsc::channel();
@@ -136,13 +139,17 @@ fn measure(kind: Impl, plan: &Plan, result: &mut StalledResult) -> Result<(), Er
     let started = Instant::now();
     let publisher = spawn_runtime("sse-load publisher", move || publish(address, publish_plan))?;
     let mut released: HashMap<u16, f64> = HashMap::new();
+    // Absent in two reads in a row: one read of the table is not atomic.
+    let mut absent_once: HashSet<u16> = HashSet::new();
     result.rss_peak = result.rss_before;
     let limit = started + stalled_plan.duration * 3 + Duration::from_secs(10);
     while !publisher.is_finished() && Instant::now() < limit {
         result.rss_peak = result.rss_peak.max(server.rss()?);
         let open = established_to(address.port())?;
         for &port in &stalled_ports {
-            if !open.contains(&port) {
+            if open.contains(&port) {
+                absent_once.remove(&port);
+            } else if !absent_once.insert(port) {
                 released
                     .entry(port)
                     .or_insert_with(|| started.elapsed().as_secs_f64());
@@ -170,6 +177,15 @@ fn measure(kind: Impl, plan: &Plan, result: &mut StalledResult) -> Result<(), Er
     Ok(())
 }
 
+/// Sets the flag when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 /// A client that sends `GET /events` and never reads, with as small a
 /// receive buffer as the system allows.
 async fn open_stalled(server: SocketAddr) -> Result<tokio::net::TcpStream, Error> {
@@ -190,14 +206,25 @@ async fn read_slowly(
     stop: Arc<AtomicBool>,
     read: Arc<AtomicU64>,
 ) -> Result<(), Error> {
-    let mut stream = tokio::net::TcpStream::connect(server).await?;
+    // A small receive buffer: what it has not read waits in the server's
+    // socket, as a thin link's would, not in a large buffer here.
+    let socket = TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(16 * 1024)?;
+    let mut stream = socket.connect(server).await?;
     let request = format!("GET /events HTTP/1.1\r\nHost: {server}\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     let chunk = usize::try_from(rate / 10).unwrap_or(usize::MAX).max(1);
     let mut buffer = vec![0; chunk];
     while !stop.load(Ordering::Acquire) {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let n = stream.read(&mut buffer).await?;
+        // A stream with nothing to read for a while is not cut: `stop` is
+        // looked at again.
+        let Ok(read_now) =
+            tokio::time::timeout(Duration::from_millis(500), stream.read(&mut buffer)).await
+        else {
+            continue;
+        };
+        let n = read_now?;
         if n == 0 {
             return Err("the stream ended".into());
         }

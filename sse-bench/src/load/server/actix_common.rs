@@ -36,11 +36,7 @@ where
         // Every server sends each event at once (see `super::serve`).
         .tcp_nodelay(true)
         // Ours only (the peers' configs have none).
-        .on_connect(move |connection, extensions| {
-            if let Some(timeout) = config.stall_timeout {
-                sse_actix::stall_timeout(timeout)(connection, extensions);
-            }
-        })
+        .on_connect(sse_actix::stall_timeout(config.stall_timeout))
         .disable_signals()
         .bind(LISTEN)?;
         let address = server

@@ -45,7 +45,12 @@ pub struct Config {
 /// When the server cannot start or fails.
 pub fn serve(kind: Impl, config: Config, on_listen: impl FnOnce(SocketAddr)) -> Result<(), Error> {
     match kind {
-        Impl::OursAxum => axum_common::serve_ours(ours_axum::router(config), config, on_listen),
+        // `sse_axum::serve` only where its stall timeout is measured: the
+        // other scenarios' figures were taken on `axum::serve`, as the peer's.
+        Impl::OursAxum if config.stall_timeout.is_some() => {
+            axum_common::serve_ours(ours_axum::router(config), config, on_listen)
+        }
+        Impl::OursAxum => axum_common::serve(ours_axum::router(config), config, on_listen),
         Impl::Axum => axum_common::serve(axum_peer::router(config), config, on_listen),
         Impl::OursActix => actix_common::serve(ours_actix::routes(config), config, on_listen),
         Impl::ActixWebLab => actix_common::serve(actix_peer::routes(config), config, on_listen),
