@@ -8,7 +8,7 @@ use actix_web::dev::Extensions;
 use actix_web::rt::net::TcpStream;
 
 /// An [`HttpServer::on_connect`](actix_web::HttpServer::on_connect) hook
-/// that gives every plain TCP connection a stall timeout: a client that
+/// that gives every plain TCP connection a stall timeout (`None`: none): a client that
 /// leaves written data unread for `timeout` has its connection released by
 /// the kernel, the stream's write fails and actix-web drops it (see
 /// [`sse_engine::set_stall_timeout`], and
@@ -33,10 +33,13 @@ use actix_web::rt::net::TcpStream;
 /// # }
 /// ```
 pub fn stall_timeout(
-    timeout: Duration,
+    timeout: impl Into<Option<Duration>>,
 ) -> impl Fn(&dyn Any, &mut Extensions) + Send + Sync + Clone {
+    let timeout = timeout.into();
     move |connection, _| {
-        if let Some(tcp) = connection.downcast_ref::<TcpStream>() {
+        if let Some(timeout) = timeout
+            && let Some(tcp) = connection.downcast_ref::<TcpStream>()
+        {
             // Fails only where the system has no such option (documented on
             // `set_stall_timeout`): the connection is served as before.
             let _ = sse_engine::set_stall_timeout(tcp, timeout);

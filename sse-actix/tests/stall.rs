@@ -46,10 +46,7 @@ fn start(stall_timeout: Option<Duration>) -> (std::net::SocketAddr, Arc<AtomicUs
     })
     .workers(1)
     .disable_signals();
-    let server = match stall_timeout {
-        Some(timeout) => server.on_connect(sse_actix::stall_timeout(timeout)),
-        None => server,
-    };
+    let server = server.on_connect(sse_actix::stall_timeout(stall_timeout));
     let server = server.bind(("127.0.0.1", 0)).unwrap();
     let address = server.addrs()[0];
     actix_web::rt::spawn(server.run());

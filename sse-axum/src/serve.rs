@@ -28,8 +28,9 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// ([`HEADER_READ_TIMEOUT`], 10 s, unless set). `axum::serve` has no timer,
 /// so a client that sends its headers a byte at a time (a "slowloris")
 /// holds its connection, and its file descriptor, for as long as it likes;
-/// enough of them and the server accepts nothing more. Here a request whose
-/// headers have not all arrived in time has its connection closed. Request
+/// enough of them and the server accepts nothing more. Here an HTTP/1
+/// request whose headers have not all arrived in time has its connection
+/// closed (HTTP/2 frames its headers itself; this bound is HTTP/1's). Request
 /// *bodies* are the routes' to bound: a
 /// `tower_http::timeout::RequestBodyTimeoutLayer` on those that read one.
 ///
@@ -190,7 +191,10 @@ where
                 && sse_engine::is_stalled(&*error)
             {
                 tracing::debug!(%error, "released a connection whose client stopped reading");
-                // One stream per HTTP/1 connection: the one it carried.
+                // Counted once per connection, whatever it was carrying: an
+                // HTTP/1 connection carries one response at a time, but it
+                // may not have been an event stream (a page, an HTTP/2
+                // connection with several: see the README's metrics).
                 sse_engine::metrics::count_stalled_stream();
             }
         });

@@ -75,11 +75,7 @@ async fn main() -> ExitCode {
     // are bounded by the chat).
     .client_request_timeout(example_chat_common::HEADER_READ_TIMEOUT)
     // A client that stops reading has its connection released.
-    .on_connect(move |connection, extensions| {
-        if let Some(timeout) = stall_timeout {
-            sse_actix::stall_timeout(timeout)(connection, extensions);
-        }
-    })
+    .on_connect(sse_actix::stall_timeout(stall_timeout))
     .disable_signals()
     // Streams still open after the hub's grace period (a client that stopped
     // reading) are not waited for much longer.

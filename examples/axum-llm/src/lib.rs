@@ -47,7 +47,6 @@ use sse_axum::SseResponseLayer;
 use sse_axum::compression::Codecs;
 
 pub use self::config::Config;
-use tower_http::timeout::TimeoutLayer;
 
 use self::demo::{DEMO_MODEL, Demo};
 use self::error::ApiError;
@@ -61,10 +60,9 @@ use self::upstream::Upstream;
 /// A larger one is refused with `413`, in the API's error shape.
 pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 
-/// How long a request may take to be read and answered up to the start of
-/// its stream (the stream itself runs as long as the answer): a client that
-/// sends its body a byte at a time gets `408` then. Headers are bounded by
-/// the server (`sse_axum::serve`).
+/// How long a request's body may take to arrive (the answer then takes as
+/// long as the model does): a client that sends its body a byte at a time
+/// gets `408` then. Headers are bounded by the server (`sse_axum::serve`).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `GET /`, `POST /v1/chat/completions` and `POST /v1/messages`, answered
@@ -86,13 +84,42 @@ pub fn app(llm: Llm) -> Router {
                 .compression(Codecs::new()),
         )
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
-        // A request must be read and answered (its stream begun) in time: a
-        // client that sends its body a byte at a time is answered 408.
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        // A request body must arrive in time: a client that sends it a byte
+        // at a time is answered 408. The answer itself may take as long as
+        // the model does (a whole answer, `stream: false`, included).
+        .layer(axum::middleware::map_request(read_body_in_time))
         .with_state(llm)
+}
+
+/// Reads the request's body within [`REQUEST_TIMEOUT`] (up to one byte
+/// past [`MAX_REQUEST_BYTES`], so that the handler's limit still refuses a
+/// larger one in the API's shape), or answers `408`.
+async fn read_body_in_time(
+    request: axum::extract::Request,
+) -> Result<axum::extract::Request, StatusCode> {
+    use http_body_util::BodyExt;
+
+    let (parts, mut body) = request.into_parts();
+    let read = async {
+        let mut bytes = Vec::new();
+        while bytes.len() <= MAX_REQUEST_BYTES {
+            let Some(frame) = body.frame().await else {
+                break;
+            };
+            if let Ok(data) = frame.map_err(|_| StatusCode::BAD_REQUEST)?.into_data() {
+                bytes.extend_from_slice(&data);
+            }
+        }
+        Ok(bytes)
+    };
+    match tokio::time::timeout(REQUEST_TIMEOUT, read).await {
+        Ok(Ok(bytes)) => Ok(axum::extract::Request::from_parts(
+            parts,
+            axum::body::Body::from(bytes),
+        )),
+        Ok(Err(status)) => Err(status),
+        Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
+    }
 }
 
 /// Where answers come from, how many are being produced, and how their

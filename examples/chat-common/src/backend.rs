@@ -68,7 +68,13 @@ async fn on_nats(urls: String, _package: &str) -> Result<(Chat, String), String>
     let servers: Vec<String> = urls.split(',').map(|url| url.trim().to_owned()).collect();
     let stream = std::env::var("NATS_STREAM").unwrap_or_else(|_| "CHAT".to_owned());
     let replicas = number("NATS_REPLICAS", 1)?;
-    let unreachable = |error: String| format!("cannot use NATS at {urls}: {error}");
+    // Printed without the user and password a URL may hold.
+    let shown = servers
+        .iter()
+        .map(|url| without_credentials(url))
+        .collect::<Vec<_>>()
+        .join(",");
+    let unreachable = |error: String| format!("cannot use NATS at {shown}: {error}");
     let store = NatsStore::builder(servers.iter().cloned())
         .stream(stream.as_str())
         .replicas(replicas)
@@ -83,8 +89,26 @@ async fn on_nats(urls: String, _package: &str) -> Result<(Chat, String), String>
     let chat = Chat::with_registry(hub, NameRegistry::Nats(Box::new(names)));
     Ok((
         chat,
-        format!("on NATS at {urls}, stream {stream:?}, {replicas} replicas"),
+        format!("on NATS at {shown}, stream {stream:?}, {replicas} replicas"),
     ))
+}
+
+/// `url` without its user information (`nats://user:pass@host` becomes
+/// `nats://host`).
+///
+/// ```
+/// # use example_chat_common::without_credentials;
+/// assert_eq!(without_credentials("nats://me:secret@127.0.0.1:4222"), "nats://127.0.0.1:4222");
+/// assert_eq!(without_credentials("127.0.0.1:4222"), "127.0.0.1:4222");
+/// ```
+pub fn without_credentials(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    if scheme.is_empty() {
+        rest.to_owned()
+    } else {
+        format!("{scheme}://{rest}")
+    }
 }
 
 #[cfg(not(feature = "redis"))]

@@ -43,7 +43,7 @@ use serde::Deserialize;
 use sse_engine::Event;
 use sse_engine::hub::{Endpoint, Hub, HubBuilder, LogLimits, Position, PublishError};
 
-pub use backend::chat_from_env;
+pub use backend::{chat_from_env, without_credentials};
 use names::EventNames;
 pub use names::{ANNOUNCEMENT, MAX_EVENT_NAME_BYTES, MAX_EVENT_NAMES};
 use registry::NameRegistry;

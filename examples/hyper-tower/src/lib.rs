@@ -61,6 +61,10 @@ pub async fn serve(listener: TcpListener, hub: Hub) {
         // hold one back until the client's delayed ACK (sse-load measured about
         // one event in a hundred arriving 18 ms late).
         let _ = stream.set_nodelay(true);
+        // A client that stops reading is released after the stall timeout
+        // (`sse_engine::stall`; fails only where the system has no such
+        // option, and the connection is served as before).
+        let _ = sse_engine::set_stall_timeout(&stream, sse_engine::STALL_TIMEOUT);
         let service = TowerToHyperService::new(service.clone());
         let mut builder = auto::Builder::new(TokioExecutor::new());
         // hyper bounds reading a request's headers only with a timer: without
