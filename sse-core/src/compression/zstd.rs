@@ -11,11 +11,19 @@ use zstd::zstd_safe::{CCtx, CParameter, ErrorCode, InBuffer, OutBuffer, get_erro
 /// larger) and the least CPU per subscriber.
 const LEVEL: i32 = 1;
 
-/// A 16 KiB window (2^14) instead of level 1's default of 2^19: libzstd
-/// sizes its buffers and tables by the window, and a long-lived stream
-/// keeps them for its whole life. The repeats that events share (the JSON
-/// envelope, field names) are recent, so a larger window saves little.
-const WINDOW_LOG: u32 = 14;
+/// An 8 KiB window (2^13) instead of level 1's default of 2^19: libzstd
+/// sizes its buffers by the window, and a long-lived stream keeps them for
+/// its whole life. The repeats that events share (the JSON envelope, field
+/// names) are recent: on the compression bench's four streams a 16 KiB
+/// window sent the same bytes for token streams and 1.5-5% fewer for
+/// dashboard and chat events, for twice the memory (`BENCHMARKS.md`).
+const WINDOW_LOG: u32 = 13;
+
+/// A match table of 2^12 entries (16 KiB) instead of level 1's 2^14
+/// (64 KiB): with an 8 KiB window most of the larger table would index
+/// positions the window no longer holds. With the window above, libzstd
+/// holds 95 KiB per stream instead of 197 KiB.
+const HASH_LOG: u32 = 12;
 
 /// One zstd frame for the whole stream; every frame of the body is
 /// compressed with `ZSTD_e_flush`, which closes the current block so the
@@ -32,6 +40,9 @@ impl ZstdFrames {
             .map_err(error)?;
         context
             .set_parameter(CParameter::WindowLog(WINDOW_LOG))
+            .map_err(error)?;
+        context
+            .set_parameter(CParameter::HashLog(HASH_LOG))
             .map_err(error)?;
         Ok(Self { context })
     }
