@@ -14,6 +14,8 @@
 mod backend;
 #[cfg(feature = "suite")]
 pub mod browser;
+#[cfg(feature = "suite")]
+pub mod churn;
 #[cfg(all(feature = "suite", feature = "nats"))]
 pub mod cluster;
 #[cfg(feature = "suite")]

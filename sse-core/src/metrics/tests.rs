@@ -5,15 +5,20 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
 use http_body_util::BodyExt;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+use tokio::sync::mpsc;
 
 use super::*;
-use crate::hub::{Hub, SubscribeError};
-use crate::{Event, KeepAlive, LastEventId, SseBody};
+use crate::hub::{
+    Epoch, FedEvent, Feed, FeedItem, Hub, Store, StoreFuture, StoredEvent, SubscribeError,
+    Subscription,
+};
+use crate::{Event, KeepAlive, LastEventId, SseBody, Text};
 
 /// Runs `test` on a current-thread runtime with a recorder of its own.
 fn recorded<F: Future<Output = ()>>(test: impl FnOnce(Snapshotter) -> F) {
@@ -296,5 +301,127 @@ fn compressed_bodies_count_both_sides_of_the_compressor() {
             0.0
         );
         assert_eq!(get(&values, UNCOMPRESSED_BYTES), plain.len() as f64);
+    });
+}
+
+/// A shared store whose feed the test writes (`FeedItem`s sent on a
+/// channel), and which has nothing to replay: what the feed reports lost
+/// is gone.
+struct FedStore {
+    feed: Mutex<Option<mpsc::UnboundedReceiver<FeedItem>>>,
+}
+
+impl Store for FedStore {
+    fn epoch(&self) -> Epoch {
+        Epoch::from_bits(7)
+    }
+
+    fn append<'a>(&'a self, _topics: &'a [Text], _event: &'a bytes::Bytes) -> StoreFuture<'a, u64> {
+        unreachable!("the test publishes through the feed")
+    }
+
+    fn replay<'a>(
+        &'a self,
+        _topic: &'a Text,
+        _after: u64,
+        _before: u64,
+        _limit: usize,
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
+        Box::pin(std::future::ready(Ok(None)))
+    }
+
+    fn feed(&self) -> Option<Feed> {
+        let mut receiver = self.feed.lock().unwrap().take()?;
+        Some(Box::pin(stream::poll_fn(move |cx| receiver.poll_recv(cx))))
+    }
+}
+
+/// The feed's report of events `seqs` of topic `t`, each `data: <seq>`.
+fn fed(seqs: std::ops::RangeInclusive<u64>) -> FeedItem {
+    let through = *seqs.end();
+    let events = seqs
+        .map(|seq| FedEvent {
+            seq,
+            topic: Text::from_static("t"),
+            event: bytes::Bytes::from(format!("data: {seq}\n\n")),
+        })
+        .collect();
+    FeedItem::Events { events, through }
+}
+
+/// What `subscription` has to give now (until it would wait): each event's
+/// data, a gap signal as `gap <its data>`.
+async fn ready_now(subscription: &mut Subscription) -> Vec<String> {
+    let mut decoder = crate::decode::Decoder::new();
+    // Paused time: the timeout passes only once every task is idle.
+    while let Ok(Some(event)) =
+        tokio::time::timeout(Duration::from_secs(1), subscription.next()).await
+    {
+        decoder.push(event.as_bytes()).unwrap();
+    }
+    std::iter::from_fn(|| decoder.next_event())
+        .map(|event| match event.event_type() {
+            "gap" => format!("gap {}", event.data()),
+            _ => event.data().to_owned(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_store_that_lost_events_is_counted_as_lost_gaps() {
+    recorded(|snapshotter| async move {
+        let (feed, receiver) = mpsc::unbounded_channel();
+        let store = FedStore {
+            feed: Mutex::new(Some(receiver)),
+        };
+        let hub = Hub::builder().store(store).topic("t").build();
+        let mut ahead = hub.subscribe(&["t"], None).unwrap();
+        let mut behind = hub.subscribe(&["t"], None).unwrap();
+        feed.send(fed(1..=3)).unwrap();
+        assert_eq!(ready_now(&mut ahead).await, ["1", "2", "3"]);
+        assert_eq!(ready_now(&mut behind).await, ["1", "2", "3"]);
+        feed.send(fed(4..=5)).unwrap();
+        assert_eq!(ready_now(&mut ahead).await, ["4", "5"]);
+
+        // 6..=10 never reported, and gone from the store; then 11.
+        feed.send(FeedItem::Lost {
+            topic: Text::from_static("t"),
+            through: 10,
+        })
+        .unwrap();
+        feed.send(fed(11..=11)).unwrap();
+        let lost = r#"gap {"reason":"lost","lastEventId":""}"#;
+        let got_ahead = ready_now(&mut ahead).await;
+        let got_behind = ready_now(&mut behind).await;
+        assert_eq!(got_ahead, [lost, "11"]);
+        assert_eq!(got_behind, ["4", "5", lost, "11"]);
+        // A subscriber from after the loss is behind nothing.
+        let mut fresh = hub.subscribe(&["t"], None).unwrap();
+        feed.send(fed(12..=12)).unwrap();
+        assert_eq!(ready_now(&mut fresh).await, ["12"]);
+
+        let signals = [got_ahead, got_behind]
+            .iter()
+            .flatten()
+            .filter(|event| event.starts_with("gap "))
+            .count();
+        let values = read(&snapshotter);
+        assert_eq!(signals, 2);
+        assert_eq!(
+            get(&values, "sse_hub_gaps_total{reason=lost}"),
+            signals as f64
+        );
+        for reason in ["evicted", "lagged", "foreign", "unknown"] {
+            assert_eq!(
+                get(&values, &format!("sse_hub_gaps_total{{reason={reason}}}")),
+                0.0,
+                "{reason}"
+            );
+        }
+        assert_eq!(hub.stats().gaps, signals as u64);
+        assert_eq!(hub.stats().lagged, 0);
+        assert_eq!(get(&values, EVENTS_PUBLISHED), 0.0, "published elsewhere");
+        // Six each to `ahead` and `behind` (gap signals aside), one to `fresh`.
+        assert_eq!(get(&values, EVENTS_DELIVERED), 13.0);
     });
 }
