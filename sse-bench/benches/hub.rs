@@ -22,37 +22,22 @@
 use std::alloc::System;
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures_util::stream;
-use futures_util::task::noop_waker_ref;
 use http_body::Body;
+use sse_bench::fan_out::{AxumBroadcast, poll_until_pending};
 use sse_bench::rounds::{Clock, Config, Contender, Workload};
 use sse_engine::Event;
 use sse_engine::hub::Hub;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
-use tokio::sync::broadcast;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-type Boxed = Pin<Box<dyn Body<Data = Bytes, Error = axum::Error> + Send>>;
 type OurBody = Pin<Box<dyn Body<Data = Bytes, Error = Infallible> + Send>>;
 
 fn payload() -> String {
     format!("{{\"price\":{}}}", "1".repeat(1024 - 11))
-}
-
-/// Polls a body until it has nothing ready, as hyper's write loop does after
-/// a wake-up; the bytes of the frames it yielded.
-fn poll_until_pending<B: Body<Data = Bytes> + ?Sized>(mut body: Pin<&mut B>) -> usize {
-    let mut cx = Context::from_waker(noop_waker_ref());
-    let mut bytes = 0;
-    while let Poll::Ready(Some(Ok(frame))) = body.as_mut().poll_frame(&mut cx) {
-        bytes += frame.into_data().map_or(0, |data| data.len());
-    }
-    bytes
 }
 
 /// Polls every body until it is pending, after `data` was sent to all;
@@ -107,48 +92,6 @@ impl Ours {
     }
 }
 
-struct AxumBroadcast {
-    sender: broadcast::Sender<String>,
-    bodies: Vec<Boxed>,
-}
-
-impl AxumBroadcast {
-    fn new(subscribers: usize) -> Self {
-        use axum::response::IntoResponse;
-        use axum::response::sse::{Event, KeepAlive, Sse};
-
-        let (sender, _) = broadcast::channel(1024);
-        let mut bodies: Vec<Boxed> = (0..subscribers)
-            .map(|_| {
-                let receiver = sender.subscribe();
-                let events = stream::unfold(receiver, |mut receiver| async move {
-                    let message = receiver.recv().await.ok()?;
-                    Some((
-                        Ok::<_, Infallible>(Event::default().data(message)),
-                        receiver,
-                    ))
-                });
-                Box::pin(
-                    Sse::new(events)
-                        .keep_alive(KeepAlive::new())
-                        .into_response()
-                        .into_body(),
-                ) as Boxed
-            })
-            .collect();
-        for body in &mut bodies {
-            poll_until_pending(body.as_mut());
-        }
-        Self { sender, bodies }
-    }
-
-    /// Sends `data` and delivers it to every body; the bytes delivered.
-    fn fan_out(&mut self, data: &str) -> u64 {
-        self.sender.send(data.to_owned()).expect("receivers");
-        deliver(&mut self.bodies, data)
-    }
-}
-
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -185,7 +128,7 @@ fn fan_out(config: &Config, rt: &tokio::runtime::Runtime, data: &str) {
                 mine.fan_out(rt, data)
             }))
             .contender(Contender::new("axum + broadcast", n as u64, || {
-                peer.fan_out(data)
+                deliver(peer.send(data.to_owned()), data)
             }))
             .run(config);
         println!("{report}");
@@ -206,10 +149,10 @@ fn fan_out(config: &Config, rt: &tokio::runtime::Runtime, data: &str) {
         let (peer_small, peer_large) = peers.split_at_mut(1);
         let report = Workload::new(format!("{name}, axum + broadcast"), "delivery")
             .contender(Contender::new("axum + broadcast", small as u64, || {
-                peer_small[0].fan_out(data)
+                deliver(peer_small[0].send(data.to_owned()), data)
             }))
             .contender(Contender::new("axum + broadcast", large as u64, || {
-                peer_large[0].fan_out(data)
+                deliver(peer_large[0].send(data.to_owned()), data)
             }))
             .run(config);
         println!("{report}");

@@ -20,23 +20,19 @@
 use std::alloc::System;
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures_util::stream;
-use futures_util::task::noop_waker_ref;
 use http_body::Body;
+use sse_bench::fan_out::{AxumBroadcast, poll_until_pending};
 use sse_bench::rounds::{Clock, Config, Contender, Workload};
 use sse_engine::Event;
 use sse_engine::compression::{Codec, Compression};
 use sse_engine::hub::Hub;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
-use tokio::sync::broadcast;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-type Boxed = Pin<Box<dyn Body<Data = Bytes, Error = axum::Error> + Send>>;
 type OurBody = Pin<Box<dyn Body<Data = Bytes, Error = Infallible> + Send>>;
 
 /// The token deltas events carry in turn, so that consecutive events differ
@@ -48,16 +44,6 @@ fn token(n: usize) -> String {
         r#"{{"id":"chatcmpl-9XkQ2mZl7","object":"chat.completion.chunk","created":1733480000,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_0ba0d124f1","choices":[{{"index":0,"delta":{{"content":"{}"}},"logprobs":null,"finish_reason":null}}]}}"#,
         DELTAS[n % DELTAS.len()]
     )
-}
-
-/// Polls a body until it has nothing ready; the bytes of its frames.
-fn poll_until_pending<B: Body<Data = Bytes> + ?Sized>(mut body: Pin<&mut B>) -> usize {
-    let mut cx = Context::from_waker(noop_waker_ref());
-    let mut bytes = 0;
-    while let Poll::Ready(Some(Ok(frame))) = body.as_mut().poll_frame(&mut cx) {
-        bytes += frame.into_data().map_or(0, |data| data.len());
-    }
-    bytes
 }
 
 /// Polls every body until it is pending; the bytes they yielded, each
@@ -113,54 +99,6 @@ impl Ours {
     }
 }
 
-struct AxumBroadcast {
-    sender: broadcast::Sender<String>,
-    bodies: Vec<Boxed>,
-    next: usize,
-}
-
-impl AxumBroadcast {
-    fn new(subscribers: usize) -> Self {
-        use axum::response::IntoResponse;
-        use axum::response::sse::{Event, KeepAlive, Sse};
-
-        let (sender, _) = broadcast::channel(1024);
-        let mut bodies: Vec<Boxed> = (0..subscribers)
-            .map(|_| {
-                let receiver = sender.subscribe();
-                let events = stream::unfold(receiver, |mut receiver| async move {
-                    let message = receiver.recv().await.ok()?;
-                    Some((
-                        Ok::<_, Infallible>(Event::default().data(message)),
-                        receiver,
-                    ))
-                });
-                Box::pin(
-                    Sse::new(events)
-                        .keep_alive(KeepAlive::new())
-                        .into_response()
-                        .into_body(),
-                ) as Boxed
-            })
-            .collect();
-        for body in &mut bodies {
-            poll_until_pending(body.as_mut());
-        }
-        Self {
-            sender,
-            bodies,
-            next: 0,
-        }
-    }
-
-    fn fan_out(&mut self) -> u64 {
-        let data = token(self.next);
-        self.next += 1;
-        self.sender.send(data).expect("receivers");
-        deliver(&mut self.bodies)
-    }
-}
-
 /// The codecs measured, as a subscriber's stream is told to use them.
 fn codecs() -> [(&'static str, Compression); 4] {
     [
@@ -196,6 +134,7 @@ fn fan_out(config: &Config, rt: &tokio::runtime::Runtime) {
             continue;
         }
         let mut peer = AxumBroadcast::new(n);
+        let mut next = 0;
         let mut ours: Vec<(&str, Ours)> = codecs()
             .into_iter()
             .map(|(codec, compression)| (codec, Ours::new(n, compression)))
@@ -212,7 +151,10 @@ fn fan_out(config: &Config, rt: &tokio::runtime::Runtime) {
             .contender(Contender::new(
                 "axum + broadcast, identity",
                 n as u64,
-                || peer.fan_out(),
+                || {
+                    next += 1;
+                    deliver(peer.send(token(next)))
+                },
             ))
             .run(config);
         println!("{report}");

@@ -4,10 +4,12 @@
 //!
 //! The library holds what several benchmarks share: [`rounds`], which runs
 //! the implementations of a workload interleaved and compares them within
-//! each round, and [`drain`]; and the `sse-load` tool ([`load`]) that
+//! each round, [`drain`], and what the fan-out benchmarks share
+//! ([`fan_out`]); and the `sse-load` tool ([`load`]) that
 //! measures real servers over loopback.
 #![forbid(unsafe_code)]
 
+pub mod fan_out;
 pub mod load;
 pub mod rounds;
 
