@@ -351,8 +351,8 @@ fn sum(scraped: &str, name: &str, reasons: &[&str]) -> f64 {
 
 /// Starts `binary` (a chat server) with a 100 ms keep-alive and scrapes
 /// `GET /metrics`; posts two messages; then runs [`CONNECTIONS`] event
-/// streams, [`CONCURRENCY`] at a time, each opened and cut in one of the
-/// ways of [`Visit`] (one in forty posts a message during the churn and
+/// streams, `CONCURRENCY` (64) at a time, each opened and cut in one of the
+/// ways of `Visit` (one in forty posts a message during the churn and
 /// reads it back). Then scrapes until the gauges settle (within a
 /// generous deadline: the server notices a departed client when a
 /// keep-alive write fails), and checks:
