@@ -9,6 +9,16 @@
 //! away, the consumer was lost) the reader makes a new one from after the
 //! last sequence number it read, with backoff.
 //!
+//! Making a consumer can go unanswered while the cluster recovers: while
+//! the JetStream meta group elects a leader (a few seconds after its leader
+//! was lost), nothing answers; and JetStream 2.9 places a one-replica
+//! consumer on any node of the stream, one that is down included, which
+//! never answers either. Both pass with another attempt, not with a longer
+//! wait: every consumer has a name of its own, one whose making was not
+//! answered is deleted (so that it is not left behind, made late or when
+//! its node comes back), and attempts are paced by their start, so that
+//! one that waited for its answer is not also made to wait its delay.
+//!
 //! The stream numbers its messages one by one, so a sequence number skipped
 //! is a message the stream no longer holds (trimmed by its limits, purged,
 //! deleted) that the reader never read: it is reported as lost in every
@@ -23,8 +33,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use async_nats::connection::State;
-use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
-use async_nats::jetstream::stream::{self as js_stream, RawMessageErrorKind};
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
+use async_nats::jetstream::stream::{self as js_stream, ConsumerErrorKind, RawMessageErrorKind};
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::{FutureExt, StreamExt};
@@ -45,6 +55,11 @@ const CONNECTION_CHECK: Duration = Duration::from_millis(250);
 /// A consumer that served this long before failing was healthy: the next
 /// one is made after the shortest delay.
 const HEALTHY: Duration = Duration::from_secs(10);
+
+/// How often the server tells the reader that its consumer is there while
+/// nothing is delivered: a consumer lost with its node (while the client is
+/// connected to another) is noticed after two of them are missed.
+const HEARTBEAT: Duration = Duration::from_secs(2);
 
 /// The hub's end of the feed.
 pub(crate) struct Receiver(pub(crate) mpsc::Receiver<FeedItem>);
@@ -100,15 +115,24 @@ pub(crate) async fn run(shared: Arc<Shared>, sender: mpsc::Sender<FeedItem>) {
                 if started.elapsed() >= HEALTHY {
                     backoff = min_backoff;
                 }
-                tracing::warn!(%error, stream = shared.stream, retry_in = ?backoff, "JetStream reader lost its consumer");
+                let wait = delay(backoff, started.elapsed());
+                tracing::warn!(%error, stream = shared.stream, retry_in = ?wait, "JetStream reader lost its consumer");
                 tokio::select! {
-                    () = tokio::time::sleep(backoff) => {}
+                    () = tokio::time::sleep(wait) => {}
                     () = sender.closed() => return,
                 }
                 backoff = (backoff * 2).min(max_backoff);
             }
         }
     }
+}
+
+/// How long to wait before the next attempt, when the last one started
+/// `elapsed` ago: what is left of `backoff`. Attempts start `backoff`
+/// apart at least; one that waited for an answer that never came (a
+/// consumer that was not made) has waited that long already.
+fn delay(backoff: Duration, elapsed: Duration) -> Duration {
+    backoff.saturating_sub(elapsed)
 }
 
 /// Makes a consumer and reads until it fails (an error) or the reader must
@@ -129,24 +153,12 @@ async fn read_until_broken(
         None => return Err(format!("the stream {:?} does not exist", shared.stream).into()),
     }
     let stream = shared.jetstream.get_stream_no_info(&shared.stream).await?;
-    let consumer = stream
-        .create_consumer(pull::Config {
-            deliver_policy: DeliverPolicy::ByStartSequence {
-                start_sequence: *last + 1,
-            },
-            filter_subject: shared.subjects.all(),
-            ack_policy: AckPolicy::None,
-            memory_storage: true,
-            num_replicas: 1,
-            inactive_threshold: Duration::from_secs(60),
-            ..pull::Config::default()
-        })
-        .await?;
+    let consumer = create_consumer(shared, &stream, *last + 1).await?;
     let mut messages = consumer
         .stream()
         .max_messages_per_batch(BATCH)
         .max_bytes_per_batch(shared.fetch_bytes)
-        .heartbeat(Duration::from_secs(5))
+        .heartbeat(HEARTBEAT)
         .expires(Duration::from_secs(30))
         .messages()
         .await?;
@@ -217,6 +229,57 @@ async fn read_until_broken(
             return Err(error);
         }
     }
+}
+
+/// A new consumer of every subject of the stream, from `start` on.
+///
+/// When JetStream did not answer, the consumer may still be made, or be
+/// placed on a node that is down (see the module docs): it is deleted, in
+/// a task of its own so that the next attempt does not wait for that.
+async fn create_consumer(
+    shared: &Shared,
+    stream: &js_stream::Stream<()>,
+    start: u64,
+) -> Result<PullConsumer, BoxError> {
+    let name = consumer_name(&shared.jetstream.client().new_inbox());
+    let made = stream
+        .create_consumer(pull::Config {
+            name: Some(name.clone()),
+            deliver_policy: DeliverPolicy::ByStartSequence {
+                start_sequence: start,
+            },
+            filter_subject: shared.subjects.all(),
+            ack_policy: AckPolicy::None,
+            memory_storage: true,
+            num_replicas: 1,
+            inactive_threshold: Duration::from_secs(60),
+            ..pull::Config::default()
+        })
+        .await;
+    match made {
+        Ok(consumer) => Ok(consumer),
+        // JetStream answered: the consumer was not made.
+        Err(error) if matches!(error.kind(), ConsumerErrorKind::JetStream(_)) => {
+            Err(format!("making a consumer: {error}").into())
+        }
+        Err(error) => {
+            let stream = stream.clone();
+            let orphan = name.clone();
+            tokio::spawn(async move {
+                if let Err(error) = stream.delete_consumer(&orphan).await {
+                    tracing::debug!(%error, consumer = orphan, "a consumer whose making was not answered is not deleted");
+                }
+            });
+            Err(format!("making the consumer {name}: {error}").into())
+        }
+    }
+}
+
+/// A consumer name from `inbox`, a new inbox subject of the client: its
+/// last token, unique (a NUID: letters and digits).
+fn consumer_name(inbox: &str) -> String {
+    let unique = inbox.rsplit('.').next().unwrap_or(inbox);
+    format!("sse-feed-{unique}")
 }
 
 /// Every run of sequence numbers that `batch` passes over after `last`:
@@ -344,5 +407,27 @@ mod tests {
         // Numbers read already are no skip, nor what follows them in turn.
         assert_eq!(skips(4, &batch(&[3, 4, 5])), []);
         assert_eq!(skips(4, &batch(&[])), []);
+    }
+
+    #[test]
+    fn attempts_start_a_backoff_apart() {
+        let backoff = Duration::from_millis(400);
+        // One that failed at once waits the whole delay.
+        assert_eq!(delay(backoff, Duration::ZERO), backoff);
+        assert_eq!(
+            delay(backoff, Duration::from_millis(100)),
+            Duration::from_millis(300)
+        );
+        // One that waited longer for an answer is followed at once.
+        assert_eq!(delay(backoff, Duration::from_secs(2)), Duration::ZERO);
+    }
+
+    #[test]
+    fn every_consumer_has_a_name_of_its_own() {
+        assert_eq!(
+            consumer_name("_INBOX.ayrVzTrDrjB4mRyz8e8mTu"),
+            "sse-feed-ayrVzTrDrjB4mRyz8e8mTu"
+        );
+        assert_eq!(consumer_name("app.inbox.abc"), "sse-feed-abc");
     }
 }

@@ -89,6 +89,14 @@
 //! a gap to the subscribers of every topic the process has (the reader
 //! cannot know whose events they were), never skipped in silence.
 //!
+//! In a cluster, making a consumer needs the JetStream meta group's leader:
+//! while it is elected (a few seconds after it was lost, longer when a
+//! second node is lost before the first one came back up to date), and when
+//! JetStream 2.9 places the consumer on a node that is down, the request is
+//! not answered, and times out after the acknowledgement timeout. The
+//! reader then makes another one, with a name of its own, and deletes the
+//! one not answered, so that none is left behind.
+//!
 //! # Limits
 //!
 //! - Every process reads every event of the stream, whichever topics it

@@ -5,6 +5,7 @@
 //! makes that a failure.
 #![allow(dead_code, clippy::print_stderr)]
 
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -49,6 +50,8 @@ pub(crate) struct NatsServer {
     dir: PathBuf,
     /// A configuration file (cluster nodes), else command-line flags.
     config: Option<PathBuf>,
+    /// The HTTP monitoring port (cluster nodes).
+    monitor: Option<u16>,
     child: Option<Child>,
 }
 
@@ -66,6 +69,7 @@ impl NatsServer {
             port,
             dir,
             config: None,
+            monitor: None,
             child: None,
         };
         server.restart();
@@ -198,6 +202,7 @@ impl Cluster {
         }
         let client_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
         let route_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let monitor_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
         let base = std::env::temp_dir().join(format!(
             "sse-nats-cluster-{}-{}",
             std::process::id(),
@@ -212,23 +217,23 @@ impl Cluster {
             let dir = base.join(format!("n{n}"));
             std::fs::create_dir_all(&dir).expect("temp dir");
             let config = dir.join("server.conf");
-            std::fs::write(
-                &config,
-                format!(
-                    "server_name: n{n}\nlisten: 127.0.0.1:{}\n\
-                     jetstream {{ store_dir: {:?} }}\n\
-                     cluster {{\n  name: sse\n  listen: 127.0.0.1:{}\n  routes: [{}]\n}}\n",
-                    client_ports[n],
-                    dir.join("js"),
-                    route_ports[n],
-                    routes.join(", "),
-                ),
-            )
-            .expect("config written");
+            let mut text = format!(
+                "server_name: n{n}\nlisten: 127.0.0.1:{}\nhttp: 127.0.0.1:{}\n\
+                 jetstream {{ store_dir: {:?} }}\n\
+                 cluster {{\n  name: sse\n  listen: 127.0.0.1:{}\n  routes: [{}]\n}}\n",
+                client_ports[n],
+                monitor_ports[n],
+                dir.join("js"),
+                route_ports[n],
+                routes.join(", "),
+            );
+            text.push_str(&kept_log(&base, n));
+            std::fs::write(&config, text).expect("config written");
             let mut node = NatsServer {
                 port: client_ports[n],
                 dir,
                 config: Some(config),
+                monitor: Some(monitor_ports[n]),
                 child: None,
             };
             node.restart();
@@ -281,14 +286,81 @@ impl Cluster {
         Some((cluster.leader.clone()?, followers))
     }
 
+    /// What the running node named `name` says of its JetStream (its
+    /// monitoring endpoint `/jsz`, JSON; the meta group's leader, and on
+    /// the leader whether the other nodes are current, in `meta_cluster`);
+    /// `None` when it does not answer within a second.
+    pub(crate) fn jsz(&self, name: &str) -> Option<String> {
+        self.monitor(name, "/jsz")
+            .and_then(|(ok, body)| ok.then_some(body))
+    }
+
+    /// Whether the running node named `name` says it is healthy (its
+    /// `/healthz`): it knows the meta group's leader and is current with
+    /// it (not catching up), and so is every stream and consumer it holds.
+    pub(crate) fn healthy(&self, name: &str) -> bool {
+        self.monitor(name, "/healthz").is_some_and(|(ok, _)| ok)
+    }
+
+    /// The answer of the running node named `name`'s monitoring endpoint
+    /// at `path`: whether it was `200 OK`, and its body.
+    fn monitor(&self, name: &str, path: &str) -> Option<(bool, String)> {
+        let node = &self.nodes[index(name)];
+        let port = node.monitor?;
+        if !node.is_running() {
+            return None;
+        }
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(1)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        let (head, body) = answer.split_once("\r\n\r\n")?;
+        Some((head.contains(" 200 "), body.to_owned()))
+    }
+
+    /// The name of the JetStream meta group's leader, as the first running
+    /// node that knows one says (`None` while none does).
+    pub(crate) fn meta_leader(&self) -> Option<String> {
+        (0..self.nodes.len()).find_map(|n| {
+            let jsz = self.jsz(&format!("n{n}"))?;
+            let meta = &jsz[jsz.find("\"meta_cluster\"")?..];
+            let leader = &meta[meta.find("\"leader\"")? + "\"leader\"".len()..];
+            let leader = leader.trim_start_matches([' ', ':', '"']);
+            Some(leader[..leader.find('"')?].to_owned()).filter(|name| !name.is_empty())
+        })
+    }
+
     /// The node named `name` (`n0`, `n1` or `n2`), to kill or restart.
     pub(crate) fn node(&mut self, name: &str) -> &mut NatsServer {
-        let index: usize = name
-            .strip_prefix('n')
-            .and_then(|index| index.parse().ok())
-            .expect("n0, n1 or n2");
-        &mut self.nodes[index]
+        &mut self.nodes[index(name)]
     }
+}
+
+/// The index of the node named `name` (`n0`, `n1` or `n2`).
+fn index(name: &str) -> usize {
+    name.strip_prefix('n')
+        .and_then(|index| index.parse().ok())
+        .expect("n0, n1 or n2")
+}
+
+/// With `SSE_NATS_LOGS=<dir>`, the configuration lines that make node `n`
+/// of the cluster in `base` log (with debug lines, and kept after the test)
+/// to `<dir>/<base's name>-n<n>.log`, to see what the servers did in a
+/// failed run; else none.
+fn kept_log(base: &std::path::Path, n: usize) -> String {
+    let Some(logs) = std::env::var_os("SSE_NATS_LOGS") else {
+        return String::new();
+    };
+    let logs = PathBuf::from(logs);
+    std::fs::create_dir_all(&logs).expect("the log directory");
+    let name = base
+        .file_name()
+        .expect("a named directory")
+        .to_string_lossy();
+    let file = logs.join(format!("{name}-n{n}.log"));
+    format!("debug: true\nlogtime: true\nlog_file: {file:?}\n")
 }
 
 /// A store builder with short delays for tests.

@@ -1,0 +1,118 @@
+//! A consumer JetStream never answers for: with one node of a three-node
+//! cluster down, JetStream 2.9 places the reader's one-replica consumer on
+//! any node of the stream, the one that is down included, and the request
+//! to make it times out. The reader makes another (its events keep coming)
+//! and deletes the one not answered, so none is left behind.
+#![allow(clippy::print_stderr)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream;
+use futures_util::TryStreamExt;
+
+use common::{Cluster, WAIT, data, next_n, publish_when_back};
+
+const STREAM: &str = "UNANSWERED";
+
+/// How many times the reader is made to make a new consumer: with one node
+/// of three down, at least one of them is placed there, but for a chance
+/// of (2/3)^12, under 1 %.
+const ROUNDS: usize = 12;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_placed_on_a_node_that_is_down_is_replaced_and_deleted() {
+    let Some(mut cluster) = Cluster::start("a consumer on a node that is down") else {
+        return;
+    };
+    let hub = cluster.hub(STREAM).await;
+    let mut subscription = hub.subscribe(&["t"], None).unwrap();
+    publish_when_back(&hub, "t", "first").await;
+    assert_eq!(data(&next_n(&mut subscription, 1).await), ["first"]);
+
+    // A follower of the stream that does not lead the meta group goes: no
+    // election, only placements on a node that is down.
+    let deadline = Instant::now() + WAIT;
+    let down = loop {
+        let meta = cluster.meta_leader();
+        let stream = cluster.stream_nodes(STREAM).await;
+        if let (Some(meta), Some((_, followers))) = (&meta, &stream)
+            && let Some(follower) = followers.iter().find(|name| *name != meta)
+        {
+            break follower.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no follower: {meta:?}, {stream:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    cluster.node(&down).kill();
+    let alive: Vec<String> = cluster
+        .nodes
+        .iter()
+        .filter(|node| node.is_running())
+        .map(common::NatsServer::url)
+        .collect();
+    let client = async_nats::connect(alive).await.expect("connects");
+    let js = jetstream::ContextBuilder::new()
+        .timeout(Duration::from_secs(1))
+        .build(client);
+    let stream = js.get_stream_no_info(STREAM).await.expect("the stream");
+
+    for round in 0..ROUNDS {
+        // The consumer the reader reads with, the one with a pull waiting,
+        // is deleted: the reader makes a new one.
+        let deadline = Instant::now() + WAIT;
+        let served = loop {
+            let names: Vec<String> = stream
+                .consumer_names()
+                .try_collect()
+                .await
+                .unwrap_or_default();
+            let mut served = None;
+            for name in names {
+                if let Ok(info) = stream.consumer_info(&name).await
+                    && info.num_waiting > 0
+                {
+                    served = Some(name);
+                }
+            }
+            if let Some(served) = served {
+                break served;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: no consumer is read"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        stream
+            .delete_consumer(&served)
+            .await
+            .expect("the reader's consumer deleted");
+        let text = format!("round {round}");
+        publish_when_back(&hub, "t", &text).await;
+        assert_eq!(data(&next_n(&mut subscription, 1).await), [text.as_str()]);
+    }
+
+    // Only the consumer the reader reads with is left: every one not
+    // answered was deleted.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let names: Vec<String> = stream
+            .consumer_names()
+            .try_collect()
+            .await
+            .unwrap_or_default();
+        if names.len() == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "consumers left behind with {down} down: {names:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
