@@ -4,12 +4,13 @@
 //!
 //! Clients listen on both instances while messages are posted continuously
 //! through both; the stream's leader is killed (SIGKILL), brought back once
-//! the cluster has recovered, then a follower is killed. Every client must
-//! receive exactly the messages whose `POST` was answered `200`, each once,
-//! all clients in the same order; every other `POST` must have been
-//! answered with a `5xx`. The message of such a `POST` may still arrive (its
-//! outcome was unknown: JetStream may have stored it before the answer was
-//! lost), but once at most.
+//! the cluster has recovered, then, once the cluster is whole again and
+//! every client has caught up, a follower that was never killed is killed.
+//! Every client must receive exactly the messages whose `POST` was
+//! answered `200`, each once, all clients in the same order; every other
+//! `POST` must have been answered with a `5xx`. The message of such a
+//! `POST` may still arrive (its outcome was unknown: JetStream may have
+//! stored it before the answer was lost), but once at most.
 
 // The sse-nats tests' servers: nats-server processes on free loopback
 // ports, skipped (or failed, with SSE_REQUIRE_NATS=1) when there are none.
@@ -50,6 +51,33 @@ const QUIET: Duration = Duration::from_secs(1);
 
 /// An event as a client received it: type, id, data.
 type Received = (String, String, String);
+
+/// A client listening on one instance: what it received so far, and what
+/// its reader task has sent since.
+struct Client {
+    events: mpsc::UnboundedReceiver<Received>,
+    received: Vec<Received>,
+    reader: JoinHandle<()>,
+}
+
+impl Client {
+    /// Takes in what the reader has sent so far.
+    fn drain(&mut self) {
+        while let Ok(event) = self.events.try_recv() {
+            self.received.push(event);
+        }
+    }
+
+    /// The ids of `ids` this client has not received (yet).
+    fn lacks<'a>(&mut self, ids: &'a [String]) -> Vec<&'a str> {
+        self.drain();
+        let received: HashSet<&str> = self.received.iter().map(|(_, id, _)| id.as_str()).collect();
+        ids.iter()
+            .map(String::as_str)
+            .filter(|id| !received.contains(id))
+            .collect()
+    }
+}
 
 /// What one instance's `POST`s were answered: `200` with an id, or a `5xx`.
 #[derive(Debug, Default)]
@@ -112,17 +140,9 @@ pub async fn survives_losing_any_node(binary: &str) {
     acknowledged_once_more(&outcomes).await;
 
     cluster.node(&leader).restart();
-    // Once the restarted node has caught up, a follower (one that was never
-    // killed, when it may be) can go without the stream losing its quorum.
-    let follower = victim(&cluster, |leader_now, followers| {
-        let caught_up = leader_now == leader || followers.contains(&leader);
-        let mut others = followers.iter().filter(|name| **name != leader);
-        let follower = others.next().or(followers.first())?;
-        caught_up.then(|| follower.clone())
-    })
-    .await;
+    let follower = whole_again(&cluster, &mut clients, &outcomes, &leader).await;
     say(&format!(
-        "{leader} restarted and current; killing {follower}, a follower"
+        "{leader} restarted and current, every client caught up; killing {follower}, a follower"
     ));
     cluster.node(&follower).kill();
     acknowledged_once_more(&outcomes).await;
@@ -138,9 +158,9 @@ pub async fn survives_losing_any_node(binary: &str) {
         .collect();
     let mut received = Vec::new();
     let deadline = Instant::now() + RECOVERY;
-    for (events, reader) in clients {
-        received.push(until_complete(events, &outcomes, deadline).await);
-        reader.abort();
+    for mut client in clients {
+        received.push(until_complete(&mut client, &outcomes, deadline).await);
+        client.reader.abort();
     }
     check(&received, &outcomes);
 }
@@ -162,15 +182,137 @@ async fn victim(cluster: &Cluster, choose: impl Fn(&str, &[String]) -> Option<St
     }
 }
 
+/// Waits, within [`RECOVERY`], until the cluster is whole again after the
+/// node `restarted` came back: the stream's leader has both followers
+/// current (the restarted one caught up), the JetStream meta group's leader
+/// has both other nodes current, every node says it is healthy, and every
+/// client has every message acknowledged until then (so the instances'
+/// readers recovered from the first loss). Then a second loss leaves a
+/// quorum in both groups, with nodes that are up to date. Returns the
+/// follower to kill: one that was never killed.
+async fn whole_again(
+    cluster: &Cluster,
+    clients: &mut [Client],
+    outcomes: &[Arc<Mutex<Outcomes>>],
+    restarted: &str,
+) -> String {
+    let deadline = Instant::now() + RECOVERY;
+    let follower = whole(cluster, restarted, deadline).await;
+    let acknowledged: Vec<String> = outcomes
+        .iter()
+        .flat_map(|outcomes| {
+            let outcomes = outcomes.lock().expect("not poisoned");
+            outcomes
+                .acknowledged
+                .iter()
+                .map(|(id, _)| id.clone())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (n, client) in clients.iter_mut().enumerate() {
+        loop {
+            let lacks = client.lacks(&acknowledged);
+            if lacks.is_empty() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "client {n} did not catch up after {restarted} came back: lacks {lacks:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    // Still whole: the follower may have changed.
+    let again = whole(cluster, restarted, deadline).await;
+    if again != follower {
+        say(&format!(
+            "the stream's followers changed: {follower} -> {again}"
+        ));
+    }
+    again
+}
+
+/// Waits until the stream's leader and the meta group's leader have both
+/// their followers current, and every node says it is healthy (current
+/// with the meta group's leader itself: a leader can count a node that
+/// came back as current while it still catches up, and losing the leader
+/// then can leave the meta group without a leader, or with a node that
+/// lost its state, for many seconds); returns a stream follower that is
+/// not `restarted`.
+async fn whole(cluster: &Cluster, restarted: &str, deadline: Instant) -> String {
+    loop {
+        let stream = cluster.stream_nodes(STREAM).await;
+        let meta = meta_whole(cluster);
+        let healthy = ["n0", "n1", "n2"].map(|name| cluster.healthy(name));
+        if let (Some((_, followers)), true, [true, true, true]) = (&stream, meta, healthy)
+            && followers.len() == 2
+            && let Some(follower) = followers.iter().find(|name| *name != restarted)
+        {
+            return follower.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the cluster is not whole again: stream (leader, current followers) {stream:?}, meta group whole: {meta}, nodes healthy: {healthy:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Whether the JetStream meta group's leader has both other nodes current,
+/// and each of them knows that leader, as the nodes' `/jsz` say.
+fn meta_whole(cluster: &Cluster) -> bool {
+    let names = ["n0", "n1", "n2"];
+    let meta: Vec<Option<serde_json::Value>> = names
+        .iter()
+        .map(|name| {
+            let jsz = cluster.jsz(name)?;
+            let jsz: serde_json::Value = serde_json::from_str(&jsz).ok()?;
+            Some(jsz["meta_cluster"].clone())
+        })
+        .collect();
+    let Some(leader) = meta[0].as_ref().and_then(|meta| meta["leader"].as_str()) else {
+        return false;
+    };
+    let agreed = meta
+        .iter()
+        .all(|meta| meta.as_ref().and_then(|meta| meta["leader"].as_str()) == Some(leader));
+    let Some(on_leader) = names
+        .iter()
+        .position(|name| *name == leader)
+        .and_then(|index| meta[index].as_ref())
+    else {
+        return false;
+    };
+    let replicas = on_leader["replicas"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    agreed
+        && replicas.len() == 2
+        && replicas
+            .iter()
+            .all(|peer| peer["current"] == true && peer["offline"] != true)
+}
+
 /// Tells what the test does, for a failure's log.
 #[allow(clippy::print_stderr)]
 fn say(step: &str) {
-    eprintln!("cluster: {step}");
+    // The time of day (UTC), as the servers' and instances' logs give it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seconds = now.as_secs() % 86_400;
+    eprintln!(
+        "cluster: [{:02}:{:02}:{:02}.{:03}] {step}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        now.subsec_millis()
+    );
 }
 
 /// Opens a stream on the instance at `base`, and reads it in a task of its
 /// own: its events, as they arrive.
-async fn listen(base: &str) -> (mpsc::UnboundedReceiver<Received>, JoinHandle<()>) {
+async fn listen(base: &str) -> Client {
     let mut stream = Stream::open(base, "", None).await;
     stream.ready().await;
     let (sender, events) = mpsc::unbounded_channel();
@@ -187,7 +329,11 @@ async fn listen(base: &str) -> (mpsc::UnboundedReceiver<Received>, JoinHandle<()
             }
         }
     });
-    (events, reader)
+    Client {
+        events,
+        received: Vec::new(),
+        reader,
+    }
 }
 
 /// Posts messages `<n>-0`, `<n>-1`, ... to the instance at `base` until
@@ -248,7 +394,7 @@ async fn acknowledged_once_more(outcomes: &[Arc<Mutex<Outcomes>>]) {
 /// stays quiet for [`QUIET`], or until `deadline`; [`check`] says what is
 /// missing.
 async fn until_complete(
-    mut events: mpsc::UnboundedReceiver<Received>,
+    client: &mut Client,
     outcomes: &[Outcomes],
     deadline: Instant,
 ) -> Vec<Received> {
@@ -257,9 +403,12 @@ async fn until_complete(
         .flat_map(|outcomes| &outcomes.acknowledged)
         .map(|(id, _)| id.as_str())
         .collect();
-    let mut received = Vec::new();
+    let mut received = std::mem::take(&mut client.received);
+    for (_, id, _) in &received {
+        awaited.remove(id.as_str());
+    }
     while Instant::now() < deadline {
-        match tokio::time::timeout(QUIET, events.recv()).await {
+        match tokio::time::timeout(QUIET, client.events.recv()).await {
             Ok(Some(event)) => {
                 awaited.remove(event.1.as_str());
                 received.push(event);
