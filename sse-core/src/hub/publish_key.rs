@@ -89,8 +89,25 @@ impl PublishKey {
         if values.next().is_some() {
             return Err(PublishKeyError::Repeated);
         }
-        let bytes = value.as_bytes();
-        let bytes = match bytes {
+        Self::from_header_value(value.as_bytes()).map(Some)
+    }
+
+    /// The key of one `Idempotency-Key` header value, as
+    /// [`PublishKey::from_headers`] reads it (without surrounding double
+    /// quotes): for a framework whose header types are not `http`'s.
+    ///
+    /// ```
+    /// use sse_engine::hub::PublishKey;
+    ///
+    /// assert_eq!(PublishKey::from_header_value(b"\"abc\"").unwrap().as_str(), "abc");
+    /// assert!(PublishKey::from_header_value(b"a\xffb").is_err());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When the value is not a valid key.
+    pub fn from_header_value(value: &[u8]) -> Result<Self, PublishKeyError> {
+        let bytes = match value {
             [b'"', inner @ .., b'"'] => inner,
             other => other,
         };
@@ -98,7 +115,7 @@ impl PublishKey {
         // every byte is ASCII, one char each.
         check_bytes(bytes)?;
         let key: String = bytes.iter().map(|&byte| char::from(byte)).collect();
-        Ok(Some(Self(Text::from(key))))
+        Ok(Self(Text::from(key)))
     }
 
     /// The key.
