@@ -9,7 +9,10 @@
 //!   checked by [`parse_message`], published by [`Chat::post`] (after an
 //!   [`ANNOUNCEMENT`] when the name is new), answered with
 //!   `{"id": "<assigned id>"}`, or an error as `{"error": "<reason>"}` with
-//!   its status.
+//!   its status. With an `Idempotency-Key: <key>` header (1 to 128 visible
+//!   ASCII characters, [`idempotency_key`]), a message posted again under
+//!   the same key within the store's window is published once: the retry
+//!   answers `200` with the first message's id ([`Chat::post_keyed`]).
 
 mod backend;
 #[cfg(feature = "suite")]
@@ -28,6 +31,8 @@ pub mod observe;
 mod participants;
 mod registry;
 #[cfg(feature = "suite")]
+pub mod retried_posts;
+#[cfg(feature = "suite")]
 pub mod scrape;
 pub mod stalled;
 #[cfg(feature = "suite")]
@@ -41,7 +46,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use sse_engine::Event;
-use sse_engine::hub::{Endpoint, Hub, HubBuilder, LogLimits, Position, PublishError};
+use sse_engine::hub::{Endpoint, Hub, HubBuilder, LogLimits, Position, PublishError, PublishKey};
 
 pub use backend::{chat_from_env, without_credentials};
 use names::EventNames;
@@ -143,10 +148,31 @@ impl Chat {
     /// status and JSON body to answer, and the `Retry-After` (in seconds)
     /// of a `503`. A refused message is not published.
     pub async fn post(&self, body: Result<&[u8], ChatError>) -> Answer {
-        self.publish(body).await.map(|id| published(&id)).into()
+        self.post_keyed(Ok(None), body).await
     }
 
-    async fn publish(&self, body: Result<&[u8], ChatError>) -> Result<Position, ChatError> {
+    /// [`Chat::post`] with the request's `Idempotency-Key` as
+    /// [`idempotency_key`] read it: a message under a key already published
+    /// (within the store's window) is not published again, and the answer
+    /// is the first one's id. A malformed key is refused with `400` before
+    /// the message is looked at.
+    pub async fn post_keyed(
+        &self,
+        key: Result<Option<PublishKey>, ChatError>,
+        body: Result<&[u8], ChatError>,
+    ) -> Answer {
+        let published = match key {
+            Ok(key) => self.publish(key.as_ref(), body).await,
+            Err(error) => Err(error),
+        };
+        published.map(|id| self::published(&id)).into()
+    }
+
+    async fn publish(
+        &self,
+        key: Option<&PublishKey>,
+        body: Result<&[u8], ChatError>,
+    ) -> Result<Position, ChatError> {
         let event = body.and_then(parse_message)?;
         let name = event
             .get_event()
@@ -166,10 +192,15 @@ impl Chat {
             // dropped before leaves the name to be announced next time.
             self.names.record(name).await;
         }
-        self.hub
-            .publish(TOPIC, event)
-            .await
-            .map_err(|error| ChatError::from_publish(&error))
+        let published = match key {
+            Some(key) => self
+                .hub
+                .publish_keyed(TOPIC, key, event)
+                .await
+                .map(|published| published.position()),
+            None => self.hub.publish(TOPIC, event).await,
+        };
+        published.map_err(|error| ChatError::from_publish(&error))
     }
 
     /// Whether the hub takes `event`, with the longest id it could give it.
@@ -513,6 +544,39 @@ pub fn parse_message(body: &[u8]) -> Result<Event, ChatError> {
             .try_event(name)
             .map_err(|error| ChatError::new(400, format!("bad event name: {error}"))),
     }
+}
+
+/// The key of a `POST /messages`, from the values of its `Idempotency-Key`
+/// headers (as `PublishKey::from_header_value` reads one): `None` without
+/// one.
+///
+/// ```
+/// use example_chat_common::idempotency_key;
+///
+/// assert_eq!(idempotency_key([&b"msg-1"[..]]).unwrap().unwrap().as_str(), "msg-1");
+/// assert_eq!(idempotency_key([]).unwrap(), None);
+/// assert_eq!(idempotency_key([&b"has space"[..]]).unwrap_err().status, 400);
+/// assert_eq!(idempotency_key([&b"a"[..], &b"b"[..]]).unwrap_err().status, 400);
+/// ```
+///
+/// # Errors
+///
+/// `400` for a value that is not a key (empty, over 128 bytes, or not
+/// visible ASCII), or more than one header.
+pub fn idempotency_key<'a>(
+    values: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<Option<PublishKey>, ChatError> {
+    let mut values = values.into_iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    let key = if values.next().is_some() {
+        Err(sse_engine::hub::PublishKeyError::Repeated)
+    } else {
+        PublishKey::from_header_value(value)
+    };
+    key.map(Some)
+        .map_err(|error| ChatError::new(400, format!("bad Idempotency-Key header: {error}")))
 }
 
 /// `{"id": "<id>"}`: the answer to a published message.
