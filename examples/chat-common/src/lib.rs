@@ -21,6 +21,7 @@ pub mod browser;
 pub mod cluster;
 #[cfg(feature = "suite")]
 pub mod compressed;
+mod idempotency;
 #[cfg(feature = "suite")]
 pub mod matrix;
 pub mod names;
@@ -49,6 +50,7 @@ use sse_engine::Event;
 use sse_engine::hub::{Endpoint, Hub, HubBuilder, LogLimits, Position, PublishError, PublishKey};
 
 pub use backend::{chat_from_env, without_credentials};
+pub use idempotency::idempotency_key;
 use names::EventNames;
 pub use names::{ANNOUNCEMENT, MAX_EVENT_NAME_BYTES, MAX_EVENT_NAMES};
 use registry::NameRegistry;
@@ -430,7 +432,7 @@ pub struct ChatError {
 }
 
 impl ChatError {
-    fn new(status: u16, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, reason: impl Into<String>) -> Self {
         Self {
             status,
             reason: reason.into(),
@@ -544,39 +546,6 @@ pub fn parse_message(body: &[u8]) -> Result<Event, ChatError> {
             .try_event(name)
             .map_err(|error| ChatError::new(400, format!("bad event name: {error}"))),
     }
-}
-
-/// The key of a `POST /messages`, from the values of its `Idempotency-Key`
-/// headers (as `PublishKey::from_header_value` reads one): `None` without
-/// one.
-///
-/// ```
-/// use example_chat_common::idempotency_key;
-///
-/// assert_eq!(idempotency_key([&b"msg-1"[..]]).unwrap().unwrap().as_str(), "msg-1");
-/// assert_eq!(idempotency_key([]).unwrap(), None);
-/// assert_eq!(idempotency_key([&b"has space"[..]]).unwrap_err().status, 400);
-/// assert_eq!(idempotency_key([&b"a"[..], &b"b"[..]]).unwrap_err().status, 400);
-/// ```
-///
-/// # Errors
-///
-/// `400` for a value that is not a key (empty, over 128 bytes, or not
-/// visible ASCII), or more than one header.
-pub fn idempotency_key<'a>(
-    values: impl IntoIterator<Item = &'a [u8]>,
-) -> Result<Option<PublishKey>, ChatError> {
-    let mut values = values.into_iter();
-    let Some(value) = values.next() else {
-        return Ok(None);
-    };
-    let key = if values.next().is_some() {
-        Err(sse_engine::hub::PublishKeyError::Repeated)
-    } else {
-        PublishKey::from_header_value(value)
-    };
-    key.map(Some)
-        .map_err(|error| ChatError::new(400, format!("bad Idempotency-Key header: {error}")))
 }
 
 /// `{"id": "<id>"}`: the answer to a published message.

@@ -135,7 +135,8 @@ impl Appended {
 /// than the in-memory log is served from [`Store::replay`] when the store
 /// still has those events.
 ///
-/// [`MemoryStore`], the default, keeps nothing beyond the hub's log.
+/// [`MemoryStore`](super::MemoryStore), the default, keeps nothing beyond the hub's logs
+/// but the recent publish keys.
 ///
 /// # Shared stores
 ///
@@ -157,10 +158,10 @@ pub trait Store: Send + Sync + 'static {
     /// store has a feed (then the feed's order is the order). On an error
     /// the hub publishes nothing and reports it. Usually nothing was stored;
     /// but a shared store that sent the event and got no answer cannot
-    /// know: its error then says the event may have been stored (it may
-    /// still reach subscribers through the feed), and a store that retries
-    /// must not store it twice (the `sse-redis` and `sse-nats` stores key
-    /// each append).
+    /// know: its error then says the event may have been stored
+    /// ([`StoreError::outcome_unknown`]; it may still reach subscribers
+    /// through the feed), and a store that retries must not store it twice
+    /// (the `sse-redis` and `sse-nats` stores key each append).
     fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64>;
 
     /// As [`Store::append`], under a key the caller gave the publish
