@@ -208,3 +208,42 @@ async fn a_keyed_publish_stored_by_its_own_first_attempt_is_no_duplicate() {
     assert_eq!(data(&next_n(&mut live, 1).await), ["stalled"]);
     quiet(&mut live).await;
 }
+
+/// On an R3 stream of a three-node cluster, the same key sent at once by
+/// two processes connected to different nodes, then again: one event,
+/// one sequence number for all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_cluster_the_same_key_from_two_processes_is_stored_once() {
+    let Some(cluster) = common::Cluster::start("keyed publish, cluster") else {
+        return;
+    };
+    let one = cluster.hub("CLUSTERKEY").await;
+    let other =
+        hub_with(common::builder(&[cluster.nodes[1].url()], "CLUSTERKEY").replicas(3)).await;
+    let mut live = one.subscribe(&["t"], None).unwrap();
+    let before = publish(&one, "t", "before").await;
+    assert_eq!(data(&next_n(&mut live, 1).await), ["before"]);
+
+    for round in 0..5 {
+        let key = key(&format!("race-{round}"));
+        let event = || Event::new().data(format!("round {round}"));
+        let (a, b) = tokio::join!(
+            one.publish_keyed("t", &key, event()),
+            other.publish_keyed("t", &key, event())
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.position(), b.position(), "round {round}");
+        assert!(
+            a.is_duplicate() != b.is_duplicate(),
+            "one stored it, the other was told: {a:?} {b:?}"
+        );
+        let again = other.publish_keyed("t", &key, event()).await.unwrap();
+        assert!(again.is_duplicate());
+        assert_eq!(again.position(), a.position());
+        let seen = next_n(&mut live, 1).await;
+        assert_eq!(data(&seen), [format!("round {round}")]);
+        assert_eq!(ids(&seen), [a.position().to_string()]);
+        assert_eq!(a.position().seq(), before.seq() + 1 + round);
+    }
+    quiet(&mut live).await;
+}
