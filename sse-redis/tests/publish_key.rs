@@ -173,3 +173,32 @@ async fn an_unanswered_keyed_publish_is_unknown_and_its_retry_stores_nothing_mor
         "first, and once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_key_sent_at_once_by_two_processes_is_stored_once() {
+    let Some(redis) = RedisServer::start("keyed publish, raced") else {
+        return;
+    };
+    let one = redis.hub("raced:").await;
+    let other = redis.hub("raced:").await;
+    let mut live = one.subscribe(&["t"], None).unwrap();
+    for round in 0..20 {
+        let key = key(&format!("race-{round}"));
+        let event = || Event::new().data(format!("round {round}"));
+        let (a, b) = tokio::join!(
+            one.publish_keyed("t", &key, event()),
+            other.publish_keyed("t", &key, event())
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.position(), b.position(), "round {round}");
+        assert!(a.is_duplicate() != b.is_duplicate(), "{a:?} {b:?}");
+        let seen = next_n(&mut live, 1).await;
+        assert_eq!(seen[0].data(), format!("round {round}"));
+        assert_eq!(seen[0].last_event_id(), a.position().to_string());
+    }
+    quiet(&mut live).await;
+    assert_eq!(
+        stream_len(&redis, "raced:topic:t").await,
+        redis::Value::Int(20)
+    );
+}
