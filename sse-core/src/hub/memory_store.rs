@@ -2,6 +2,7 @@
 //! remembers recent publish keys.
 
 use std::collections::{HashMap, VecDeque};
+use std::fmt;
 use std::future::ready;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -147,7 +148,6 @@ impl MemoryStore {
 }
 
 /// The publish keys a [`MemoryStore`] remembers, oldest first.
-#[derive(Debug)]
 struct KeyWindow {
     max_age: Duration,
     max_keys: usize,
@@ -157,6 +157,17 @@ struct KeyWindow {
     /// sequence number: an entry whose number is no longer the key's in
     /// `seqs` (the key was forgotten) is skipped.
     order: VecDeque<(Instant, PublishKey, u64)>,
+}
+
+impl fmt::Debug for KeyWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The window's bounds and size, not its (up to thousands of) keys.
+        f.debug_struct("KeyWindow")
+            .field("max_age", &self.max_age)
+            .field("max_keys", &self.max_keys)
+            .field("keys", &self.seqs.len())
+            .finish()
+    }
 }
 
 impl KeyWindow {
