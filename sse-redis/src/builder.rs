@@ -17,6 +17,10 @@ use crate::store::RedisStore;
 
 /// How long Redis remembers a publish key unless set
 /// ([`RedisStoreBuilder::publish_key_window`]).
+///
+/// ```
+/// assert_eq!(sse_redis::DEFAULT_PUBLISH_KEY_WINDOW.as_secs(), 120);
+/// ```
 pub const DEFAULT_PUBLISH_KEY_WINDOW: Duration = Duration::from_secs(120);
 
 /// Configures and connects a [`RedisStore`]. Its `Debug` form shows the URL
@@ -113,6 +117,14 @@ impl RedisStoreBuilder {
     /// Each key costs Redis about 100 bytes plus the key's length while it
     /// lives (`<prefix>publish-key:<key>`, with an expiry): 1,000 keyed
     /// publishes a second hold about 25 MB with the default window.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let builder = sse_redis::RedisStore::builder("redis://127.0.0.1:6379/")
+    ///     .publish_key_window(Duration::from_secs(600));
+    /// # drop(builder);
+    /// ```
     pub fn publish_key_window(mut self, window: Duration) -> Self {
         self.key_window = window.max(Duration::from_secs(1));
         self

@@ -18,6 +18,15 @@ use crate::Text;
 /// How long a [`MemoryStore`] remembers a publish key unless set
 /// ([`MemoryStore::key_window`]): two minutes, as a NATS JetStream
 /// stream's duplicate window.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use sse_engine::hub::{DEFAULT_KEY_WINDOW, DEFAULT_KEY_WINDOW_KEYS};
+///
+/// assert_eq!(DEFAULT_KEY_WINDOW, Duration::from_secs(120));
+/// assert_eq!(DEFAULT_KEY_WINDOW_KEYS, 10_000);
+/// ```
 pub const DEFAULT_KEY_WINDOW: Duration = Duration::from_secs(120);
 
 /// How many publish keys a [`MemoryStore`] remembers at most unless set

@@ -10,6 +10,20 @@ use crate::{Event, Text};
 /// What [`Hub::publish_keyed`] did: the event's position, and whether the
 /// key had already been published (then this call published nothing, and
 /// the position is the first publish's).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use sse_engine::Event;
+/// use sse_engine::hub::{Hub, PublishKey};
+///
+/// let hub = Hub::new();
+/// let key = PublishKey::try_from("k-1").unwrap();
+/// let published = hub.publish_keyed("t", &key, Event::new().data("x")).await.unwrap();
+/// assert_eq!(published.position(), hub.head());
+/// assert!(!published.is_duplicate());
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Published {
     position: Position,

@@ -176,6 +176,22 @@ pub trait Store: Send + Sync + 'static {
     ///
     /// By default an error: a store that cannot deduplicate must not
     /// pretend to, or a retried publish would be delivered twice.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use bytes::Bytes;
+    /// use sse_engine::Text;
+    /// use sse_engine::hub::{MemoryStore, PublishKey, Store};
+    ///
+    /// let store = MemoryStore::new();
+    /// let (topics, event) = ([Text::from("t")], Bytes::from_static(b"data: x\n\n"));
+    /// let key = PublishKey::try_from("k-1").unwrap();
+    /// let first = store.append_keyed(&topics, &event, &key).await.unwrap();
+    /// let again = store.append_keyed(&topics, &event, &key).await.unwrap();
+    /// assert_eq!((again.seq, again.duplicate), (first.seq, true));
+    /// # }
+    /// ```
     fn append_keyed<'a>(
         &'a self,
         topics: &'a [Text],
