@@ -23,6 +23,10 @@ use crate::store::RedisStore;
 /// ```
 pub const DEFAULT_PUBLISH_KEY_WINDOW: Duration = Duration::from_secs(120);
 
+/// The longest publish key window: an expiry Redis takes (it refuses one
+/// past `i64::MAX` milliseconds from now), and longer than anyone retries.
+const MAX_PUBLISH_KEY_WINDOW: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// Configures and connects a [`RedisStore`]. Its `Debug` form shows the URL
 /// without its password.
 #[derive(Clone)]
@@ -113,7 +117,9 @@ impl RedisStoreBuilder {
     /// ([`Hub::publish_keyed`](sse_engine::hub::Hub::publish_keyed)): a
     /// publish under the same key within this window, from any process on
     /// the same Redis and prefix, is stored once and answered with the
-    /// first one's sequence number. 2 minutes unless set; at least 1 s.
+    /// first one's sequence number. 2 minutes unless set; at least 1 s, and
+    /// at most 100 years (a longer window, such as `Duration::MAX` for
+    /// "forever", is taken as 100 years: Redis refuses a longer expiry).
     /// Each key costs Redis about 100 bytes plus the key's length while it
     /// lives (`<prefix>publish-key:<key>`, with an expiry): 1,000 keyed
     /// publishes a second hold about 25 MB with the default window.
@@ -126,7 +132,7 @@ impl RedisStoreBuilder {
     /// # drop(builder);
     /// ```
     pub fn publish_key_window(mut self, window: Duration) -> Self {
-        self.key_window = window.max(Duration::from_secs(1));
+        self.key_window = window.clamp(Duration::from_secs(1), MAX_PUBLISH_KEY_WINDOW);
         self
     }
 

@@ -15,8 +15,9 @@ use redis::Script;
 /// `l`, the start of the store's lifetime, so that a reader can tell what it
 /// missed.
 ///
-/// Every key is checked before anything is written, so that an error means
-/// nothing was stored.
+/// Every key, and the append key's lifetime, is checked before anything is
+/// written, so that an error means nothing was stored (Redis does not undo
+/// what a script wrote before an error).
 ///
 /// An append is sent again when Redis did not answer in time (the first may
 /// still run, later): each append has its own key (the store's token, or
@@ -44,6 +45,10 @@ if done then
   local duplicate = 0
   if by ~= ARGV[6] then duplicate = 1 end
   return {first, duplicate}
+end
+local lifetime = tonumber(ARGV[5])
+if not lifetime or lifetime < 1 or lifetime > 1e15 or lifetime ~= math.floor(lifetime) then
+  return redis.error_reply('the append key lifetime ' .. ARGV[5] .. ' is not 1 to 1e15 milliseconds')
 end
 for i = 3, #KEYS do
   local kind = 'stream'
