@@ -91,7 +91,7 @@ impl MemoryStore {
     /// Remembers each publish key for `age` after it was stored, and at
     /// most the newest `keys` of them (see the [type docs](MemoryStore)).
     /// A window of no time or no keys remembers none: every keyed publish
-    /// is then new.
+    /// is then new. With `usize::MAX` keys, only the age bounds it.
     pub fn key_window(self, age: Duration, keys: usize) -> Self {
         Self {
             keys: Mutex::new(KeyWindow::new(age, keys)),
@@ -221,7 +221,7 @@ impl KeyWindow {
         // Its entry in `order` goes when it is the oldest; until then, the
         // count bound counts `seqs`, and `order` holds at most as many
         // stale entries as keys were forgotten this way.
-        if self.order.len() > 2 * self.max_keys {
+        if self.order.len() > self.max_keys.saturating_mul(2) {
             self.order
                 .retain(|(_, key, seq)| self.seqs.get(key) == Some(seq));
         }
