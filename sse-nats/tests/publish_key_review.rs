@@ -105,3 +105,39 @@ async fn a_duplicates_id_resumes_at_once_on_the_process_that_answered_it() {
         quiet(&mut resumed).await;
     }
 }
+
+#[tokio::test]
+async fn a_very_long_duplicate_window_still_publishes_or_refuses_clearly() {
+    let Some(nats) = NatsServer::start("keyed publish, long window") else {
+        return;
+    };
+    for (stream, window) in [
+        ("LONGMAX", Duration::MAX),
+        ("LONGYEARS", Duration::from_secs(u64::MAX / 1_000)),
+    ] {
+        let connected = nats
+            .builder(stream)
+            .duplicate_window(window)
+            .connect()
+            .await;
+        let store = match connected {
+            Ok(store) => store,
+            Err(error) => {
+                eprintln!("{window:?}: refused at connect: {error}");
+                continue;
+            }
+        };
+        let hub = sse_engine::hub::Hub::builder().store(store).build();
+        let key = PublishKey::try_from("k").unwrap();
+        let first = hub
+            .publish_keyed("t", &key, Event::new().data("1"))
+            .await
+            .unwrap_or_else(|error| panic!("{window:?}: {error}"));
+        let again = hub
+            .publish_keyed("t", &key, Event::new().data("1"))
+            .await
+            .unwrap();
+        assert!(again.is_duplicate(), "{window:?}");
+        assert_eq!(again.position(), first.position());
+    }
+}
