@@ -141,3 +141,53 @@ async fn a_very_long_duplicate_window_still_publishes_or_refuses_clearly() {
         assert_eq!(again.position(), first.position());
     }
 }
+
+/// Many publishes of one key at once on an R3 cluster, from a process on
+/// each node: while the first is being replicated, JetStream answers the
+/// others "duplicate" without a sequence number. Each must still get the
+/// first one's position, not an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_cluster_many_publishes_of_one_key_at_once_all_get_its_position() {
+    let Some(cluster) = common::Cluster::start("keyed publish, cluster stress") else {
+        return;
+    };
+    let first = cluster.hub("STRESSKEY").await;
+    let mut hubs = vec![first.clone()];
+    for node in 1..3 {
+        hubs.push(
+            hub_with(common::builder(&[cluster.nodes[node].url()], "STRESSKEY").replicas(3)).await,
+        );
+    }
+    let mut live = first.subscribe(&["t"], None).unwrap();
+    for round in 0..30 {
+        let key = PublishKey::try_from(format!("stress-{round}")).unwrap();
+        let mut tasks = Vec::new();
+        for hub in hubs.iter().cycle().take(12) {
+            let (hub, key) = (hub.clone(), key.clone());
+            tasks.push(tokio::spawn(async move {
+                hub.publish_keyed("t", &key, Event::new().data(format!("round {round}")))
+                    .await
+            }));
+        }
+        let mut answers = Vec::new();
+        for task in tasks {
+            answers.push(
+                task.await
+                    .unwrap()
+                    .unwrap_or_else(|error| panic!("round {round}: {error}")),
+            );
+        }
+        let stored = answers.iter().filter(|a| !a.is_duplicate()).count();
+        assert_eq!(stored, 1, "round {round}: {answers:?}");
+        assert!(
+            answers
+                .iter()
+                .all(|a| a.position() == answers[0].position())
+        );
+        assert_eq!(
+            data(&next_n(&mut live, 1).await),
+            [format!("round {round}")]
+        );
+    }
+    quiet(&mut live).await;
+}
