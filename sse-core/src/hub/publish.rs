@@ -3,7 +3,10 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::topic::{Entry, id_line_len};
+use std::sync::Arc;
+
+use super::shared::Shared;
+use super::topic::{Entry, Topic, id_line_len};
 use super::{Appended, Hub, Position, PublishError, PublishKey, StoreError};
 use crate::{Event, Text};
 
@@ -170,83 +173,111 @@ impl Hub {
         let topics = inner.resolve(names).map_err(PublishError::InvalidTopic)?;
         event.clear_id();
         let body = id_block_body(event);
-        let topic_names: Vec<_> = topics.iter().map(|topic| topic.name.clone()).collect();
-
-        let order = inner.publish_order().await;
-        // A keyed publish may be sent again when the sequence has grown by
-        // a digit: it is judged by the longest id, the same every time.
-        let next = match key {
-            Some(_) => Position::new(inner.epoch(), u64::MAX),
-            None => Position::new(inner.epoch(), inner.head() + 1),
-        };
-        let size = id_line_len(next) + body.len();
-        // An event larger than a whole log would be evicted as it is appended:
-        // refused like one over the per-event limit.
-        let limits = inner.limits();
-        let limit = limits.max_event_bytes.min(limits.max_bytes);
-        if size > limit {
-            return Err(PublishError::TooLarge { size, limit });
+        let ordered = ordered(self.inner.clone(), topics, body, key.cloned());
+        if key.is_none() || inner.is_fed() {
+            return ordered.await;
         }
-        if topics.iter().any(|topic| topic.lock().is_closed()) {
-            return Err(PublishError::Closed);
+        // A keyed publish on a hub without a feed runs to its end once
+        // started: dropped while the store appends (a handler whose client
+        // went away, the client that retries), the store could keep the key
+        // of an event no log received, and the retry would be answered
+        // "duplicate" of it.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => match runtime.spawn(ordered).await {
+                Ok(published) => published,
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                // The runtime is shutting down.
+                Err(_) => Err(PublishError::Closed),
+            },
+            Err(_) => ordered.await,
         }
-        let appended = append(inner.store(), &topic_names, &body, key)
-            .await
-            .map_err(PublishError::Store)?;
-        let position = Position::new(inner.epoch(), appended.seq);
-        let published = Published {
-            position,
-            duplicate: appended.duplicate,
-        };
-        if appended.duplicate {
-            // Stored before (and, without a feed, committed to the logs
-            // then: the first publish held `publish_order` until it was).
-            tracing::debug!(id = %position, topics = ?names, "publish key already stored; nothing published");
-            return Ok(published);
-        }
-        if inner.is_fed() {
-            // Stored: the feed brings it to this process's logs, in the
-            // order every process sees.
-            inner.counters().published();
-            tracing::trace!(id = %position, topics = ?names, "published to the shared store");
-            return Ok(published);
-        }
-
-        let seq = appended.seq;
-        // The key names an event nobody will receive: forgotten, so that
-        // the publish sent again is published.
-        let forget = || {
-            if let Some(key) = key {
-                inner.store().forget_key(key, seq);
-            }
-        };
-        let mut commit = inner.commit();
-        if seq <= commit.last_seq() {
-            let last = commit.last_seq();
-            drop(commit);
-            forget();
-            return Err(PublishError::Store(StoreError::new(format!(
-                "the store gave sequence number {seq}, not above {last}"
-            ))));
-        }
-        if !commit.append_to_all(&topics, &Entry::new(position, &body)) {
-            drop(commit);
-            forget();
-            return Err(PublishError::Closed);
-        }
-        inner.counters().published();
-        let wakeups = commit.publish_through(seq);
-        // No waker is woken under a lock: waking may publish.
-        drop(order);
-        let woken = wakeups.wake();
-        tracing::trace!(id = %position, topics = ?names, subscribers_woken = woken, "published");
-        Ok(published)
     }
+}
+
+/// A publish from the moment it takes its turn (`publish_order`): the
+/// store's append, then the commit to the logs.
+async fn ordered(
+    inner: Arc<Shared>,
+    topics: Vec<Arc<Topic>>,
+    body: Bytes,
+    key: Option<PublishKey>,
+) -> Result<Published, PublishError> {
+    let key = key.as_ref();
+    let topic_names: Vec<_> = topics.iter().map(|topic| topic.name.clone()).collect();
+    let order = inner.publish_order().await;
+    // A keyed publish may be sent again when the sequence has grown by
+    // a digit: it is judged by the longest id, the same every time.
+    let next = match key {
+        Some(_) => Position::new(inner.epoch(), u64::MAX),
+        None => Position::new(inner.epoch(), inner.head() + 1),
+    };
+    let size = id_line_len(next) + body.len();
+    // An event larger than a whole log would be evicted as it is appended:
+    // refused like one over the per-event limit.
+    let limits = inner.limits();
+    let limit = limits.max_event_bytes.min(limits.max_bytes);
+    if size > limit {
+        return Err(PublishError::TooLarge { size, limit });
+    }
+    if topics.iter().any(|topic| topic.lock().is_closed()) {
+        return Err(PublishError::Closed);
+    }
+    let appended = append(inner.store(), &topic_names, &body, key)
+        .await
+        .map_err(PublishError::Store)?;
+    let position = Position::new(inner.epoch(), appended.seq);
+    let published = Published {
+        position,
+        duplicate: appended.duplicate,
+    };
+    if appended.duplicate {
+        // Stored before (and, without a feed, committed to the logs
+        // then: the first publish held `publish_order` until it was).
+        tracing::debug!(id = %position, topics = ?topic_names, "publish key already stored; nothing published");
+        return Ok(published);
+    }
+    if inner.is_fed() {
+        // Stored: the feed brings it to this process's logs, in the
+        // order every process sees.
+        inner.counters().published();
+        tracing::trace!(id = %position, topics = ?topic_names, "published to the shared store");
+        return Ok(published);
+    }
+
+    let seq = appended.seq;
+    // The key names an event nobody will receive: forgotten, so that
+    // the publish sent again is published.
+    let forget = || {
+        if let Some(key) = key {
+            inner.store().forget_key(key, seq);
+        }
+    };
+    let mut commit = inner.commit();
+    if seq <= commit.last_seq() {
+        let last = commit.last_seq();
+        drop(commit);
+        forget();
+        return Err(PublishError::Store(StoreError::new(format!(
+            "the store gave sequence number {seq}, not above {last}"
+        ))));
+    }
+    if !commit.append_to_all(&topics, &Entry::new(position, &body)) {
+        drop(commit);
+        forget();
+        return Err(PublishError::Closed);
+    }
+    inner.counters().published();
+    let wakeups = commit.publish_through(seq);
+    // No waker is woken under a lock: waking may publish.
+    drop(order);
+    let woken = wakeups.wake();
+    tracing::trace!(id = %position, topics = ?topic_names, subscribers_woken = woken, "published");
+    Ok(published)
 }
 
 /// Appends to the store, under `key` when there is one.
 async fn append(
-    store: &std::sync::Arc<dyn super::Store>,
+    store: &Arc<dyn super::Store>,
     topics: &[Text],
     body: &Bytes,
     key: Option<&PublishKey>,

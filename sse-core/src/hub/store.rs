@@ -175,12 +175,14 @@ pub trait Store: Send + Sync + 'static {
     /// Only the key is compared, not the topics or the event.
     ///
     /// A store without a feed: the hub puts the event into its logs in the
-    /// same poll in which this future returns, but the future may be
-    /// dropped before (an HTTP server drops the handler of a client that
-    /// went away, the very client that will retry). Keep a key only once
-    /// the future returns, or forget it when the future is dropped before:
-    /// a key kept for an event the hub never received answers the retry
-    /// "duplicate", and subscribers never get the event.
+    /// same poll in which this future returns. On a tokio runtime, a hub
+    /// without a feed runs a keyed publish to its end once it started, even
+    /// when the caller drops it (an HTTP server drops the handler of a
+    /// client that went away, the very client that will retry); outside
+    /// one it cannot, so keep a key only once the future returns, or forget
+    /// it when the future is dropped before: a key kept for an event the
+    /// hub never received answers the retry "duplicate", and subscribers
+    /// never get the event.
     ///
     /// By default an error: a store that cannot deduplicate must not
     /// pretend to, or a retried publish would be delivered twice.
