@@ -53,6 +53,11 @@
 //!   replicas, once a majority stored it). Each append has one
 //!   `Nats-Msg-Id`, kept when the store sends it again after a lost
 //!   acknowledgement, so the stream's duplicate window stores it once.
+//!   A publish key the caller gives (`Hub::publish_keyed`) is the
+//!   `Nats-Msg-Id` itself (prefixed `publish-key:`), so a retried publish,
+//!   from any process, is stored once within the stream's
+//!   [`duplicate_window`](NatsStoreBuilder::duplicate_window) (2 minutes
+//!   unless set; see [`NatsStore`]'s "Publish keys").
 //!   A publish that is not acknowledged returns an error; one sent but not
 //!   acknowledged says that it may still be stored. While the client is
 //!   disconnected nothing is sent (the client would hold the message and

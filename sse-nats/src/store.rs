@@ -9,16 +9,31 @@ use async_nats::header::{HeaderMap, NATS_EXPECTED_STREAM, NATS_MESSAGE_ID};
 use async_nats::jetstream::message::PublishMessage;
 use bytes::Bytes;
 use sse_engine::Text;
-use sse_engine::hub::{Epoch, Feed, ReplayRound, Store, StoreError, StoreFuture, StoredEvent};
+use sse_engine::hub::{
+    Appended, Epoch, Feed, PublishKey, ReplayRound, Store, StoreError, StoreFuture, StoredEvent,
+};
 use tokio::task::JoinHandle;
 
 use crate::shared::Shared;
-use crate::subject::{self, TOPICS};
+use crate::subject::{self, SENT_BY, TOPICS};
 
 /// A [`Store`] on a NATS JetStream stream: every server process that uses
 /// the same stream shares one sequence of ids and one replay log, so a
 /// client can resume on any of them; see the [crate docs](crate) for how
 /// events map onto the stream, and what happens when servers go away.
+///
+/// # Publish keys
+///
+/// A publish key the caller gives (`Hub::publish_keyed`) becomes the
+/// message's `Nats-Msg-Id`, as `publish-key:<key>` (the store's own ids
+/// are hex digits first, so the two never collide): JetStream stores one
+/// message per id within the stream's duplicate window
+/// ([`duplicate_window`](crate::NatsStoreBuilder::duplicate_window), two
+/// minutes unless set, and never longer than the stream's `max_age`, as the
+/// builder sets it on the stream it creates or updates), whichever process
+/// publishes it, and answers a message id already stored with the first
+/// one's sequence number (`"duplicate": true`), which the store returns as
+/// the event's. Past the window, the key is new again.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), sse_nats::ConnectError> {
@@ -67,8 +82,14 @@ impl NatsStore {
         &self.shared.stream
     }
 
-    /// Publishes once, with the same message id however many attempts.
-    async fn publish(&self, topics: &[Text], event: &Bytes) -> Result<u64, StoreError> {
+    /// Publishes once, with the same message id however many attempts: the
+    /// caller's key when there is one, else one of this store's.
+    async fn publish(
+        &self,
+        topics: &[Text],
+        event: &Bytes,
+        key: Option<&PublishKey>,
+    ) -> Result<Appended, StoreError> {
         let shared = &*self.shared;
         if shared.is_replaced() {
             return Err(StoreError::new(
@@ -80,15 +101,24 @@ impl NatsStore {
             [topic] => shared.subjects.topic(topic),
             _ => shared.subjects.multi(),
         };
-        let id = format!(
+        let call = format!(
             "{}-{}",
             self.id_prefix,
             self.next_id.fetch_add(1, Ordering::Relaxed)
         );
+        let id = match key {
+            Some(key) => format!("{PUBLISH_KEY_PREFIX}{key}"),
+            None => call.clone(),
+        };
         let names: Vec<String> = topics.iter().map(|topic| subject::encode(topic)).collect();
         let mut headers = HeaderMap::new();
         headers.insert(TOPICS, names.join(" ").as_str());
         headers.insert(NATS_MESSAGE_ID, id.as_str());
+        if key.is_some() {
+            // Tells this call's own attempts apart from an earlier publish
+            // under the same key, when JetStream answers "duplicate".
+            headers.insert(SENT_BY, call.as_str());
+        }
         headers.insert(NATS_EXPECTED_STREAM, shared.stream.as_str());
         let client = shared.jetstream.client();
         let read_before = shared.has_read();
@@ -104,6 +134,7 @@ impl NatsStore {
             let message = PublishMessage::build()
                 .payload(event.clone())
                 .headers(headers.clone());
+            let sent_before = sent;
             let acknowledged = match shared
                 .jetstream
                 .send_publish(subject.clone(), message)
@@ -122,6 +153,25 @@ impl NatsStore {
                         ack.stream, shared.stream
                     )));
                 }
+                // A message id already stored: JetStream answers with the
+                // first message's sequence number, which may be long before
+                // what the reader has read (no rollback).
+                Ok(ack) if ack.duplicate => {
+                    if ack.sequence == 0 {
+                        failure = Some(StoreError::new(
+                            "JetStream answered a duplicate without its sequence number",
+                        ));
+                        continue;
+                    }
+                    let ours =
+                        sent_before && key.is_some() && self.sent_by(ack.sequence, &call).await;
+                    return Ok(if key.is_none() || ours {
+                        // This call's own earlier attempt was stored.
+                        Appended::new(ack.sequence)
+                    } else {
+                        Appended::duplicate_of(ack.sequence)
+                    });
+                }
                 // Stored after everything the reader had read before the
                 // first attempt was sent (the reader may read it before its
                 // acknowledgement comes): lower means the stream went back,
@@ -138,7 +188,7 @@ impl NatsStore {
                         ack.sequence
                     )));
                 }
-                Ok(ack) => return Ok(ack.sequence),
+                Ok(ack) => return Ok(Appended::new(ack.sequence)),
                 Err(error) => {
                     tracing::debug!(%error, id, "publish not acknowledged; sending it again with the same id");
                     failure = Some(error);
@@ -149,7 +199,7 @@ impl NatsStore {
         if sent {
             // It may still be stored (and then delivered): the caller is
             // told that the outcome is unknown, not that nothing happened.
-            Err(StoreError::new(format!(
+            Err(StoreError::outcome_unknown(format!(
                 "not acknowledged by JetStream; it may still be stored ({failure})"
             )))
         } else {
@@ -158,13 +208,54 @@ impl NatsStore {
     }
 }
 
+impl NatsStore {
+    /// Whether the message `seq` was sent by the call `call` (its
+    /// [`SENT_BY`] header): a duplicate that one of this call's earlier
+    /// attempts stored is no duplicate to the caller. `false` when the
+    /// stream no longer holds it or cannot be asked.
+    async fn sent_by(&self, seq: u64, call: &str) -> bool {
+        let shared = &*self.shared;
+        let Ok(stream) = shared.jetstream.get_stream_no_info(&shared.stream).await else {
+            return false;
+        };
+        match stream.get_raw_message(seq).await {
+            Ok(message) => message
+                .headers
+                .get(SENT_BY)
+                .is_some_and(|value| value.as_str() == call),
+            Err(error) => {
+                tracing::debug!(%error, seq, "cannot read a duplicate's first message");
+                false
+            }
+        }
+    }
+}
+
+/// What a publish key's `Nats-Msg-Id` starts with: the store's own ids
+/// start with hex digits, so the two never collide.
+const PUBLISH_KEY_PREFIX: &str = "publish-key:";
+
 impl Store for NatsStore {
     fn epoch(&self) -> Epoch {
         self.shared.epoch
     }
 
     fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
-        Box::pin(self.publish(topics, event))
+        Box::pin(async move {
+            let appended = self.publish(topics, event, None).await?;
+            Ok(appended.seq)
+        })
+    }
+
+    /// Stores the event once per `key` within the stream's duplicate
+    /// window; see [Publish keys](NatsStore#publish-keys).
+    fn append_keyed<'a>(
+        &'a self,
+        topics: &'a [Text],
+        event: &'a Bytes,
+        key: &'a PublishKey,
+    ) -> StoreFuture<'a, Appended> {
+        Box::pin(self.publish(topics, event, Some(key)))
     }
 
     fn replay<'a>(

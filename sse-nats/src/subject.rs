@@ -48,6 +48,11 @@ impl Subjects {
 /// spaces. Present on every event, whatever its subject.
 pub(crate) const TOPICS: &str = "Sse-Topics";
 
+/// The header of a keyed publish that names the call that sent it (the
+/// store's own id for the call), so that a duplicate one of its attempts
+/// stored is told apart from an earlier publish under the same key.
+pub(crate) const SENT_BY: &str = "Sse-Sent-By";
+
 /// The subject token of a topic.
 pub(crate) fn encode(topic: &str) -> String {
     if topic.is_empty() {

@@ -15,6 +15,18 @@ use crate::keys::Keys;
 use crate::shared::{Follows, Shared};
 use crate::store::RedisStore;
 
+/// How long Redis remembers a publish key unless set
+/// ([`RedisStoreBuilder::publish_key_window`]).
+///
+/// ```
+/// assert_eq!(sse_redis::DEFAULT_PUBLISH_KEY_WINDOW.as_secs(), 120);
+/// ```
+pub const DEFAULT_PUBLISH_KEY_WINDOW: Duration = Duration::from_secs(120);
+
+/// The longest publish key window: an expiry Redis takes (it refuses one
+/// past `i64::MAX` milliseconds from now), and longer than anyone retries.
+const MAX_PUBLISH_KEY_WINDOW: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// Configures and connects a [`RedisStore`]. Its `Debug` form shows the URL
 /// without its password.
 #[derive(Clone)]
@@ -26,6 +38,7 @@ pub struct RedisStoreBuilder {
     max_age: Option<Duration>,
     replay_bytes: usize,
     append_attempts: u32,
+    key_window: Duration,
     block: Duration,
     backoff: (Duration, Duration),
     epoch: Option<Epoch>,
@@ -40,6 +53,7 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("max_age", &self.max_age)
             .field("replay_bytes", &self.replay_bytes)
             .field("append_attempts", &self.append_attempts)
+            .field("key_window", &self.key_window)
             .field("block", &self.block)
             .field("backoff", &self.backoff)
             .field("epoch", &self.epoch)
@@ -99,6 +113,29 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// How long Redis remembers a publish key
+    /// ([`Hub::publish_keyed`](sse_engine::hub::Hub::publish_keyed)): a
+    /// publish under the same key within this window, from any process on
+    /// the same Redis and prefix, is stored once and answered with the
+    /// first one's sequence number. 2 minutes unless set; at least 1 s, and
+    /// at most 100 years (a longer window, such as `Duration::MAX` for
+    /// "forever", is taken as 100 years: Redis refuses a longer expiry).
+    /// Each key costs Redis about 100 bytes plus the key's length while it
+    /// lives (`<prefix>publish-key:<key>`, with an expiry): 1,000 keyed
+    /// publishes a second hold about 25 MB with the default window.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let builder = sse_redis::RedisStore::builder("redis://127.0.0.1:6379/")
+    ///     .publish_key_window(Duration::from_secs(600));
+    /// # drop(builder);
+    /// ```
+    pub fn publish_key_window(mut self, window: Duration) -> Self {
+        self.key_window = window.clamp(Duration::from_secs(1), MAX_PUBLISH_KEY_WINDOW);
+        self
+    }
+
     /// How long the reader's `XREAD` blocks before it asks again (5 s unless
     /// set). Events arrive as soon as they are added, whatever this is.
     pub fn block(mut self, block: Duration) -> Self {
@@ -150,6 +187,7 @@ impl RedisStoreBuilder {
             max_age: self.max_age,
             replay_bytes: self.replay_bytes,
             append_attempts: self.append_attempts,
+            key_window: self.key_window,
             append_tokens: (Epoch::random().bits(), AtomicU64::new(0)),
             block: self.block,
             backoff: self.backoff,
@@ -174,6 +212,7 @@ impl RedisStore {
             max_age: None,
             replay_bytes: 1 << 20,
             append_attempts: 3,
+            key_window: DEFAULT_PUBLISH_KEY_WINDOW,
             block: Duration::from_secs(5),
             backoff: (Duration::from_millis(100), Duration::from_secs(5)),
             epoch: None,

@@ -45,6 +45,13 @@ impl Keys {
         format!("{}append:{token}", self.prefix)
     }
 
+    /// The key of a publish key the caller gave, to store its publish once
+    /// within the window. Its own space: `append:` keys hold the store's
+    /// own tokens.
+    pub(crate) fn publish_key(&self, key: &str) -> String {
+        format!("{}publish-key:{key}", self.prefix)
+    }
+
     /// The stream of one topic.
     pub(crate) fn topic(&self, topic: &str) -> String {
         format!("{}topic:{topic}", self.prefix)
@@ -85,6 +92,7 @@ mod tests {
         );
         assert_eq!(keys.topic_of(b"other:topic:x"), None);
         assert_eq!(keys.epoch(), Keys::new("app:").epoch());
+        assert_ne!(keys.publish_key("k"), keys.append("k"));
         assert_ne!(keys.epoch(), Keys::new("app2:").epoch());
     }
 }

@@ -31,5 +31,5 @@ mod scripts;
 mod shared;
 mod store;
 
-pub use self::builder::RedisStoreBuilder;
+pub use self::builder::{DEFAULT_PUBLISH_KEY_WINDOW, RedisStoreBuilder};
 pub use self::store::RedisStore;

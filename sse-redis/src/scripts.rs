@@ -15,22 +15,41 @@ use redis::Script;
 /// `l`, the start of the store's lifetime, so that a reader can tell what it
 /// missed.
 ///
-/// Every key is checked before anything is written, so that an error means
-/// nothing was stored.
+/// Every key, and the append key's lifetime, is checked before anything is
+/// written, so that an error means nothing was stored (Redis does not undo
+/// what a script wrote before an error).
 ///
 /// An append is sent again when Redis did not answer in time (the first may
-/// still run, later): each append has its own key, set to its sequence
-/// number for a short while once stored, so the script run again returns
-/// that number instead of storing the event twice.
+/// still run, later): each append has its own key (the store's token, or
+/// the publish key the caller gave), set to `<seq>:<token>` for a while
+/// once stored, so the script run again returns that number instead of
+/// storing the event twice. The token (the store's, for this call) tells
+/// the store's own attempts apart from an earlier publish under the same
+/// publish key.
+///
+/// Returns `{seq, duplicate}`: `duplicate` is 1 when the key was already
+/// stored by another call.
 ///
 /// KEYS: seq, since, all, the append's key, topic streams... ARGV: epoch,
 /// maxlen, event, max age in microseconds (0: none), how long the append's
-/// key lives, in milliseconds.
+/// key lives in milliseconds, the call's token.
 pub(crate) static APPEND: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local done = redis.call('GET', KEYS[4])
-if done then return done end
+if done then
+  local first, by = string.match(done, '^(%d+):?(.*)$')
+  if not first then
+    return redis.error_reply('key ' .. KEYS[4] .. ' holds ' .. done .. ', not an append')
+  end
+  local duplicate = 0
+  if by ~= ARGV[6] then duplicate = 1 end
+  return {first, duplicate}
+end
+local lifetime = tonumber(ARGV[5])
+if not lifetime or lifetime < 1 or lifetime > 1e15 or lifetime ~= math.floor(lifetime) then
+  return redis.error_reply('the append key lifetime ' .. ARGV[5] .. ' is not 1 to 1e15 milliseconds')
+end
 for i = 3, #KEYS do
   local kind = 'stream'
   if i ~= 4 then kind = redis.call('TYPE', KEYS[i]).ok end
@@ -60,8 +79,8 @@ for i = 5, #KEYS do
     redis.call('XTRIM', KEYS[i], 'MINID', '~', ARGV[1] .. '-' .. string.format('%.0f', oldest))
   end
 end
-redis.call('SET', KEYS[4], s, 'PX', ARGV[5])
-return s
+redis.call('SET', KEYS[4], s .. ':' .. ARGV[6], 'PX', ARGV[5])
+return {s, 0}
 ",
     )
 });

@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     pub(crate) replay_bytes: usize,
     /// How many times an unanswered append is sent.
     pub(crate) append_attempts: u32,
+    /// How long a publish key is remembered.
+    pub(crate) key_window: Duration,
     /// A random number of this store and a counter: each append's key.
     pub(crate) append_tokens: (u64, AtomicU64),
     pub(crate) block: Duration,

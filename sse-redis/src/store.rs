@@ -7,7 +7,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use redis::Value;
 use sse_engine::Text;
-use sse_engine::hub::{Epoch, Feed, ReplayRound, Store, StoreError, StoreFuture, StoredEvent};
+use sse_engine::hub::{
+    Appended, Epoch, Feed, PublishKey, ReplayRound, Store, StoreError, StoreFuture, StoredEvent,
+};
 use tokio::task::JoinHandle;
 
 use crate::reply;
@@ -46,11 +48,20 @@ use crate::shared::Shared;
 ///   append key: Redis remembers each append's sequence number for 60 s
 ///   (`<prefix>append:<token>`, about 100 bytes per publish while it lives),
 ///   so the event is stored once however many of them run. When none is
-///   answered, the error says that the event **may have been published**:
-///   the scripts still waiting in Redis run when it comes back (once, for
-///   the same reason). A caller that publishes again after such an error
-///   may store the event twice: the hub's `publish` has no id of its own to
-///   deduplicate by.
+///   answered, the error says that the event **may have been published**
+///   ([`StoreError::is_outcome_unknown`]): the scripts still waiting in
+///   Redis run when it comes back (once, for the same reason). A caller
+///   that publishes again after such an error with `Hub::publish` may store
+///   the event twice; with `Hub::publish_keyed` and the same key, it is
+///   stored once.
+/// - A publish key the caller gives (`Hub::publish_keyed`) is the append
+///   key, in a key space of its own (`<prefix>publish-key:<key>`): Redis
+///   remembers it for the [publish key window](crate::RedisStoreBuilder::publish_key_window)
+///   (2 minutes unless set), for every process on the same Redis and
+///   prefix, and a publish under it within that window returns the first
+///   one's sequence number, storing nothing. (Like every key, it is lost
+///   when Redis loses its data: after a failover or a restart from an
+///   older snapshot, a retried publish may be stored again.)
 ///
 /// # Work per reconnect
 ///
@@ -185,16 +196,28 @@ impl RedisStore {
     /// Runs the append script, and again (with the same append key, so that
     /// it is stored once) when Redis did not answer in time, up to the
     /// configured attempts. An error after an attempt without an answer
-    /// says that the event may have been published.
-    async fn append_once(&self, topics: &[Text], event: &Bytes) -> Result<u64, StoreError> {
+    /// says that the event may have been published. Under the caller's
+    /// `key` when there is one (then remembered for the key window), else
+    /// under a token of this call.
+    async fn append_once(
+        &self,
+        topics: &[Text],
+        event: &Bytes,
+        key: Option<&PublishKey>,
+    ) -> Result<Appended, StoreError> {
         let shared = &*self.shared;
         let keys = &shared.keys;
+        let token = shared.next_append_token();
+        let (append_key, lifetime) = match key {
+            Some(key) => (keys.publish_key(key.as_str()), shared.key_window),
+            None => (keys.append(&token), APPEND_KEY_LIFETIME),
+        };
         let mut invocation = APPEND.prepare_invoke();
         invocation
             .key(keys.seq())
             .key(keys.since())
             .key(keys.all())
-            .key(keys.append(&shared.next_append_token()));
+            .key(append_key);
         for topic in topics {
             invocation.key(keys.topic(topic));
         }
@@ -204,16 +227,22 @@ impl RedisStore {
             .arg(shared.max_len)
             .arg(event.as_ref())
             .arg(max_age.to_string())
-            .arg(APPEND_KEY_LIFETIME.as_millis().to_string());
+            .arg(lifetime.as_millis().to_string())
+            .arg(&token);
         let mut unanswered = false;
         let mut attempt = 1;
         loop {
-            let outcome: redis::RedisResult<String> =
+            let outcome: redis::RedisResult<(String, i64)> =
                 invocation.invoke_async(&mut shared.commands.clone()).await;
             let error = match outcome {
-                Ok(seq) => {
-                    return seq.parse().map_err(|_| {
+                Ok((seq, duplicate)) => {
+                    let seq = seq.parse().map_err(|_| {
                         StoreError::new(format!("Redis gave sequence number {seq:?}"))
+                    })?;
+                    return Ok(if duplicate == 0 {
+                        Appended::new(seq)
+                    } else {
+                        Appended::duplicate_of(seq)
                     });
                 }
                 Err(error) => error,
@@ -228,7 +257,7 @@ impl RedisStore {
                 continue;
             }
             return Err(if unanswered {
-                StoreError::new(Unanswered(error))
+                StoreError::outcome_unknown(Unanswered(error))
             } else {
                 StoreError::new(error)
             });
@@ -283,7 +312,23 @@ impl Store for RedisStore {
     }
 
     fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
-        Box::pin(self.append_once(topics, event))
+        Box::pin(async move {
+            let appended = self.append_once(topics, event, None).await?;
+            Ok(appended.seq)
+        })
+    }
+
+    /// Stores the event once per `key` within the
+    /// [publish key window](crate::RedisStoreBuilder::publish_key_window),
+    /// for every process on the same Redis and prefix; see the
+    /// [type docs](RedisStore).
+    fn append_keyed<'a>(
+        &'a self,
+        topics: &'a [Text],
+        event: &'a Bytes,
+        key: &'a PublishKey,
+    ) -> StoreFuture<'a, Appended> {
+        Box::pin(self.append_once(topics, event, Some(key)))
     }
 
     fn replay<'a>(
@@ -380,6 +425,7 @@ impl fmt::Debug for RedisStore {
             .field("keys", &self.shared.keys)
             .field("max_len", &self.shared.max_len)
             .field("max_age", &self.shared.max_age)
+            .field("key_window", &self.shared.key_window)
             .finish_non_exhaustive()
     }
 }

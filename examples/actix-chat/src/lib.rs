@@ -5,7 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{ALLOW, HeaderValue, RETRY_AFTER};
 use actix_web::web::{self, Bytes, BytesMut, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse, Responder, guard};
-use example_chat_common::{Answer, Chat, ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
+use example_chat_common::{
+    Answer, Chat, ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings, idempotency_key,
+};
 use futures_util::StreamExt;
 
 mod metrics;
@@ -62,14 +64,24 @@ async fn event_names(chat: web::Data<Chat>, request: HttpRequest) -> HttpRespons
     respond(chat.event_names(query).await)
 }
 
-async fn post_message(chat: web::Data<Chat>, body: web::Payload) -> HttpResponse {
+async fn post_message(
+    chat: web::Data<Chat>,
+    request: HttpRequest,
+    body: web::Payload,
+) -> HttpResponse {
+    let key = idempotency_key(
+        request
+            .headers()
+            .get_all("idempotency-key")
+            .map(|value| value.as_bytes()),
+    );
     let timeout = chat.body_read_timeout();
     let body = match tokio::time::timeout(timeout, read_limited(body)).await {
         Ok(body) => body,
         Err(_) => Err(ChatError::too_slow(timeout)),
     };
     let body = body.as_deref().map_err(Clone::clone);
-    respond(chat.post(body).await)
+    respond(chat.post_keyed(key, body).await)
 }
 
 /// The chat's answer as a response, with its `Retry-After`.

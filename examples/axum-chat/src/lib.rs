@@ -10,10 +10,12 @@ pub use stoppable::StoppableListener;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use example_chat_common::{Answer, Chat, ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings};
+use example_chat_common::{
+    Answer, Chat, ChatError, MAX_MESSAGE_BYTES, PAGE, StreamSettings, idempotency_key,
+};
 use http_body_util::BodyExt;
 
 /// `GET /`, `GET /events`, `GET /event-names` and `POST /messages` of
@@ -39,10 +41,16 @@ async fn event_names(State(chat): State<Chat>, RawQuery(query): RawQuery) -> Res
     respond(chat.event_names(query.as_deref()).await)
 }
 
-async fn post_message(State(chat): State<Chat>, body: Body) -> Response {
+async fn post_message(State(chat): State<Chat>, headers: HeaderMap, body: Body) -> Response {
+    let key = idempotency_key(
+        headers
+            .get_all("idempotency-key")
+            .iter()
+            .map(|value| value.as_bytes()),
+    );
     let body = read_body(body, &chat).await;
     let body = body.as_deref().map_err(Clone::clone);
-    respond(chat.post(body).await)
+    respond(chat.post_keyed(key, body).await)
 }
 
 /// The body, read within the chat's body read timeout and up to the

@@ -42,6 +42,11 @@ async fn posted_messages_arrive_as_posted() {
 }
 
 #[tokio::test]
+async fn a_retried_post_with_an_idempotency_key_is_published_once() {
+    suite::a_retried_post_with_an_idempotency_key_is_published_once(&start().await).await;
+}
+
+#[tokio::test]
 async fn bad_requests_are_refused_and_publish_nothing() {
     suite::bad_requests_are_refused_and_publish_nothing(&start().await).await;
 }

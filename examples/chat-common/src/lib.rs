@@ -9,7 +9,10 @@
 //!   checked by [`parse_message`], published by [`Chat::post`] (after an
 //!   [`ANNOUNCEMENT`] when the name is new), answered with
 //!   `{"id": "<assigned id>"}`, or an error as `{"error": "<reason>"}` with
-//!   its status.
+//!   its status. With an `Idempotency-Key: <key>` header (1 to 128 visible
+//!   ASCII characters, [`idempotency_key`]), a message posted again under
+//!   the same key within the store's window is published once: the retry
+//!   answers `200` with the first message's id ([`Chat::post_keyed`]).
 
 mod backend;
 #[cfg(feature = "suite")]
@@ -20,6 +23,7 @@ pub mod churn;
 pub mod cluster;
 #[cfg(feature = "suite")]
 pub mod compressed;
+mod idempotency;
 #[cfg(feature = "suite")]
 pub mod matrix;
 pub mod names;
@@ -29,6 +33,8 @@ pub mod observe;
 #[cfg(feature = "suite")]
 mod participants;
 mod registry;
+#[cfg(feature = "suite")]
+pub mod retried_posts;
 #[cfg(feature = "suite")]
 pub mod scrape;
 pub mod stalled;
@@ -43,9 +49,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use sse_engine::Event;
-use sse_engine::hub::{Endpoint, Hub, HubBuilder, LogLimits, Position, PublishError};
+use sse_engine::hub::{Endpoint, Hub, HubBuilder, LogLimits, Position, PublishError, PublishKey};
 
 pub use backend::{chat_from_env, without_credentials};
+pub use idempotency::idempotency_key;
 use names::EventNames;
 pub use names::{ANNOUNCEMENT, MAX_EVENT_NAME_BYTES, MAX_EVENT_NAMES};
 use registry::NameRegistry;
@@ -145,10 +152,31 @@ impl Chat {
     /// status and JSON body to answer, and the `Retry-After` (in seconds)
     /// of a `503`. A refused message is not published.
     pub async fn post(&self, body: Result<&[u8], ChatError>) -> Answer {
-        self.publish(body).await.map(|id| published(&id)).into()
+        self.post_keyed(Ok(None), body).await
     }
 
-    async fn publish(&self, body: Result<&[u8], ChatError>) -> Result<Position, ChatError> {
+    /// [`Chat::post`] with the request's `Idempotency-Key` as
+    /// [`idempotency_key`] read it: a message under a key already published
+    /// (within the store's window) is not published again, and the answer
+    /// is the first one's id. A malformed key is refused with `400` before
+    /// the message is looked at.
+    pub async fn post_keyed(
+        &self,
+        key: Result<Option<PublishKey>, ChatError>,
+        body: Result<&[u8], ChatError>,
+    ) -> Answer {
+        let published = match key {
+            Ok(key) => self.publish(key.as_ref(), body).await,
+            Err(error) => Err(error),
+        };
+        published.map(|id| self::published(&id)).into()
+    }
+
+    async fn publish(
+        &self,
+        key: Option<&PublishKey>,
+        body: Result<&[u8], ChatError>,
+    ) -> Result<Position, ChatError> {
         let event = body.and_then(parse_message)?;
         let name = event
             .get_event()
@@ -168,10 +196,15 @@ impl Chat {
             // dropped before leaves the name to be announced next time.
             self.names.record(name).await;
         }
-        self.hub
-            .publish(TOPIC, event)
-            .await
-            .map_err(|error| ChatError::from_publish(&error))
+        let published = match key {
+            Some(key) => self
+                .hub
+                .publish_keyed(TOPIC, key, event)
+                .await
+                .map(|published| published.position()),
+            None => self.hub.publish(TOPIC, event).await,
+        };
+        published.map_err(|error| ChatError::from_publish(&error))
     }
 
     /// Whether the hub takes `event`, with the longest id it could give it.
@@ -401,7 +434,7 @@ pub struct ChatError {
 }
 
 impl ChatError {
-    fn new(status: u16, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, reason: impl Into<String>) -> Self {
         Self {
             status,
             reason: reason.into(),

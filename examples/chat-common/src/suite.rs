@@ -14,6 +14,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use sse_engine::decode::{DecodedEvent, Decoder};
 
+pub use crate::retried_posts::a_retried_post_with_an_idempotency_key_is_published_once;
+
 const WAIT: Duration = Duration::from_secs(10);
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;

@@ -6,6 +6,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::retried_posts::post_with_keys;
 use crate::suite::{Stream, event_names, post_ok};
 
 /// A chat server process, killed when dropped.
@@ -131,6 +132,25 @@ async fn moves_and_misses_nothing(a: &Instance, b: &Instance) {
         ),
         ("from-b", "named on a", id.as_str())
     );
+
+    // A post retried through the other instance under the same
+    // Idempotency-Key: the first one's id, and one message.
+    let mut fresh_on_b = Stream::open(&b.base, "", None).await;
+    fresh_on_b.ready().await;
+    let key = format!("moved-{:x}", crate::retried_posts::rand_suffix());
+    let message = r#"{"data":"posted, retried on the other"}"#;
+    let (status, first) = post_with_keys(&a.base, &[key.as_bytes()], message).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, retried) = post_with_keys(&b.base, &[key.as_bytes()], message).await;
+    assert_eq!((status, &retried), (200, &first), "the same id");
+    let after = post_ok(&b.base, "after the retry", None).await;
+    let events = fresh_on_b.next(2).await;
+    assert_eq!(
+        events.iter().map(|event| event.data()).collect::<Vec<_>>(),
+        ["posted, retried on the other", "after the retry"],
+        "once"
+    );
+    assert_eq!(events[1].last_event_id(), after);
 }
 
 /// Starts an instance of the chat server `binary` on the Redis at

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use super::StoreError;
 
-/// Why an event was not published. Nothing was stored, and no subscriber sees it.
+/// Why an event was not published. Nothing was stored, and no subscriber
+/// sees it, unless the store said it cannot know
+/// ([`PublishError::is_outcome_unknown`]).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum PublishError {
@@ -169,6 +171,24 @@ impl PublishError {
         retry_after(self.status())
     }
 
+    /// Whether the event may have been published despite the error: the
+    /// store sent it and got no answer ([`StoreError::is_outcome_unknown`]).
+    /// It may still reach subscribers; send it again only under the same
+    /// [`PublishKey`](super::PublishKey)
+    /// ([`Hub::publish_keyed`](super::Hub::publish_keyed)), or it may be
+    /// delivered twice.
+    ///
+    /// ```
+    /// use sse_engine::hub::{PublishError, StoreError};
+    ///
+    /// let unanswered = PublishError::Store(StoreError::outcome_unknown("timed out"));
+    /// assert!(unanswered.is_outcome_unknown());
+    /// assert!(!PublishError::Closed.is_outcome_unknown());
+    /// ```
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Self::Store(error) if error.is_outcome_unknown())
+    }
+
     /// The reason to give an HTTP client: the error's text, but for a store
     /// failure, whose text is the backend's (addresses, commands) and belongs
     /// in the server's logs.
@@ -180,6 +200,11 @@ impl PublishError {
     /// ```
     pub fn client_message(&self) -> String {
         match self {
+            Self::Store(error) if error.is_outcome_unknown() => {
+                "the event store did not answer: the event may have been published; \
+                 send it again with the same publish key (Idempotency-Key) to publish it once"
+                    .to_owned()
+            }
             Self::Store(_) => "cannot publish: the event store is unavailable".to_owned(),
             other => other.to_string(),
         }

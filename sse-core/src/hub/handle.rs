@@ -4,14 +4,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
 use tokio::time::Instant;
 
 use super::shared::Shared;
-use super::topic::{Entry, id_line_len};
-use super::{
-    Epoch, HubStats, Position, PublishError, StoreError, SubscribeError, Subscription, TopicStats,
-};
+use super::{Epoch, HubStats, Position, SubscribeError, Subscription, TopicStats};
 use crate::{Event, LastEventId, RequestCursor};
 
 /// Publish once, deliver to every subscriber, resume from `Last-Event-ID`.
@@ -69,101 +65,6 @@ impl Hub {
     /// ```
     pub fn head(&self) -> Position {
         Position::new(self.epoch(), self.inner.head())
-    }
-
-    /// Publishes `event` to one topic; see [`Hub::publish_to`].
-    ///
-    /// # Errors
-    ///
-    /// See [`Hub::publish_to`].
-    pub async fn publish(&self, topic: &str, event: Event) -> Result<Position, PublishError> {
-        self.publish_to(&[topic], event).await
-    }
-
-    /// Publishes `event` to several topics at once, under one id: a subscriber
-    /// of more than one of them receives it once. The event is encoded once,
-    /// with the id the hub gives it (an id set on the event is replaced), and
-    /// the same bytes go to every subscriber. Publishing never waits for a
-    /// subscriber.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// use sse_engine::Event;
-    /// use sse_engine::hub::Hub;
-    ///
-    /// let hub = Hub::new();
-    /// let position = hub
-    ///     .publish_to(&["orders", "audit"], Event::new().data("order 17 paid"))
-    ///     .await
-    ///     .unwrap();
-    /// assert_eq!(position.seq(), 1);
-    /// # }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// When the event is too large, a topic name is invalid (or unknown, for a
-    /// hub that does not create topics), or the hub or a topic is closed. On
-    /// error nothing is published.
-    pub async fn publish_to(
-        &self,
-        names: &[&str],
-        mut event: Event,
-    ) -> Result<Position, PublishError> {
-        let inner = &*self.inner;
-        if inner.is_closed() {
-            return Err(PublishError::Closed);
-        }
-        let topics = inner.resolve(names).map_err(PublishError::InvalidTopic)?;
-        event.clear_id();
-        let body = id_block_body(event);
-        let topic_names: Vec<_> = topics.iter().map(|topic| topic.name.clone()).collect();
-
-        let order = inner.publish_order().await;
-        let next = Position::new(inner.epoch(), inner.head() + 1);
-        let size = id_line_len(next) + body.len();
-        // An event larger than a whole log would be evicted as it is appended:
-        // refused like one over the per-event limit.
-        let limits = inner.limits();
-        let limit = limits.max_event_bytes.min(limits.max_bytes);
-        if size > limit {
-            return Err(PublishError::TooLarge { size, limit });
-        }
-        if topics.iter().any(|topic| topic.lock().is_closed()) {
-            return Err(PublishError::Closed);
-        }
-        let seq = inner
-            .store()
-            .append(&topic_names, &body)
-            .await
-            .map_err(PublishError::Store)?;
-        let position = Position::new(inner.epoch(), seq);
-        if inner.is_fed() {
-            // Stored: the feed brings it to this process's logs, in the
-            // order every process sees.
-            inner.counters().published();
-            tracing::trace!(id = %position, topics = ?names, "published to the shared store");
-            return Ok(position);
-        }
-
-        let mut commit = inner.commit();
-        if seq <= commit.last_seq() {
-            return Err(PublishError::Store(StoreError::new(format!(
-                "the store gave sequence number {seq}, not above {last}",
-                last = commit.last_seq()
-            ))));
-        }
-        if !commit.append_to_all(&topics, &Entry::new(position, &body)) {
-            return Err(PublishError::Closed);
-        }
-        inner.counters().published();
-        let wakeups = commit.publish_through(seq);
-        // No waker is woken under a lock: waking may publish.
-        drop(order);
-        let woken = wakeups.wake();
-        tracing::trace!(id = %position, topics = ?names, subscribers_woken = woken, "published");
-        Ok(position)
     }
 
     /// Subscribes to `topics`, resuming strictly after `last_event_id` when
@@ -373,20 +274,4 @@ impl fmt::Debug for Hub {
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
-}
-
-/// The wire form of a hub event, whose id is written in front of it. A hub
-/// event always has an id, which conformant clients record at the block's
-/// blank line, so a dataless event (only comments or `retry`, which
-/// `Event::encode` ends with no blank line) gets its blank line here: it is
-/// an id-only block, as the crate's framing rules say.
-fn id_block_body(event: Event) -> Bytes {
-    let body = event.encode().into_bytes();
-    if body.ends_with(b"\n\n") {
-        return body;
-    }
-    let mut block = BytesMut::with_capacity(body.len() + 1);
-    block.extend_from_slice(&body);
-    block.extend_from_slice(b"\n");
-    block.freeze()
 }

@@ -83,6 +83,16 @@
 //! a store shared by several server processes, a client can reconnect to any
 //! of them. The default [`MemoryStore`] keeps nothing more than the log.
 //!
+//! # Publishing once
+//!
+//! A caller that does not learn whether a publish succeeded (its client's
+//! `POST` timed out, or a shared store did not answer:
+//! [`PublishError::is_outcome_unknown`]) sends it again under the same
+//! [`PublishKey`] with [`Hub::publish_keyed`]: the store keeps one event per
+//! key, within its window, and the retry answers with the first one's
+//! position. HTTP clients send the key in an `Idempotency-Key` header
+//! ([`PublishKey::from_headers`]).
+//!
 //! # Topics
 //!
 //! Topics are created when first published or subscribed to, up to a limit
@@ -101,7 +111,10 @@ mod feed;
 mod gap;
 mod handle;
 mod lock;
+mod memory_store;
 mod position;
+mod publish;
+mod publish_key;
 mod recorded;
 mod refusal;
 mod shared;
@@ -123,11 +136,14 @@ pub use self::error::{
 };
 pub use self::gap::{Gap, GapReason};
 pub use self::handle::Hub;
+pub use self::memory_store::{DEFAULT_KEY_WINDOW, DEFAULT_KEY_WINDOW_KEYS, MemoryStore};
 pub use self::position::{Epoch, Position};
+pub use self::publish::Published;
+pub use self::publish_key::{IDEMPOTENCY_KEY, MAX_PUBLISH_KEY_BYTES, PublishKey, PublishKeyError};
 pub use self::recorded::{RecordError, Recorded};
 pub use self::refusal::Refusal;
 pub use self::stats::{HubStats, TopicStats};
 pub use self::store::{
-    FedEvent, Feed, FeedItem, MemoryStore, ReplayRound, Store, StoreError, StoreFuture, StoredEvent,
+    Appended, FedEvent, Feed, FeedItem, ReplayRound, Store, StoreError, StoreFuture, StoredEvent,
 };
 pub use self::subscription::{PublishedEvent, Subscription};

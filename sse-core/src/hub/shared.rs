@@ -7,7 +7,7 @@
 //!
 //! | state | what it is | guarded by |
 //! | --- | --- | --- |
-//! | `publish_order` | the order in which a local publish asks the store for an id | itself (an async mutex, held across the store's `append`) |
+//! | `publish_order` | the order in which a local publish asks the store for an id; so also that a keyed publish is answered as a duplicate only once the first under its key was committed (or its key forgotten, when the commit failed). Not taken by a fed hub: there a duplicate may be answered before the feed brought the first here, and a cursor at it waits for the feed (`subscription/ahead.rs`) | itself (an async mutex, held across the store's `append` or `append_keyed` and the commit) |
 //! | `last_seq` | the highest sequence number committed: the newest event appended by a local publish; for a fed hub, the feed's `through` | itself |
 //! | `head` | every event up to here is in all of its topics' logs | written under `last_seq`; read without a lock |
 //! | `topics` | the map of topic names to topics | itself |

@@ -5,12 +5,11 @@ use std::error::Error;
 use std::fmt;
 use std::future::{Future, ready};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use futures_core::Stream;
 
-use super::Epoch;
+use super::{Epoch, PublishKey};
 use crate::Text;
 
 /// A future returned by a [`Store`].
@@ -89,6 +88,44 @@ impl ReplayRound {
     }
 }
 
+/// What [`Store::append_keyed`] did: the event's sequence number, and
+/// whether it was stored before, under the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Appended {
+    /// The event's sequence number: for a duplicate, the one the first
+    /// append under the key returned.
+    pub seq: u64,
+    /// The key was already stored, within the store's window: nothing was
+    /// appended this time.
+    pub duplicate: bool,
+}
+
+impl Appended {
+    /// An event appended now, numbered `seq`.
+    ///
+    /// ```
+    /// use sse_engine::hub::Appended;
+    ///
+    /// assert!(!Appended::new(7).duplicate);
+    /// assert_eq!(Appended::duplicate_of(7).seq, 7);
+    /// ```
+    pub fn new(seq: u64) -> Self {
+        Self {
+            seq,
+            duplicate: false,
+        }
+    }
+
+    /// An append under a key already stored, as sequence number `seq`.
+    pub fn duplicate_of(seq: u64) -> Self {
+        Self {
+            seq,
+            duplicate: true,
+        }
+    }
+}
+
 /// The storage behind a hub's topics.
 ///
 /// The hub always keeps each topic's recent events in memory, in its bounded
@@ -98,7 +135,8 @@ impl ReplayRound {
 /// than the in-memory log is served from [`Store::replay`] when the store
 /// still has those events.
 ///
-/// [`MemoryStore`], the default, keeps nothing beyond the hub's log.
+/// [`MemoryStore`](super::MemoryStore), the default, keeps nothing beyond the hub's logs
+/// but the recent publish keys.
 ///
 /// # Shared stores
 ///
@@ -120,11 +158,71 @@ pub trait Store: Send + Sync + 'static {
     /// store has a feed (then the feed's order is the order). On an error
     /// the hub publishes nothing and reports it. Usually nothing was stored;
     /// but a shared store that sent the event and got no answer cannot
-    /// know: its error then says the event may have been stored (it may
-    /// still reach subscribers through the feed), and a store that retries
-    /// must not store it twice (the `sse-redis` and `sse-nats` stores key
-    /// each append).
+    /// know: its error then says the event may have been stored
+    /// ([`StoreError::outcome_unknown`]; it may still reach subscribers
+    /// through the feed), and a store that retries must not store it twice
+    /// (the `sse-redis` and `sse-nats` stores key each append).
     fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64>;
+
+    /// As [`Store::append`], under a key the caller gave the publish
+    /// ([`Hub::publish_keyed`](super::Hub::publish_keyed)): when an append
+    /// under the same `key` was already stored, within the store's dedupe
+    /// window, nothing is stored and the first one's sequence number comes
+    /// back as a duplicate. Every process sharing the store must see the
+    /// same keys. A store documents its window (how long, and how many
+    /// keys, it remembers); after it, the key is new again.
+    ///
+    /// Only the key is compared, not the topics or the event.
+    ///
+    /// A store without a feed: the hub puts the event into its logs in the
+    /// same poll in which this future returns. On a tokio runtime, a hub
+    /// without a feed runs a keyed publish to its end once it started, even
+    /// when the caller drops it (an HTTP server drops the handler of a
+    /// client that went away, the very client that will retry); outside
+    /// one it cannot, so keep a key only once the future returns, or forget
+    /// it when the future is dropped before: a key kept for an event the
+    /// hub never received answers the retry "duplicate", and subscribers
+    /// never get the event.
+    ///
+    /// By default an error: a store that cannot deduplicate must not
+    /// pretend to, or a retried publish would be delivered twice.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use bytes::Bytes;
+    /// use sse_engine::Text;
+    /// use sse_engine::hub::{MemoryStore, PublishKey, Store};
+    ///
+    /// let store = MemoryStore::new();
+    /// let (topics, event) = ([Text::from("t")], Bytes::from_static(b"data: x\n\n"));
+    /// let key = PublishKey::try_from("k-1").unwrap();
+    /// let first = store.append_keyed(&topics, &event, &key).await.unwrap();
+    /// let again = store.append_keyed(&topics, &event, &key).await.unwrap();
+    /// assert_eq!((again.seq, again.duplicate), (first.seq, true));
+    /// # }
+    /// ```
+    fn append_keyed<'a>(
+        &'a self,
+        topics: &'a [Text],
+        event: &'a Bytes,
+        key: &'a PublishKey,
+    ) -> StoreFuture<'a, Appended> {
+        let _ = (topics, event);
+        Box::pin(ready(Err(StoreError::new(format!(
+            "this store does not deduplicate publishes by key; {key:?} was not published"
+        )))))
+    }
+
+    /// Called by a hub without a feed when it could not put the event that
+    /// [`Store::append_keyed`] just stored under `key`, as `seq`, into its
+    /// logs (the hub or a topic was closed meanwhile), and the publish
+    /// failed: a store that keeps nothing beyond the hub's logs forgets the
+    /// key, so that it does not name an event nobody received. By default,
+    /// nothing.
+    fn forget_key(&self, key: &PublishKey, seq: u64) {
+        let _ = (key, seq);
+    }
 
     /// The events of `topic` with sequence numbers strictly between `after`
     /// and `before`, oldest first, each as `append` was given it, at most
@@ -212,6 +310,19 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
         (**self).append(topics, event)
     }
 
+    fn append_keyed<'a>(
+        &'a self,
+        topics: &'a [Text],
+        event: &'a Bytes,
+        key: &'a PublishKey,
+    ) -> StoreFuture<'a, Appended> {
+        (**self).append_keyed(topics, event, key)
+    }
+
+    fn forget_key(&self, key: &PublishKey, seq: u64) {
+        (**self).forget_key(key, seq);
+    }
+
     fn replay<'a>(
         &'a self,
         topic: &'a Text,
@@ -249,74 +360,66 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
 }
 
-/// A store that only numbers events: the hub's in-memory logs are all there
-/// is, and a cursor older than them is a gap.
-#[derive(Debug)]
-pub struct MemoryStore {
-    epoch: Epoch,
-    last: AtomicU64,
-}
-
-impl MemoryStore {
-    /// A store with a random epoch.
-    pub fn new() -> Self {
-        Self::with_epoch(Epoch::random())
-    }
-
-    /// A store with the given epoch.
-    pub fn with_epoch(epoch: Epoch) -> Self {
-        Self {
-            epoch,
-            last: AtomicU64::new(0),
-        }
-    }
-}
-
-impl Default for MemoryStore {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Store for MemoryStore {
-    fn epoch(&self) -> Epoch {
-        self.epoch
-    }
-
-    fn append<'a>(&'a self, _topics: &'a [Text], _event: &'a Bytes) -> StoreFuture<'a, u64> {
-        Box::pin(ready(Ok(self.last.fetch_add(1, Ordering::AcqRel) + 1)))
-    }
-
-    fn replay<'a>(
-        &'a self,
-        _topic: &'a Text,
-        _after: u64,
-        _before: u64,
-        _limit: usize,
-    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
-        Box::pin(ready(Ok(None)))
-    }
-}
-
 /// A store's failure, with its cause.
+///
+/// Usually nothing was stored. A shared store that sent the event and got
+/// no answer cannot know: it says so with [`StoreError::outcome_unknown`],
+/// and the event may still be stored, and reach subscribers. Publishing it
+/// again is then safe only under the same [`PublishKey`].
 #[derive(Debug)]
-pub struct StoreError(Box<dyn Error + Send + Sync>);
+pub struct StoreError {
+    cause: Box<dyn Error + Send + Sync>,
+    outcome_unknown: bool,
+}
 
 impl StoreError {
-    /// Wraps the cause.
+    /// Wraps the cause: nothing was stored.
     pub fn new(cause: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
-        Self(cause.into())
+        Self {
+            cause: cause.into(),
+            outcome_unknown: false,
+        }
+    }
+
+    /// Wraps the cause of a failure after which the event may have been
+    /// stored (sent, and not answered).
+    ///
+    /// ```
+    /// use sse_engine::hub::StoreError;
+    ///
+    /// let error = StoreError::outcome_unknown("timed out");
+    /// assert!(error.is_outcome_unknown());
+    /// assert!(!StoreError::new("refused").is_outcome_unknown());
+    /// ```
+    pub fn outcome_unknown(cause: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
+        Self {
+            cause: cause.into(),
+            outcome_unknown: true,
+        }
+    }
+
+    /// Whether the event may have been stored despite the error.
+    pub fn is_outcome_unknown(&self) -> bool {
+        self.outcome_unknown
     }
 }
 
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "event store failed: {}", self.0)
+        if self.outcome_unknown {
+            write!(
+                f,
+                "event store did not answer; the event may have been stored: {}",
+                self.cause
+            )
+        } else {
+            write!(f, "event store failed: {}", self.cause)
+        }
     }
 }
 
 impl Error for StoreError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
-        Some(&*self.0)
+        Some(&*self.cause)
     }
 }
