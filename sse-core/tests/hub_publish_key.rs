@@ -2,57 +2,28 @@
 //! stored, appended and delivered once, and answered with the first
 //! position; the default store forgets keys after its window.
 
-use std::sync::{Arc, OnceLock};
+mod publish_key_support;
+
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use sse_engine::hub::{
     Appended, Epoch, Hub, LogLimits, MemoryStore, PublishError, PublishKey, PublishKeyError, Store,
-    StoreFuture, StoredEvent, Subscription,
+    StoreFuture, StoredEvent,
 };
-use sse_engine::{EncodedEvent, Event, LastEventId, Text};
+use sse_engine::{Event, LastEventId, Text};
 
-fn key(text: &str) -> PublishKey {
-    PublishKey::try_from(text).unwrap()
-}
-
-/// The data line of an encoded event.
-fn data(event: &EncodedEvent) -> String {
-    let text = std::str::from_utf8(event.as_bytes()).unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix("data: "))
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// Every event the subscription has now (the clock is paused: waiting
-/// a second of it costs nothing).
-async fn drain(subscription: &mut Subscription) -> Vec<String> {
-    let mut seen = Vec::new();
-    while let Ok(Some(event)) =
-        tokio::time::timeout(Duration::from_secs(1), subscription.next()).await
-    {
-        seen.push(data(&event));
-    }
-    seen
-}
+use publish_key_support::{KeyedAppendHook, drain, hub_with_hook, key, publish_keyed};
 
 #[tokio::test(start_paused = true)]
 async fn a_retried_keyed_publish_is_delivered_and_replayed_once() {
     let hub = Hub::new();
     let before = hub.head();
     let mut live = hub.subscribe(&["chat"], None).unwrap();
-    let first = hub
-        .publish_keyed("chat", &key("msg-1"), Event::new().data("hello"))
-        .await
-        .unwrap();
+    let first = publish_keyed(&hub, "chat", "msg-1", "hello").await;
     assert!(!first.is_duplicate());
     for _ in 0..3 {
-        let again = hub
-            .publish_keyed("chat", &key("msg-1"), Event::new().data("hello"))
-            .await
-            .unwrap();
+        let again = publish_keyed(&hub, "chat", "msg-1", "hello").await;
         assert_eq!(again.position(), first.position());
         assert!(again.is_duplicate());
     }
@@ -75,20 +46,14 @@ async fn different_keys_are_different_events() {
         .publish_keyed_to(&["chat", "audit"], &key("a"), Event::new().data("1"))
         .await
         .unwrap();
-    let two = hub
-        .publish_keyed("chat", &key("b"), Event::new().data("2"))
-        .await
-        .unwrap();
+    let two = publish_keyed(&hub, "chat", "b", "2").await;
     // A plain publish is never a duplicate of a keyed one.
     let three = hub.publish("chat", Event::new().data("3")).await.unwrap();
     assert!(!one.is_duplicate() && !two.is_duplicate());
     assert!(one.position().seq() < two.position().seq());
     assert!(two.position().seq() < three.seq());
     // The key names the publish, whatever its topics and event.
-    let again = hub
-        .publish_keyed("audit", &key("a"), Event::new().data("other"))
-        .await
-        .unwrap();
+    let again = publish_keyed(&hub, "audit", "a", "other").await;
     assert_eq!(again.position(), one.position());
     assert_eq!(drain(&mut live).await, ["1", "2", "3"]);
 }
@@ -113,39 +78,22 @@ fn invalid_keys_are_refused() {
 async fn the_memory_store_forgets_keys_after_its_window() {
     let store = MemoryStore::new().key_window(Duration::from_secs(60), 2);
     let hub = Hub::builder().store(store).build();
-    let first = hub
-        .publish_keyed("t", &key("k"), Event::new().data("1"))
-        .await
-        .unwrap();
+    let first = publish_keyed(&hub, "t", "k", "1").await;
     tokio::time::advance(Duration::from_secs(59)).await;
-    let within = hub
-        .publish_keyed("t", &key("k"), Event::new().data("1"))
-        .await
-        .unwrap();
+    let within = publish_keyed(&hub, "t", "k", "1").await;
     assert_eq!(within.position(), first.position());
     tokio::time::advance(Duration::from_secs(1)).await;
-    let after = hub
-        .publish_keyed("t", &key("k"), Event::new().data("1"))
-        .await
-        .unwrap();
+    let after = publish_keyed(&hub, "t", "k", "1").await;
     assert!(!after.is_duplicate(), "published anew after the window");
     assert!(after.position().seq() > first.position().seq());
 
     // By count: the oldest key goes first.
     for name in ["x", "y", "z"] {
-        hub.publish_keyed("t", &key(name), Event::new().data(name))
-            .await
-            .unwrap();
+        publish_keyed(&hub, "t", name, name).await;
     }
-    let z = hub
-        .publish_keyed("t", &key("z"), Event::new().data("z"))
-        .await
-        .unwrap();
+    let z = publish_keyed(&hub, "t", "z", "z").await;
     assert!(z.is_duplicate());
-    let x = hub
-        .publish_keyed("t", &key("x"), Event::new().data("x"))
-        .await
-        .unwrap();
+    let x = publish_keyed(&hub, "t", "x", "x").await;
     assert!(!x.is_duplicate(), "x was the oldest of three, over two");
 }
 
@@ -157,10 +105,7 @@ async fn a_refused_keyed_publish_does_not_use_the_key() {
     let large = Event::new().data("x".repeat(300));
     let refused = hub.publish_keyed("t", &key("big"), large).await;
     assert!(matches!(refused, Err(PublishError::TooLarge { .. })));
-    let small = hub
-        .publish_keyed("t", &key("big"), Event::new().data("small"))
-        .await
-        .unwrap();
+    let small = publish_keyed(&hub, "t", "big", "small").await;
     assert!(!small.is_duplicate());
 
     hub.close(None);
@@ -170,61 +115,27 @@ async fn a_refused_keyed_publish_does_not_use_the_key() {
     assert!(matches!(closed, Err(PublishError::Closed)));
 }
 
-/// The default store, which closes a topic while it appends: the hub can
+/// Closes a topic of the hub while the default store appends: the hub can
 /// then not put the event in its logs.
-struct ClosingStore {
-    inner: MemoryStore,
-    hub: Arc<OnceLock<Hub>>,
-    topic: &'static str,
-}
+struct CloseTopic(&'static str);
 
-impl Store for ClosingStore {
-    fn epoch(&self) -> Epoch {
-        self.inner.epoch()
-    }
-
-    fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
-        self.inner.append(topics, event)
-    }
-
+impl KeyedAppendHook for CloseTopic {
     fn append_keyed<'a>(
         &'a self,
+        hub: &'a Hub,
+        inner: &'a MemoryStore,
         topics: &'a [Text],
         event: &'a Bytes,
         key: &'a PublishKey,
     ) -> StoreFuture<'a, Appended> {
-        if let Some(hub) = self.hub.get() {
-            hub.close_topic(self.topic);
-        }
-        self.inner.append_keyed(topics, event, key)
-    }
-
-    fn forget_key(&self, key: &PublishKey, seq: u64) {
-        self.inner.forget_key(key, seq);
-    }
-
-    fn replay<'a>(
-        &'a self,
-        topic: &'a Text,
-        after: u64,
-        before: u64,
-        limit: usize,
-    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
-        self.inner.replay(topic, after, before, limit)
+        hub.close_topic(self.0);
+        inner.append_keyed(topics, event, key)
     }
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_key_whose_event_reached_no_log_publishes_when_sent_again() {
-    let slot = Arc::new(OnceLock::new());
-    let hub = Hub::builder()
-        .store(ClosingStore {
-            inner: MemoryStore::new(),
-            hub: slot.clone(),
-            topic: "t",
-        })
-        .build();
-    let _ = slot.set(hub.clone());
+    let hub = hub_with_hook(CloseTopic("t"));
     let _first_topic = hub.subscribe(&["t"], None).unwrap();
     let closed = hub
         .publish_keyed("t", &key("k"), Event::new().data("1"))

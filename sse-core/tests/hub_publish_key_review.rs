@@ -2,120 +2,65 @@
 //! a key forgotten while a duplicate waits, and the default store's window
 //! in count and time.
 
-use std::sync::Arc;
+mod publish_key_support;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
-use sse_engine::hub::{
-    Appended, Epoch, Hub, MemoryStore, PublishError, PublishKey, Store, StoreFuture, StoredEvent,
-    Subscription,
-};
-use sse_engine::{EncodedEvent, Event, Text};
-use tokio::sync::OnceCell;
+use sse_engine::hub::{Appended, Hub, MemoryStore, PublishError, PublishKey, Store, StoreFuture};
+use sse_engine::{Event, Text};
 
-fn key(text: &str) -> PublishKey {
-    PublishKey::try_from(text).unwrap()
-}
+use publish_key_support::{KeyedAppendHook, drain, hub_with_hook, key, publish_keyed};
 
-fn data(event: &EncodedEvent) -> String {
-    let text = std::str::from_utf8(event.as_bytes()).unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix("data: "))
-        .unwrap_or_default()
-        .to_owned()
-}
-
-async fn drain(subscription: &mut Subscription) -> Vec<String> {
-    let mut seen = Vec::new();
-    while let Ok(Some(event)) =
-        tokio::time::timeout(Duration::from_secs(1), subscription.next()).await
-    {
-        seen.push(data(&event));
-    }
-    seen
-}
-
-/// The default store, slow to answer once it recorded a key (a second of
+/// Slow to answer once the default store recorded a key (a second of
 /// paused time); on its first keyed append it may close a topic of the hub
 /// first, so that the hub cannot commit it.
-struct SlowStore {
-    inner: MemoryStore,
-    hub: Arc<OnceCell<Hub>>,
+struct Slow {
     close_on_first: Option<&'static str>,
     closed: AtomicBool,
 }
 
-impl SlowStore {
-    fn new(close_on_first: Option<&'static str>) -> (Self, Arc<OnceCell<Hub>>) {
-        let hub = Arc::new(OnceCell::new());
-        let store = Self {
-            inner: MemoryStore::new(),
-            hub: hub.clone(),
+impl Slow {
+    fn new(close_on_first: Option<&'static str>) -> Self {
+        Self {
             close_on_first,
             closed: AtomicBool::new(false),
-        };
-        (store, hub)
+        }
     }
 }
 
-impl Store for SlowStore {
-    fn epoch(&self) -> Epoch {
-        self.inner.epoch()
-    }
-
-    fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
-        self.inner.append(topics, event)
-    }
-
+impl KeyedAppendHook for Slow {
     fn append_keyed<'a>(
         &'a self,
+        hub: &'a Hub,
+        inner: &'a MemoryStore,
         topics: &'a [Text],
         event: &'a Bytes,
         key: &'a PublishKey,
     ) -> StoreFuture<'a, Appended> {
         Box::pin(async move {
-            let appended = self.inner.append_keyed(topics, event, key).await?;
+            let appended = inner.append_keyed(topics, event, key).await?;
             tokio::time::sleep(Duration::from_secs(1)).await;
             if let Some(topic) = self.close_on_first {
                 if !self.closed.swap(true, Ordering::SeqCst) {
-                    self.hub.get().unwrap().close_topic(topic);
+                    hub.close_topic(topic);
                 }
             }
             Ok(appended)
         })
     }
-
-    fn forget_key(&self, key: &PublishKey, seq: u64) {
-        self.inner.forget_key(key, seq);
-    }
-
-    fn replay<'a>(
-        &'a self,
-        topic: &'a Text,
-        after: u64,
-        before: u64,
-        limit: usize,
-    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
-        self.inner.replay(topic, after, before, limit)
-    }
 }
 
 #[tokio::test(start_paused = true)]
 async fn concurrent_publishes_under_one_key_store_one_and_answer_after_it_is_visible() {
-    let (store, slot) = SlowStore::new(None);
-    let hub = Hub::builder().store(store).build();
-    let _ = slot.set(hub.clone());
+    let hub = hub_with_hook(Slow::new(None));
     let mut live = hub.subscribe(&["chat"], None).unwrap();
     let mut tasks = Vec::new();
     for i in 0..16 {
         let hub = hub.clone();
         tasks.push(tokio::spawn(async move {
-            let published = hub
-                .publish_keyed("chat", &key("same"), Event::new().data(format!("try {i}")))
-                .await
-                .unwrap();
+            let published = publish_keyed(&hub, "chat", "same", &format!("try {i}")).await;
             // Visible when answered: a client resuming from it at once
             // must find it in the log.
             assert!(
@@ -142,9 +87,7 @@ async fn concurrent_publishes_under_one_key_store_one_and_answer_after_it_is_vis
 
 #[tokio::test(start_paused = true)]
 async fn a_duplicate_waiting_on_a_key_that_is_then_forgotten_publishes_anew() {
-    let (store, slot) = SlowStore::new(Some("t"));
-    let hub = Hub::builder().store(store).build();
-    let _ = slot.set(hub.clone());
+    let hub = hub_with_hook(Slow::new(Some("t")));
     let mut other = hub.subscribe(&["u"], None).unwrap();
 
     let first = {
@@ -174,68 +117,41 @@ async fn a_duplicate_waiting_on_a_key_that_is_then_forgotten_publishes_anew() {
 async fn the_default_window_holds_the_newest_ten_thousand_keys() {
     let hub = Hub::new();
     for i in 0..=10_000 {
-        let published = hub
-            .publish_keyed("t", &key(&format!("k-{i}")), Event::new().data("x"))
-            .await
-            .unwrap();
+        let published = publish_keyed(&hub, "t", &format!("k-{i}"), "x").await;
         assert!(!published.is_duplicate());
     }
     // k-0 went first; the newest 10,000 are remembered.
-    let newest = hub
-        .publish_keyed("t", &key("k-10000"), Event::new().data("x"))
-        .await
-        .unwrap();
+    let newest = publish_keyed(&hub, "t", "k-10000", "x").await;
     assert!(newest.is_duplicate());
-    let second_oldest = hub
-        .publish_keyed("t", &key("k-1"), Event::new().data("x"))
-        .await
-        .unwrap();
+    let second_oldest = publish_keyed(&hub, "t", "k-1", "x").await;
     assert!(second_oldest.is_duplicate());
-    let oldest = hub
-        .publish_keyed("t", &key("k-0"), Event::new().data("x"))
-        .await
-        .unwrap();
+    let oldest = publish_keyed(&hub, "t", "k-0", "x").await;
     assert!(
         !oldest.is_duplicate(),
         "the oldest key outlived the count bound"
     );
     // Storing k-0 again made room by forgetting the then oldest, k-1.
-    let evicted = hub
-        .publish_keyed("t", &key("k-1"), Event::new().data("x"))
-        .await
-        .unwrap();
+    let evicted = publish_keyed(&hub, "t", "k-1", "x").await;
     assert!(!evicted.is_duplicate());
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_key_reused_after_the_window_is_a_new_event_and_stays_one() {
     let hub = Hub::new();
-    let first = hub
-        .publish_keyed("t", &key("k"), Event::new().data("1"))
-        .await
-        .unwrap();
+    let first = publish_keyed(&hub, "t", "k", "1").await;
     tokio::time::advance(Duration::from_secs(119)).await;
-    let within = hub
-        .publish_keyed("t", &key("k"), Event::new().data("1"))
-        .await
-        .unwrap();
+    let within = publish_keyed(&hub, "t", "k", "1").await;
     assert_eq!(
         (within.position(), within.is_duplicate()),
         (first.position(), true)
     );
     tokio::time::advance(Duration::from_secs(1)).await;
-    let after = hub
-        .publish_keyed("t", &key("k"), Event::new().data("2"))
-        .await
-        .unwrap();
+    let after = publish_keyed(&hub, "t", "k", "2").await;
     assert!(!after.is_duplicate());
     assert!(after.position().seq() > first.position().seq());
     // The key now names the new event, for a new window.
     tokio::time::advance(Duration::from_secs(60)).await;
-    let again = hub
-        .publish_keyed("t", &key("k"), Event::new().data("2"))
-        .await
-        .unwrap();
+    let again = publish_keyed(&hub, "t", "k", "2").await;
     assert_eq!(
         (again.position(), again.is_duplicate()),
         (after.position(), true)
@@ -246,20 +162,11 @@ async fn a_key_reused_after_the_window_is_a_new_event_and_stays_one() {
 async fn the_window_runs_on_real_time_too() {
     let store = MemoryStore::new().key_window(Duration::from_millis(50), 10);
     let hub = Hub::builder().store(store).build();
-    let first = hub
-        .publish_keyed("t", &key("k"), Event::new().data("1"))
-        .await
-        .unwrap();
-    let within = hub
-        .publish_keyed("t", &key("k"), Event::new().data("1"))
-        .await
-        .unwrap();
+    let first = publish_keyed(&hub, "t", "k", "1").await;
+    let within = publish_keyed(&hub, "t", "k", "1").await;
     assert!(within.is_duplicate());
     tokio::time::sleep(Duration::from_millis(80)).await;
-    let after = hub
-        .publish_keyed("t", &key("k"), Event::new().data("1"))
-        .await
-        .unwrap();
+    let after = publish_keyed(&hub, "t", "k", "1").await;
     assert!(!after.is_duplicate() && after.position().seq() > first.position().seq());
 }
 
@@ -286,9 +193,7 @@ async fn a_window_without_a_count_bound_can_forget_a_key() {
 /// reach subscribers, not be answered "duplicate" of an event nobody got.
 #[tokio::test(start_paused = true)]
 async fn a_keyed_publish_dropped_during_the_append_is_delivered_when_retried() {
-    let (store, slot) = SlowStore::new(None);
-    let hub = Hub::builder().store(store).build();
-    let _ = slot.set(hub.clone());
+    let hub = hub_with_hook(Slow::new(None));
     let mut live = hub.subscribe(&["t"], None).unwrap();
     let dropped = tokio::time::timeout(
         Duration::from_millis(500),
@@ -296,9 +201,6 @@ async fn a_keyed_publish_dropped_during_the_append_is_delivered_when_retried() {
     )
     .await;
     assert!(dropped.is_err(), "dropped while the store answers");
-    let retried = hub
-        .publish_keyed("t", &key("k"), Event::new().data("1"))
-        .await
-        .unwrap();
+    let retried = publish_keyed(&hub, "t", "k", "1").await;
     assert_eq!(drain(&mut live).await, ["1"], "{retried:?}");
 }
