@@ -1,22 +1,15 @@
 //! The chat's HTTP interface, served on 127.0.0.1 and checked by the suite
 //! both chat servers share.
 
-use std::future::IntoFuture;
-
 use example_chat_common::suite;
+
+mod common;
+
+use common::start_with;
 
 /// Serves the app on a free port; its base URL.
 async fn start() -> String {
     start_with(example_chat_common::hub()).await
-}
-
-async fn start_with(hub: sse_axum::hub::Hub) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let chat = example_chat_common::Chat::new(hub).with_body_read_timeout(suite::BODY_READ_TIMEOUT);
-    let app = example_axum_chat::app(chat);
-    tokio::spawn(sse_axum::serve(listener, app).into_future());
-    format!("http://{address}")
 }
 
 #[tokio::test]

@@ -1,9 +1,14 @@
 //! `POST /messages` with an `Idempotency-Key`: a retried post is published
-//! once. Run by `example-axum-chat` and `example-actix-chat` alike.
+//! once; odd header values are refused or read as the key they quote; a key
+//! whose first post was refused is free; one key posted at once by many
+//! clients is published once. Run by `example-axum-chat` and
+//! `example-actix-chat` alike.
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Request;
+use sse_engine::hub::Hub;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::suite::{Stream, send};
 
@@ -82,6 +87,95 @@ pub async fn a_retried_post_with_an_idempotency_key_is_published_once(base: &str
             "once each, nothing refused in between"
         );
     }
+}
+
+/// One `POST /messages` written by hand, with `header_line` as it is (for
+/// header values the `http` crate will not build); the whole answer.
+async fn raw_post(base: &str, header_line: &[u8], body: &str) -> String {
+    let address = base.strip_prefix("http://").expect("an http:// base");
+    let mut socket = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let mut request = format!(
+        "POST /messages HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(header_line);
+    request.extend_from_slice(b"\r\n\r\n");
+    request.extend_from_slice(body.as_bytes());
+    socket.write_all(&request).await.expect("write");
+    let mut answer = Vec::new();
+    socket.read_to_end(&mut answer).await.expect("read");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Header values the suite does not send: not visible ASCII (UTF-8, a tab,
+/// DEL) or an empty or spaced quoted string are refused with `400`; a quoted
+/// 128-byte key is the key it quotes; spaces around a value are not the
+/// key's.
+pub async fn odd_header_values_are_refused_or_read_as_the_same_key(base: &str) {
+    let bad: [&[u8]; 4] = [b"caf\xc3\xa9", b"a\tb", b"\"\"", b"\"a b\""];
+    for value in bad {
+        let (status, answer) = post_with_keys(base, &[value], r#"{"data":"x"}"#).await;
+        assert_eq!(status, 400, "{value:?}: {answer}");
+    }
+    // DEL, which the http crate will not even build: written by hand.
+    let del = raw_post(base, b"idempotency-key: a\x7fb", r#"{"data":"x"}"#).await;
+    assert!(del.starts_with("HTTP/1.1 400"), "{del}");
+    let inner = "q".repeat(128);
+    let quoted = format!("\"{inner}\"");
+    let (status, first) = post_with_keys(base, &[quoted.as_bytes()], r#"{"data":"q"}"#).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, again) = post_with_keys(base, &[inner.as_bytes()], r#"{"data":"q"}"#).await;
+    assert_eq!((status, again), (200, first));
+
+    // Spaces around the value are not the key's.
+    let spaced = raw_post(base, b"idempotency-key:   ws-1  \t", r#"{"data":"w"}"#).await;
+    assert!(spaced.starts_with("HTTP/1.1 200"), "{spaced}");
+    let body = spaced.split("\r\n\r\n").nth(1).expect("a body").to_owned();
+    let (status, plain) = post_with_keys(base, &[b"ws-1"], r#"{"data":"w"}"#).await;
+    assert_eq!(status, 200);
+    assert!(body.contains(&plain), "{body} vs {plain}");
+}
+
+/// A post refused for its body (`400`) does not use its key: sent right
+/// under the same key, it is published, once (`hub` is the server's).
+pub async fn a_key_whose_first_post_was_refused_posts_when_sent_right(base: &str, hub: &Hub) {
+    let (status, _) = post_with_keys(base, &[b"fix-1"], "not json").await;
+    assert_eq!(status, 400);
+    let before = hub.stats().published;
+    let (status, first) = post_with_keys(base, &[b"fix-1"], r#"{"data":"fixed"}"#).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(hub.stats().published, before + 1);
+    let (status, again) = post_with_keys(base, &[b"fix-1"], r#"{"data":"fixed"}"#).await;
+    assert_eq!((status, again), (200, first));
+    assert_eq!(hub.stats().published, before + 1);
+}
+
+/// Twelve clients post one key at once: all get the same `200` answer, and
+/// the message is published once (`hub` is the server's; run it on a
+/// multi-threaded runtime, so that the posts overlap).
+pub async fn the_same_key_posted_at_once_by_many_is_published_once(base: &str, hub: &Hub) {
+    let before = hub.stats().published;
+    let mut posts = Vec::new();
+    for _ in 0..12 {
+        let base = base.to_owned();
+        posts.push(tokio::spawn(async move {
+            post_with_keys(&base, &[b"many-1"], r#"{"data":"once"}"#).await
+        }));
+    }
+    let mut answers = Vec::new();
+    for post in posts {
+        answers.push(post.await.expect("the post's task"));
+    }
+    assert!(
+        answers.iter().all(|answer| *answer == answers[0]),
+        "{answers:?}"
+    );
+    assert_eq!(answers[0].0, 200);
+    assert_eq!(hub.stats().published, before + 1);
 }
 
 /// A few random bits, from the standard library's randomly seeded hasher.
