@@ -5,19 +5,20 @@
 #![allow(clippy::print_stderr, missing_docs)]
 
 mod common;
+// Steps the sse-redis tests run too, on hubs of either store.
+#[path = "common/publish_key_steps.rs"]
+mod publish_key_steps;
 
 use std::time::Duration;
 
 use async_nats::HeaderMap;
 use async_nats::header::NATS_MESSAGE_ID;
 use sse_engine::Event;
-use sse_engine::hub::PublishKey;
 
 use common::{NatsServer, cursor, data, hub_with, ids, next_n, publish, quiet};
-
-fn key(text: &str) -> PublishKey {
-    PublishKey::try_from(text).unwrap()
-}
+use publish_key_steps::{
+    a_first_keyed_publish, key, retries_are_duplicates_of, the_round_arrives, the_same_key_at_once,
+};
 
 /// What the server really answers for a message id it already stored: the
 /// first message's sequence number, with `duplicate`. The store relies on
@@ -58,15 +59,7 @@ async fn a_keyed_publish_sent_again_by_any_process_is_stored_once() {
     };
     let one = nats.hub("KEYED").await;
     let other = nats.hub("KEYED").await;
-    let before = one.head();
-    let mut live = one.subscribe(&["t"], None).unwrap();
-    let mut live_other = other.subscribe(&["t"], None).unwrap();
-
-    let first = one
-        .publish_keyed("t", &key("msg-1"), Event::new().data("hello"))
-        .await
-        .unwrap();
-    assert!(!first.is_duplicate());
+    let (before, mut live, mut live_other, first) = a_first_keyed_publish(&one, &other).await;
     // Later events, read by both readers: the retry's sequence number is
     // then below what they have read, which is no rollback.
     let later = publish(&one, "t", "later").await;
@@ -78,14 +71,7 @@ async fn a_keyed_publish_sent_again_by_any_process_is_stored_once() {
             [first.position().to_string(), later.to_string()]
         );
     }
-    for hub in [&one, &other, &one] {
-        let retried = hub
-            .publish_keyed("t", &key("msg-1"), Event::new().data("hello"))
-            .await
-            .unwrap();
-        assert!(retried.is_duplicate());
-        assert_eq!(retried.position(), first.position());
-    }
+    retries_are_duplicates_of(&first, &[&one, &other, &one], &key("msg-1"), "hello").await;
     quiet(&mut live).await;
     quiet(&mut live_other).await;
     // The store goes on publishing (it did not take the answer for a
@@ -225,24 +211,10 @@ async fn on_a_cluster_the_same_key_from_two_processes_is_stored_once() {
     assert_eq!(data(&next_n(&mut live, 1).await), ["before"]);
 
     for round in 0..5 {
-        let key = key(&format!("race-{round}"));
-        let event = || Event::new().data(format!("round {round}"));
-        let (a, b) = tokio::join!(
-            one.publish_keyed("t", &key, event()),
-            other.publish_keyed("t", &key, event())
-        );
-        let (a, b) = (a.unwrap(), b.unwrap());
-        assert_eq!(a.position(), b.position(), "round {round}");
-        assert!(
-            a.is_duplicate() != b.is_duplicate(),
-            "one stored it, the other was told: {a:?} {b:?}"
-        );
-        let again = other.publish_keyed("t", &key, event()).await.unwrap();
-        assert!(again.is_duplicate());
-        assert_eq!(again.position(), a.position());
-        let seen = next_n(&mut live, 1).await;
-        assert_eq!(data(&seen), [format!("round {round}")]);
-        assert_eq!(ids(&seen), [a.position().to_string()]);
+        let a = the_same_key_at_once(&one, &other, round).await;
+        let round_key = key(&format!("race-{round}"));
+        retries_are_duplicates_of(&a, &[&other], &round_key, &format!("round {round}")).await;
+        the_round_arrives(&mut live, round, &a).await;
         assert_eq!(a.position().seq(), before.seq() + 1 + round);
     }
     quiet(&mut live).await;

@@ -3,6 +3,9 @@
 #![allow(clippy::print_stderr, missing_docs)]
 
 mod common;
+// Steps the sse-redis tests run too, on hubs of either store.
+#[path = "common/publish_key_steps.rs"]
+mod publish_key_steps;
 
 use std::time::Duration;
 
@@ -10,6 +13,7 @@ use sse_engine::Event;
 use sse_engine::hub::PublishKey;
 
 use common::{NatsServer, data, hub_with, next_n, quiet};
+use publish_key_steps::a_duplicates_id_resumes_at_once;
 
 #[tokio::test]
 async fn a_key_of_every_visible_character_is_stored_once() {
@@ -79,31 +83,7 @@ async fn a_duplicates_id_resumes_at_once_on_the_process_that_answered_it() {
     };
     let one = nats.hub("RESUMEDUP").await;
     let other = nats.hub("RESUMEDUP").await;
-    for round in 0..20 {
-        let key = PublishKey::try_from(format!("r-{round}")).unwrap();
-        let first = one
-            .publish_keyed("t", &key, Event::new().data("first"))
-            .await
-            .unwrap();
-        let retried = other
-            .publish_keyed("t", &key, Event::new().data("first"))
-            .await
-            .unwrap();
-        assert!(retried.is_duplicate());
-        assert_eq!(retried.position(), first.position());
-        let mut resumed = other
-            .subscribe(&["t"], common::cursor(&retried.position()))
-            .unwrap();
-        one.publish("t", Event::new().data(format!("next {round}")))
-            .await
-            .unwrap();
-        assert_eq!(
-            data(&next_n(&mut resumed, 1).await),
-            [format!("next {round}")],
-            "round {round}"
-        );
-        quiet(&mut resumed).await;
-    }
+    a_duplicates_id_resumes_at_once(&one, &other).await;
 }
 
 #[tokio::test]

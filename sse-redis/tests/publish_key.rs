@@ -5,18 +5,20 @@
 #![allow(clippy::print_stderr, missing_docs)]
 
 mod common;
+// Steps the sse-nats tests run too, on hubs of either store.
+#[path = "../../sse-nats/tests/common/publish_key_steps.rs"]
+mod publish_key_steps;
 
 use std::time::Duration;
 
-use sse_engine::hub::{Hub, PublishKey, Subscription};
+use sse_engine::hub::{Hub, Subscription};
 use sse_engine::{Event, LastEventId};
 use sse_redis::RedisStore;
 
 use common::{RedisServer, next_n, quiet};
-
-fn key(text: &str) -> PublishKey {
-    PublishKey::try_from(text).unwrap()
-}
+use publish_key_steps::{
+    a_first_keyed_publish, key, retries_are_duplicates_of, the_round_arrives, the_same_key_at_once,
+};
 
 async fn stream_len(redis: &RedisServer, key: &str) -> redis::Value {
     redis.command(&["XLEN", key]).await
@@ -36,27 +38,8 @@ async fn a_keyed_publish_sent_again_by_any_process_is_stored_once() {
     };
     let one = redis.hub("keyed:").await;
     let other = redis.hub("keyed:").await;
-    let before = one.head();
-    let mut live = one.subscribe(&["t"], None).unwrap();
-    let mut live_other = other.subscribe(&["t"], None).unwrap();
-
-    let first = one
-        .publish_keyed("t", &key("msg-1"), Event::new().data("hello"))
-        .await
-        .unwrap();
-    assert!(!first.is_duplicate());
-    let again = one
-        .publish_keyed("t", &key("msg-1"), Event::new().data("hello"))
-        .await
-        .unwrap();
-    let elsewhere = other
-        .publish_keyed("t", &key("msg-1"), Event::new().data("hello"))
-        .await
-        .unwrap();
-    for retried in [again, elsewhere] {
-        assert!(retried.is_duplicate());
-        assert_eq!(retried.position(), first.position());
-    }
+    let (before, mut live, mut live_other, first) = a_first_keyed_publish(&one, &other).await;
+    retries_are_duplicates_of(&first, &[&one, &other], &key("msg-1"), "hello").await;
     for subscription in [&mut live, &mut live_other] {
         let got = next_n(subscription, 1).await;
         assert_eq!(got[0].data(), "hello");
@@ -183,18 +166,8 @@ async fn the_same_key_sent_at_once_by_two_processes_is_stored_once() {
     let other = redis.hub("raced:").await;
     let mut live = one.subscribe(&["t"], None).unwrap();
     for round in 0..20 {
-        let key = key(&format!("race-{round}"));
-        let event = || Event::new().data(format!("round {round}"));
-        let (a, b) = tokio::join!(
-            one.publish_keyed("t", &key, event()),
-            other.publish_keyed("t", &key, event())
-        );
-        let (a, b) = (a.unwrap(), b.unwrap());
-        assert_eq!(a.position(), b.position(), "round {round}");
-        assert!(a.is_duplicate() != b.is_duplicate(), "{a:?} {b:?}");
-        let seen = next_n(&mut live, 1).await;
-        assert_eq!(seen[0].data(), format!("round {round}"));
-        assert_eq!(seen[0].last_event_id(), a.position().to_string());
+        let a = the_same_key_at_once(&one, &other, round).await;
+        the_round_arrives(&mut live, round, &a).await;
     }
     quiet(&mut live).await;
     assert_eq!(

@@ -4,18 +4,17 @@
 #![allow(clippy::print_stderr, missing_docs)]
 
 mod common;
+// Steps the sse-nats tests run too, on hubs of either store.
+#[path = "../../sse-nats/tests/common/publish_key_steps.rs"]
+mod publish_key_steps;
 
 use std::time::Duration;
 
-use sse_engine::hub::PublishKey;
-use sse_engine::{Event, LastEventId};
+use sse_engine::Event;
 use sse_redis::RedisStore;
 
-use common::{RedisServer, next_n, quiet};
-
-fn key(text: &str) -> PublishKey {
-    PublishKey::try_from(text).unwrap()
-}
+use common::RedisServer;
+use publish_key_steps::{a_duplicates_id_resumes_at_once, key, retries_are_duplicates_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_very_long_key_window_still_publishes() {
@@ -41,12 +40,7 @@ async fn a_very_long_key_window_still_publishes() {
         let stored = redis.command(&["XLEN", &format!("{prefix}topic:t")]).await;
         let first = first.unwrap_or_else(|error| panic!("{window:?}: {error}; stored: {stored:?}"));
         assert_eq!(stored, redis::Value::Int(1));
-        let again = hub
-            .publish_keyed("t", &key("k"), Event::new().data("1"))
-            .await
-            .unwrap();
-        assert!(again.is_duplicate());
-        assert_eq!(again.position(), first.position());
+        retries_are_duplicates_of(&first, &[&hub], &key("k"), "1").await;
     }
 }
 
@@ -57,29 +51,7 @@ async fn a_duplicates_id_resumes_at_once_on_the_process_that_answered_it() {
     };
     let one = redis.hub("resume:").await;
     let other = redis.hub("resume:").await;
-    for round in 0..20 {
-        let key = key(&format!("r-{round}"));
-        let first = one
-            .publish_keyed("t", &key, Event::new().data("first"))
-            .await
-            .unwrap();
-        // The retry lands on the other process, whose feed may not have
-        // the event yet; its client resumes from the answer at once.
-        let retried = other
-            .publish_keyed("t", &key, Event::new().data("first"))
-            .await
-            .unwrap();
-        assert!(retried.is_duplicate());
-        assert_eq!(retried.position(), first.position());
-        let cursor = LastEventId::parse(retried.position().to_string().as_bytes()).unwrap();
-        let mut resumed = other.subscribe(&["t"], cursor).unwrap();
-        one.publish("t", Event::new().data(format!("next {round}")))
-            .await
-            .unwrap();
-        let got = next_n(&mut resumed, 1).await;
-        assert_eq!(got[0].data(), format!("next {round}"), "round {round}");
-        quiet(&mut resumed).await;
-    }
+    a_duplicates_id_resumes_at_once(&one, &other).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
