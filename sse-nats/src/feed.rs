@@ -7,7 +7,9 @@
 //! multi-topic readers go that far. The consumer is ephemeral, acknowledges
 //! nothing and lives in the server's memory; when it fails (the server went
 //! away, the consumer was lost) the reader makes a new one from after the
-//! last sequence number it read, with backoff.
+//! last sequence number it read, with backoff, and deletes the one it left
+//! (asking again for a while if that goes unanswered), so that a process
+//! keeps one consumer on the stream, not one per failure until they expire.
 //!
 //! Making a consumer can go unanswered while the cluster recovers: while
 //! the JetStream meta group elects a leader (a few seconds after its leader
@@ -24,7 +26,8 @@
 //! deleted) that the reader never read: it is reported as lost in every
 //! followed topic (the reader cannot know whose it was), never skipped in
 //! silence. Unless the stream's leader still has it: a consumer served by
-//! a replica that is catching up can pass over messages, and is replaced. A message at or below the last one read is not reported again.
+//! a replica that is catching up can pass over messages, and is replaced.
+//! A message at or below the last one read is not reported again.
 
 use std::error::Error;
 use std::pin::Pin;
@@ -153,7 +156,25 @@ async fn read_until_broken(
         None => return Err(format!("the stream {:?} does not exist", shared.stream).into()),
     }
     let stream = shared.jetstream.get_stream_no_info(&shared.stream).await?;
-    let consumer = create_consumer(shared, &stream, *last + 1).await?;
+    let mut consumer = create_consumer(shared, &stream, *last + 1).await?;
+    let name = consumer.cached_info().name.clone();
+    let outcome = read_consumer(shared, sender, last, backoff, &stream, &mut consumer).await;
+    // Whatever ended the reading, this consumer is not read again (the
+    // next is made from after `last`): deleted, so that none is left behind
+    // to expire on its own.
+    tokio::spawn(async move { delete_consumer(&stream, &name, Made::Answered).await });
+    outcome
+}
+
+/// Reads `consumer` until it fails (an error) or the reader must stop.
+async fn read_consumer(
+    shared: &Shared,
+    sender: &mpsc::Sender<FeedItem>,
+    last: &mut u64,
+    backoff: &mut Duration,
+    stream: &js_stream::Stream<()>,
+    consumer: &mut PullConsumer,
+) -> Result<Stop, BoxError> {
     let mut messages = consumer
         .stream()
         .max_messages_per_batch(BATCH)
@@ -207,7 +228,7 @@ async fn read_until_broken(
             // the stream holds. Only the stream's leader says which are
             // really gone: a message it still has means this consumer is
             // behind, and a new one reads again from after `last`.
-            if holds(&stream, from).await? || holds(&stream, through).await? {
+            if holds(stream, from).await? || holds(stream, through).await? {
                 return Err(format!(
                     "the consumer passed over {from}..={through}, which the stream holds"
                 )
@@ -265,15 +286,52 @@ async fn create_consumer(
         Err(error) => {
             let stream = stream.clone();
             let orphan = name.clone();
-            tokio::spawn(async move {
-                if let Err(error) = stream.delete_consumer(&orphan).await {
-                    tracing::debug!(%error, consumer = orphan, "a consumer whose making was not answered is not deleted");
-                }
-            });
+            tokio::spawn(async move { delete_consumer(&stream, &orphan, Made::Unanswered).await });
             Err(format!("making the consumer {name}: {error}").into())
         }
     }
 }
+
+/// Whether the making of a consumer to delete was answered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Made {
+    Answered,
+    /// It may be made yet, or placed on a node that is down.
+    Unanswered,
+}
+
+/// Deletes the consumer `name`, trying again after 1, 2, 4 and 8 s: the
+/// request can go unanswered while the cluster recovers (and always, for a
+/// consumer placed on a node that is down), and for a consumer whose making
+/// was not answered a "not found" can come before the making is applied.
+/// One still left goes after its inactive threshold (60 s).
+async fn delete_consumer(stream: &js_stream::Stream<()>, name: &str, made: Made) {
+    let mut delay = Duration::from_secs(1);
+    for attempt in 1..=DELETE_ATTEMPTS {
+        match stream.delete_consumer(name).await {
+            Ok(_) => return,
+            Err(error)
+                if made == Made::Answered
+                    && matches!(error.kind(), ConsumerErrorKind::JetStream(_)) =>
+            {
+                // Gone already (deleted from outside, or expired), or
+                // refused: asking again would not change the answer.
+                tracing::debug!(%error, consumer = name, "a consumer left by the reader is not deleted");
+                return;
+            }
+            Err(error) if attempt == DELETE_ATTEMPTS => {
+                tracing::debug!(%error, consumer = name, "a consumer left by the reader is not deleted");
+            }
+            Err(_) => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+        }
+    }
+}
+
+/// How many times [`delete_consumer`] asks.
+const DELETE_ATTEMPTS: u32 = 5;
 
 /// A consumer name from `inbox`, a new inbox subject of the client: its
 /// last token, unique (a NUID: letters and digits).
