@@ -36,8 +36,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use async_nats::connection::State;
-use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
-use async_nats::jetstream::stream::{self as js_stream, ConsumerErrorKind, RawMessageErrorKind};
+use async_nats::jetstream::consumer::PullConsumer;
+use async_nats::jetstream::stream::{self as js_stream, RawMessageErrorKind};
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::{FutureExt, StreamExt};
@@ -45,6 +45,7 @@ use sse_engine::Text;
 use sse_engine::hub::{FedEvent, FeedItem};
 use tokio::sync::mpsc;
 
+use crate::consumer;
 use crate::open;
 use crate::shared::Shared;
 use crate::subject::{self, TOPICS};
@@ -156,14 +157,11 @@ async fn read_until_broken(
         None => return Err(format!("the stream {:?} does not exist", shared.stream).into()),
     }
     let stream = shared.jetstream.get_stream_no_info(&shared.stream).await?;
-    let mut consumer = create_consumer(shared, &stream, *last + 1).await?;
-    let name = consumer.cached_info().name.clone();
-    let outcome = read_consumer(shared, sender, last, backoff, &stream, &mut consumer).await;
-    // Whatever ended the reading, this consumer is not read again (the
-    // next is made from after `last`): deleted, so that none is left behind
-    // to expire on its own.
-    tokio::spawn(async move { delete_consumer(&stream, &name, Made::Answered).await });
-    outcome
+    // Whatever ends the reading (an error, the hub gone, the task aborted),
+    // this consumer is not read again (the next is made from after
+    // `last`): `Made` deletes it when dropped.
+    let mut made = consumer::make(shared, &stream, *last + 1).await?;
+    read_consumer(shared, sender, last, backoff, &stream, made.consumer()).await
 }
 
 /// Reads `consumer` until it fails (an error) or the reader must stop.
@@ -250,94 +248,6 @@ async fn read_consumer(
             return Err(error);
         }
     }
-}
-
-/// A new consumer of every subject of the stream, from `start` on.
-///
-/// When JetStream did not answer, the consumer may still be made, or be
-/// placed on a node that is down (see the module docs): it is deleted, in
-/// a task of its own so that the next attempt does not wait for that.
-async fn create_consumer(
-    shared: &Shared,
-    stream: &js_stream::Stream<()>,
-    start: u64,
-) -> Result<PullConsumer, BoxError> {
-    let name = consumer_name(&shared.jetstream.client().new_inbox());
-    let made = stream
-        .create_consumer(pull::Config {
-            name: Some(name.clone()),
-            deliver_policy: DeliverPolicy::ByStartSequence {
-                start_sequence: start,
-            },
-            filter_subject: shared.subjects.all(),
-            ack_policy: AckPolicy::None,
-            memory_storage: true,
-            num_replicas: 1,
-            inactive_threshold: Duration::from_secs(60),
-            ..pull::Config::default()
-        })
-        .await;
-    match made {
-        Ok(consumer) => Ok(consumer),
-        // JetStream answered: the consumer was not made.
-        Err(error) if matches!(error.kind(), ConsumerErrorKind::JetStream(_)) => {
-            Err(format!("making a consumer: {error}").into())
-        }
-        Err(error) => {
-            let stream = stream.clone();
-            let orphan = name.clone();
-            tokio::spawn(async move { delete_consumer(&stream, &orphan, Made::Unanswered).await });
-            Err(format!("making the consumer {name}: {error}").into())
-        }
-    }
-}
-
-/// Whether the making of a consumer to delete was answered.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Made {
-    Answered,
-    /// It may be made yet, or placed on a node that is down.
-    Unanswered,
-}
-
-/// Deletes the consumer `name`, trying again after 1, 2, 4 and 8 s: the
-/// request can go unanswered while the cluster recovers (and always, for a
-/// consumer placed on a node that is down), and for a consumer whose making
-/// was not answered a "not found" can come before the making is applied.
-/// One still left goes after its inactive threshold (60 s).
-async fn delete_consumer(stream: &js_stream::Stream<()>, name: &str, made: Made) {
-    let mut delay = Duration::from_secs(1);
-    for attempt in 1..=DELETE_ATTEMPTS {
-        match stream.delete_consumer(name).await {
-            Ok(_) => return,
-            Err(error)
-                if made == Made::Answered
-                    && matches!(error.kind(), ConsumerErrorKind::JetStream(_)) =>
-            {
-                // Gone already (deleted from outside, or expired), or
-                // refused: asking again would not change the answer.
-                tracing::debug!(%error, consumer = name, "a consumer left by the reader is not deleted");
-                return;
-            }
-            Err(error) if attempt == DELETE_ATTEMPTS => {
-                tracing::debug!(%error, consumer = name, "a consumer left by the reader is not deleted");
-            }
-            Err(_) => {
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-            }
-        }
-    }
-}
-
-/// How many times [`delete_consumer`] asks.
-const DELETE_ATTEMPTS: u32 = 5;
-
-/// A consumer name from `inbox`, a new inbox subject of the client: its
-/// last token, unique (a NUID: letters and digits).
-fn consumer_name(inbox: &str) -> String {
-    let unique = inbox.rsplit('.').next().unwrap_or(inbox);
-    format!("sse-feed-{unique}")
 }
 
 /// Every run of sequence numbers that `batch` passes over after `last`:
@@ -478,14 +388,5 @@ mod tests {
         );
         // One that waited longer for an answer is followed at once.
         assert_eq!(delay(backoff, Duration::from_secs(2)), Duration::ZERO);
-    }
-
-    #[test]
-    fn every_consumer_has_a_name_of_its_own() {
-        assert_eq!(
-            consumer_name("_INBOX.ayrVzTrDrjB4mRyz8e8mTu"),
-            "sse-feed-ayrVzTrDrjB4mRyz8e8mTu"
-        );
-        assert_eq!(consumer_name("app.inbox.abc"), "sse-feed-abc");
     }
 }

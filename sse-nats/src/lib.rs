@@ -136,6 +136,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
+mod consumer;
 mod epoch;
 mod error;
 mod feed;
