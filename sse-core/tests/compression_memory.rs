@@ -95,7 +95,8 @@ fn an_idle_compressed_stream_holds_a_bounded_state() {
         let bound = match codec {
             Codec::Gzip => 340 * 1024,
             Codec::Brotli => 340 * 1024,
-            _ => 220 * 1024,
+            // 95 KiB documented: an 8 KiB window and a 2^12 match table.
+            _ => 110 * 1024,
         };
         assert!(total > 0 && total < bound, "{codec}: {total} B");
     }
