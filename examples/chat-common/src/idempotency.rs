@@ -1,12 +1,12 @@
 //! [`idempotency_key`]: the `Idempotency-Key` of a `POST /messages`, read
 //! the same way by both chat servers.
 
-use sse_engine::hub::{PublishKey, PublishKeyError};
+use sse_engine::hub::PublishKey;
 
 use crate::ChatError;
 
 /// The key of a `POST /messages`, from the values of its `Idempotency-Key`
-/// headers (as `PublishKey::from_header_value` reads one): `None` without
+/// headers (as `PublishKey::from_header_values` reads them): `None` without
 /// one.
 ///
 /// ```
@@ -25,15 +25,6 @@ use crate::ChatError;
 pub fn idempotency_key<'a>(
     values: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<Option<PublishKey>, ChatError> {
-    let mut values = values.into_iter();
-    let Some(value) = values.next() else {
-        return Ok(None);
-    };
-    let key = if values.next().is_some() {
-        Err(PublishKeyError::Repeated)
-    } else {
-        PublishKey::from_header_value(value)
-    };
-    key.map(Some)
+    PublishKey::from_header_values(values)
         .map_err(|error| ChatError::new(400, format!("bad Idempotency-Key header: {error}")))
 }

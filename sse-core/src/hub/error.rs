@@ -202,7 +202,8 @@ impl PublishError {
         match self {
             Self::Store(error) if error.is_outcome_unknown() => {
                 "the event store did not answer: the event may have been published; \
-                 send it again with the same publish key (Idempotency-Key) to publish it once"
+                 sent again under the same Idempotency-Key it is published once, \
+                 sent again without one it may be published twice"
                     .to_owned()
             }
             Self::Store(_) => "cannot publish: the event store is unavailable".to_owned(),

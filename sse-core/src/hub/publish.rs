@@ -3,7 +3,9 @@
 
 use bytes::{Bytes, BytesMut};
 
+use std::future::{Future, poll_fn};
 use std::sync::Arc;
+use std::task::Poll;
 
 use super::shared::Shared;
 use super::topic::{Entry, Topic, id_line_len};
@@ -173,23 +175,38 @@ impl Hub {
         let topics = inner.resolve(names).map_err(PublishError::InvalidTopic)?;
         event.clear_id();
         let body = id_block_body(event);
-        let ordered = ordered(self.inner.clone(), topics, body, key.cloned());
-        if key.is_none() || inner.is_fed() {
-            return ordered.await;
-        }
+        let Some(key) = key.filter(|_| !inner.is_fed()) else {
+            return ordered(inner, &topics, &body, key).await;
+        };
         // A keyed publish on a hub without a feed runs to its end once
         // started: dropped while the store appends (a handler whose client
         // went away, the client that retries), the store could keep the key
         // of an event no log received, and the retry would be answered
-        // "duplicate" of it.
+        // "duplicate" of it. A store that answers at once (`MemoryStore`)
+        // leaves no such moment: the first poll finishes it, and no task is
+        // spawned.
+        let shared = self.inner.clone();
+        let key = key.clone();
+        let mut publish =
+            Box::pin(async move { ordered(&shared, &topics, &body, Some(&key)).await });
+        // Polled once in place: ready now, or spawned below.
+        let first = poll_fn(|cx| match publish.as_mut().poll(cx) {
+            Poll::Ready(published) => Poll::Ready(Some(published)),
+            Poll::Pending => Poll::Ready(None),
+        });
+        if let Some(published) = first.await {
+            return published;
+        }
         match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => match runtime.spawn(ordered).await {
+            Ok(runtime) => match runtime.spawn(publish).await {
                 Ok(published) => published,
                 Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-                // The runtime is shutting down.
-                Err(_) => Err(PublishError::Closed),
+                // The runtime shut down while the store appended.
+                Err(_) => Err(PublishError::Store(StoreError::outcome_unknown(
+                    "the runtime shut down while the store appended",
+                ))),
             },
-            Err(_) => ordered.await,
+            Err(_) => publish.await,
         }
     }
 }
@@ -197,12 +214,11 @@ impl Hub {
 /// A publish from the moment it takes its turn (`publish_order`): the
 /// store's append, then the commit to the logs.
 async fn ordered(
-    inner: Arc<Shared>,
-    topics: Vec<Arc<Topic>>,
-    body: Bytes,
-    key: Option<PublishKey>,
+    inner: &Shared,
+    topics: &[Arc<Topic>],
+    body: &Bytes,
+    key: Option<&PublishKey>,
 ) -> Result<Published, PublishError> {
-    let key = key.as_ref();
     let topic_names: Vec<_> = topics.iter().map(|topic| topic.name.clone()).collect();
     let order = inner.publish_order().await;
     // A keyed publish may be sent again when the sequence has grown by
@@ -222,7 +238,7 @@ async fn ordered(
     if topics.iter().any(|topic| topic.lock().is_closed()) {
         return Err(PublishError::Closed);
     }
-    let appended = append(inner.store(), &topic_names, &body, key)
+    let appended = append(inner.store(), &topic_names, body, key)
         .await
         .map_err(PublishError::Store)?;
     let position = Position::new(inner.epoch(), appended.seq);
@@ -261,7 +277,7 @@ async fn ordered(
             "the store gave sequence number {seq}, not above {last}"
         ))));
     }
-    if !commit.append_to_all(&topics, &Entry::new(position, &body)) {
+    if !commit.append_to_all(topics, &Entry::new(position, body)) {
         drop(commit);
         forget();
         return Err(PublishError::Closed);

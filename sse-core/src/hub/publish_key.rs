@@ -82,14 +82,45 @@ impl PublishKey {
     ///
     /// When the header is repeated, or its value is not a valid key.
     pub fn from_headers(headers: &http::HeaderMap) -> Result<Option<Self>, PublishKeyError> {
-        let mut values = headers.get_all(IDEMPOTENCY_KEY).iter();
+        Self::from_header_values(
+            headers
+                .get_all(IDEMPOTENCY_KEY)
+                .iter()
+                .map(http::HeaderValue::as_bytes),
+        )
+    }
+
+    /// The key of a request's `Idempotency-Key` header, from its values
+    /// (one per header line), as [`PublishKey::from_headers`] reads them:
+    /// for a framework whose header types are not `http`'s. `None` without
+    /// one.
+    ///
+    /// ```
+    /// use sse_engine::hub::{PublishKey, PublishKeyError};
+    ///
+    /// let key = PublishKey::from_header_values([&b"msg-1"[..]]).unwrap();
+    /// assert_eq!(key.unwrap().as_str(), "msg-1");
+    /// assert_eq!(PublishKey::from_header_values([]), Ok(None));
+    /// assert_eq!(
+    ///     PublishKey::from_header_values([&b"a"[..], &b"b"[..]]),
+    ///     Err(PublishKeyError::Repeated)
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When the header is repeated, or its value is not a valid key.
+    pub fn from_header_values<'a>(
+        values: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<Option<Self>, PublishKeyError> {
+        let mut values = values.into_iter();
         let Some(value) = values.next() else {
             return Ok(None);
         };
         if values.next().is_some() {
             return Err(PublishKeyError::Repeated);
         }
-        Self::from_header_value(value.as_bytes()).map(Some)
+        Self::from_header_value(value).map(Some)
     }
 
     /// The key of one `Idempotency-Key` header value, as

@@ -38,9 +38,11 @@
 //! A stalled connection is released at the socket (see [`stall`](crate::stall)):
 //! the server drops the body, which cannot tell why, and counts it as
 //! `client_gone`. Server glue that sees the connection end with a stall
-//! ([`is_stalled`](crate::is_stalled)) calls [`count_stalled_stream`] for
-//! each stream the connection carried, so `stalled` is a part of
-//! `client_gone`, not added to it.
+//! ([`is_stalled`](crate::is_stalled)) calls [`count_stalled_stream`]:
+//! `sse_axum::serve` once per connection released (it cannot see which of
+//! its requests were event streams), so `stalled` counts connections,
+//! mostly a part of `client_gone`, and may include a connection that
+//! carried no event stream.
 
 #[cfg(feature = "metrics")]
 mod on;
