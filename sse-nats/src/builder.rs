@@ -158,7 +158,11 @@ impl NatsStoreBuilder {
     /// How long JetStream remembers a publish's message id, so that one
     /// sent again is not stored again (2 minutes unless set).
     pub fn duplicate_window(mut self, window: Duration) -> Self {
-        self.stream.duplicate_window = window.max(Duration::from_millis(100));
+        // JetStream takes the window in nanoseconds as an i64: a longer one
+        // would reach it truncated (`Duration::MAX` as -1 ns). 100 years,
+        // as sse-redis's publish key window.
+        const LONGEST: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+        self.stream.duplicate_window = window.clamp(Duration::from_millis(100), LONGEST);
         self
     }
 

@@ -161,6 +161,9 @@ impl NatsStore {
                         failure = Some(StoreError::new(
                             "JetStream answered a duplicate without its sequence number",
                         ));
+                        // The first copy is still being replicated: asked
+                        // again at once, every attempt would be spent on it.
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                         continue;
                     }
                     let ours =

@@ -38,7 +38,7 @@ pub(crate) static APPEND: LazyLock<Script> = LazyLock::new(|| {
         r"
 local done = redis.call('GET', KEYS[4])
 if done then
-  local first, by = string.match(done, '^(%d+):?(.*)$')
+  local first, by = string.match(done, '^(%d+):(.*)$')
   if not first then
     return redis.error_reply('key ' .. KEYS[4] .. ' holds ' .. done .. ', not an append')
   end
