@@ -404,7 +404,20 @@ pub async fn churn_leaves_every_gauge_where_it_started(binary: &str) {
     assert_eq!(visits, CONNECTIONS, "{tally:?}");
 
     // Every gauge back where it started, and the chat's own subscriptions
-    // have read every message (they are counted in the deliveries).
+    // have read every message (they are counted in the deliveries). A
+    // series absent reads as 0: the gauges and the counters checked below
+    // must be there at all, or "back where it started" would be 0 = 0.
+    for series in GAUGES.iter().chain(&[
+        "sse_hub_events_published_total",
+        "sse_hub_events_delivered_total",
+    ]) {
+        assert!(
+            before
+                .lines()
+                .any(|line| line.starts_with(&format!("{series} "))),
+            "{series} is scraped"
+        );
+    }
     let own = value(&before, "sse_hub_subscribers");
     let published = (posted_before + tally.posted) as f64;
     let delivered_at_least = own * published + (tally.posted + tally.replayed) as f64;
