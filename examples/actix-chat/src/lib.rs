@@ -75,6 +75,10 @@ async fn post_message(
             .get_all("idempotency-key")
             .map(|value| value.as_bytes()),
     );
+    // A bad key is answered at once, without waiting for the body.
+    if key.is_err() {
+        return respond(chat.post_keyed(key, Ok(&[])).await);
+    }
     let timeout = chat.body_read_timeout();
     let body = match tokio::time::timeout(timeout, read_limited(body)).await {
         Ok(body) => body,

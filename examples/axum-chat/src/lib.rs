@@ -48,6 +48,10 @@ async fn post_message(State(chat): State<Chat>, headers: HeaderMap, body: Body) 
             .iter()
             .map(|value| value.as_bytes()),
     );
+    // A bad key is answered at once, without waiting for the body.
+    if key.is_err() {
+        return respond(chat.post_keyed(key, Ok(&[])).await);
+    }
     let body = read_body(body, &chat).await;
     let body = body.as_deref().map_err(Clone::clone);
     respond(chat.post_keyed(key, body).await)
