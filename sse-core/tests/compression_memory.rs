@@ -81,6 +81,11 @@ fn c_heap(codec: Codec) -> usize {
 
 #[test]
 fn an_idle_compressed_stream_holds_a_bounded_state() {
+    // Every codec writes through one 16 KiB buffer per thread, allocated
+    // the first time the thread compresses: not part of any stream's state.
+    let compiled_in = Codec::ALL.into_iter().find(|codec| codec.is_compiled_in());
+    let mut warm_up = FrameCompressor::new(compiled_in.unwrap()).unwrap();
+    warm_up.compress_frame(b"data: warm-up\n\n").unwrap();
     let identity = idle_stream_heap(Compression::identity());
     println!("identity body: {identity} B");
     for codec in Codec::ALL
@@ -93,7 +98,9 @@ fn an_idle_compressed_stream_holds_a_bounded_state() {
         println!("{codec}: {total} B per idle stream ({rust_heap} B Rust heap, {c_heap} B C heap)");
         // The bounds the compression module documents.
         let bound = match codec {
-            Codec::Gzip => 340 * 1024,
+            // 276 KiB documented: an 8 KiB window, zlib-rs's 128 KiB
+            // match table.
+            Codec::Gzip => 300 * 1024,
             Codec::Brotli => 340 * 1024,
             // 95 KiB documented: an 8 KiB window and a 2^12 match table.
             _ => 110 * 1024,

@@ -239,8 +239,33 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // ChromeDriver closes the browser it started only when the session
+        // is deleted: killed first, it would leave Chromium running (and
+        // its pages reconnecting) after the test. Drop cannot await, so the
+        // DELETE goes over a plain blocking connection, bounded in time.
+        if !self.session.is_empty() {
+            let _ = delete_session(&self.base, &self.session);
+        }
         let _ = self.driver.start_kill();
     }
+}
+
+/// `DELETE /session/{id}` on the driver at `base` (`http://127.0.0.1:port`),
+/// waiting up to 10 s for its answer (sent once the browser has quit).
+fn delete_session(base: &str, session: &str) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+
+    let address = base.trim_start_matches("http://");
+    let mut connection = std::net::TcpStream::connect(address)?;
+    connection.set_read_timeout(Some(Duration::from_secs(10)))?;
+    connection.set_write_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        connection,
+        "DELETE /session/{session} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut answer = Vec::new();
+    connection.read_to_end(&mut answer)?;
+    Ok(())
 }
 
 /// Starts the browser, or skips (`None`) with a clear message, or fails when

@@ -9,6 +9,8 @@ use brotli::enc::encode::{
 };
 use brotli::enc::{StandardAlloc, interface};
 
+use super::scratch::with_scratch;
+
 /// Quality 3 of 11. Quality 2 sends nearly twice the bytes on a token
 /// stream (11% of identity against 7%) and more than gzip on small JSON;
 /// quality 4 holds more than twice the memory (a larger match finder) for
@@ -59,35 +61,34 @@ impl BrotliFrames {
              _: &mut StandardAlloc| ();
         let mut available_in = input.len();
         let mut in_offset = 0;
-        loop {
-            let start = out.len();
-            let room = input.len() / 2 + 64;
-            out.resize(start + room, 0);
-            let mut available_out = room;
-            let mut out_offset = start;
-            let ok = self.state.compress_stream(
-                op,
-                &mut available_in,
-                input,
-                &mut in_offset,
-                &mut available_out,
-                out,
-                &mut out_offset,
-                &mut None,
-                &mut no_metablock_callback,
-            );
-            out.truncate(out_offset);
-            if !ok {
-                return Err(io::Error::other("brotli encoder failed"));
+        with_scratch(|scratch| {
+            loop {
+                let mut available_out = scratch.len();
+                let mut out_offset = 0;
+                let ok = self.state.compress_stream(
+                    op,
+                    &mut available_in,
+                    input,
+                    &mut in_offset,
+                    &mut available_out,
+                    scratch,
+                    &mut out_offset,
+                    &mut None,
+                    &mut no_metablock_callback,
+                );
+                out.extend_from_slice(&scratch[..out_offset.min(scratch.len())]);
+                if !ok {
+                    return Err(io::Error::other("brotli encoder failed"));
+                }
+                let done = match op {
+                    BrotliEncoderOperation::BROTLI_OPERATION_FINISH => self.state.is_finished(),
+                    _ => available_in == 0 && !self.state.has_more_output(),
+                };
+                if done {
+                    return Ok(());
+                }
             }
-            let done = match op {
-                BrotliEncoderOperation::BROTLI_OPERATION_FINISH => self.state.is_finished(),
-                _ => available_in == 0 && !self.state.has_more_output(),
-            };
-            if done {
-                return Ok(());
-            }
-        }
+        })
     }
 }
 

@@ -22,9 +22,9 @@
 //! ```
 //!
 //! Each codec is a Cargo feature of `sse-engine`, all off by default:
-//! `gzip` (flate2 with its pure-Rust backend, miniz_oxide), `br` (the
-//! pure-Rust `brotli` crate) and `zstd` (the `zstd` crate, which builds the
-//! C library libzstd). With none of them on, every stream is identity.
+//! `gzip` (flate2 on zlib-rs, a Rust port of zlib-ng), `br` (the pure-Rust
+//! `brotli` crate) and `zstd` (the `zstd` crate, which builds the C library
+//! libzstd). With none of them on, every stream is identity.
 //!
 //! # Negotiation
 //!
@@ -43,18 +43,28 @@
 //!   keeps its lowest weight. `identity;q=0` with nothing else acceptable
 //!   still gets identity: an event stream is never refused for its coding.
 //!
-//! The default order is **zstd, then br, then gzip** (those compiled in):
+//! The default order is **gzip, then zstd, then br** (those compiled in):
 //!
-//! - Fan-out compresses every event once per subscriber (each stream has its
-//!   own window), so CPU and memory per subscriber decide. zstd compresses
-//!   event frames several times faster than Brotli and gzip, to as few
-//!   bytes as Brotli, with the smallest state (see the table below).
-//! - Brotli before gzip: on token streams it sends little more than half
-//!   gzip's bytes, for about twice gzip's CPU, with the same memory.
+//! - A live stream is flushed after every event, so what one small flushed
+//!   frame costs decides. gzip at level 1 (zlib-rs's "deflate quick", fixed
+//!   Huffman codes) builds no code table per flush; zstd and Brotli build
+//!   theirs for every flushed block. On the compression bench's streams
+//!   gzip sends the fewest bytes of the three (15.4 bytes per OpenAI-shaped
+//!   token event, against 18.2 for zstd and 18.9 for Brotli) for the least
+//!   CPU (0.4 to 0.7 µs per event, against 1.2 to 2 µs for zstd and 5.5
+//!   to 9.5 µs for Brotli), less than axum spends on the same events
+//!   uncompressed; hub fan-out multiplies that by the number of subscribers.
+//! - zstd second: a third of gzip's memory per stream (see the table
+//!   below). A server that holds many idle compressed streams, such as a
+//!   hub endpoint with thousands of subscribers, can put it first:
+//!   `Codecs::prefer([Codec::Zstd, Codec::Gzip, Codec::Brotli])`.
+//! - Brotli last: on flushed event frames it sends no fewer bytes than gzip
+//!   for several times the CPU, and holds more memory. It is offered for a
+//!   client that accepts nothing else.
 //! - Chromium advertises `gzip, deflate, br, zstd` (zstd also over plain
 //!   http), Firefox `gzip, deflate, br, zstd` over https, Safari `gzip,
-//!   deflate, br`, `curl --compressed` whatever its build has. So zstd goes
-//!   to Chromium and Firefox, Brotli to Safari, gzip to everything else.
+//!   deflate, br`, `curl --compressed` whatever its build has: all of them
+//!   get gzip unless the server's order says otherwise.
 //! - `deflate` is never offered: servers and clients disagree on whether it
 //!   means zlib or raw deflate.
 //!
@@ -76,16 +86,13 @@
 //!
 //! | codec | settings | heap per idle stream | token stream on the wire |
 //! | --- | --- | --- | --- |
-//! | zstd | level 1, 8 KiB window, 16 KiB match table | 95 KiB (libzstd's heap) | 7% of identity |
+//! | gzip | level 1, 8 KiB window | 276 KiB | 6% of identity |
+//! | zstd | level 1, 8 KiB window, 16 KiB match table | 95 KiB (libzstd's heap) | 7% |
 //! | br | quality 3, 16 KiB window | 313 KiB after small frames; up to about 566 KiB for the rest of the stream once one frame reaches 64 KiB (a burst of events coalesced, a replay) | 7% |
-//! | gzip | level 3, 32 KiB window (fixed in miniz_oxide) | 317 KiB | 11% |
 //!
-//! zstd is also the cheapest in CPU: on the token stream, flushed after
-//! every event, about 1.4 µs per event and stream, against 2.9 µs for gzip
-//! and 6.2 µs for Brotli (0.2 µs uncompressed; `BENCHMARKS.md`), which hub
-//! fan-out multiplies by the number of subscribers. A server with many
-//! Safari subscribers that cares more for CPU than bytes can put gzip
-//! before Brotli: `Codecs::prefer([Codec::Zstd, Codec::Gzip, Codec::Brotli])`.
+//! CPU per event and stream on the token stream, flushed after every
+//! event: about 0.4 µs for gzip, 1.2 µs for zstd, 5.5 µs for Brotli (0.13
+//! µs uncompressed, 0.6 µs for axum's uncompressed `Sse`; `BENCHMARKS.md`).
 
 mod accept_encoding;
 #[cfg(feature = "br")]
@@ -94,6 +101,7 @@ mod frame_compressor;
 #[cfg(feature = "gzip")]
 mod gzip;
 mod negotiate;
+mod scratch;
 #[cfg(feature = "zstd")]
 mod zstd;
 
@@ -124,7 +132,7 @@ pub enum Codec {
 impl Codec {
     /// Every codec, in the default order of preference (see the
     /// [module docs](self#negotiation)).
-    pub const ALL: [Codec; 3] = [Codec::Zstd, Codec::Brotli, Codec::Gzip];
+    pub const ALL: [Codec; 3] = [Codec::Gzip, Codec::Zstd, Codec::Brotli];
 
     /// Its name in `Accept-Encoding` and `Content-Encoding`.
     pub const fn as_str(self) -> &'static str {

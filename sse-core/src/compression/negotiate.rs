@@ -31,7 +31,7 @@ pub struct Codecs {
 }
 
 impl Codecs {
-    /// Every codec compiled in, in the default order: zstd, br, gzip.
+    /// Every codec compiled in, in the default order: gzip, zstd, br.
     pub fn new() -> Self {
         Self::prefer(Codec::ALL)
     }
@@ -249,10 +249,10 @@ mod tests {
     fn browsers_get_the_server_s_first_choice() {
         assert_eq!(
             negotiate(all(), "gzip, deflate, br, zstd"),
-            Some(Codec::Zstd)
+            Some(Codec::Gzip)
         );
-        assert_eq!(negotiate(all(), "gzip, deflate, br"), Some(Codec::Brotli));
-        assert_eq!(negotiate(all(), "gzip, deflate"), Some(Codec::Gzip));
+        assert_eq!(negotiate(all(), "deflate, br, zstd"), Some(Codec::Zstd));
+        assert_eq!(negotiate(all(), "deflate, br"), Some(Codec::Brotli));
     }
 
     #[test]
@@ -267,17 +267,17 @@ mod tests {
 
     #[test]
     fn client_weights_come_before_the_server_s_order() {
-        assert_eq!(negotiate(all(), "zstd;q=0.5, gzip"), Some(Codec::Gzip));
+        assert_eq!(negotiate(all(), "gzip;q=0.5, zstd"), Some(Codec::Zstd));
         assert_eq!(
-            negotiate(all(), "zstd;q=0.5, br;q=0.5, gzip;q=0.4"),
+            negotiate(all(), "br;q=0.5, zstd;q=0.5, gzip;q=0.4"),
             Some(Codec::Zstd)
         );
     }
 
     #[test]
     fn star_accepts_what_is_not_named() {
-        assert_eq!(negotiate(all(), "*"), Some(Codec::Zstd));
-        assert_eq!(negotiate(all(), "zstd;q=0, *"), Some(Codec::Brotli));
+        assert_eq!(negotiate(all(), "*"), Some(Codec::Gzip));
+        assert_eq!(negotiate(all(), "gzip;q=0, *"), Some(Codec::Zstd));
         assert_eq!(negotiate(all(), "*;q=0"), None);
         assert_eq!(negotiate(all(), "*;q=0, gzip"), Some(Codec::Gzip));
     }

@@ -4,6 +4,8 @@
 use std::io;
 
 use zstd::zstd_safe::zstd_sys::ZSTD_EndDirective;
+
+use super::scratch::with_scratch;
 use zstd::zstd_safe::{CCtx, CParameter, ErrorCode, InBuffer, OutBuffer, get_error_name};
 
 /// Level 1: on event streams it sends within a few percent of level 3's
@@ -62,18 +64,20 @@ impl ZstdFrames {
 
     fn run(&mut self, input: &[u8], end: ZSTD_EndDirective, out: &mut Vec<u8>) -> io::Result<()> {
         let mut input = InBuffer::around(input);
-        loop {
-            out.reserve((input.src.len() - input.pos()) / 2 + 64);
-            let pos = out.len();
-            let mut output = OutBuffer::around_pos(out, pos);
-            let remaining = self
-                .context
-                .compress_stream2(&mut output, &mut input, end)
-                .map_err(error)?;
-            if remaining == 0 && input.pos() == input.src.len() {
-                return Ok(());
+        with_scratch(|scratch| {
+            loop {
+                let mut output = OutBuffer::around(&mut *scratch);
+                let remaining = self
+                    .context
+                    .compress_stream2(&mut output, &mut input, end)
+                    .map_err(error)?;
+                let written = output.pos();
+                out.extend_from_slice(&scratch[..written]);
+                if remaining == 0 && input.pos() == input.src.len() {
+                    return Ok(());
+                }
             }
-        }
+        })
     }
 }
 
