@@ -101,6 +101,7 @@ mod frame_compressor;
 #[cfg(feature = "gzip")]
 mod gzip;
 mod negotiate;
+#[cfg(any(feature = "gzip", feature = "br", feature = "zstd"))]
 mod scratch;
 #[cfg(feature = "zstd")]
 mod zstd;
