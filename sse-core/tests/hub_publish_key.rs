@@ -184,8 +184,15 @@ async fn a_store_that_cannot_deduplicate_refuses_keyed_publishes() {
         .publish_keyed("t", &key("k"), Event::new().data("1"))
         .await
         .unwrap_err();
-    assert!(matches!(refused, PublishError::Store(_)), "{refused:?}");
+    assert!(
+        matches!(&refused, PublishError::Store(error) if error.is_unsupported()),
+        "{refused:?}"
+    );
     assert!(!refused.is_outcome_unknown());
     assert!(refused.to_string().contains("deduplicate"), "{refused}");
+    // Not a failure a retry could get past: 501, and no Retry-After.
+    assert_eq!(refused.status(), http::StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(refused.retry_after(), None);
+    assert!(refused.client_message().contains("nothing was published"));
     assert!(drain(&mut live).await.is_empty());
 }

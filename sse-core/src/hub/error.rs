@@ -144,7 +144,9 @@ impl PublishError {
     /// topics, or its store failed (the request may be tried again),
     /// `404 Not Found` for a topic the hub
     /// does not have, `410 Gone` for a topic ended for good, `400 Bad
-    /// Request` for a topic name that cannot be one.
+    /// Request` for a topic name that cannot be one, `501 Not Implemented`
+    /// for what the store cannot do at all ([`StoreError::unsupported`]: a
+    /// publish key given to a store that cannot deduplicate).
     ///
     /// ```
     /// use sse_engine::hub::PublishError;
@@ -155,6 +157,7 @@ impl PublishError {
     pub fn status(&self) -> http::StatusCode {
         match self {
             Self::TooLarge { .. } => http::StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Store(error) if error.is_unsupported() => http::StatusCode::NOT_IMPLEMENTED,
             Self::Closed
             | Self::Store(_)
             | Self::InvalidTopic(TopicError::Closed | TopicError::TooMany { .. }) => {
@@ -204,6 +207,11 @@ impl PublishError {
                 "the event store did not answer: the event may have been published; \
                  sent again under the same Idempotency-Key it is published once, \
                  sent again without one it may be published twice"
+                    .to_owned()
+            }
+            Self::Store(error) if error.is_unsupported() => {
+                "cannot publish: this server's event store cannot honour an Idempotency-Key; \
+                 nothing was published"
                     .to_owned()
             }
             Self::Store(_) => "cannot publish: the event store is unavailable".to_owned(),

@@ -184,8 +184,10 @@ pub trait Store: Send + Sync + 'static {
     /// hub never received answers the retry "duplicate", and subscribers
     /// never get the event.
     ///
-    /// By default an error: a store that cannot deduplicate must not
-    /// pretend to, or a retried publish would be delivered twice.
+    /// By default an error ([`StoreError::unsupported`], which a publish
+    /// route answers with `501 Not Implemented`): a store that cannot
+    /// deduplicate must not pretend to, or a retried publish would be
+    /// delivered twice.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -209,7 +211,7 @@ pub trait Store: Send + Sync + 'static {
         key: &'a PublishKey,
     ) -> StoreFuture<'a, Appended> {
         let _ = (topics, event);
-        Box::pin(ready(Err(StoreError::new(format!(
+        Box::pin(ready(Err(StoreError::unsupported(format!(
             "this store does not deduplicate publishes by key; {key:?} was not published"
         )))))
     }
@@ -369,7 +371,17 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
 #[derive(Debug)]
 pub struct StoreError {
     cause: Box<dyn Error + Send + Sync>,
-    outcome_unknown: bool,
+    kind: StoreErrorKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StoreErrorKind {
+    /// Nothing was stored.
+    Failed,
+    /// Sent and not answered: the event may have been stored.
+    OutcomeUnknown,
+    /// The store cannot do what was asked (nothing was stored).
+    Unsupported,
 }
 
 impl StoreError {
@@ -377,7 +389,7 @@ impl StoreError {
     pub fn new(cause: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
         Self {
             cause: cause.into(),
-            outcome_unknown: false,
+            kind: StoreErrorKind::Failed,
         }
     }
 
@@ -394,26 +406,55 @@ impl StoreError {
     pub fn outcome_unknown(cause: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
         Self {
             cause: cause.into(),
-            outcome_unknown: true,
+            kind: StoreErrorKind::OutcomeUnknown,
+        }
+    }
+
+    /// Wraps the cause of a refusal: the store cannot do what was asked
+    /// (for example [`Store::append_keyed`] on a store that cannot
+    /// deduplicate), now or on a retry, and stored nothing. A publish route
+    /// answers it with `501 Not Implemented`
+    /// ([`PublishError::status`](super::PublishError::status)).
+    ///
+    /// ```
+    /// use sse_engine::hub::StoreError;
+    ///
+    /// let error = StoreError::unsupported("no publish keys here");
+    /// assert!(error.is_unsupported());
+    /// assert!(!error.is_outcome_unknown());
+    /// assert!(!StoreError::new("refused").is_unsupported());
+    /// ```
+    pub fn unsupported(cause: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
+        Self {
+            cause: cause.into(),
+            kind: StoreErrorKind::Unsupported,
         }
     }
 
     /// Whether the event may have been stored despite the error.
     pub fn is_outcome_unknown(&self) -> bool {
-        self.outcome_unknown
+        self.kind == StoreErrorKind::OutcomeUnknown
+    }
+
+    /// Whether the store cannot do what was asked at all
+    /// ([`StoreError::unsupported`]): trying again will not help.
+    pub fn is_unsupported(&self) -> bool {
+        self.kind == StoreErrorKind::Unsupported
     }
 }
 
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.outcome_unknown {
-            write!(
+        match self.kind {
+            StoreErrorKind::Failed => write!(f, "event store failed: {}", self.cause),
+            StoreErrorKind::OutcomeUnknown => write!(
                 f,
                 "event store did not answer; the event may have been stored: {}",
                 self.cause
-            )
-        } else {
-            write!(f, "event store failed: {}", self.cause)
+            ),
+            StoreErrorKind::Unsupported => {
+                write!(f, "event store cannot do this: {}", self.cause)
+            }
         }
     }
 }
