@@ -41,3 +41,17 @@ async fn names_survive_redis_losing_its_data() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_post_redis_did_not_answer_is_published_once_when_retried() {
+    let Some(redis) = redis_server::RedisServer::start("a chat post Redis did not answer") else {
+        return;
+    };
+    example_chat_common::two_instances::a_post_redis_did_not_answer_is_published_once_when_retried(
+        env!("CARGO_BIN_EXE_example-axum-chat"),
+        &redis.url(),
+        || redis.pause(),
+        || redis.resume(),
+    )
+    .await;
+}

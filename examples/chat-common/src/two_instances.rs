@@ -241,3 +241,96 @@ pub async fn names_survive_redis_losing_its_data(binary: &str, redis_url: &str) 
         break;
     }
 }
+
+/// Starts two instances of the chat server `binary` on the Redis at
+/// `redis_url` and stops Redis (`pause`, a `SIGSTOP`) under posts with an
+/// `Idempotency-Key`:
+/// - A post Redis does not answer in time is answered `503`, saying the
+///   message may have been published; once Redis runs again (`resume`), the
+///   same post sent to the other instance is answered `200` with the
+///   message's id.
+/// - A post retried through the other instance while the first is still
+///   waiting for Redis (a client that gave up on its first request): once
+///   Redis runs again, both are answered `200` with the same id.
+///
+/// A client of each instance receives each message once, with that id.
+///
+/// # Panics
+///
+/// When an answer or what a client receives differs.
+pub async fn a_post_redis_did_not_answer_is_published_once_when_retried(
+    binary: &str,
+    redis_url: &str,
+    pause: impl Fn(),
+    resume: impl Fn(),
+) {
+    let env = [("REDIS_PREFIX", "unanswered:")];
+    let a = Instance::start_with(binary, redis_url, &env);
+    let b = Instance::start_with(binary, redis_url, &env);
+    let mut on_a = Stream::open(&a.base, "", None).await;
+    on_a.ready().await;
+    let mut on_b = Stream::open(&b.base, "", None).await;
+    on_b.ready().await;
+    let key = format!("unanswered-{:x}", crate::retried_posts::rand_suffix());
+    let message = r#"{"data":"unanswered"}"#;
+
+    pause();
+    let (status, answer) = post_with_keys(&a.base, &[key.as_bytes()], message).await;
+    resume();
+    assert_eq!(status, 503, "{answer}");
+    assert!(answer.contains("may have been published"), "{answer}");
+
+    let (status, answer) = post_with_keys(&b.base, &[key.as_bytes()], message).await;
+    assert_eq!(status, 200, "{answer}");
+    let id = answer
+        .strip_prefix(r#"{"id":""#)
+        .and_then(|rest| rest.strip_suffix(r#""}"#))
+        .unwrap_or_else(|| panic!("not an id answer: {answer}"))
+        .to_owned();
+
+    // Both in flight at once, through both instances: Redis runs them one
+    // after the other once it runs again (within the command timeout).
+    let key = format!("{key}-in-flight");
+    let message = r#"{"data":"in flight twice"}"#;
+    pause();
+    let posts: Vec<_> = [a.base.clone(), b.base.clone()]
+        .into_iter()
+        .map(|base| {
+            let key = key.clone();
+            tokio::spawn(async move { post_with_keys(&base, &[key.as_bytes()], message).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    resume();
+    let mut answers = Vec::new();
+    for post in posts {
+        answers.push(post.await.expect("the post task"));
+    }
+    assert_eq!(answers[0].0, 200, "{answers:?}");
+    assert_eq!(answers[0], answers[1], "the same id for both");
+    let in_flight_id = answers[0]
+        .1
+        .strip_prefix(r#"{"id":""#)
+        .and_then(|rest| rest.strip_suffix(r#""}"#))
+        .unwrap_or_else(|| panic!("not an id answer: {answers:?}"))
+        .to_owned();
+
+    let after = post_ok(&a.base, "after", None).await;
+    for client in [&mut on_a, &mut on_b] {
+        let got: Vec<(String, String)> = client
+            .next(3)
+            .await
+            .iter()
+            .map(|event| (event.data().to_owned(), event.last_event_id().to_owned()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("unanswered".to_owned(), id.clone()),
+                ("in flight twice".to_owned(), in_flight_id.clone()),
+                ("after".to_owned(), after.clone())
+            ],
+            "each once, with the id its posts were answered"
+        );
+    }
+}
