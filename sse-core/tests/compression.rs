@@ -365,3 +365,47 @@ async fn an_empty_stream_still_ends_its_compressed_stream() {
         assert!(body.is_end_stream());
     }
 }
+
+/// A compressor finished from a thread-local value's destructor, after the
+/// codecs' shared per-thread buffer is gone (it was first used after that
+/// value was set, so it is destroyed before it): the stream still ends with
+/// its codec's end, not with an abort.
+#[test]
+fn a_compressor_finished_during_thread_teardown_still_ends_its_stream() {
+    use std::cell::RefCell;
+    use std::sync::mpsc as std_mpsc;
+
+    use sse_engine::compression::FrameCompressor;
+
+    struct FinishedOnDrop(FrameCompressor, std_mpsc::Sender<std::io::Result<usize>>);
+
+    impl Drop for FinishedOnDrop {
+        fn drop(&mut self) {
+            let _ = self.1.send(self.0.finish().map(|end| end.len()));
+        }
+    }
+
+    thread_local! {
+        static HELD: RefCell<Option<FinishedOnDrop>> = const { RefCell::new(None) };
+    }
+
+    for codec in Codec::ALL
+        .into_iter()
+        .filter(|codec| codec.is_compiled_in())
+    {
+        let (sender, ended) = std_mpsc::channel();
+        std::thread::spawn(move || {
+            let compressor = FrameCompressor::new(codec).unwrap();
+            HELD.with(|held| *held.borrow_mut() = Some(FinishedOnDrop(compressor, sender)));
+            HELD.with(|held| {
+                let mut held = held.borrow_mut();
+                let compressor = &mut held.as_mut().unwrap().0;
+                compressor.compress_frame(b"data: x\n\n").unwrap();
+            });
+        })
+        .join()
+        .unwrap();
+        let end = ended.recv().unwrap().unwrap();
+        assert!(end > 0, "{codec}: the stream's end was written");
+    }
+}

@@ -252,6 +252,8 @@ impl Drop for Browser {
 
 /// `DELETE /session/{id}` on the driver at `base` (`http://127.0.0.1:port`),
 /// waiting up to 10 s for its answer (sent once the browser has quit).
+/// ChromeDriver keeps the connection open after answering, whatever the
+/// request's `Connection: close`: the answer ends with its `Content-Length`.
 fn delete_session(base: &str, session: &str) -> std::io::Result<()> {
     use std::io::{Read, Write};
 
@@ -261,11 +263,29 @@ fn delete_session(base: &str, session: &str) -> std::io::Result<()> {
     connection.set_write_timeout(Some(Duration::from_secs(10)))?;
     write!(
         connection,
-        "DELETE /session/{session} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "DELETE /session/{session} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\n\r\n"
     )?;
     let mut answer = Vec::new();
-    connection.read_to_end(&mut answer)?;
-    Ok(())
+    let mut chunk = [0; 4096];
+    loop {
+        let read = connection.read(&mut chunk)?;
+        if read == 0 {
+            return Ok(());
+        }
+        answer.extend_from_slice(&chunk[..read]);
+        let text = String::from_utf8_lossy(&answer);
+        if let Some(end_of_head) = text.find("\r\n\r\n") {
+            let length = text[..end_of_head]
+                .lines()
+                .filter_map(|line| line.split_once(':'))
+                .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if answer.len() >= end_of_head + 4 + length {
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// Starts the browser, or skips (`None`) with a clear message, or fails when

@@ -49,10 +49,10 @@
 //!   frame costs decides. gzip at level 1 (zlib-rs's "deflate quick", fixed
 //!   Huffman codes) builds no code table per flush; zstd and Brotli build
 //!   theirs for every flushed block. On the compression bench's streams
-//!   gzip sends the fewest bytes of the three (15.4 bytes per OpenAI-shaped
+//!   gzip sends the fewest bytes of the three (16.2 bytes per OpenAI-shaped
 //!   token event, against 18.2 for zstd and 18.9 for Brotli) for the least
-//!   CPU (0.4 to 0.7 µs per event, against 1.2 to 2 µs for zstd and 5.5
-//!   to 9.5 µs for Brotli), less than axum spends on the same events
+//!   CPU (0.40 to 0.56 µs per event, against 1.09 to 1.44 µs for zstd and
+//!   4.65 to 7.68 µs for Brotli), less than axum spends on the same events
 //!   uncompressed; hub fan-out multiplies that by the number of subscribers.
 //! - zstd second: a third of gzip's memory per stream (see the table
 //!   below). A server that holds many idle compressed streams, such as a
@@ -90,9 +90,17 @@
 //! | zstd | level 1, 8 KiB window, 16 KiB match table | 95 KiB (libzstd's heap) | 7% |
 //! | br | quality 3, 16 KiB window | 313 KiB after small frames; up to about 566 KiB for the rest of the stream once one frame reaches 64 KiB (a burst of events coalesced, a replay) | 7% |
 //!
-//! CPU per event and stream on the token stream, flushed after every
-//! event: about 0.4 µs for gzip, 1.2 µs for zstd, 5.5 µs for Brotli (0.13
-//! µs uncompressed, 0.6 µs for axum's uncompressed `Sse`; `BENCHMARKS.md`).
+//! CPU per event and stream on the OpenAI-shaped token stream, flushed
+//! after every event: 0.56 µs for gzip, 1.44 µs for zstd, 4.65 µs for
+//! Brotli (0.16 µs uncompressed, 0.78 µs for axum's uncompressed `Sse` in
+//! the same rounds; `BENCHMARKS.md`).
+//!
+//! gzip goes through flate2 on its zlib-rs backend, which this crate turns
+//! on; flate2 has one backend per build, shared by every crate that uses
+//! it. If another crate in the build turns on one of flate2's C backends
+//! (`zlib`, `zlib-ng`), flate2 uses that one for every crate: with stock
+//! zlib, whose level 1 builds code tables as level 3 does, the figures here
+//! (measured on zlib-rs) do not hold.
 
 mod accept_encoding;
 #[cfg(feature = "br")]
