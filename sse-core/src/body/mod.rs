@@ -219,8 +219,8 @@ impl<S: TryStream> SseBody<S> {
     ///     .compression(Compression::from_accept_encoding(&request_headers))
     ///     .into_response();
     /// assert_eq!(response.headers()["vary"], "accept-encoding");
-    /// # #[cfg(feature = "zstd")]
-    /// assert_eq!(response.headers()["content-encoding"], "zstd");
+    /// # #[cfg(feature = "gzip")]
+    /// assert_eq!(response.headers()["content-encoding"], "gzip");
     /// ```
     pub fn compression(mut self, compression: Compression) -> Self {
         self.compressor = compression
