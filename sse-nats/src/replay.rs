@@ -162,11 +162,11 @@ async fn scan(
         .await
         .map_err(StoreError::new)?;
     let name = consumer.cached_info().name.clone();
-    // The last sequence number the consumer gave, and whether it reached
-    // `before`: a scan that ends without reaching it ends because the
-    // consumer said there was nothing more.
-    let mut seen = after;
-    let mut reached_before = false;
+    // Every sequence number the consumer gave below `before`, kept or not:
+    // what lies between two of them (on `filter`) it passed over. A scan
+    // that ends before `before` ends because the consumer reached it, or
+    // said there was nothing more.
+    let mut delivered = Vec::new();
     let outcome = async {
         loop {
             let mut batch = consumer
@@ -191,11 +191,21 @@ async fn scan(
                 fetched += 1;
                 let info = message.info().map_err(StoreError::new)?;
                 let (seq, pending) = (info.stream_sequence, info.pending);
+                if seq <= after {
+                    // Made on a replica that is behind (a node restarted and
+                    // catching up): JetStream starts it after the last
+                    // message that replica has, before the range. Taken as
+                    // the range's, its events are not the range's, and the
+                    // hub, finding none of the range, passes over all of it.
+                    return Err(StoreError::new(format!(
+                        "the replay's consumer on {filter} started at {seq}, before {}: its node is behind the stream",
+                        after + 1
+                    )));
+                }
                 if seq >= before {
-                    reached_before = true;
                     return Ok(false);
                 }
-                seen = seen.max(seq);
+                delivered.push(seq);
                 let topics = message
                     .headers
                     .as_ref()
@@ -230,15 +240,42 @@ async fn scan(
     let _ = stream.delete_consumer(&name).await;
     let full = outcome?;
     // A consumer on a replica still catching up (after a node was lost or
-    // restarted) says "nothing more" early: only the stream's leader can
-    // say the scan is complete. A message it has before `before` means the
-    // round is not to be trusted; the hub asks again.
-    if !full && !reached_before && leader_has(&stream, filter, seen + 1, before).await? {
-        return Err(StoreError::new(format!(
-            "the replay's consumer on {filter} stopped after {seen}, behind the stream's leader"
-        )));
+    // restarted) says "nothing more" early, and can pass over messages in
+    // the middle (the one a lost leader was committing, say): only the
+    // stream's leader can say the scan is complete. A message it has that
+    // the consumer passed over means the round is not to be trusted; the
+    // hub asks again.
+    let end = match (full, events.last()) {
+        // Complete only up to its last event.
+        (true, Some(last)) => last.seq.saturating_add(1),
+        _ => before,
+    };
+    for (from, until) in passed_over(after, &delivered, end) {
+        if leader_has(&stream, filter, from, until).await? {
+            return Err(StoreError::new(format!(
+                "the replay's consumer on {filter} passed over messages in {from}..{until} that the stream's leader has"
+            )));
+        }
     }
     Ok((events, full))
+}
+
+/// The runs `[from, until)` of sequence numbers in `(after, end)` that a
+/// scan giving `delivered` (in order) passed over: messages of other
+/// subjects, deleted ones, or ones its consumer did not give.
+fn passed_over(after: u64, delivered: &[u64], end: u64) -> Vec<(u64, u64)> {
+    let mut runs = Vec::new();
+    let mut last = after;
+    for &seq in delivered.iter().take_while(|&&seq| seq < end) {
+        if seq > last.saturating_add(1) {
+            runs.push((last + 1, seq));
+        }
+        last = last.max(seq);
+    }
+    if end > last.saturating_add(1) {
+        runs.push((last + 1, end));
+    }
+    runs
 }
 
 /// Whether the stream's leader has a message on `filter` in `[from, before)`.
@@ -284,4 +321,28 @@ async fn holds_all(shared: &Shared, after: u64, before: u64) -> Result<bool, Sto
     }
     let deleted = state.deleted.as_deref().unwrap_or_default();
     Ok(!deleted.iter().any(|&seq| seq > after && seq < before))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_run_a_scan_passed_over_is_checked() {
+        // Contiguous to the end: nothing to ask.
+        assert_eq!(passed_over(4, &[5, 6, 7], 8), []);
+        // The message a lost leader was committing, passed over in the
+        // middle (what the chat cluster test's failure looks like: one
+        // acknowledged event never delivered to one subscriber, no gap).
+        assert_eq!(passed_over(65, &[67, 68], 69), [(66, 67)]);
+        // Passed over just before the bound: the consumer's next message
+        // was at or past `before`, and nothing below it was given.
+        assert_eq!(passed_over(65, &[], 67), [(66, 67)]);
+        assert_eq!(passed_over(65, &[66], 68), [(67, 68)]);
+        // A scan that stopped early: what is left up to the end.
+        assert_eq!(passed_over(4, &[5, 9], 12), [(6, 9), (10, 12)]);
+        // Only up to the end: what comes after is not this round's.
+        assert_eq!(passed_over(4, &[5, 9, 15], 10), [(6, 9)]);
+        assert_eq!(passed_over(4, &[], 5), []);
+    }
 }
