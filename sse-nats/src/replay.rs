@@ -34,6 +34,10 @@ use crate::subject::{self, TOPICS};
 /// ends it first for large events).
 const FETCH_MESSAGES: usize = 256;
 
+/// Requests to the stream's leader in flight at once, checking what a
+/// replay's consumer passed over.
+const LEADER_CHECKS_AT_ONCE: usize = 16;
+
 /// The events of `topic` in `(after, before)`, at most `limit`; `None` when
 /// the stream no longer holds all of them.
 pub(crate) async fn replay(
@@ -250,8 +254,18 @@ async fn scan(
         (true, Some(last)) => last.seq.saturating_add(1),
         _ => before,
     };
-    for (from, until) in passed_over(after, &delivered, end) {
-        if leader_has(&stream, filter, from, until).await? {
+    // One request per run, a few at once: where topics interleave in the
+    // stream there is a run between most of a topic's events.
+    let stream = &stream;
+    let mut checks = futures_util::stream::iter(passed_over(after, &delivered, end))
+        .map(|(from, until)| async move {
+            leader_has(stream, filter, from, until)
+                .await
+                .map(|has| has.then_some((from, until)))
+        })
+        .buffer_unordered(LEADER_CHECKS_AT_ONCE);
+    while let Some(check) = checks.next().await {
+        if let Some((from, until)) = check? {
             return Err(StoreError::new(format!(
                 "the replay's consumer on {filter} passed over messages in {from}..{until} that the stream's leader has"
             )));
