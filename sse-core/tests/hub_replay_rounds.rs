@@ -10,7 +10,9 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use sse_engine::Text;
 use sse_engine::decode::Decoder;
-use sse_engine::hub::{Epoch, Hub, LogLimits, ReplayRound, Store, StoreFuture, StoredEvent};
+use sse_engine::hub::{
+    Epoch, Hub, LogLimits, ReplayRound, Store, StoreFuture, StoredEvent, Subscription,
+};
 use sse_engine::{Event, LastEventId};
 
 /// Keeps every event; a round holds at most two, however many are asked.
@@ -67,11 +69,11 @@ impl Store for TwoPerRound {
     }
 }
 
-#[tokio::test]
-async fn rounds_a_store_ends_early_are_asked_again_until_complete() {
-    let store = std::sync::Arc::new(TwoPerRound::default());
+/// A hub on `store` keeping 3 events in its log, 12 events published to
+/// `t`, and a subscription resuming after the first.
+async fn twelve_resumed_after_the_first(store: impl Store + 'static) -> (Hub, Subscription) {
     let hub = Hub::builder()
-        .store(store.clone())
+        .store(store)
         .log_limits(LogLimits::new().max_events(3))
         .build();
     let mut ids = Vec::new();
@@ -82,11 +84,18 @@ async fn rounds_a_store_ends_early_are_asked_again_until_complete() {
                 .unwrap(),
         );
     }
-    // Resumes after the first: 2..=9 come from the store, 10..=12 from the log.
     let cursor = LastEventId::parse(ids[0].to_string().as_bytes())
         .unwrap()
         .unwrap();
-    let mut subscription = hub.subscribe(&["t"], Some(cursor)).unwrap();
+    let subscription = hub.subscribe(&["t"], Some(cursor)).unwrap();
+    (hub, subscription)
+}
+
+#[tokio::test]
+async fn rounds_a_store_ends_early_are_asked_again_until_complete() {
+    let store = std::sync::Arc::new(TwoPerRound::default());
+    // Resumes after the first: 2..=9 come from the store, 10..=12 from the log.
+    let (_hub, mut subscription) = twelve_resumed_after_the_first(store.clone()).await;
     let mut decoder = Decoder::new();
     let mut data = Vec::new();
     while data.len() < 11 {
@@ -104,4 +113,69 @@ async fn rounds_a_store_ends_early_are_asked_again_until_complete() {
     assert_eq!(data, expected);
     let rounds = store.rounds.lock().unwrap().clone();
     assert!(rounds.len() >= 4, "one round per two events: {rounds:?}");
+}
+
+/// Answers every round with the events just before the range asked, none
+/// of the range (what a store's reader on a replica that is behind gave:
+/// sse-nats once did).
+#[derive(Default)]
+struct BeforeTheRange(TwoPerRound);
+
+impl Store for BeforeTheRange {
+    fn epoch(&self) -> Epoch {
+        self.0.epoch()
+    }
+    fn append<'a>(&'a self, topics: &'a [Text], event: &'a Bytes) -> StoreFuture<'a, u64> {
+        self.0.append(topics, event)
+    }
+    fn replay<'a>(
+        &'a self,
+        topic: &'a Text,
+        after: u64,
+        before: u64,
+        limit: usize,
+    ) -> StoreFuture<'a, Option<Vec<StoredEvent>>> {
+        self.0.replay(topic, after, before, limit)
+    }
+    fn replay_round<'a>(
+        &'a self,
+        _: &'a Text,
+        after: u64,
+        before: u64,
+        _: usize,
+    ) -> StoreFuture<'a, Option<ReplayRound>> {
+        let events: Vec<StoredEvent> = self
+            .0
+            .events
+            .lock()
+            .unwrap()
+            .range(..=after)
+            .map(|(&seq, event)| StoredEvent {
+                seq,
+                event: event.clone(),
+            })
+            .collect();
+        Box::pin(async move { Ok(Some(ReplayRound::new(events, before - 1))) })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_round_of_events_outside_the_range_is_a_gap_not_silence() {
+    let (_hub, mut subscription) = twelve_resumed_after_the_first(BeforeTheRange::default()).await;
+    let mut decoder = Decoder::new();
+    let mut got = Vec::new();
+    while got.len() < 4 {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(30), subscription.next())
+            .await
+            .expect("the events arrive")
+            .unwrap();
+        decoder.push(event.as_bytes()).unwrap();
+        while let Some(event) = decoder.next_event() {
+            got.push((event.event_type().to_owned(), event.data().to_owned()));
+        }
+    }
+    // 2..=9 are the store's to give, and it did not: told, then the log's.
+    assert_eq!(got[0].0, "gap", "{got:?}");
+    let rest: Vec<&str> = got[1..].iter().map(|(_, data)| data.as_str()).collect();
+    assert_eq!(rest, ["10", "11", "12"]);
 }

@@ -140,6 +140,23 @@ fn fetch(store: Arc<dyn Store>, requests: Vec<ReplayRequest>, through: u64, limi
             let round = store
                 .replay_round(&request.name, after, through.saturating_add(1), limit)
                 .await?;
+            // Events outside the range break the round's promise (every
+            // event of the range up to its end is among them): kept out,
+            // they would leave the round looking complete without the
+            // range's events, and the subscriber would pass over them in
+            // silence. Asked again, and told as a gap if it goes on.
+            let outside = round.as_ref().and_then(|round| {
+                round
+                    .events
+                    .iter()
+                    .find(|event| event.seq <= after || event.seq > through)
+            });
+            if let Some(event) = outside {
+                return Err(StoreError::new(format!(
+                    "the store's replay of {:?} after {after} through {through} gave event {}, outside the range",
+                    request.name, event.seq
+                )));
+            }
             let events = round.map(|round| {
                 let mut events = round.events;
                 events.retain(|event| event.seq > after && event.seq <= through);
