@@ -228,10 +228,7 @@ fn main() {
     let config = Config::from_args()
         .clock(Clock::ThreadCpu)
         .count_allocations(allocations);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let rt = sse_bench::bench_runtime();
     let rt = &rt;
     for spec in specs(config.is_full()) {
         if !config.selects(spec.name) {

@@ -180,13 +180,6 @@ where
     total
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
 fn allocations() -> u64 {
     GLOBAL.stats().allocations as u64
 }
@@ -195,7 +188,7 @@ fn main() {
     let config = Config::from_args()
         .clock(Clock::ThreadCpu)
         .count_allocations(allocations);
-    let rt = runtime();
+    let rt = sse_bench::bench_runtime();
     for spec in specs(config.is_full()) {
         if !config.selects(spec.name) {
             continue;

@@ -92,13 +92,6 @@ impl Ours {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
 fn allocations() -> u64 {
     GLOBAL.stats().allocations as u64
 }
@@ -187,7 +180,7 @@ fn memory_report(config: &Config) {
     if !config.selects("memory") {
         return;
     }
-    let rt = runtime();
+    let rt = sse_bench::bench_runtime();
     let _guard = rt.enter();
     let n = if config.is_full() { 10_000 } else { 100 };
     println!("### heap held per idle subscriber (hub and body), {n} subscribers\n");
@@ -218,7 +211,7 @@ fn main() {
     let config = Config::from_args()
         .clock(Clock::ThreadCpu)
         .count_allocations(allocations);
-    let rt = runtime();
+    let rt = sse_bench::bench_runtime();
     let _guard = rt.enter();
     let data = payload();
     fan_out(&config, &rt, &data);

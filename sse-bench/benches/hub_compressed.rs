@@ -109,13 +109,6 @@ fn codecs() -> [(&'static str, Compression); 4] {
     ]
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
 fn allocations() -> u64 {
     GLOBAL.stats().allocations as u64
 }
@@ -190,7 +183,7 @@ fn main() {
     let config = Config::from_args()
         .clock(Clock::ThreadCpu)
         .count_allocations(allocations);
-    let rt = runtime();
+    let rt = sse_bench::bench_runtime();
     let _guard = rt.enter();
     fan_out(&config, &rt);
     memory_report(&config, &rt);

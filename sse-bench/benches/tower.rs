@@ -106,10 +106,7 @@ fn main() {
     let config = Config::from_args()
         .clock(Clock::ThreadCpu)
         .count_allocations(allocations);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = sse_bench::bench_runtime();
     let events = if config.is_full() { 100_000 } else { 100 };
     compare(
         &config,

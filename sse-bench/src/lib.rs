@@ -19,6 +19,20 @@ use bytes::Buf;
 use http_body::Body;
 use http_body_util::BodyExt;
 
+/// The runtime every in-process bench runs its contenders on: one thread,
+/// timers on (axum's keep-alive needs the runtime's timer when its body is
+/// built), so that thread CPU time is the contenders' own.
+///
+/// # Panics
+///
+/// When tokio cannot build it.
+pub fn bench_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
 /// Polls an HTTP body to the end; the number of data bytes it produced.
 ///
 /// # Panics
