@@ -37,10 +37,12 @@ mod native;
 mod proxy;
 mod report;
 mod skip;
+mod stall;
 
 pub use proxy::CutProxy;
 pub use report::{Received, Report, Run, events};
 pub use skip::{SKIPPED_LOG, skip_or_fail};
+pub use stall::stall;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

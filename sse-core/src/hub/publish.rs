@@ -184,7 +184,9 @@ impl Hub {
         // of an event no log received, and the retry would be answered
         // "duplicate" of it. A store that answers at once (`MemoryStore`)
         // leaves no such moment: the first poll finishes it, and no task is
-        // spawned.
+        // spawned, unless another publish holds `publish_order` then (the
+        // task then waits its turn: as many tasks as keyed publishes queued
+        // behind a slow store, each ending when its append does).
         let shared = self.inner.clone();
         let key = key.clone();
         let mut publish =

@@ -92,21 +92,7 @@ impl NatsServer {
     /// stalled machine would, or lets it go on again (SIGCONT).
     pub(crate) fn signal(&self, signal: &str) {
         let child = self.child.as_ref().expect("running");
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(child.id().to_string())
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill -{signal}");
-        // `kill` returns once the signal is sent; each of the server's
-        // threads stops when it is next scheduled. A test that stalls the
-        // server must not send its request before the last one has.
-        let stopped = signal == "STOP";
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while every_thread_stopped(child.id()) != stopped {
-            assert!(Instant::now() < deadline, "kill -{signal} took effect");
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        sse_interop::stall(child.id(), signal == "STOP");
     }
 
     /// Copies the JetStream files as they are now (the server stopped
@@ -449,20 +435,4 @@ pub(crate) async fn next_n(subscription: &mut Subscription, n: usize) -> Vec<Dec
 pub(crate) async fn quiet(subscription: &mut Subscription) {
     let more = tokio::time::timeout(Duration::from_millis(300), subscription.next()).await;
     assert!(more.is_err(), "nothing more: {more:?}");
-}
-
-/// Whether every thread of process `pid` is stopped (state `T` in
-/// `/proc/<pid>/task/*/stat`).
-fn every_thread_stopped(pid: u32) -> bool {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return false;
-    };
-    tasks.flatten().all(|task| {
-        std::fs::read_to_string(task.path().join("stat")).is_ok_and(|stat| {
-            // The state follows the command name's closing parenthesis.
-            stat.rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().next())
-                .is_some_and(|state| state == "T")
-        })
-    })
 }

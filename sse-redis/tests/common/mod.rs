@@ -78,22 +78,12 @@ impl RedisServer {
     /// Pauses the server (`SIGSTOP`): connections stay open, commands wait
     /// unanswered in its sockets.
     pub(crate) fn pause(&self) {
-        self.signal("-STOP");
+        sse_interop::stall(self.child.as_ref().expect("running").id(), true);
     }
 
     /// Resumes a paused server (`SIGCONT`): it runs what waited.
     pub(crate) fn resume(&self) {
-        self.signal("-CONT");
-    }
-
-    fn signal(&self, signal: &str) {
-        let pid = self.child.as_ref().expect("running").id();
-        let status = Command::new("kill")
-            .arg(signal)
-            .arg(pid.to_string())
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill {signal} {pid}");
+        sse_interop::stall(self.child.as_ref().expect("running").id(), false);
     }
 
     /// Starts it again on the same port and directory, and waits until it

@@ -158,8 +158,8 @@ fn fetch(store: Arc<dyn Store>, requests: Vec<ReplayRequest>, through: u64, limi
                 )));
             }
             let events = round.map(|round| {
+                // All within the range (checked above).
                 let mut events = round.events;
-                events.retain(|event| event.seq > after && event.seq <= through);
                 events.truncate(limit);
                 if let Some(last) = events.last() {
                     // Short of what was asked: complete only as far as the
