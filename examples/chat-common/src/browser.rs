@@ -28,6 +28,8 @@ use tokio::process::{Child, Command};
 
 use crate::suite::post_ok;
 
+mod quit;
+
 /// ChromeDriver: `SSE_CHROMEDRIVER`, or Debian's.
 fn chromedriver() -> String {
     std::env::var("SSE_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned())
@@ -45,7 +47,7 @@ pub(crate) struct Browser {
     base: String,
     session: String,
     http: Client<HttpConnector, Full<Bytes>>,
-    _profile: TempDir,
+    profile: TempDir,
 }
 
 /// A directory removed on drop: the browser's fresh profile.
@@ -83,7 +85,7 @@ impl Browser {
             base: format!("http://127.0.0.1:{port}"),
             session: String::new(),
             http: Client::builder(TokioExecutor::new()).build_http(),
-            _profile: profile,
+            profile,
         };
         let deadline = tokio::time::Instant::now() + WAIT;
         while browser.call("GET", "/status", None).await.is_err() {
@@ -105,7 +107,7 @@ impl Browser {
                         "--no-first-run", "--disable-background-networking",
                         "--disable-component-update", "--disable-sync",
                         "--window-size=900,700",
-                        format!("--user-data-dir={}", browser._profile.0.display()),
+                        format!("--user-data-dir={}", browser.profile.0.display()),
                     ]
                 }
             }}
@@ -234,57 +236,6 @@ impl Browser {
             .decode(png.as_str().unwrap_or_default())
             .expect("a base64 PNG");
         std::fs::write(path, bytes).expect("write the screenshot");
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        // ChromeDriver closes the browser it started only when the session
-        // is deleted: killed first, it would leave Chromium running (and
-        // its pages reconnecting) after the test. Drop cannot await, so the
-        // DELETE goes over a plain blocking connection, bounded in time.
-        if !self.session.is_empty() {
-            let _ = delete_session(&self.base, &self.session);
-        }
-        let _ = self.driver.start_kill();
-    }
-}
-
-/// `DELETE /session/{id}` on the driver at `base` (`http://127.0.0.1:port`),
-/// waiting up to 10 s for its answer (sent once the browser has quit).
-/// ChromeDriver keeps the connection open after answering, whatever the
-/// request's `Connection: close`: the answer ends with its `Content-Length`.
-fn delete_session(base: &str, session: &str) -> std::io::Result<()> {
-    use std::io::{Read, Write};
-
-    let address = base.trim_start_matches("http://");
-    let mut connection = std::net::TcpStream::connect(address)?;
-    connection.set_read_timeout(Some(Duration::from_secs(10)))?;
-    connection.set_write_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        connection,
-        "DELETE /session/{session} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\n\r\n"
-    )?;
-    let mut answer = Vec::new();
-    let mut chunk = [0; 4096];
-    loop {
-        let read = connection.read(&mut chunk)?;
-        if read == 0 {
-            return Ok(());
-        }
-        answer.extend_from_slice(&chunk[..read]);
-        let text = String::from_utf8_lossy(&answer);
-        if let Some(end_of_head) = text.find("\r\n\r\n") {
-            let length = text[..end_of_head]
-                .lines()
-                .filter_map(|line| line.split_once(':'))
-                .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
-                .and_then(|(_, value)| value.trim().parse::<usize>().ok())
-                .unwrap_or(0);
-            if answer.len() >= end_of_head + 4 + length {
-                return Ok(());
-            }
-        }
     }
 }
 
@@ -505,4 +456,13 @@ pub async fn the_browser_receives_and_resumes_exactly(base: &str, hub: &Hub, ser
             "the final event on the page",
         )
         .await;
+
+    // No browser outlives its test.
+    let profile = browser.profile.0.clone();
+    drop(browser);
+    assert_eq!(
+        quit::processes_using(&profile),
+        Vec::<String>::new(),
+        "Chromium still running after the test's browser was dropped"
+    );
 }
