@@ -20,6 +20,15 @@ pub(crate) const ZERO_COPY_MIN: usize = 4 * 1024;
 /// The first allocation of a frame buffer; later ones are at least as large.
 const INITIAL_CAPACITY: usize = 8 * 1024;
 
+/// Room beyond a frame's size for the event that crosses it: an event copies
+/// at most [`ZERO_COPY_MIN`] bytes of each long line, so most fit.
+const FRAME_SLACK: usize = 2 * ZERO_COPY_MIN;
+
+/// The largest frame room is made for ahead: a body allowed larger frames
+/// grows its buffer as they fill, instead of holding that much for each
+/// stream.
+const EXPECTED_FRAME_MAX: usize = 256 * 1024;
+
 /// Output of the encoder: frames ready to send, in order.
 #[derive(Debug, Default)]
 pub(crate) struct FrameBuf {
@@ -45,6 +54,12 @@ impl FrameBuf {
         self.len() == 0
     }
 
+    /// Bytes that can be copied in before the buffer must grow.
+    #[inline]
+    pub(crate) fn spare_capacity(&self) -> usize {
+        self.open.capacity() - self.open.len()
+    }
+
     /// Makes room for `additional` bytes to be copied, in one allocation.
     pub(crate) fn reserve(&mut self, additional: usize) {
         if self.open.capacity() == 0 {
@@ -52,6 +67,14 @@ impl FrameBuf {
         } else {
             self.open.reserve(additional);
         }
+    }
+
+    /// Makes room for a frame of up to `frame_bytes` (at most
+    /// [`EXPECTED_FRAME_MAX`]), and the event that crosses that size, in one
+    /// allocation.
+    pub(crate) fn expect_frame(&mut self, frame_bytes: usize) {
+        let wanted = frame_bytes.min(EXPECTED_FRAME_MAX) + FRAME_SLACK;
+        self.open.reserve(wanted.saturating_sub(self.open.len()));
     }
 
     #[inline]

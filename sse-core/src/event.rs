@@ -241,7 +241,13 @@ impl Event {
         // its end: one with data, or an id to record. Anything else would be
         // an empty event to the lax clients (see the crate's framing rules).
         let ends_block = self.dispatches() || id.is_some();
-        out.reserve(self.copy_len(id));
+        // Room is made only when little is left: while a frame fills, its
+        // buffer has room for many events, and sizing each one first would
+        // cost more than copying it. An event larger than the room left
+        // still fits: the buffer grows as it is written.
+        if out.spare_capacity() < ROOM_WITHOUT_SIZING {
+            out.reserve(self.copy_len(id));
+        }
         let (comments, retry) = match self.rare.as_deref() {
             Some(rare) => (&rare.comments[..], rare.retry),
             None => (&[][..], None),
@@ -282,6 +288,11 @@ impl Event {
         comments + event + id + retry + data + 1
     }
 }
+
+/// Room in the frame buffer above which an event is written without being
+/// sized first: more than most events take (an event copies at most
+/// [`ZERO_COPY_MIN`](crate::encode::ZERO_COPY_MIN) bytes of each long line).
+const ROOM_WITHOUT_SIZING: usize = 8 * 1024;
 
 fn put_id_line(out: &mut FrameBuf, id: &EventId) {
     if id.is_empty() {

@@ -131,6 +131,40 @@ async fn events_that_write_nothing_make_no_empty_frame() {
 }
 
 #[tokio::test]
+async fn ready_events_coalesce_whatever_the_frame_limit() {
+    // Many ready events through limits from one byte to no limit at all:
+    // the same bytes, in frames no larger than the limit allows (the event
+    // that crosses it ends the frame).
+    let events: Vec<Event> = (0..5_000u64)
+        .map(|n| Event::new().id(n).data(format!("event {n}")))
+        .collect();
+    let expected: Vec<u8> = events
+        .iter()
+        .flat_map(|event| event.clone().encode().as_bytes().to_vec())
+        .collect();
+    for max_frame_bytes in [1, 100, 32 * 1024, 1024 * 1024, usize::MAX] {
+        let mut body = std::pin::pin!(
+            SseBody::from_infallible_stream(stream::iter(events.clone()))
+                .max_frame_bytes(max_frame_bytes)
+        );
+        let mut all = Vec::new();
+        let mut frames = 0;
+        while let Poll::Ready(Some(Ok(frame))) = poll_now(body.as_mut()) {
+            assert!(
+                frame.len() < max_frame_bytes.saturating_add(64),
+                "{max_frame_bytes}"
+            );
+            all.extend_from_slice(&frame);
+            frames += 1;
+        }
+        assert_eq!(all, expected, "max_frame_bytes {max_frame_bytes}");
+        if max_frame_bytes >= 1024 * 1024 {
+            assert_eq!(frames, 1, "every ready event in one frame");
+        }
+    }
+}
+
+#[tokio::test]
 async fn sequence_ids_fill_in_missing_ids_only() {
     let events = stream::iter([
         ok(Event::new().data("a")),

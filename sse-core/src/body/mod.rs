@@ -292,11 +292,20 @@ where
             if let Some(preamble) = this.preamble.take() {
                 (*preamble).encode_into(None, this.frames);
             }
+            let mut encoded = 0usize;
             while matches!(this.state, State::Streaming)
                 && this.frames.len() < *this.max_frame_bytes
             {
                 match this.stream.as_mut().try_poll_next(cx) {
                     Poll::Ready(Some(Ok(item))) => {
+                        encoded += 1;
+                        if encoded == 2 {
+                            // Events are coalescing: room for the whole
+                            // frame now, while one event is buffered, so
+                            // that the buffer never grows (and copies what
+                            // it holds) in the middle of a frame.
+                            this.frames.expect_frame(*this.max_frame_bytes);
+                        }
                         let fallback = match (item.event_id(), this.next_id.as_mut()) {
                             (None, Some(next)) if item.dispatches() => {
                                 let id = EventId::from(*next);

@@ -12,6 +12,8 @@ pub(crate) const INLINE_MAX: usize = 23;
 // byte of the last: written for exactly this length.
 const _: () = assert!(INLINE_MAX == 23);
 
+use crate::wire::load_word;
+
 /// Up to [`INLINE_MAX`] bytes of UTF-8, then their length in the last byte.
 #[derive(Clone, Copy)]
 pub(super) struct Inline([u8; INLINE_MAX + 1]);
@@ -51,32 +53,6 @@ impl Inline {
     }
 }
 
-/// Up to eight bytes as a little-endian word, zero above them, read with at
-/// most two loads (which may overlap) instead of a loop.
-#[inline(always)]
-fn load_word(bytes: &[u8]) -> u64 {
-    let len = bytes.len();
-    if len == 8 {
-        let mut word = [0; 8];
-        word.copy_from_slice(bytes);
-        u64::from_le_bytes(word)
-    } else if len >= 4 {
-        let (mut low, mut high) = ([0; 4], [0; 4]);
-        low.copy_from_slice(&bytes[..4]);
-        high.copy_from_slice(&bytes[len - 4..]);
-        let low = u64::from(u32::from_le_bytes(low));
-        let high = u64::from(u32::from_le_bytes(high));
-        low | high << (8 * (len - 4))
-    } else if len > 0 {
-        let first = u64::from(bytes[0]);
-        let middle = u64::from(bytes[len / 2]);
-        let last = u64::from(bytes[len - 1]);
-        first | middle << (8 * (len / 2)) | last << (8 * (len - 1))
-    } else {
-        0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,15 +64,5 @@ mod tests {
             let inline = Inline::copy(&source[..len]);
             assert_eq!(inline.as_bytes(), &source[..len]);
         }
-    }
-
-    #[test]
-    fn words_hold_the_bytes_in_order() {
-        assert_eq!(load_word(b""), 0);
-        assert_eq!(load_word(b"a"), 0x61);
-        assert_eq!(load_word(b"ab"), 0x6261);
-        assert_eq!(load_word(b"abc"), 0x63_6261);
-        assert_eq!(load_word(b"abcde"), 0x65_6463_6261);
-        assert_eq!(load_word(b"abcdefgh"), u64::from_le_bytes(*b"abcdefgh"));
     }
 }
