@@ -147,10 +147,26 @@ impl FrameBuf {
         }
     }
 
-    /// Everything buffered as one contiguous `Bytes` (copies only when
-    /// zero-copy frames were queued).
+    /// Makes room for exactly `additional` more bytes: for bytes that are
+    /// kept (an encoded event in a replay log), where the first allocation
+    /// of a frame buffer would be 8 KiB held by every one of them.
+    pub(crate) fn reserve_exact(&mut self, additional: usize) {
+        self.open.reserve(additional);
+    }
+
+    /// Everything buffered as one contiguous `Bytes`, holding little more
+    /// memory than its length: these bytes are kept (an encoded event, a
+    /// keep-alive comment), so a buffer that grew while it was written is
+    /// copied out at its size. Otherwise copies only when zero-copy frames
+    /// were queued.
     pub(crate) fn take_all(&mut self) -> Bytes {
         if self.ready.is_empty() && self.solo.is_none() {
+            let unused = self.open.capacity() - self.open.len();
+            if unused > (self.open.len() / 4).max(64) {
+                let all = Bytes::copy_from_slice(&self.open);
+                self.open = BytesMut::new();
+                return all;
+            }
             return self.open.split().freeze();
         }
         let mut all = BytesMut::with_capacity(self.len());

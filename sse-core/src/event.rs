@@ -219,6 +219,7 @@ impl Event {
     pub fn encode(self) -> EncodedEvent {
         let id = self.id.clone();
         let mut out = FrameBuf::default();
+        out.reserve_exact(self.copy_len(id.as_ref()));
         self.encode_into(None, &mut out);
         EncodedEvent::from_parts(out.take_all(), id)
     }
