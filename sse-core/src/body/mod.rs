@@ -64,6 +64,9 @@ use crate::{Event, EventId, IntoText};
 /// Frames grow to this size when events are ready faster than they are sent.
 const DEFAULT_MAX_FRAME_BYTES: usize = 32 * 1024;
 
+/// Bytes buffered for one frame after which room is made for a whole frame.
+const FRAME_EXPECTED_AT: usize = 4 * 1024;
+
 pin_project! {
     /// A `text/event-stream` body over a stream of events; see the
     /// [module docs](self).
@@ -292,20 +295,20 @@ where
             if let Some(preamble) = this.preamble.take() {
                 (*preamble).encode_into(None, this.frames);
             }
-            let mut encoded = 0usize;
+            let mut frame_expected = false;
             while matches!(this.state, State::Streaming)
                 && this.frames.len() < *this.max_frame_bytes
             {
+                if !frame_expected && this.frames.len() >= FRAME_EXPECTED_AT {
+                    // A burst: room for the whole frame now, so that the
+                    // buffer does not grow (copying what it holds) again
+                    // and again while the frame fills. A few events never
+                    // get that much memory.
+                    this.frames.expect_frame(*this.max_frame_bytes);
+                    frame_expected = true;
+                }
                 match this.stream.as_mut().try_poll_next(cx) {
                     Poll::Ready(Some(Ok(item))) => {
-                        encoded += 1;
-                        if encoded == 2 {
-                            // Events are coalescing: room for the whole
-                            // frame now, while one event is buffered, so
-                            // that the buffer never grows (and copies what
-                            // it holds) in the middle of a frame.
-                            this.frames.expect_frame(*this.max_frame_bytes);
-                        }
                         let fallback = match (item.event_id(), this.next_id.as_mut()) {
                             (None, Some(next)) if item.dispatches() => {
                                 let id = EventId::from(*next);

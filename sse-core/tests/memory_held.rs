@@ -1,13 +1,21 @@
-//! Memory that retained events hold: an encoded event, and each event in a
-//! hub's replay log, holds about its own size, not the 8 KiB a frame buffer
-//! starts with (before the fix, a log of 1,000 small events held 8 MB).
+//! Memory the encoder holds: an encoded event, and each event in a hub's
+//! replay log, holds about its own size, not the 8 KiB a frame buffer
+//! starts with (before the fix, a log of 1,000 small events held 8 MB); a
+//! body that coalesces a few ready events takes no frame-sized buffer for
+//! them (a hub wakes thousands of subscribers at once).
 //! Counted by a counting global allocator, in a binary of its own so that
 //! nothing else allocates while it counts; one test, for the same reason.
 
 use std::alloc::System;
+use std::pin::pin;
+use std::task::{Context, Poll};
 
-use sse_engine::Event;
+use futures_util::stream;
+use futures_util::task::noop_waker_ref;
+use http_body::Body;
+
 use sse_engine::hub::Hub;
+use sse_engine::{Event, SseBody};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
@@ -21,7 +29,7 @@ fn live(region: &Region<'_, System>) -> isize {
 }
 
 #[tokio::test]
-async fn retained_events_hold_about_their_own_size() {
+async fn the_encoder_holds_about_what_it_sends() {
     // Encoded events, kept (what a replay log keeps); the vector that
     // holds them is allocated before counting.
     let mut held = Vec::with_capacity(1_000);
@@ -63,5 +71,24 @@ async fn retained_events_hold_about_their_own_size() {
     assert!(
         per_event < 512,
         "each event in the replay log holds {per_event} bytes"
+    );
+
+    // Three small events ready at once: one frame, from a buffer of the
+    // first allocation's size (8 KiB), not one sized for a whole frame.
+    let events = stream::iter((0..3u64).map(|n| Event::new().id(n).data("tick")));
+    let mut body = pin!(SseBody::from_infallible_stream(events));
+    let mut cx = Context::from_waker(noop_waker_ref());
+    let region = Region::new(GLOBAL);
+    let Poll::Ready(Some(Ok(frame))) = body.as_mut().poll_frame(&mut cx) else {
+        panic!("three ready events make a frame");
+    };
+    let allocated = region.change().bytes_allocated;
+    assert_eq!(
+        frame.into_data().unwrap().len(),
+        3 * "id: 0\ndata: tick\n\n".len()
+    );
+    assert!(
+        allocated <= 9 * 1024,
+        "three small events allocated {allocated} bytes"
     );
 }
