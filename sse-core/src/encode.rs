@@ -20,17 +20,25 @@ pub(crate) const ZERO_COPY_MIN: usize = 4 * 1024;
 /// The first allocation of a frame buffer; later ones are at least as large.
 const INITIAL_CAPACITY: usize = 8 * 1024;
 
+/// Frames grow to this size when events are ready faster than they are
+/// sent, unless the body says otherwise (`SseBody::max_frame_bytes`).
+pub(crate) const DEFAULT_FRAME_BYTES: usize = 32 * 1024;
+
+/// Bytes copied into the frame being filled from which the buffer, when it
+/// must grow, grows to a whole frame at once: a burst of events, which
+/// would otherwise be copied again at every doubling of the buffer.
+const BURST_MIN: usize = 4 * 1024;
+
 /// Room beyond a frame's size for the event that crosses it: an event copies
 /// at most [`ZERO_COPY_MIN`] bytes of each long line, so most fit.
 const FRAME_SLACK: usize = 2 * ZERO_COPY_MIN;
 
-/// The largest frame room is made for ahead: a body allowed larger frames
-/// grows its buffer as they fill, instead of holding that much for each
-/// stream.
-const EXPECTED_FRAME_MAX: usize = 256 * 1024;
+/// The largest frame that room is made for at once: a body allowed larger
+/// frames grows its buffer by doubling beyond it.
+const FRAME_ROOM_MAX: usize = 64 * 1024;
 
 /// Output of the encoder: frames ready to send, in order.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct FrameBuf {
     /// The first completed frame, when it is alone: one pre-encoded event,
     /// the usual case when a hub wakes a subscriber, costs no queue (and an
@@ -42,6 +50,20 @@ pub(crate) struct FrameBuf {
     ready_len: usize,
     /// The frame being filled.
     open: BytesMut,
+    /// The size frames are cut at (the body's `max_frame_bytes`).
+    frame_size: usize,
+}
+
+impl Default for FrameBuf {
+    fn default() -> Self {
+        Self {
+            solo: None,
+            ready: VecDeque::new(),
+            ready_len: 0,
+            open: BytesMut::new(),
+            frame_size: DEFAULT_FRAME_BYTES,
+        }
+    }
 }
 
 impl FrameBuf {
@@ -60,21 +82,38 @@ impl FrameBuf {
         self.open.capacity() - self.open.len()
     }
 
-    /// Makes room for `additional` bytes to be copied, in one allocation.
-    pub(crate) fn reserve(&mut self, additional: usize) {
-        if self.open.capacity() == 0 {
-            self.open.reserve(additional.max(INITIAL_CAPACITY));
-        } else {
-            self.open.reserve(additional);
-        }
+    /// Sets the size frames are cut at, which the buffer makes room for
+    /// when a burst fills it.
+    pub(crate) fn set_frame_size(&mut self, frame_size: usize) {
+        self.frame_size = frame_size;
     }
 
-    /// Makes room for a frame of up to `frame_bytes` (at most
-    /// [`EXPECTED_FRAME_MAX`]), and the event that crosses that size, in one
-    /// allocation.
-    pub(crate) fn expect_frame(&mut self, frame_bytes: usize) {
-        let wanted = frame_bytes.min(EXPECTED_FRAME_MAX) + FRAME_SLACK;
-        self.open.reserve(wanted.saturating_sub(self.open.len()));
+    /// Makes room for `additional` bytes to be copied, in one allocation:
+    /// the first one at least [`INITIAL_CAPACITY`], and a buffer that
+    /// holds a burst ([`BURST_MIN`] or more) grows to a whole frame, so
+    /// that what it holds is copied once, not at every doubling. A few
+    /// events never take more than the first allocation.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        let (len, capacity) = (self.open.len(), self.open.capacity());
+        if capacity - len >= additional {
+            return;
+        }
+        let wanted = if capacity == 0 {
+            additional.max(INITIAL_CAPACITY)
+        } else if len >= BURST_MIN {
+            let frame = self.frame_size.min(FRAME_ROOM_MAX) + FRAME_SLACK;
+            additional.max(frame.saturating_sub(len))
+        } else {
+            additional
+        };
+        self.open.reserve(wanted);
+    }
+
+    /// Makes room for exactly `additional` more bytes: for bytes that are
+    /// kept (an encoded event in a replay log), where the first allocation
+    /// of a frame buffer would be 8 KiB held by every one of them.
+    pub(crate) fn reserve_exact(&mut self, additional: usize) {
+        self.open.reserve(additional);
     }
 
     #[inline]
@@ -102,6 +141,9 @@ impl FrameBuf {
         }
         let starts_frame = self.open.is_empty() && self.solo.is_none() && self.ready.is_empty();
         if bytes.len() < ZERO_COPY_MIN && !starts_frame {
+            if self.open.len() >= BURST_MIN {
+                self.reserve(bytes.len());
+            }
             self.put(&bytes);
             return;
         }
@@ -147,13 +189,6 @@ impl FrameBuf {
         }
     }
 
-    /// Makes room for exactly `additional` more bytes: for bytes that are
-    /// kept (an encoded event in a replay log), where the first allocation
-    /// of a frame buffer would be 8 KiB held by every one of them.
-    pub(crate) fn reserve_exact(&mut self, additional: usize) {
-        self.open.reserve(additional);
-    }
-
     /// Everything buffered as one contiguous `Bytes`, holding little more
     /// memory than its length: these bytes are kept (an encoded event, a
     /// keep-alive comment), so a buffer that grew while it was written is
@@ -167,7 +202,9 @@ impl FrameBuf {
                 self.open = BytesMut::new();
                 return all;
             }
-            return self.open.split().freeze();
+            // Taken whole, not split: a split buffer is first made shared,
+            // which allocates.
+            return std::mem::take(&mut self.open).freeze();
         }
         let mut all = BytesMut::with_capacity(self.len());
         while let Some(frame) = self.pop() {
@@ -266,6 +303,16 @@ fn put_multiline(out: &mut FrameBuf, field: &FieldPrefix, text: &Text) {
             None => return,
         }
     }
+}
+
+/// Bytes a multi-line field takes on the wire at most, every line counted
+/// (a CRLF counts as two lines, an empty line as a full one: a few bytes
+/// too many): one pass of memchr's vectorised search, for an event encoded
+/// once and kept.
+pub(crate) fn multiline_wire_len(text: &Text) -> usize {
+    const OVERHEAD: usize = "data: \n".len();
+    let breaks = memchr::memchr2_iter(b'\n', b'\r', text.as_bytes()).count();
+    text.len() - breaks + OVERHEAD * (breaks + 1)
 }
 
 /// Bytes a multi-line field copies when it is one line, for pre-sizing; text

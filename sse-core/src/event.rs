@@ -5,7 +5,8 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::encode::{
-    EVENT, FrameBuf, ID, multiline_copy_len, put_comment_lines, put_data_lines, put_field,
+    EVENT, FrameBuf, ID, multiline_copy_len, multiline_wire_len, put_comment_lines, put_data_lines,
+    put_field,
 };
 use crate::field::FieldName;
 use crate::id::IntoEventId;
@@ -219,7 +220,9 @@ impl Event {
     pub fn encode(self) -> EncodedEvent {
         let id = self.id.clone();
         let mut out = FrameBuf::default();
-        out.reserve_exact(self.copy_len(id.as_ref()));
+        // Kept (a replay log holds it): sized for every line, so that the
+        // buffer neither grows while written nor holds more than it needs.
+        out.reserve_exact(self.wire_len(id.as_ref()));
         self.encode_into(None, &mut out);
         EncodedEvent::from_parts(out.take_all(), id)
     }
@@ -275,17 +278,29 @@ impl Event {
         }
     }
 
-    /// Bytes `encode_into` copies into the frame buffer, or a little more.
+    /// Bytes `encode_into` copies into the frame buffer when data and
+    /// comments are one line each, or a little more.
     fn copy_len(&self, id: Option<&EventId>) -> usize {
+        self.len_with(id.map_or(0, |id| id.max_wire_len() + 5), multiline_copy_len)
+    }
+
+    /// Bytes of the whole wire form, or a few more: for an event encoded
+    /// once and kept.
+    fn wire_len(&self, id: Option<&EventId>) -> usize {
+        self.len_with(id.map_or(0, |id| id.wire_len() + 5), multiline_wire_len)
+    }
+
+    /// Bytes of an event whose id line takes `id` bytes, with `multiline`
+    /// for the bytes of data and comments.
+    fn len_with(&self, id: usize, multiline: fn(&Text) -> usize) -> usize {
         let (comments, retry) = match self.rare.as_deref() {
             Some(rare) => (&rare.comments[..], rare.retry),
             None => (&[][..], None),
         };
-        let comments: usize = comments.iter().map(multiline_copy_len).sum();
+        let comments: usize = comments.iter().map(multiline).sum();
         let event = self.event.as_ref().map_or(0, |event| event.len() + 8);
-        let id = id.map_or(0, |id| id.max_wire_len() + 5);
         let retry = retry.map_or(0, |retry| decimal_len(millis(retry)) + 8);
-        let data = self.data.as_ref().map_or(0, multiline_copy_len);
+        let data = self.data.as_ref().map_or(0, multiline);
         comments + event + id + retry + data + 1
     }
 }

@@ -49,24 +49,23 @@ pub(crate) fn find_line_break_or_nul(bytes: &[u8]) -> Option<usize> {
 ///
 /// All three are below 0x0E, and text seldom holds any other byte that low
 /// (a tab, a form feed): one subtraction tells whether a word holds such a
-/// byte, two words are tested at once, and only a word that holds one is
-/// searched for the bytes themselves.
+/// byte, and only a word that does is searched for the bytes themselves.
 /// The bytes after the last whole word are read as one more word, which
-/// overlaps bytes already searched (none of which matched).
+/// overlaps bytes already searched (none of which matched); a value shorter
+/// than a word is read as one, padded with bytes that match nothing.
 #[inline(always)]
 fn find_in_words<const NUL: bool>(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     // A byte of `x` is zero where `word` holds `byte`; the lowest flagged
-    // byte is always a true match (borrows only run upward), and so is the
-    // lowest byte `below` flags.
+    // byte is always a true match (borrows only run upward). The same
+    // holds for the lowest byte `below` flags.
     let flag = |word: u64, byte: u8| {
         let x = word ^ (ONES * u64::from(byte));
         x.wrapping_sub(ONES) & !x
     };
-    let below = |word: u64| word.wrapping_sub(ONES * 0x0E) & !word & HIGHS;
     let first_wanted = |word: u64| {
-        if below(word) == 0 {
+        if word.wrapping_sub(ONES * 0x0E) & !word & HIGHS == 0 {
             return None;
         }
         let mut found = flag(word, b'\n') | flag(word, b'\r');
@@ -78,7 +77,6 @@ fn find_in_words<const NUL: bool>(bytes: &[u8]) -> Option<usize> {
     };
     let len = bytes.len();
     if len < 8 {
-        // The missing high bytes read as 0xFF, which matches nothing.
         let padding = u64::MAX.checked_shl(8 * len as u32).unwrap_or(0);
         return first_wanted(load_word(bytes) | padding);
     }
@@ -88,20 +86,7 @@ fn find_in_words<const NUL: bool>(bytes: &[u8]) -> Option<usize> {
         u64::from_le_bytes(word)
     };
     let mut offset = 0;
-    // Two words per test: one branch per 16 bytes of text without low bytes.
-    while offset + 16 <= len {
-        let (low, high) = (word_at(offset), word_at(offset + 8));
-        if below(low) | below(high) != 0 {
-            if let Some(at) = first_wanted(low) {
-                return Some(offset + at);
-            }
-            if let Some(at) = first_wanted(high) {
-                return Some(offset + 8 + at);
-            }
-        }
-        offset += 16;
-    }
-    if offset + 8 <= len {
+    while offset + 8 <= len {
         if let Some(at) = first_wanted(word_at(offset)) {
             return Some(offset + at);
         }
@@ -346,7 +331,7 @@ mod tests {
         // Every byte value, at every position of a short value, next to the
         // bytes that confuse word tricks (0x00, 0x01, 0x0b, 0x0c, 0x0e, 0x80, 0xff).
         let tricky = [0x00, 0x01, 0x09, 0x0b, 0x0c, 0x0e, 0x80, 0x8a, 0x8d, 0xff];
-        for len in 1..20 {
+        for len in 1..24 {
             for at in 0..len {
                 for byte in 0..=255u8 {
                     for &filler in &tricky {

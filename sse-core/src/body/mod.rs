@@ -57,15 +57,9 @@ pub use self::last_sent::LastSentId;
 
 use self::encodable::sealed::Sealed as _;
 use crate::compression::{Compression, FrameCompressor};
-use crate::encode::FrameBuf;
+use crate::encode::{DEFAULT_FRAME_BYTES, FrameBuf};
 use crate::metrics::StreamMetrics;
 use crate::{Event, EventId, IntoText};
-
-/// Frames grow to this size when events are ready faster than they are sent.
-const DEFAULT_MAX_FRAME_BYTES: usize = 32 * 1024;
-
-/// Bytes buffered for one frame after which room is made for a whole frame.
-const FRAME_EXPECTED_AT: usize = 4 * 1024;
 
 pin_project! {
     /// A `text/event-stream` body over a stream of events; see the
@@ -125,7 +119,7 @@ where
             next_id: None,
             last_sent: None,
             unsent_id: None,
-            max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            max_frame_bytes: DEFAULT_FRAME_BYTES,
             state: State::Streaming,
             compression: Compression::identity(),
             compressor: None,
@@ -196,6 +190,7 @@ impl<S: TryStream> SseBody<S> {
     /// (32 KiB unless set). One event larger than this is one frame.
     pub fn max_frame_bytes(mut self, max: usize) -> Self {
         self.max_frame_bytes = max.max(1);
+        self.frames.set_frame_size(self.max_frame_bytes);
         self
     }
 
@@ -295,18 +290,9 @@ where
             if let Some(preamble) = this.preamble.take() {
                 (*preamble).encode_into(None, this.frames);
             }
-            let mut frame_expected = false;
             while matches!(this.state, State::Streaming)
                 && this.frames.len() < *this.max_frame_bytes
             {
-                if !frame_expected && this.frames.len() >= FRAME_EXPECTED_AT {
-                    // A burst: room for the whole frame now, so that the
-                    // buffer does not grow (copying what it holds) again
-                    // and again while the frame fills. A few events never
-                    // get that much memory.
-                    this.frames.expect_frame(*this.max_frame_bytes);
-                    frame_expected = true;
-                }
                 match this.stream.as_mut().try_poll_next(cx) {
                     Poll::Ready(Some(Ok(item))) => {
                         let fallback = match (item.event_id(), this.next_id.as_mut()) {
