@@ -29,14 +29,38 @@ impl Inline {
     /// the rest of building the event.
     #[inline(always)]
     pub(super) fn copy(src: &[u8]) -> Self {
-        debug_assert!(src.len() <= INLINE_MAX);
-        let len = src.len().min(INLINE_MAX);
-        let (first, rest) = src[..len].split_at(len.min(8));
-        let (second, third) = rest.split_at(rest.len().min(8));
+        Self::from_words(src.len(), words(src))
+    }
+
+    /// [`Inline::copy`], and whether the text holds a byte below 0x0E
+    /// (every LF, CR and NUL is one), found in the same words: a field that
+    /// must be one line checks further only text that holds one.
+    #[inline(always)]
+    pub(super) fn copy_flagging_low(src: &[u8]) -> (Self, bool) {
+        const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+        const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+        let words = words(src);
+        // The high bit of each byte of the text, none of the zeros after it
+        // (which would read as low bytes).
+        let in_text = |from: usize| match src.len().saturating_sub(from).min(8) {
+            8 => HIGHS,
+            n => HIGHS & ((1u64 << (8 * n)) - 1),
+        };
+        // The lowest flagged byte is a true one (borrows only run upward),
+        // and the zeros after the text cannot flag a byte of it.
+        let below = |word: u64| word.wrapping_sub(ONES * 0x0E) & !word;
+        let low = below(words[0]) & in_text(0)
+            | below(words[1]) & in_text(8)
+            | below(words[2]) & in_text(16);
+        (Self::from_words(src.len(), words), low != 0)
+    }
+
+    #[inline(always)]
+    fn from_words(len: usize, words: [u64; 3]) -> Self {
         let mut raw = [0; INLINE_MAX + 1];
-        raw[..8].copy_from_slice(&load_word(first).to_le_bytes());
-        raw[8..16].copy_from_slice(&load_word(second).to_le_bytes());
-        let last = load_word(third) | (len as u64) << 56;
+        raw[..8].copy_from_slice(&words[0].to_le_bytes());
+        raw[8..16].copy_from_slice(&words[1].to_le_bytes());
+        let last = words[2] | (len.min(INLINE_MAX) as u64) << 56;
         raw[16..].copy_from_slice(&last.to_le_bytes());
         Self(raw)
     }
@@ -53,6 +77,17 @@ impl Inline {
     }
 }
 
+/// The first [`INLINE_MAX`] bytes of `src` as three little-endian words,
+/// zero after them.
+#[inline(always)]
+fn words(src: &[u8]) -> [u64; 3] {
+    debug_assert!(src.len() <= INLINE_MAX);
+    let len = src.len().min(INLINE_MAX);
+    let (first, rest) = src[..len].split_at(len.min(8));
+    let (second, third) = rest.split_at(rest.len().min(8));
+    [load_word(first), load_word(second), load_word(third)]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +98,25 @@ mod tests {
         for len in 0..=INLINE_MAX {
             let inline = Inline::copy(&source[..len]);
             assert_eq!(inline.as_bytes(), &source[..len]);
+        }
+    }
+
+    #[test]
+    fn low_bytes_are_flagged_only_in_the_text() {
+        let source: Vec<u8> = (0..INLINE_MAX).map(|n| b'a' + n as u8).collect();
+        for len in 0..=INLINE_MAX {
+            let (inline, low) = Inline::copy_flagging_low(&source[..len]);
+            assert_eq!(inline.as_bytes(), &source[..len]);
+            assert!(!low, "{len}: the zeros after the text are not in it");
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut text = source[..len].to_vec();
+                    text[at] = byte;
+                    let (inline, low) = Inline::copy_flagging_low(&text);
+                    assert_eq!(inline.as_bytes(), &text[..]);
+                    assert_eq!(low, text.iter().any(|&b| b < 0x0E), "{text:?}");
+                }
+            }
         }
     }
 }

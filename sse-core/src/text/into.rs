@@ -41,6 +41,7 @@ pub trait IntoText: sealed::Sealed {}
 pub(crate) mod sealed {
     use super::{Text, store_copy};
     use crate::field::{FieldName, InvalidField, check_single_line};
+    use crate::text::INLINE_MAX;
 
     // Each method has a form that checks the source's bytes and then writes
     // straight into the event's field: built in a temporary and moved, a
@@ -51,8 +52,8 @@ pub(crate) mod sealed {
         note = "give a `&str`, a `String` or a `Text` (`Text::from(value)` for a type that converts into one)"
     )]
     pub trait Sealed: Sized {
-        /// The bytes, before any conversion.
-        fn text_bytes(&self) -> &[u8];
+        /// The text, before any conversion.
+        fn text_str(&self) -> &str;
 
         fn into_text(self) -> Text;
 
@@ -62,14 +63,24 @@ pub(crate) mod sealed {
         }
 
         /// Checks that the text is one line, then stores it (`slot` is
-        /// left alone on an error).
+        /// left alone on an error). Short text is copied in, and checked
+        /// while it is copied, in the same words.
         #[inline]
         fn store_line_in(
             self,
             slot: &mut Option<Text>,
             field: FieldName,
         ) -> Result<(), InvalidField> {
-            check_single_line(field, self.text_bytes())?;
+            let text = self.text_str();
+            if text.len() <= INLINE_MAX {
+                let (copy, low) = Text::copy_short_flagging_low(text);
+                if low {
+                    check_single_line(field, text.as_bytes())?;
+                }
+                *slot = Some(copy);
+                return Ok(());
+            }
+            check_single_line(field, text.as_bytes())?;
             self.store_in(slot);
             Ok(())
         }
@@ -80,8 +91,8 @@ pub(crate) mod sealed {
         ($($ty:ty),*) => {$(
             impl Sealed for $ty {
                 #[inline]
-                fn text_bytes(&self) -> &[u8] {
-                    AsRef::<str>::as_ref(self).as_bytes()
+                fn text_str(&self) -> &str {
+                    AsRef::<str>::as_ref(self)
                 }
 
                 #[inline]
@@ -122,8 +133,8 @@ macro_rules! text_by_value {
     ($($ty:ty => |$text:ident| $into:expr),* $(,)?) => {$(
         impl sealed::Sealed for $ty {
             #[inline]
-            fn text_bytes(&self) -> &[u8] {
-                self.as_bytes()
+            fn text_str(&self) -> &str {
+                self
             }
 
             #[inline]
@@ -144,8 +155,8 @@ text_by_value! {
 
 impl sealed::Sealed for Cow<'_, str> {
     #[inline]
-    fn text_bytes(&self) -> &[u8] {
-        self.as_bytes()
+    fn text_str(&self) -> &str {
+        self
     }
 
     fn into_text(self) -> Text {

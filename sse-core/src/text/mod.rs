@@ -81,6 +81,16 @@ impl Text {
         }
     }
 
+    /// A copy of short text (at most [`INLINE_MAX`] bytes, from a `str`),
+    /// and whether it holds a byte below 0x0E (every LF, CR and NUL is
+    /// one), found while copying: a single-line field checks further only
+    /// text that holds one.
+    #[inline(always)]
+    pub(crate) fn copy_short_flagging_low(text: &str) -> (Self, bool) {
+        let (inline, low) = Inline::copy_flagging_low(text.as_bytes());
+        (Self(Repr::Inline(inline)), low)
+    }
+
     /// Takes bytes that are already shared (read from a socket, a cache, a
     /// serializer), checking that they are UTF-8. Nothing is copied.
     ///
