@@ -64,16 +64,20 @@ fn find_in_words<const NUL: bool>(bytes: &[u8]) -> Option<usize> {
         let x = word ^ (ONES * u64::from(byte));
         x.wrapping_sub(ONES) & !x
     };
-    let first_wanted = |word: u64| {
-        if word.wrapping_sub(ONES * 0x0E) & !word & HIGHS == 0 {
-            return None;
-        }
+    let below = |word: u64| word.wrapping_sub(ONES * 0x0E) & !word;
+    let exact = |word: u64| {
         let mut found = flag(word, b'\n') | flag(word, b'\r');
         if NUL {
             found |= flag(word, 0);
         }
         let found = found & HIGHS;
         (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
+    };
+    let first_wanted = |word: u64| {
+        if below(word) & HIGHS == 0 {
+            return None;
+        }
+        exact(word)
     };
     let len = bytes.len();
     if len < 8 {
@@ -86,7 +90,21 @@ fn find_in_words<const NUL: bool>(bytes: &[u8]) -> Option<usize> {
         u64::from_le_bytes(word)
     };
     let mut offset = 0;
-    while offset + 8 <= len {
+    // Two words per test while 16 bytes are left: one branch per 16 bytes
+    // of text without low bytes.
+    while offset + 16 <= len {
+        let (low, high) = (word_at(offset), word_at(offset + 8));
+        if (below(low) | below(high)) & HIGHS != 0 {
+            if let Some(at) = exact(low) {
+                return Some(offset + at);
+            }
+            if let Some(at) = exact(high) {
+                return Some(offset + 8 + at);
+            }
+        }
+        offset += 16;
+    }
+    if offset + 8 <= len {
         if let Some(at) = first_wanted(word_at(offset)) {
             return Some(offset + at);
         }
