@@ -119,6 +119,8 @@ impl FrameBuf {
 
     /// Writes a line assembled on the stack: its padded bytes with one copy
     /// of a fixed size, then the buffer cut back to the line.
+    /// (Room for the padding is counted in every size the encoder
+    /// reserves: see `Event::copy_len`.)
     #[inline(always)]
     pub(crate) fn put_short_line(&mut self, line: &ShortLine) {
         self.open.extend_from_slice(line.padded());
@@ -316,13 +318,25 @@ fn put_multiline(out: &mut FrameBuf, field: &FieldPrefix, text: &Text) {
 }
 
 /// Bytes a multi-line field takes on the wire at most, every line counted
-/// (a CRLF counts as two lines, an empty line as a full one: a few bytes
-/// too many): one pass of memchr's vectorised search, for an event encoded
-/// once and kept.
+/// (an empty line, or a comment's, as a full data line: a few bytes too
+/// many): one pass of memchr's vectorised search, for an event encoded once
+/// and kept.
 pub(crate) fn multiline_wire_len(text: &Text) -> usize {
     const OVERHEAD: usize = "data: \n".len();
-    let breaks = memchr::memchr2_iter(b'\n', b'\r', text.as_bytes()).count();
-    text.len() - breaks + OVERHEAD * (breaks + 1)
+    let bytes = text.as_bytes();
+    // Break bytes, and breaks (a CRLF is one).
+    let (mut break_bytes, mut breaks, mut lf_of_crlf) = (0, 0, usize::MAX);
+    for at in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+        break_bytes += 1;
+        if at == lf_of_crlf {
+            continue;
+        }
+        breaks += 1;
+        if bytes[at] == b'\r' {
+            lf_of_crlf = at + 1;
+        }
+    }
+    bytes.len() - break_bytes + OVERHEAD * (breaks + 1)
 }
 
 /// Bytes a multi-line field copies when it is one line, for pre-sizing; text

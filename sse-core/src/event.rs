@@ -287,11 +287,11 @@ impl Event {
     /// Bytes `encode_into` copies into the frame buffer when data and
     /// comments are one line each, or a little more.
     fn copy_len(&self, id: Option<&EventId>) -> usize {
-        self.len_with(id.map_or(0, |id| id.max_wire_len() + 5), multiline_copy_len)
+        self.len_with(id.map_or(0, |id| id.wire_len() + 5), multiline_copy_len)
     }
 
-    /// Bytes of the whole wire form, or a few more: for an event encoded
-    /// once and kept.
+    /// Bytes of the whole wire form, or a few more (at most 32 and a few
+    /// per empty line): for an event encoded once and kept.
     fn wire_len(&self, id: Option<&EventId>) -> usize {
         self.len_with(id.map_or(0, |id| id.wire_len() + 5), multiline_wire_len)
     }

@@ -11,13 +11,8 @@ use bytes::BytesMut;
 const DECIMAL_MAX_LEN: usize = 20;
 
 /// The number of decimal digits of `number`.
-pub(crate) fn decimal_len(mut number: u64) -> usize {
-    let mut len = 1;
-    while number >= 10 {
-        number /= 10;
-        len += 1;
-    }
-    len
+pub(crate) fn decimal_len(number: u64) -> usize {
+    number.checked_ilog10().map_or(1, |log| log as usize + 1)
 }
 
 /// Appends `number` in decimal.

@@ -43,6 +43,30 @@ async fn the_encoder_holds_about_what_it_sends() {
     );
     drop(held);
 
+    // One buffer of about the wire size (and the header `Bytes` shares it
+    // with), neither grown nor copied, whatever the id and the line breaks.
+    for event in [
+        Event::new().id(7u64).data("x".repeat(1_000)),
+        Event::new().id(-1i64).data("hello world"),
+        Event::new().id(u64::MAX).data("tick"),
+        Event::new().id("7").data("x".repeat(1_000)),
+        Event::new()
+            .event("delta")
+            .id(42u64)
+            .data("a\r\nb\rc\n".repeat(200) + "end"),
+    ] {
+        let region = Region::new(GLOBAL);
+        let encoded = event.encode();
+        let change = region.change();
+        let wire = encoded.as_bytes().len();
+        assert!(
+            change.allocations <= 2
+                && change.reallocations == 0
+                && change.bytes_allocated <= wire + 64,
+            "{wire} bytes: {change:?}"
+        );
+    }
+
     // A long event of many short lines is sized for all of them: one
     // allocation of about its size, neither grown while written nor
     // copied out afterwards.
