@@ -9,7 +9,6 @@ use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::short_line::{SHORT_LINE_MAX, ShortLine};
 use crate::wire::{find_line_break, push_decimal};
 use crate::{EventId, Text};
 
@@ -115,17 +114,6 @@ impl FrameBuf {
     /// of a frame buffer would be 8 KiB held by every one of them.
     pub(crate) fn reserve_exact(&mut self, additional: usize) {
         self.open.reserve(additional);
-    }
-
-    /// Writes a line assembled on the stack: its padded bytes with one copy
-    /// of a fixed size, then the buffer cut back to the line.
-    /// (Room for the padding is counted in every size the encoder
-    /// reserves: see `Event::copy_len`.)
-    #[inline(always)]
-    pub(crate) fn put_short_line(&mut self, line: &ShortLine) {
-        self.open.extend_from_slice(line.padded());
-        let end = self.open.len() - (SHORT_LINE_MAX - line.len());
-        self.open.truncate(end);
     }
 
     #[inline]

@@ -10,7 +10,6 @@ use crate::encode::{
 };
 use crate::field::FieldName;
 use crate::id::IntoEventId;
-use crate::short_line::{SHORT_LINE_MAX, ShortLine};
 use crate::text::IntoText;
 use crate::wire::decimal_len;
 use crate::{EncodedEvent, EventId, InvalidField, Text};
@@ -261,12 +260,7 @@ impl Event {
             put_comment_lines(out, comment);
         }
         if let Some(event) = self.event.as_ref().filter(|_| ends_block) {
-            match event.inline_raw() {
-                Some((raw, len)) if len > 0 => {
-                    out.put_short_line(&ShortLine::with_inline(EVENT.prefix(), raw, len));
-                }
-                _ => put_field(out, &EVENT, event.as_bytes()),
-            }
+            put_field(out, &EVENT, event.as_bytes());
         }
         if let Some(id) = id {
             put_id_line(out, id);
@@ -290,8 +284,8 @@ impl Event {
         self.len_with(id.map_or(0, |id| id.wire_len() + 5), multiline_copy_len)
     }
 
-    /// Bytes of the whole wire form, or a few more (at most 32 and a few
-    /// per empty line): for an event encoded once and kept.
+    /// Bytes of the whole wire form, or a few more (one per empty line):
+    /// for an event encoded once and kept.
     fn wire_len(&self, id: Option<&EventId>) -> usize {
         self.len_with(id.map_or(0, |id| id.wire_len() + 5), multiline_wire_len)
     }
@@ -307,9 +301,7 @@ impl Event {
         let event = self.event.as_ref().map_or(0, |event| event.len() + 8);
         let retry = retry.map_or(0, |retry| decimal_len(millis(retry)) + 8);
         let data = self.data.as_ref().map_or(0, multiline);
-        // The id and event lines are written as 32 padded bytes, then cut
-        // back: room for the padding of the last one.
-        comments + event + id + retry + data + 1 + SHORT_LINE_MAX
+        comments + event + id + retry + data + 1
     }
 }
 
@@ -319,9 +311,7 @@ impl Event {
 const ROOM_WITHOUT_SIZING: usize = 8 * 1024;
 
 fn put_id_line(out: &mut FrameBuf, id: &EventId) {
-    if let Some(line) = id.short_line() {
-        out.put_short_line(&line);
-    } else if id.is_empty() {
+    if id.is_empty() {
         out.put(ID.empty_line());
     } else {
         out.put(ID.prefix());

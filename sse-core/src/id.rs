@@ -7,7 +7,6 @@ use bytes::BytesMut;
 
 use crate::Text;
 use crate::field::{FieldName, InvalidField, InvalidFieldKind, check_single_line};
-use crate::short_line::ShortLine;
 use crate::text::IntoText;
 use crate::wire::{
     POSITION_MAX_LEN, PositionText, decimal_len, find_line_break_or_nul, position_len, push_decimal,
@@ -100,26 +99,6 @@ impl EventId {
             IdRepr::Position { epoch, seq } => {
                 out.extend_from_slice(PositionText::new(*epoch, *seq).as_bytes());
             }
-        }
-    }
-
-    /// The `id:` line assembled on the stack, for a number or short text
-    /// (the id of nearly every event); `None` for an empty id, text longer
-    /// than 23 bytes and hub positions.
-    #[inline]
-    pub(crate) fn short_line(&self) -> Option<ShortLine> {
-        match &self.0 {
-            IdRepr::Number(number) => Some(ShortLine::with_decimal(b"id: ", false, *number)),
-            IdRepr::Negative(number) => Some(ShortLine::with_decimal(
-                b"id: ",
-                true,
-                number.unsigned_abs(),
-            )),
-            IdRepr::Text(text) => match text.inline_raw() {
-                Some((raw, len)) if len > 0 => Some(ShortLine::with_inline(b"id: ", raw, len)),
-                _ => None,
-            },
-            IdRepr::Position { .. } => None,
         }
     }
 

@@ -92,7 +92,6 @@ pub mod jitter;
 mod last_event_id;
 pub mod metrics;
 mod response;
-mod short_line;
 pub mod stall;
 mod text;
 mod waker_identity;

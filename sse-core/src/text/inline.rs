@@ -65,12 +65,6 @@ impl Inline {
         Self(raw)
     }
 
-    /// The text's bytes with the zeros after them, and their number.
-    #[inline]
-    pub(super) fn raw(&self) -> (&[u8; INLINE_MAX + 1], usize) {
-        (&self.0, usize::from(self.0[INLINE_MAX]))
-    }
-
     #[inline]
     pub(super) fn as_bytes(&self) -> &[u8] {
         &self.0[..usize::from(self.0[INLINE_MAX])]

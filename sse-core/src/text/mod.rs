@@ -127,17 +127,6 @@ impl Text {
         }
     }
 
-    /// Short text held inline, as its 24 bytes (the text, then zeros and
-    /// a length byte) and its length: copied as a whole, it needs no call
-    /// to `memcpy`.
-    #[inline]
-    pub(crate) fn inline_raw(&self) -> Option<(&[u8; INLINE_MAX + 1], usize)> {
-        match &self.0 {
-            Repr::Shared(_) => None,
-            Repr::Inline(inline) => Some(inline.raw()),
-        }
-    }
-
     /// The shared bytes behind the text, unless it is held inline.
     #[inline]
     pub(crate) fn shared_bytes(&self) -> Option<&Bytes> {
