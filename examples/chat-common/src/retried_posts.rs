@@ -92,41 +92,42 @@ pub async fn a_retried_post_with_an_idempotency_key_is_published_once(base: &str
 /// One `POST /messages` written by hand, with `header_line` as it is (for
 /// header values the `http` crate will not build); the whole answer.
 async fn raw_post(base: &str, header_line: &[u8], body: &str) -> String {
-    let address = base.strip_prefix("http://").expect("an http:// base");
-    let mut socket = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
-    let mut request = format!(
-        "POST /messages HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\n\
-         content-length: {}\r\nconnection: close\r\n",
-        body.len()
-    )
-    .into_bytes();
-    request.extend_from_slice(header_line);
-    request.extend_from_slice(b"\r\n\r\n");
-    request.extend_from_slice(body.as_bytes());
-    socket.write_all(&request).await.expect("write");
+    let mut socket = send_head(base, header_line, body.len(), "connection: close\r\n").await;
+    socket.write_all(body.as_bytes()).await.expect("write");
     let mut answer = Vec::new();
     socket.read_to_end(&mut answer).await.expect("read");
     String::from_utf8_lossy(&answer).into_owned()
 }
 
-/// Sends the head of a `POST /messages` announcing a 1,000-byte body, with
-/// `header_line` among its headers, and never the body; returns the
-/// answer's head, which must come within 5 s.
-async fn answer_without_body(base: &str, header_line: &[u8]) -> String {
+/// Connects to `base` and sends the head of a `POST /messages` announcing
+/// `body_len` bytes of JSON, with `extra` and `header_line` among its
+/// headers.
+async fn send_head(
+    base: &str,
+    header_line: &[u8],
+    body_len: usize,
+    extra: &str,
+) -> tokio::net::TcpStream {
     let address = base.strip_prefix("http://").expect("an http:// base");
     let mut socket = tokio::net::TcpStream::connect(address)
         .await
         .expect("connect");
     let mut head = format!(
         "POST /messages HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\n\
-         content-length: 1000\r\n"
+         content-length: {body_len}\r\n{extra}"
     )
     .into_bytes();
     head.extend_from_slice(header_line);
     head.extend_from_slice(b"\r\n\r\n");
     socket.write_all(&head).await.expect("write");
+    socket
+}
+
+/// Sends the head of a `POST /messages` announcing a 1,000-byte body, with
+/// `header_line` among its headers, and never the body; returns the
+/// answer's head, which must come within 5 s.
+async fn answer_without_body(base: &str, header_line: &[u8]) -> String {
+    let mut socket = send_head(base, header_line, 1_000, "").await;
     let mut answer = Vec::new();
     let read_head = async {
         let mut chunk = [0; 1024];
