@@ -295,18 +295,15 @@ impl sealed::Sealed for &EventId {
 impl<T: IntoText> sealed::Sealed for T {
     #[inline]
     fn store_in(self, slot: &mut Option<EventId>) -> Result<(), InvalidField> {
-        // Short text (`n.to_string()`) is copied and checked in one pass
-        // over the same words; only text with a low byte is checked again.
-        let short = self.text_str();
-        if short.len() <= crate::text::INLINE_MAX {
-            let (copy, low) = Text::copy_short_flagging_low(short);
-            if low {
-                check_text(short.as_bytes())?;
-            }
+        // Short text (`n.to_string()`) is checked in the words it is
+        // copied with.
+        let text = self.text_str();
+        if text.len() <= crate::text::INLINE_MAX {
+            let copy = Text::copy_short_line(text, check_text)?;
             *slot = Some(EventId(IdRepr::Text(copy)));
             return Ok(());
         }
-        check_text(self.text_str().as_bytes())?;
+        check_text(text.as_bytes())?;
         *slot = Some(EventId(IdRepr::Text(self.into_text())));
         Ok(())
     }

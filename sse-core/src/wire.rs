@@ -40,6 +40,18 @@ pub(crate) fn find_line_break_or_nul(bytes: &[u8]) -> Option<usize> {
     find_in_words::<true>(bytes)
 }
 
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// The high bit of every byte of `word` below 0x0E, which every LF, CR and
+/// NUL is, and maybe of bytes above such a byte: the lowest flagged byte is
+/// always a true one (borrows only run upward), so the result is zero
+/// exactly when no byte is that low.
+#[inline(always)]
+pub(crate) fn low_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES * 0x0E) & !word & HIGHS
+}
+
 /// The first LF or CR (and NUL, with `NUL`), eight bytes at a time.
 ///
 /// All three are below 0x0E, and text seldom holds any other byte that low
@@ -50,16 +62,12 @@ pub(crate) fn find_line_break_or_nul(bytes: &[u8]) -> Option<usize> {
 /// than a word is read as one, padded with bytes that match nothing.
 #[inline(always)]
 fn find_in_words<const NUL: bool>(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     // A byte of `x` is zero where `word` holds `byte`; the lowest flagged
-    // byte is always a true match (borrows only run upward). The same
-    // holds for the lowest byte `below` flags.
+    // byte is always a true match (borrows only run upward).
     let flag = |word: u64, byte: u8| {
         let x = word ^ (ONES * u64::from(byte));
         x.wrapping_sub(ONES) & !x
     };
-    let below = |word: u64| word.wrapping_sub(ONES * 0x0E) & !word;
     let exact = |word: u64| {
         let mut found = flag(word, b'\n') | flag(word, b'\r');
         if NUL {
@@ -69,7 +77,7 @@ fn find_in_words<const NUL: bool>(bytes: &[u8]) -> Option<usize> {
         (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
     };
     let first_wanted = |word: u64| {
-        if below(word) & HIGHS == 0 {
+        if low_bytes(word) == 0 {
             return None;
         }
         exact(word)
@@ -89,7 +97,7 @@ fn find_in_words<const NUL: bool>(bytes: &[u8]) -> Option<usize> {
     // of text without low bytes.
     while offset + 16 <= len {
         let (low, high) = (word_at(offset), word_at(offset + 8));
-        if (below(low) | below(high)) & HIGHS != 0 {
+        if low_bytes(low) | low_bytes(high) != 0 {
             if let Some(at) = exact(low) {
                 return Some(offset + at);
             }

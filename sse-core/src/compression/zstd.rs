@@ -4,9 +4,9 @@
 use std::io;
 
 use zstd::zstd_safe::zstd_sys::ZSTD_EndDirective;
+use zstd::zstd_safe::{CCtx, CParameter, ErrorCode, InBuffer, OutBuffer, get_error_name};
 
 use super::scratch::with_scratch;
-use zstd::zstd_safe::{CCtx, CParameter, ErrorCode, InBuffer, OutBuffer, get_error_name};
 
 /// Level 1: on event streams it sends within a few percent of level 3's
 /// bytes, with the smallest state (level 3's match tables are four times

@@ -12,7 +12,7 @@ pub(crate) const INLINE_MAX: usize = 23;
 // byte of the last: written for exactly this length.
 const _: () = assert!(INLINE_MAX == 23);
 
-use crate::wire::load_word;
+use crate::wire::{load_word, low_bytes};
 
 /// Up to [`INLINE_MAX`] bytes of UTF-8, then their length in the last byte.
 #[derive(Clone, Copy)]
@@ -37,21 +37,17 @@ impl Inline {
     /// must be one line checks further only text that holds one.
     #[inline(always)]
     pub(super) fn copy_flagging_low(src: &[u8]) -> (Self, bool) {
-        const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-        const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
         let words = words(src);
-        // The high bit of each byte of the text, none of the zeros after it
-        // (which would read as low bytes).
+        // Every bit of the text's bytes, none of the zeros after it (which
+        // would read as low bytes; being above the text, they cannot make a
+        // byte of it read as one).
         let in_text = |from: usize| match src.len().saturating_sub(from).min(8) {
-            8 => HIGHS,
-            n => HIGHS & ((1u64 << (8 * n)) - 1),
+            8 => u64::MAX,
+            n => (1u64 << (8 * n)) - 1,
         };
-        // The lowest flagged byte is a true one (borrows only run upward),
-        // and the zeros after the text cannot flag a byte of it.
-        let below = |word: u64| word.wrapping_sub(ONES * 0x0E) & !word;
-        let low = below(words[0]) & in_text(0)
-            | below(words[1]) & in_text(8)
-            | below(words[2]) & in_text(16);
+        let low = low_bytes(words[0]) & in_text(0)
+            | low_bytes(words[1]) & in_text(8)
+            | low_bytes(words[2]) & in_text(16);
         (Self::from_words(src.len(), words), low != 0)
     }
 

@@ -73,11 +73,9 @@ pub(crate) mod sealed {
         ) -> Result<(), InvalidField> {
             let text = self.text_str();
             if text.len() <= INLINE_MAX {
-                let (copy, low) = Text::copy_short_flagging_low(text);
-                if low {
-                    check_single_line(field, text.as_bytes())?;
-                }
-                *slot = Some(copy);
+                *slot = Some(Text::copy_short_line(text, |bytes| {
+                    check_single_line(field, bytes)
+                })?);
                 return Ok(());
             }
             check_single_line(field, text.as_bytes())?;

@@ -81,14 +81,20 @@ impl Text {
         }
     }
 
-    /// A copy of short text (at most [`INLINE_MAX`] bytes, from a `str`),
-    /// and whether it holds a byte below 0x0E (every LF, CR and NUL is
-    /// one), found while copying: a single-line field checks further only
-    /// text that holds one.
+    /// A copy of short text (at most [`INLINE_MAX`] bytes) for a field
+    /// that must be one line, checked by `check` only when the copy found a
+    /// byte below 0x0E in it (every LF, CR and NUL is one): short names and
+    /// ids are checked in the words they are copied with.
     #[inline(always)]
-    pub(crate) fn copy_short_flagging_low(text: &str) -> (Self, bool) {
+    pub(crate) fn copy_short_line<E>(
+        text: &str,
+        check: impl FnOnce(&[u8]) -> Result<(), E>,
+    ) -> Result<Self, E> {
         let (inline, low) = Inline::copy_flagging_low(text.as_bytes());
-        (Self(Repr::Inline(inline)), low)
+        if low {
+            check(text.as_bytes())?;
+        }
+        Ok(Self(Repr::Inline(inline)))
     }
 
     /// Takes bytes that are already shared (read from a socket, a cache, a
