@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use async_nats::connection::State;
 use async_nats::jetstream::consumer::PullConsumer;
-use async_nats::jetstream::stream::{self as js_stream, RawMessageErrorKind};
+use async_nats::jetstream::stream as js_stream;
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::{FutureExt, StreamExt};
@@ -46,6 +46,7 @@ use sse_engine::hub::{FedEvent, FeedItem};
 use tokio::sync::mpsc;
 
 use crate::consumer;
+use crate::gaps::{leader_has, passed_over};
 use crate::open;
 use crate::shared::Shared;
 use crate::subject::{self, TOPICS};
@@ -220,15 +221,14 @@ async fn read_consumer(
                 None => break,
             }
         }
-        for (from, through) in skips(*last, &batch) {
-            // A consumer served by a replica that is still catching up
-            // (after a node was lost or restarted) can pass over messages
-            // the stream holds. Only the stream's leader says which are
-            // really gone: a message it still has means this consumer is
-            // behind, and a new one reads again from after `last`.
-            if holds(stream, from).await? || holds(stream, through).await? {
+        let all = shared.subjects.all();
+        for (from, until) in passed_over(*last, batch.iter().map(|read| read.seq), None) {
+            // A message the leader still has in a run the consumer passed
+            // over (see `gaps`) means this consumer is behind, and a new
+            // one reads again from after `last`.
+            if leader_has(stream, &all, from, until).await? {
                 return Err(format!(
-                    "the consumer passed over {from}..={through}, which the stream holds"
+                    "the consumer passed over {from}..{until}, which the stream holds"
                 )
                 .into());
             }
@@ -247,28 +247,6 @@ async fn read_consumer(
         if let Some(error) = failed {
             return Err(error);
         }
-    }
-}
-
-/// Every run of sequence numbers that `batch` passes over after `last`:
-/// the first and the last of each.
-fn skips(mut last: u64, batch: &[Read]) -> Vec<(u64, u64)> {
-    let mut runs = Vec::new();
-    for read in batch {
-        if read.seq > last + 1 {
-            runs.push((last + 1, read.seq - 1));
-        }
-        last = last.max(read.seq);
-    }
-    runs
-}
-
-/// Whether the stream still holds the message `seq`, as its leader says.
-async fn holds(stream: &js_stream::Stream<()>, seq: u64) -> Result<bool, BoxError> {
-    match stream.get_raw_message(seq).await {
-        Ok(_) => Ok(true),
-        Err(error) if error.kind() == RawMessageErrorKind::NoMessageFound => Ok(false),
-        Err(error) => Err(error.into()),
     }
 }
 
@@ -356,26 +334,6 @@ fn process(shared: &Shared, last: &mut u64, batch: Vec<Read>) -> Vec<FeedItem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn batch(seqs: &[u64]) -> Vec<Read> {
-        seqs.iter()
-            .map(|&seq| Read {
-                seq,
-                topics: None,
-                event: Bytes::new(),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn every_run_of_numbers_passed_over_is_found() {
-        assert_eq!(skips(4, &batch(&[5, 6, 7])), []);
-        assert_eq!(skips(4, &batch(&[5, 8, 9, 12])), [(6, 7), (10, 11)]);
-        assert_eq!(skips(4, &batch(&[7])), [(5, 6)]);
-        // Numbers read already are no skip, nor what follows them in turn.
-        assert_eq!(skips(4, &batch(&[3, 4, 5])), []);
-        assert_eq!(skips(4, &batch(&[])), []);
-    }
 
     #[test]
     fn attempts_start_a_backoff_apart() {

@@ -140,6 +140,7 @@ mod consumer;
 mod epoch;
 mod error;
 mod feed;
+mod gaps;
 mod open;
 mod replay;
 mod shared;
