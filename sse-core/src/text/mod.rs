@@ -54,7 +54,6 @@ pub use self::into::IntoText;
 /// ```
 ///
 /// Texts compare, order and hash as their `str` does, however they are held.
-#[derive(Clone)]
 pub struct Text(Repr);
 
 #[derive(Clone)]
@@ -153,6 +152,29 @@ impl Text {
     pub fn is_empty(&self) -> bool {
         self.as_bytes().is_empty()
     }
+}
+
+// Written out rather than derived: a derived clone of shared text lets
+// `Bytes::clone` return into a temporary that is then copied into the
+// clone in 16-byte pieces, read back before its 8-byte stores reach
+// memory; that stall made cloning a shared `Text` 11 ns where cloning its
+// `Bytes` takes 2.5 ns. Called out of line, the clone is returned straight
+// into its place (2.7 ns). An event built from shared data clones one for
+// every event: tokens went from 63.6 to 55.9 ns per event in the encode
+// benchmark.
+impl Clone for Text {
+    #[inline]
+    fn clone(&self) -> Self {
+        match &self.0 {
+            Repr::Shared(text) => clone_shared(text),
+            Repr::Inline(inline) => Self(Repr::Inline(*inline)),
+        }
+    }
+}
+
+#[inline(never)]
+fn clone_shared(text: &ByteString) -> Text {
+    Text(Repr::Shared(text.clone()))
 }
 
 impl Default for Text {
@@ -329,6 +351,7 @@ mod tests {
         let bytes = Bytes::from(vec![b'a'; 100]);
         let text = Text::from_utf8(bytes.clone()).unwrap();
         assert_eq!(text.as_bytes().as_ptr(), bytes.as_ptr());
+        assert_eq!(text.clone().as_bytes().as_ptr(), bytes.as_ptr());
         assert_eq!(text.into_bytes().as_ptr(), bytes.as_ptr());
     }
 
