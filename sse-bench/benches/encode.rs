@@ -18,6 +18,10 @@
 //! with keep-alive on (15 s) as a production server would have it. Every
 //! sample counts its heap allocations (a counting global allocator), and
 //! the report gives them per event with the bytes per event.
+//!
+//! One more row, "sse-engine, events built, not encoded", builds
+//! sse-engine's events through the same closure and stream and drops them:
+//! what the caller's side costs before the encoder sees an event.
 #![allow(clippy::print_stdout, missing_docs)]
 
 use std::alloc::System;
@@ -37,6 +41,8 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
+/// The contender that builds sse-engine's events without encoding them.
+const BUILD_ONLY: &str = "sse-engine, events built, not encoded";
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 const TOKEN_JSON: &str = r#"{"id":"chatcmpl-42","choices":[{"delta":{"content":" token"}}]}"#;
 
@@ -104,10 +110,13 @@ fn specs(full: bool) -> Vec<Spec> {
     ]
 }
 
-fn ours(spec: &Spec) -> impl Body<Data = Bytes, Error = Infallible> {
+/// sse-engine's events, built the way its documentation shows.
+fn our_events(
+    spec: &Spec,
+) -> impl futures_util::Stream<Item = Result<sse_engine::Event, Infallible>> + use<> {
     let text = sse_engine::Text::from_utf8(spec.data.clone()).expect("UTF-8");
     let (event, id) = (spec.event, spec.id);
-    let events = stream::iter(0..spec.events).map(move |n| {
+    stream::iter(0..spec.events).map(move |n| {
         let mut built = sse_engine::Event::new().data(text.clone());
         if let Some(name) = event {
             built = built.event(name);
@@ -118,8 +127,23 @@ fn ours(spec: &Spec) -> impl Body<Data = Bytes, Error = Infallible> {
             Id::Text => built = built.id(n.to_string()),
         }
         Ok::<_, Infallible>(built)
-    });
-    sse_engine::SseBody::new(events).keep_alive(sse_engine::KeepAlive::new().interval(KEEP_ALIVE))
+    })
+}
+
+fn ours(spec: &Spec) -> impl Body<Data = Bytes, Error = Infallible> {
+    sse_engine::SseBody::new(our_events(spec))
+        .keep_alive(sse_engine::KeepAlive::new().interval(KEEP_ALIVE))
+}
+
+/// Builds sse-engine's events and drops them, encoding nothing: the share
+/// of a run that is the caller's closure (building each event, an id's
+/// `to_string`) and the stream adapter, not the encoder. Returns no bytes.
+async fn build_only(spec: &Spec) -> usize {
+    let mut events = pin!(our_events(spec));
+    while let Some(event) = events.next().await {
+        std::hint::black_box(&event);
+    }
+    0
 }
 
 fn axum_sse(spec: &Spec) -> axum::body::Body {
@@ -208,10 +232,14 @@ fn main() {
             .contender(Contender::new("actix-web-lab", spec.events, move || {
                 rt.block_on(async { drain_actix(actix_sse(spec)).await }) as u64
             }))
+            .contender(Contender::new(BUILD_ONLY, spec.events, move || {
+                rt.block_on(async { build_only(spec).await }) as u64
+            }))
             .run(&config);
         let bytes: Vec<_> = report
             .rows()
             .iter()
+            .filter(|row| row.name != BUILD_ONLY)
             .map(|row| row.output_per_element)
             .collect();
         assert!(
