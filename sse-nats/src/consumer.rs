@@ -1,13 +1,26 @@
-//! The reader's consumer: made with a name of its own, and deleted once the
-//! reader leaves it, whatever made it leave.
+//! The consumers this store makes, the reader's and each replay scan's,
+//! deleted once left, whatever made them leave.
+//!
+//! A consumer nobody reads any more (the reader failed, the hub went away,
+//! the reader's task was aborted; a replay's client went away halfway)
+//! would stay until its inactive threshold: a process would hold more than
+//! its one reader's consumer on the stream, and clients that leave during
+//! their replays (a deploy that reconnects every client) would leave one
+//! each, counted against the stream's consumer limit. So each is deleted,
+//! in a task of its own so that neither the reader's next attempt nor the
+//! replay's answer waits.
 //!
 //! Making a consumer can go unanswered while the cluster recovers (see the
 //! reader's docs in `feed.rs`): the consumer may still be made late, or be
-//! placed on a node that is down and made when it comes back. A consumer
-//! the reader stopped reading (it failed, the hub went away, the reader's
-//! task was aborted) would stay until its inactive threshold. Either way a
-//! process would hold more than its one consumer on the stream, so each is
-//! deleted, in a task of its own so that the next attempt does not wait.
+//! placed on a node that is down and made when it comes back. The reader's
+//! is named before it is made, so that one not answered is deleted too. A
+//! replay's is named by the server: with a name, async-nats puts the
+//! filter, a topic's subject of up to 768 characters, into the request's
+//! subject (`CONSUMER.CREATE.<stream>.<name>.<filter>`), and a subject
+//! longer than the server's control line (4 KiB unless set lower) makes it
+//! close the connection, the one publishing and the reader use too. One not
+//! answered is left to its inactive threshold, 30 s: a recovering cluster
+//! is not sent a delete for every client that tried to resume.
 
 use std::time::Duration;
 
@@ -17,17 +30,42 @@ use async_nats::jetstream::stream::{self as js_stream, ConsumerErrorKind};
 
 use crate::shared::Shared;
 
-/// How long a consumer nobody pulls from is kept by the server: the bound
-/// on one the reader could not delete (counted on the node it is placed
-/// on, so one on a node that is down goes once that node is back).
-const INACTIVE_THRESHOLD: Duration = Duration::from_secs(60);
+/// What a consumer is for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Role {
+    /// The feed's reader: every subject, for as long as the hub lives.
+    Reader,
+    /// One replay's scan of one subject, for a moment.
+    Replay,
+}
 
-/// How many times a delete is asked, 1, 2, 4 and 8 s apart.
-const DELETE_ATTEMPTS: u32 = 5;
+impl Role {
+    /// How many times a delete is asked: the reader's again and again, 1,
+    /// 2, 4 and 8 s apart, for it would otherwise hold a consumer on the
+    /// stream for a minute; a replay's once (its consumer goes after 30 s
+    /// anyway, and replays are as many as clients).
+    fn delete_attempts(self) -> u32 {
+        match self {
+            Self::Reader => 5,
+            Self::Replay => 1,
+        }
+    }
+
+    /// How long a consumer nobody pulls from is kept by the server: the
+    /// bound on one that could not be deleted (counted on the node it is
+    /// placed on, so one on a node that is down goes once that node is
+    /// back). A replay pulls without pause, and is done in a moment.
+    fn inactive_threshold(self) -> Duration {
+        match self {
+            Self::Reader => Duration::from_secs(60),
+            Self::Replay => Duration::from_secs(30),
+        }
+    }
+}
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A consumer the reader made: deleted when this is dropped.
+/// A consumer made by [`make`]: deleted when this is dropped.
 pub(crate) struct Made {
     consumer: PullConsumer,
     _leave: Leave,
@@ -39,36 +77,45 @@ impl Made {
     }
 }
 
-/// A new consumer of every subject of the stream, from `start` on. Whether
-/// made or not, none is left behind once dropped: one whose making was not
-/// answered (or was given up, the future dropped) is deleted at once.
+/// A new consumer for `role` of the messages on `filter` (a wildcard for
+/// every subject), from the sequence number `start` on, not acknowledged,
+/// deleted once dropped. The reader's is deleted even when its making was
+/// not answered (or was given up, the future dropped).
 pub(crate) async fn make(
     shared: &Shared,
     stream: &js_stream::Stream<()>,
+    role: Role,
+    filter: String,
     start: u64,
 ) -> Result<Made, BoxError> {
-    let name = consumer_name(&shared.jetstream.client().new_inbox());
+    let name = match role {
+        Role::Reader => Some(reader_name(&shared.jetstream.client().new_inbox())),
+        Role::Replay => None,
+    };
     let mut leave = Leave {
         stream: stream.clone(),
-        name: Some(name.clone()),
+        name: name.clone(),
         answered: false,
+        attempts: role.delete_attempts(),
     };
     let made = stream
         .create_consumer(pull::Config {
-            name: Some(name.clone()),
+            name: name.clone(),
             deliver_policy: DeliverPolicy::ByStartSequence {
                 start_sequence: start,
             },
-            filter_subject: shared.subjects.all(),
+            filter_subject: filter,
             ack_policy: AckPolicy::None,
+            // Ours alone, and gone soon even if it cannot be deleted.
             memory_storage: true,
             num_replicas: 1,
-            inactive_threshold: INACTIVE_THRESHOLD,
+            inactive_threshold: role.inactive_threshold(),
             ..pull::Config::default()
         })
         .await;
     match made {
         Ok(consumer) => {
+            leave.name = Some(consumer.cached_info().name.clone());
             leave.answered = true;
             Ok(Made {
                 consumer,
@@ -80,8 +127,11 @@ pub(crate) async fn make(
             leave.name = None;
             Err(format!("making a consumer: {error}").into())
         }
-        // Dropping `leave` deletes it.
-        Err(error) => Err(format!("making the consumer {name}: {error}").into()),
+        // Dropping `leave` deletes the reader's.
+        Err(error) => match name {
+            Some(name) => Err(format!("making the consumer {name}: {error}").into()),
+            None => Err(format!("making a consumer: {error}").into()),
+        },
     }
 }
 
@@ -94,6 +144,8 @@ struct Leave {
     name: Option<String>,
     /// Whether its making was answered.
     answered: bool,
+    /// How many times the delete is asked.
+    attempts: u32,
 }
 
 impl Drop for Leave {
@@ -102,25 +154,26 @@ impl Drop for Leave {
             return;
         };
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let (stream, answered) = (self.stream.clone(), self.answered);
-            runtime.spawn(async move { delete(&stream, &name, answered).await });
+            let (stream, answered, attempts) = (self.stream.clone(), self.answered, self.attempts);
+            runtime.spawn(async move { delete(&stream, &name, answered, attempts).await });
         }
     }
 }
 
-/// Deletes the consumer `name`, asking again after 1, 2, 4 and 8 s: the
+/// Deletes the consumer `name`, asking up to `attempts` times, 1, 2, 4 and
+/// 8 s apart: the
 /// request can go unanswered, or be refused, while the cluster recovers (and
 /// goes unanswered for a consumer on a node that is down), and for a
 /// consumer whose making was not `answered` a "not found" can come before
 /// the making is applied.
-async fn delete(stream: &js_stream::Stream<()>, name: &str, answered: bool) {
+async fn delete(stream: &js_stream::Stream<()>, name: &str, answered: bool, attempts: u32) {
     let mut delay = Duration::from_secs(1);
-    for attempt in 1..=DELETE_ATTEMPTS {
+    for attempt in 1..=attempts {
         match stream.delete_consumer(name).await {
             Ok(_) => return,
             Err(error) if answered && is_not_found(&error) => return,
-            Err(error) if attempt == DELETE_ATTEMPTS => {
-                tracing::debug!(%error, consumer = name, "a consumer the reader left is not deleted");
+            Err(error) if attempt == attempts => {
+                tracing::debug!(%error, consumer = name, "a consumer left behind is not deleted");
             }
             Err(_) => {
                 tokio::time::sleep(delay).await;
@@ -135,9 +188,10 @@ fn is_not_found(error: &js_stream::ConsumerError) -> bool {
         if error.error_code() == ErrorCode::CONSUMER_NOT_FOUND)
 }
 
-/// A consumer name from `inbox`, a new inbox subject of the client: its
-/// last token (22 random letters and digits in async-nats's inboxes).
-fn consumer_name(inbox: &str) -> String {
+/// The reader's consumer's name from `inbox`, a new inbox subject of the
+/// client: its last token (22 random letters and digits in async-nats's
+/// inboxes).
+fn reader_name(inbox: &str) -> String {
     let unique = inbox.rsplit('.').next().unwrap_or(inbox);
     format!("sse-feed-{unique}")
 }
@@ -147,11 +201,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_consumer_has_a_name_of_its_own() {
+    fn every_reader_has_a_name_of_its_own() {
         assert_eq!(
-            consumer_name("_INBOX.ayrVzTrDrjB4mRyz8e8mTu"),
+            reader_name("_INBOX.ayrVzTrDrjB4mRyz8e8mTu"),
             "sse-feed-ayrVzTrDrjB4mRyz8e8mTu"
         );
-        assert_eq!(consumer_name("app.inbox.abc"), "sse-feed-abc");
+        assert_eq!(reader_name("app.inbox.abc"), "sse-feed-abc");
     }
 }

@@ -161,7 +161,14 @@ async fn read_until_broken(
     // Whatever ends the reading (an error, the hub gone, the task aborted),
     // this consumer is not read again (the next is made from after
     // `last`): `Made` deletes it when dropped.
-    let mut made = consumer::make(shared, &stream, *last + 1).await?;
+    let mut made = consumer::make(
+        shared,
+        &stream,
+        consumer::Role::Reader,
+        shared.subjects.all(),
+        *last + 1,
+    )
+    .await?;
     read_consumer(shared, sender, last, backoff, &stream, made.consumer()).await
 }
 

@@ -100,7 +100,10 @@
 //! JetStream 2.9 places the consumer on a node that is down, the request is
 //! not answered, and times out after the acknowledgement timeout. The
 //! reader then makes another one, with a name of its own, and deletes the
-//! one not answered, so that none is left behind.
+//! one not answered, so that none is left behind. A replay reads through
+//! short-lived consumers (one per scan of a subject), each deleted however
+//! the replay ends, its client gone halfway included; one whose making was
+//! not answered goes after 30 s of inactivity.
 //!
 //! # Limits
 //!

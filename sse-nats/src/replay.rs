@@ -19,13 +19,11 @@
 //! unseen. A hole anywhere in the range, in any topic, is a gap: the store
 //! cannot tell whose event it was.
 
-use std::time::Duration;
-
-use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
 use futures_util::StreamExt;
 use sse_engine::Text;
 use sse_engine::hub::{ReplayRound, StoreError, StoredEvent};
 
+use crate::consumer::{self, Role};
 use crate::gaps::{leader_has, passed_over};
 use crate::shared::Shared;
 use crate::subject::{self, TOPICS};
@@ -150,22 +148,12 @@ async fn scan(
         .get_stream_no_info(&shared.stream)
         .await
         .map_err(StoreError::new)?;
-    let consumer = stream
-        .create_consumer(pull::Config {
-            deliver_policy: DeliverPolicy::ByStartSequence {
-                start_sequence: after + 1,
-            },
-            filter_subject: filter.to_owned(),
-            ack_policy: AckPolicy::None,
-            // Ours alone, and gone soon even if we cannot delete it.
-            memory_storage: true,
-            num_replicas: 1,
-            inactive_threshold: Duration::from_secs(30),
-            ..pull::Config::default()
-        })
+    // Deleted when dropped: once the scan is done, or when the replay is
+    // given up halfway (its client went away).
+    let mut made = consumer::make(shared, &stream, Role::Replay, filter.to_owned(), after + 1)
         .await
         .map_err(StoreError::new)?;
-    let name = consumer.cached_info().name.clone();
+    let consumer = made.consumer();
     // Every sequence number the consumer gave below `before`, kept or not:
     // what lies between two of them (on `filter`) it passed over. A scan
     // that ends before `before` ends because the consumer reached it, or
@@ -240,8 +228,7 @@ async fn scan(
         }
     }
     .await;
-    // Best effort: the consumer ends on its own after its inactivity.
-    let _ = stream.delete_consumer(&name).await;
+    drop(made);
     let full = outcome?;
     // A consumer on a replica still catching up (after a node was lost or
     // restarted) says "nothing more" early, and can pass over messages in

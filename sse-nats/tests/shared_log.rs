@@ -4,8 +4,9 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use futures_util::{StreamExt, TryStreamExt};
 use sse_engine::Event;
 use sse_engine::hub::{Hub, Position};
 
@@ -93,6 +94,73 @@ async fn a_cursor_older_than_an_instance_is_replayed_from_the_stream() {
     assert_eq!(data(&next_n(&mut resumed, 1).await), ["7"]);
     quiet(&mut resumed).await;
     assert_eq!(late.stats().gaps, 0);
+}
+
+/// The stream's consumers other than the hubs' readers (`sse-feed-*`):
+/// replays'.
+async fn replay_consumers(nats: &NatsServer, stream: &str) -> Vec<String> {
+    let client = async_nats::connect(nats.url()).await.expect("connects");
+    let stream = async_nats::jetstream::new(client)
+        .get_stream(stream)
+        .await
+        .expect("the stream");
+    let names: Vec<String> = stream
+        .consumer_names()
+        .try_collect()
+        .await
+        .expect("consumer names");
+    names
+        .into_iter()
+        .filter(|name| !name.starts_with("sse-feed-"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_replay_given_up_halfway_leaves_no_consumer() {
+    let Some(nats) = NatsServer::start("a replay given up halfway") else {
+        return;
+    };
+    let a = nats.hub("LEFT").await;
+    let first = publish(&a, "t", "first").await;
+    let text = "x".repeat(4_000);
+    for _ in 0..600 {
+        publish(&a, "t", &text).await;
+        publish(&a, "u", "noise").await;
+    }
+    // Fetches cut at 16 KiB: the replay's scans take many requests.
+    let late = hub_with(nats.builder("LEFT").fetch_bytes(16 << 10)).await;
+    let mut resumed = late.subscribe(&["t"], cursor(&first)).unwrap();
+    // The subscription is polled (its replay runs) a moment at a time, and
+    // between moments, while the replay waits, the stream's consumers are
+    // listed: once a replay's consumer is there, the client goes.
+    let deadline = Instant::now() + common::WAIT;
+    loop {
+        tokio::select! {
+            event = resumed.next() => assert!(event.is_some(), "the subscription ended"),
+            () = tokio::time::sleep(Duration::from_millis(2)) => {}
+        }
+        if !replay_consumers(&nats, "LEFT").await.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no replay's consumer was seen");
+    }
+    drop(resumed);
+    // Deleted at once, not after the server's 30 s of inactivity.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = replay_consumers(&nats, "LEFT").await;
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the replay's consumer is still there after its client went: {left:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The hub goes on: a new client resumes from the same place.
+    let mut again = late.subscribe(&["t"], cursor(&first)).unwrap();
+    assert_eq!(next_n(&mut again, 600).await.len(), 600);
 }
 
 #[tokio::test]
@@ -192,6 +260,28 @@ async fn topics_that_are_not_subject_tokens_work() {
         assert_eq!(data(&next_n(subscription, 1).await), [*name]);
         quiet(subscription).await;
     }
+}
+
+/// A replay's consumer is asked for with its filter in the request's body:
+/// named, async-nats would put the filter into the request's subject, and
+/// this one (a long prefix and the longest topic, 768 characters encoded)
+/// would pass the server's 4 KiB control line, and the server would close
+/// the connection instead of answering.
+#[tokio::test]
+async fn a_replay_of_the_longest_topic_under_a_long_prefix_works() {
+    let Some(nats) = NatsServer::start("the longest topic under a long prefix") else {
+        return;
+    };
+    let prefix = "p".repeat(3_200);
+    let topic = "é".repeat(128);
+    let a = hub_with(nats.builder("LONG").prefix(prefix.clone())).await;
+    let first = publish(&a, &topic, "first").await;
+    publish(&a, &topic, "second").await;
+    let late = hub_with(nats.builder("LONG").prefix(prefix)).await;
+    let mut resumed = late.subscribe(&[topic.as_str()], cursor(&first)).unwrap();
+    assert_eq!(data(&next_n(&mut resumed, 1).await), ["second"]);
+    quiet(&mut resumed).await;
+    assert_eq!(late.stats().gaps, 0);
 }
 
 #[tokio::test]
