@@ -103,7 +103,11 @@
 //! one not answered, so that none is left behind. A replay reads through
 //! short-lived consumers (one per scan of a subject), each deleted however
 //! the replay ends, its client gone halfway included; one whose making was
-//! not answered goes after 30 s of inactivity.
+//! not answered goes after 30 s of inactivity. A replay that cannot make
+//! its consumer (not answered, as when JetStream 2.9 places it on a node
+//! that is down, or refused, as at the stream's consumer limit) asks the
+//! stream's leader for each message instead: slower (a request per
+//! message), and whole.
 //!
 //! # Limits
 //!

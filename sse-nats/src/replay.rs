@@ -11,6 +11,9 @@
 //! bound (never before its first event), and says how far it is complete:
 //! the hub asks again from there.
 //!
+//! A scan that cannot make its consumer asks the stream's leader for each
+//! next message of its subject instead (`scan_by_leader`).
+//!
 //! Then it checks that the stream still holds the whole range: its first
 //! sequence number is at most the cursor's successor (nothing was trimmed
 //! or purged past the cursor) and none of the range's sequence numbers was
@@ -19,6 +22,9 @@
 //! unseen. A hole anywhere in the range, in any topic, is a gap: the store
 //! cannot tell whose event it was.
 
+use async_nats::HeaderMap;
+use async_nats::jetstream::stream::{RawMessageErrorKind, Stream};
+use bytes::Bytes;
 use futures_util::StreamExt;
 use sse_engine::Text;
 use sse_engine::hub::{ReplayRound, StoreError, StoredEvent};
@@ -138,21 +144,26 @@ async fn scan(
     budget: usize,
     keep: impl Fn(&str) -> bool,
 ) -> Result<(Vec<StoredEvent>, bool), StoreError> {
-    let mut events = Vec::new();
-    let mut bytes = 0usize;
     if after.saturating_add(1) >= before {
-        return Ok((events, false));
+        return Ok((Vec::new(), false));
     }
     let stream = shared
         .jetstream
         .get_stream_no_info(&shared.stream)
         .await
         .map_err(StoreError::new)?;
+    let mut gathered = Gathered::new(want, budget);
     // Deleted when dropped: once the scan is done, or when the replay is
     // given up halfway (its client went away).
-    let mut made = consumer::make(shared, &stream, Role::Replay, filter.to_owned(), after + 1)
+    let mut made = match consumer::make(shared, &stream, Role::Replay, filter.to_owned(), after + 1)
         .await
-        .map_err(StoreError::new)?;
+    {
+        Ok(made) => made,
+        Err(error) => {
+            tracing::debug!(%error, filter, "no consumer for a replay: reading from the stream's leader");
+            return scan_by_leader(&stream, filter, after, before, gathered, keep).await;
+        }
+    };
     let consumer = made.consumer();
     // Every sequence number the consumer gave below `before`, kept or not:
     // what lies between two of them (on `filter`) it passed over. A scan
@@ -163,7 +174,7 @@ async fn scan(
         loop {
             let mut batch = consumer
                 .fetch()
-                .max_messages(FETCH_MESSAGES.min(want - events.len()))
+                .max_messages(FETCH_MESSAGES.min(want - gathered.events.len()))
                 .max_bytes(shared.fetch_bytes)
                 .messages()
                 .await
@@ -198,25 +209,9 @@ async fn scan(
                     return Ok(false);
                 }
                 delivered.push(seq);
-                let topics = message
-                    .headers
-                    .as_ref()
-                    .and_then(|headers| headers.get(TOPICS))
-                    .map(|value| value.as_str().to_owned())
-                    .unwrap_or_default();
-                if keep(&topics) {
-                    let size = message.message.payload.len();
-                    if !events.is_empty() && bytes.saturating_add(size) > budget {
-                        return Ok(true);
-                    }
-                    bytes = bytes.saturating_add(size);
-                    events.push(StoredEvent {
-                        seq,
-                        event: message.message.payload.clone(),
-                    });
-                    if events.len() == want || bytes >= budget {
-                        return Ok(true);
-                    }
+                let topics = topics_of(message.headers.as_ref());
+                if gathered.offer(seq, topics, &message.message.payload, &keep) {
+                    return Ok(true);
                 }
                 if pending == 0 {
                     return Ok(false);
@@ -236,7 +231,7 @@ async fn scan(
     // stream's leader can say the scan is complete. A message it has that
     // the consumer passed over means the round is not to be trusted; the
     // hub asks again.
-    let end = match (full, events.last()) {
+    let end = match (full, gathered.events.last()) {
         // Complete only up to its last event.
         (true, Some(last)) => last.seq.saturating_add(1),
         _ => before,
@@ -259,7 +254,105 @@ async fn scan(
             )));
         }
     }
-    Ok((events, full))
+    Ok((gathered.events, full))
+}
+
+/// [`scan`] without a consumer, for when one cannot be made: asks the
+/// stream's leader for each next message on `filter`, one request per
+/// message. JetStream 2.9 places a replay's one-replica consumer on any
+/// node of the stream, one that is down included, and never answers for
+/// it: with one node of three down, replays failed until the hub gave up
+/// and sent a gap. The leader's answers need no check of what was passed
+/// over.
+async fn scan_by_leader(
+    stream: &Stream<()>,
+    filter: &str,
+    after: u64,
+    before: u64,
+    mut gathered: Gathered,
+    keep: impl Fn(&str) -> bool,
+) -> Result<(Vec<StoredEvent>, bool), StoreError> {
+    let mut from = after + 1;
+    while from < before {
+        let message = match stream
+            .raw_message_builder()
+            .sequence(from)
+            .next_by_subject(filter)
+            .send()
+            .await
+        {
+            Ok(message) => message,
+            Err(error) if error.kind() == RawMessageErrorKind::NoMessageFound => break,
+            Err(error) => return Err(StoreError::new(error)),
+        };
+        let seq = message.sequence;
+        if seq < from {
+            return Err(StoreError::new(format!(
+                "the stream's leader answered {seq} for the first message on {filter} from {from}"
+            )));
+        }
+        if seq >= before {
+            break;
+        }
+        let topics = topics_of(Some(&message.headers));
+        if gathered.offer(seq, topics, &message.payload, &keep) {
+            return Ok((gathered.events, true));
+        }
+        from = seq + 1;
+    }
+    Ok((gathered.events, false))
+}
+
+/// The events a scan keeps, within its bounds.
+struct Gathered {
+    events: Vec<StoredEvent>,
+    bytes: usize,
+    want: usize,
+    budget: usize,
+}
+
+impl Gathered {
+    fn new(want: usize, budget: usize) -> Self {
+        Self {
+            events: Vec::new(),
+            bytes: 0,
+            want,
+            budget,
+        }
+    }
+
+    /// Offers the message `seq` whose `Sse-Topics` are `topics`, kept when
+    /// `keep` accepts them; whether the scan is full: it ends at a bound,
+    /// complete only up to its last event (a message that would pass the
+    /// byte bound is not kept, unless it would be the first).
+    fn offer(
+        &mut self,
+        seq: u64,
+        topics: &str,
+        payload: &Bytes,
+        keep: impl Fn(&str) -> bool,
+    ) -> bool {
+        if !keep(topics) {
+            return false;
+        }
+        let size = payload.len();
+        if !self.events.is_empty() && self.bytes.saturating_add(size) > self.budget {
+            return true;
+        }
+        self.bytes = self.bytes.saturating_add(size);
+        self.events.push(StoredEvent {
+            seq,
+            event: payload.clone(),
+        });
+        self.events.len() == self.want || self.bytes >= self.budget
+    }
+}
+
+/// A message's `Sse-Topics` header, empty when it has none.
+fn topics_of(headers: Option<&HeaderMap>) -> &str {
+    headers
+        .and_then(|headers| headers.get(TOPICS))
+        .map_or("", |value| value.as_str())
 }
 
 /// Whether the stream holds every message in `(after, before)`.

@@ -163,6 +163,99 @@ async fn a_replay_given_up_halfway_leaves_no_consumer() {
     assert_eq!(next_n(&mut again, 600).await.len(), 600);
 }
 
+/// A replay that cannot make a consumer (here the stream's consumer limit,
+/// an operator's, is reached; in a cluster, JetStream placed it on a node
+/// that is down) reads from the stream's leader instead: the same events,
+/// in the same order, multi-topic ones included, in rounds cut by bytes.
+#[tokio::test]
+async fn a_replay_without_a_consumer_comes_whole_and_in_order() {
+    let Some(nats) = NatsServer::start("a replay without a consumer") else {
+        return;
+    };
+    // The stream as the store makes it, made again with room for two
+    // consumers: the two hubs' readers (JetStream cannot change the limit
+    // of a stream).
+    let config = {
+        let made = nats.hub("NOCONS").await;
+        drop(made);
+        let client = async_nats::connect(nats.url()).await.expect("connects");
+        let jetstream = async_nats::jetstream::new(client);
+        let mut stream = jetstream.get_stream("NOCONS").await.expect("the stream");
+        let config = stream.info().await.expect("its info").config.clone();
+        jetstream.delete_stream("NOCONS").await.expect("deleted");
+        let limited = async_nats::jetstream::stream::Config {
+            max_consumers: 2,
+            ..config
+        };
+        jetstream
+            .create_stream(limited.clone())
+            .await
+            .expect("made again");
+        limited
+    };
+    assert_eq!(config.max_consumers, 2);
+    let a = nats.hub("NOCONS").await;
+    let first = publish(&a, "t", "first").await;
+    let mut expected = Vec::new();
+    for n in 0..300 {
+        let text = format!("{n}:{}", "x".repeat(4_000));
+        let position = if n % 50 == 0 {
+            a.publish_to(&["u", "t"], Event::new().data(text.clone()))
+                .await
+                .unwrap()
+        } else {
+            publish(&a, "t", &text).await
+        };
+        publish(&a, "u", "noise").await;
+        expected.push((position.to_string(), text));
+    }
+    let late = hub_with(nats.builder("NOCONS").replay_bytes(256 << 10)).await;
+    // Both readers have their consumer: no room for a replay's.
+    let client = async_nats::connect(nats.url()).await.expect("connects");
+    let stream = async_nats::jetstream::new(client)
+        .get_stream("NOCONS")
+        .await
+        .expect("the stream");
+    let deadline = Instant::now() + common::WAIT;
+    loop {
+        let names: Vec<String> = stream
+            .consumer_names()
+            .try_collect()
+            .await
+            .unwrap_or_default();
+        if names.len() == 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the readers' consumers: {names:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        stream
+            .create_consumer(async_nats::jetstream::consumer::pull::Config::default())
+            .await
+            .is_err(),
+        "the limit is reached"
+    );
+
+    let mut resumed = late.subscribe(&["t"], cursor(&first)).unwrap();
+    let replayed = next_n(&mut resumed, 300).await;
+    let got: Vec<(String, String)> = replayed
+        .iter()
+        .map(|e| (e.last_event_id().to_owned(), e.data().to_owned()))
+        .collect();
+    assert!(
+        got == expected,
+        "the replay differs from what was published"
+    );
+    publish(&a, "t", "live").await;
+    assert_eq!(data(&next_n(&mut resumed, 1).await), ["live"]);
+    quiet(&mut resumed).await;
+    assert_eq!(late.stats().gaps, 0);
+}
+
 #[tokio::test]
 async fn a_replay_longer_than_a_round_comes_whole_and_in_order() {
     let Some(nats) = NatsServer::start("replay in rounds") else {

@@ -14,7 +14,7 @@ use async_nats::jetstream::ErrorCode;
 use async_nats::jetstream::stream::ConsumerErrorKind;
 use futures_util::TryStreamExt;
 
-use common::{Cluster, WAIT, data, next_n, publish_when_back};
+use common::{Cluster, WAIT, cursor, data, next_n, publish_when_back};
 
 const STREAM: &str = "UNANSWERED";
 
@@ -124,4 +124,68 @@ async fn a_consumer_placed_on_a_node_that_is_down_is_replaced_and_deleted() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Stops a follower of `stream` that does not lead the meta group (no
+/// election, only placements on a node that is down); its name.
+async fn stop_a_follower(cluster: &mut Cluster, stream: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    let down = loop {
+        let meta = cluster.meta_leader();
+        let nodes = cluster.stream_nodes(stream).await;
+        if let (Some(meta), Some((_, followers))) = (&meta, &nodes)
+            && let Some(follower) = followers.iter().find(|name| *name != meta)
+        {
+            break follower.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no follower: {meta:?}, {nodes:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    cluster.node(&down).kill();
+    down
+}
+
+/// Replays with a follower down: every replay's consumer may be placed on
+/// it, and its making is not answered. Each replay still comes whole, with
+/// no gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replays_come_whole_while_a_follower_is_down() {
+    let Some(mut cluster) = Cluster::start("replays with a follower down") else {
+        return;
+    };
+    let hub = cluster.hub("REPLAYS").await;
+    let mut firsts = Vec::new();
+    for round in 0..ROUNDS {
+        let topic = format!("t{round}");
+        firsts.push(publish_when_back(&hub, &topic, "first").await);
+        for n in 0..3 {
+            publish_when_back(&hub, &topic, &n.to_string()).await;
+        }
+    }
+    let down = stop_a_follower(&mut cluster, "REPLAYS").await;
+    // A hub started now: its log is empty, every cursor is replayed from
+    // the stream.
+    let late = cluster.hub("REPLAYS").await;
+    let started = Instant::now();
+    for (round, first) in firsts.iter().enumerate() {
+        let topic = format!("t{round}");
+        let mut resumed = late.subscribe(&[topic.as_str()], cursor(first)).unwrap();
+        assert_eq!(
+            data(&next_n(&mut resumed, 3).await),
+            ["0", "1", "2"],
+            "round {round}, {down} down"
+        );
+    }
+    eprintln!(
+        "{ROUNDS} replays with {down} down took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        late.stats().gaps,
+        0,
+        "a replay became a gap with {down} down"
+    );
 }
