@@ -265,6 +265,7 @@ impl NatsStoreBuilder {
                 topics: HashMap::new(),
                 reported_through: opened.head,
             }),
+            leader_scan_warned: Mutex::new(None),
         };
         Ok(NatsStore::new(Arc::new(shared)))
     }

@@ -107,7 +107,8 @@
 //! its consumer (not answered, as when JetStream 2.9 places it on a node
 //! that is down, or refused, as at the stream's consumer limit) asks the
 //! stream's leader for each message instead: slower (a request per
-//! message), and whole.
+//! message on its subject, other topics' multi-topic events included),
+//! and whole; it says so at `warn`, once a minute at most.
 //!
 //! # Limits
 //!

@@ -160,7 +160,15 @@ async fn scan(
     {
         Ok(made) => made,
         Err(error) => {
-            tracing::debug!(%error, filter, "no consumer for a replay: reading from the stream's leader");
+            if shared.warn_of_leader_scan() {
+                tracing::warn!(
+                    %error,
+                    stream = shared.stream,
+                    "a replay could not make its consumer: it reads from the stream's leader, a request per message on its subject (said once a minute)"
+                );
+            } else {
+                tracing::debug!(%error, filter, "no consumer for a replay: reading from the stream's leader");
+            }
             return scan_by_leader(&stream, filter, after, before, gathered, keep).await;
         }
     };
@@ -259,7 +267,8 @@ async fn scan(
 
 /// [`scan`] without a consumer, for when one cannot be made: asks the
 /// stream's leader for each next message on `filter`, one request per
-/// message. JetStream 2.9 places a replay's one-replica consumer on any
+/// message on it (on the multi-topic subject, other topics' events
+/// included): slower than a consumer's fetches, and whole. JetStream 2.9 places a replay's one-replica consumer on any
 /// node of the stream, one that is down included, and never answers for
 /// it: with one node of three down, replays failed until the hub gave up
 /// and sent a gap. The leader's answers need no check of what was passed

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::Context;
 use sse_engine::Text;
@@ -48,11 +48,33 @@ pub(crate) struct Shared {
     /// stream was rolled back.
     pub(crate) read: AtomicU64,
     pub(crate) follows: Mutex<Follows>,
+    /// When a replay last said at `warn` that it reads from the stream's
+    /// leader, message by message (`replay::scan_by_leader`).
+    pub(crate) leader_scan_warned: Mutex<Option<Instant>>,
 }
+
+/// How often at most a replay says at `warn` that it reads from the
+/// stream's leader.
+const LEADER_SCAN_WARNING_EVERY: Duration = Duration::from_secs(60);
 
 impl Shared {
     pub(crate) fn follows(&self) -> MutexGuard<'_, Follows> {
         self.follows.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether a replay that reads from the stream's leader should say so
+    /// at `warn` now: once a minute at most, however many clients replay.
+    pub(crate) fn warn_of_leader_scan(&self) -> bool {
+        let mut warned = self
+            .leader_scan_warned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        if warned.is_some_and(|at| now.duration_since(at) < LEADER_SCAN_WARNING_EVERY) {
+            return false;
+        }
+        *warned = Some(now);
+        true
     }
 
     pub(crate) fn is_replaced(&self) -> bool {

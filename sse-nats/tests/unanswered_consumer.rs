@@ -126,6 +126,9 @@ async fn a_consumer_placed_on_a_node_that_is_down_is_replaced_and_deleted() {
     }
 }
 
+/// How many replays are made with a follower down.
+const REPLAYS: usize = 20;
+
 /// Stops a follower of `stream` that does not lead the meta group (no
 /// election, only placements on a node that is down); its name.
 async fn stop_a_follower(cluster: &mut Cluster, stream: &str) -> String {
@@ -150,7 +153,8 @@ async fn stop_a_follower(cluster: &mut Cluster, stream: &str) -> String {
 
 /// Replays with a follower down: every replay's consumer may be placed on
 /// it, and its making is not answered. Each replay still comes whole, with
-/// no gap.
+/// no gap. (Without the leader's answers, each replay became a gap about
+/// one time in ten: 20 replays find that nine times in ten.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replays_come_whole_while_a_follower_is_down() {
     let Some(mut cluster) = Cluster::start("replays with a follower down") else {
@@ -158,7 +162,7 @@ async fn replays_come_whole_while_a_follower_is_down() {
     };
     let hub = cluster.hub("REPLAYS").await;
     let mut firsts = Vec::new();
-    for round in 0..ROUNDS {
+    for round in 0..REPLAYS {
         let topic = format!("t{round}");
         firsts.push(publish_when_back(&hub, &topic, "first").await);
         for n in 0..3 {
