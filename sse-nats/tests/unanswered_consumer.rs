@@ -184,7 +184,7 @@ async fn replays_come_whole_while_a_follower_is_down() {
         );
     }
     eprintln!(
-        "{ROUNDS} replays with {down} down took {:?}",
+        "{REPLAYS} replays with {down} down took {:?}",
         started.elapsed()
     );
     assert_eq!(
