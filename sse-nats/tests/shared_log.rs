@@ -6,11 +6,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::StreamExt;
 use sse_engine::Event;
 use sse_engine::hub::{Hub, Position};
 
-use common::{NatsServer, cursor, data, hub_with, ids, next_n, publish, quiet};
+use common::{
+    NatsServer, consumer_names, cursor, data, hub_with, ids, next_n, publish, quiet,
+    until_consumers,
+};
 
 #[tokio::test]
 async fn an_event_published_on_one_instance_reaches_the_other() {
@@ -96,23 +99,9 @@ async fn a_cursor_older_than_an_instance_is_replayed_from_the_stream() {
     assert_eq!(late.stats().gaps, 0);
 }
 
-/// The stream's consumers other than the hubs' readers (`sse-feed-*`):
-/// replays'.
-async fn replay_consumers(nats: &NatsServer, stream: &str) -> Vec<String> {
-    let client = async_nats::connect(nats.url()).await.expect("connects");
-    let stream = async_nats::jetstream::new(client)
-        .get_stream(stream)
-        .await
-        .expect("the stream");
-    let names: Vec<String> = stream
-        .consumer_names()
-        .try_collect()
-        .await
-        .expect("consumer names");
-    names
-        .into_iter()
-        .filter(|name| !name.starts_with("sse-feed-"))
-        .collect()
+/// A replay's consumer: any but the hubs' readers' (`sse-feed-*`).
+fn is_replays(name: &str) -> bool {
+    !name.starts_with("sse-feed-")
 }
 
 #[tokio::test]
@@ -129,6 +118,11 @@ async fn a_replay_given_up_halfway_leaves_no_consumer() {
     }
     // Fetches cut at 16 KiB: the replay's scans take many requests.
     let late = hub_with(nats.builder("LEFT").fetch_bytes(16 << 10)).await;
+    let client = async_nats::connect(nats.url()).await.expect("connects");
+    let stream = async_nats::jetstream::new(client)
+        .get_stream("LEFT")
+        .await
+        .expect("the stream");
     let mut resumed = late.subscribe(&["t"], cursor(&first)).unwrap();
     // The subscription is polled (its replay runs) a moment at a time, and
     // between moments, while the replay waits, the stream's consumers are
@@ -139,25 +133,24 @@ async fn a_replay_given_up_halfway_leaves_no_consumer() {
             event = resumed.next() => assert!(event.is_some(), "the subscription ended"),
             () = tokio::time::sleep(Duration::from_millis(2)) => {}
         }
-        if !replay_consumers(&nats, "LEFT").await.is_empty() {
+        if consumer_names(&stream)
+            .await
+            .iter()
+            .any(|name| is_replays(name))
+        {
             break;
         }
         assert!(Instant::now() < deadline, "no replay's consumer was seen");
     }
     drop(resumed);
     // Deleted at once, not after the server's 30 s of inactivity.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let left = replay_consumers(&nats, "LEFT").await;
-        if left.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the replay's consumer is still there after its client went: {left:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_consumers(
+        &stream,
+        Duration::from_secs(5),
+        "the replay's consumer is still there after its client went",
+        |names| !names.iter().any(|name| is_replays(name)),
+    )
+    .await;
     // The hub goes on: a new client resumes from the same place.
     let mut again = late.subscribe(&["t"], cursor(&first)).unwrap();
     assert_eq!(next_n(&mut again, 600).await.len(), 600);
@@ -223,22 +216,10 @@ async fn a_replay_without_a_consumer_comes_whole_and_in_order() {
         .get_stream("NOCONS")
         .await
         .expect("the stream");
-    let deadline = Instant::now() + common::WAIT;
-    loop {
-        let names: Vec<String> = stream
-            .consumer_names()
-            .try_collect()
-            .await
-            .unwrap_or_default();
-        if names.len() == 2 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the readers' consumers: {names:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_consumers(&stream, common::WAIT, "the readers' consumers", |names| {
+        names.len() == 2
+    })
+    .await;
     assert!(
         stream
             .create_consumer(async_nats::jetstream::consumer::pull::Config::default())

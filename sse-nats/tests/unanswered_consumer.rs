@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream;
 use async_nats::jetstream::ErrorCode;
 use async_nats::jetstream::stream::ConsumerErrorKind;
-use futures_util::TryStreamExt;
 
-use common::{Cluster, WAIT, cursor, data, next_n, publish_when_back};
+use common::{
+    Cluster, WAIT, consumer_names, cursor, data, next_n, publish_when_back, until_consumers,
+};
 
 const STREAM: &str = "UNANSWERED";
 
@@ -33,24 +34,7 @@ async fn a_consumer_placed_on_a_node_that_is_down_is_replaced_and_deleted() {
     publish_when_back(&hub, "t", "first").await;
     assert_eq!(data(&next_n(&mut subscription, 1).await), ["first"]);
 
-    // A follower of the stream that does not lead the meta group goes: no
-    // election, only placements on a node that is down.
-    let deadline = Instant::now() + WAIT;
-    let down = loop {
-        let meta = cluster.meta_leader();
-        let stream = cluster.stream_nodes(STREAM).await;
-        if let (Some(meta), Some((_, followers))) = (&meta, &stream)
-            && let Some(follower) = followers.iter().find(|name| *name != meta)
-        {
-            break follower.clone();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no follower: {meta:?}, {stream:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    cluster.node(&down).kill();
+    let down = stop_a_follower(&mut cluster, STREAM).await;
     let alive: Vec<String> = cluster
         .nodes
         .iter()
@@ -71,11 +55,7 @@ async fn a_consumer_placed_on_a_node_that_is_down_is_replaced_and_deleted() {
         // older one may still count a pull, and the reader may delete it
         // first).
         loop {
-            let names: Vec<String> = stream
-                .consumer_names()
-                .try_collect()
-                .await
-                .unwrap_or_default();
+            let names = consumer_names(&stream).await;
             let mut waiting = Vec::new();
             for name in names {
                 if let Ok(info) = stream.consumer_info(&name).await
@@ -108,22 +88,13 @@ async fn a_consumer_placed_on_a_node_that_is_down_is_replaced_and_deleted() {
     // Only the consumer the reader reads with is left: every one not
     // answered was deleted (the reader asks up to five times, 1 to 8 s
     // apart, over about 17.5 s with this cluster's 500 ms timeout).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let names: Vec<String> = stream
-            .consumer_names()
-            .try_collect()
-            .await
-            .unwrap_or_default();
-        if names.len() == 1 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "consumers left behind with {down} down: {names:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    until_consumers(
+        &stream,
+        Duration::from_secs(30),
+        &format!("consumers left behind with {down} down"),
+        |names| names.len() == 1,
+    )
+    .await;
 }
 
 /// How many replays are made with a follower down.

@@ -414,6 +414,37 @@ pub(crate) async fn publish_when_back(hub: &Hub, topic: &str, text: &str) -> Pos
     panic!("publishing works again after the restart");
 }
 
+/// The names of `stream`'s consumers; none when the server does not answer.
+pub(crate) async fn consumer_names<I>(
+    stream: &async_nats::jetstream::stream::Stream<I>,
+) -> Vec<String> {
+    use futures_util::TryStreamExt;
+    stream
+        .consumer_names()
+        .try_collect()
+        .await
+        .unwrap_or_default()
+}
+
+/// Waits until `stream`'s consumers' names satisfy `done`; fails after
+/// `within`, saying `what` was waited for, and the names.
+pub(crate) async fn until_consumers<I>(
+    stream: &async_nats::jetstream::stream::Stream<I>,
+    within: Duration,
+    what: &str,
+    done: impl Fn(&[String]) -> bool,
+) {
+    let deadline = Instant::now() + within;
+    loop {
+        let names = consumer_names(stream).await;
+        if done(&names) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: {names:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// How long a test waits for an event before it fails.
 pub(crate) const WAIT: Duration = Duration::from_secs(15);
 
