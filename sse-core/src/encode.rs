@@ -52,6 +52,10 @@ pub(crate) struct FrameBuf {
     open: BytesMut,
     /// The size frames are cut at (the body's `max_frame_bytes`).
     frame_size: usize,
+    /// Whether what is written is kept (an encoded event): then long lines
+    /// are copied too, so that it ends as one buffer of its size rather
+    /// than a buffer, shared slices, and a copy of them all.
+    kept: bool,
 }
 
 impl Default for FrameBuf {
@@ -62,6 +66,7 @@ impl Default for FrameBuf {
             ready_len: 0,
             open: BytesMut::new(),
             frame_size: DEFAULT_FRAME_BYTES,
+            kept: false,
         }
     }
 }
@@ -109,11 +114,16 @@ impl FrameBuf {
         self.open.reserve(wanted);
     }
 
-    /// Makes room for exactly `additional` more bytes: for bytes that are
-    /// kept (an encoded event in a replay log), where the first allocation
-    /// of a frame buffer would be 8 KiB held by every one of them.
-    pub(crate) fn reserve_exact(&mut self, additional: usize) {
-        self.open.reserve(additional);
+    /// A buffer for bytes that are kept (an encoded event in a replay
+    /// log), with room for exactly `capacity` bytes (the first allocation
+    /// of a frame buffer would be 8 KiB held by every one of them), into
+    /// which long lines are copied too.
+    pub(crate) fn for_keeping(capacity: usize) -> Self {
+        Self {
+            open: BytesMut::with_capacity(capacity),
+            kept: true,
+            ..Self::default()
+        }
     }
 
     #[inline]
@@ -291,7 +301,7 @@ fn put_multiline(out: &mut FrameBuf, field: &FieldPrefix, text: &Text) {
         };
         let line = &bytes[start..end];
         match text.shared_bytes() {
-            Some(shared) if line.len() >= ZERO_COPY_MIN => {
+            Some(shared) if line.len() >= ZERO_COPY_MIN && !out.kept => {
                 out.put(field.before_value);
                 out.put_shared(shared.slice(start..end));
                 out.put(b"\n");
@@ -316,7 +326,9 @@ pub(crate) fn multiline_wire_len(text: &Text) -> usize {
     let (mut break_bytes, mut breaks, mut lf_of_crlf) = (0, 0, usize::MAX);
     for at in memchr::memchr2_iter(b'\n', b'\r', bytes) {
         break_bytes += 1;
-        if at == lf_of_crlf {
+        // Only the LF right after a CR completes a CRLF; a second CR
+        // there is a break of its own.
+        if at == lf_of_crlf && bytes[at] == b'\n' {
             continue;
         }
         breaks += 1;

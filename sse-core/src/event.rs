@@ -219,10 +219,9 @@ impl Event {
     /// clients without encoding it again for each.
     pub fn encode(self) -> EncodedEvent {
         let id = self.id.clone();
-        let mut out = FrameBuf::default();
         // Kept (a replay log holds it): sized for every line, so that the
         // buffer neither grows while written nor holds more than it needs.
-        out.reserve_exact(self.wire_len(id.as_ref()));
+        let mut out = FrameBuf::for_keeping(self.wire_len(id.as_ref()));
         self.encode_into(None, &mut out);
         EncodedEvent::from_parts(out.take_all(), id)
     }

@@ -124,6 +124,7 @@ fn find_in_words<const NUL: bool>(bytes: &[u8]) -> Option<usize> {
 /// most two loads (which may overlap) instead of a loop.
 #[inline(always)]
 pub(crate) fn load_word(bytes: &[u8]) -> u64 {
+    debug_assert!(bytes.len() <= 8, "a word holds eight bytes");
     let len = bytes.len();
     if len == 8 {
         let mut word = [0; 8];

@@ -92,6 +92,26 @@ async fn the_encoder_holds_about_what_it_sends() {
     );
     drop(long);
 
+    // Lines that end in CRs one after the other (each a break of its own,
+    // not a CRLF), and a long line of shared bytes (copied too, not sent as
+    // a slice and then copied again): sized for all of it, one buffer.
+    let shared = bytes::Bytes::from(vec![b'x'; 1 << 20]);
+    for event in [
+        Event::new().data("a\r\rb\r\r\rc\n\rd".repeat(50)),
+        Event::new().data(sse_engine::Text::from_utf8(shared).unwrap()),
+    ] {
+        let region = Region::new(GLOBAL);
+        let encoded = event.encode();
+        let change = region.change();
+        let wire = encoded.as_bytes().len();
+        assert!(
+            change.allocations <= 2
+                && change.reallocations == 0
+                && change.bytes_allocated <= wire + wire / 4 + 96,
+            "an encoded event of {wire} bytes allocated {change:?}"
+        );
+    }
+
     // A hub's replay log (in memory).
     let hub = Hub::new();
     hub.publish("warm-up", Event::new().data("x"))
